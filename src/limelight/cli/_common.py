@@ -1,0 +1,48 @@
+"""Shared CLI options and helpers: the `--db` option, JSON output, Rich progress."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from limelight.settings import get_settings
+
+__all__ = ["DEFAULT_DB", "DbOption", "JsonOption", "console", "default_db", "print_json", "progress"]
+
+console = Console()
+
+
+def default_db() -> Path:
+    return get_settings().db
+
+
+# Use as `db: DbOption = DEFAULT_DB`.
+DbOption = Annotated[Path, typer.Option("--db", envvar="LIMELIGHT_DB", help="The spine's DuckDB file.")]
+DEFAULT_DB = Path("limelight.duckdb")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
+
+
+def print_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=False))
+
+
+@contextmanager
+def progress(transient: bool = True) -> Iterator[Progress]:
+    """A Rich progress bar on stderr, for any step that may take more than a couple of seconds."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=transient,
+    ) as bar:
+        yield bar

@@ -1,0 +1,62 @@
+"""The `limelight` command: one Typer app; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from limelight.errors import LimelightError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="limelight",
+    help="An open-source ML platform for streaming services: personalize, value, collect, pay fairly.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Each module exposes `register(app)`. Importing them must stay cheap: engines load lazily inside commands.
+COMMAND_MODULES = (
+    "limelight.cli.data",
+    "limelight.cli.demo",
+    "limelight.cli.personalize",
+    "limelight.cli.service",
+    "limelight.cli.forecast",
+    "limelight.cli.talent",
+    "limelight.cli.payments",
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what each step does.")) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: a `LimelightError` becomes one sentence on stderr and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except LimelightError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:  # pragma: no cover - typer raises this for --help in some paths
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

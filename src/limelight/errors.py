@@ -1,0 +1,116 @@
+"""One error family for limelight.
+
+Every error a user can cause carries one sentence that says what was wrong and where
+("X must be Y, got Z"). The CLI turns a `LimelightError` into that sentence and exit code 2;
+the service turns it into a JSON body with the stable `code` of its class.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConflictError",
+    "DataError",
+    "DownloadError",
+    "ForbiddenError",
+    "InputError",
+    "LimelightError",
+    "NotFittedError",
+    "NotFoundError",
+    "RuleError",
+]
+
+
+class LimelightError(Exception):
+    """Root of every error limelight raises on purpose."""
+
+    code = "limelight_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(LimelightError, ValueError):
+    """A parameter or argument has the wrong value."""
+
+    code = "invalid_input"
+
+
+class DataError(LimelightError, ValueError):
+    """A file or a batch of rows is malformed; the message names the file, row and column."""
+
+    code = "invalid_data"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        origin: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        parts = []
+        if origin is not None:
+            parts.append(str(origin))
+        if row is not None:
+            parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f"column '{column}'")
+        prefix = ", ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.origin = origin
+        self.row = row
+        self.column = column
+
+
+class ConfigError(LimelightError, ValueError):
+    """A setting or a rule pack is invalid."""
+
+    code = "invalid_config"
+
+
+class RuleError(ConfigError):
+    """A rule pack (guild agreement, card-network table) fails validation."""
+
+    code = "invalid_rule_pack"
+
+
+class NotFoundError(LimelightError, LookupError):
+    """A member, title, person, model or file does not exist."""
+
+    code = "not_found"
+
+
+class ConflictError(LimelightError):
+    """The request conflicts with the current state (e.g. nothing to roll back to)."""
+
+    code = "conflict"
+
+
+class NotFittedError(LimelightError, RuntimeError):
+    """A model was used before `fit`."""
+
+    code = "not_fitted"
+
+
+class AuthError(LimelightError, PermissionError):
+    """Missing or invalid credentials."""
+
+    code = "unauthorized"
+
+
+class ForbiddenError(LimelightError, PermissionError):
+    """Valid credentials, but the role or object-level rights do not allow this."""
+
+    code = "forbidden"
+
+
+class DownloadError(LimelightError, OSError):
+    """A public dataset could not be fetched from its publisher."""
+
+    code = "download_failed"
