@@ -27,10 +27,12 @@ COMMAND_MODULES = (
     "limelight.cli.data",
     "limelight.cli.demo",
     "limelight.cli.personalize",
+    "limelight.cli.home",
     "limelight.cli.service",
     "limelight.cli.forecast",
     "limelight.cli.talent",
     "limelight.cli.payments",
+    "limelight.cli.scale",
 )
 
 for _name in COMMAND_MODULES:
