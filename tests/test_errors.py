@@ -1,0 +1,29 @@
+"""The error family: one sentence, stable codes, and the right builtin parents."""
+
+from __future__ import annotations
+
+import pytest
+
+from limelight.errors import DataError, InputError, LimelightError, NotFoundError
+
+
+def test_data_error_names_file_row_and_column() -> None:
+    err = DataError("'abc' is not a number", origin="ratings.csv", row=17, column="rating")
+    assert str(err) == "ratings.csv, row 17, column 'rating': 'abc' is not a number"
+
+
+def test_data_error_without_location_is_just_the_sentence() -> None:
+    assert str(DataError("empty file")) == "empty file"
+
+
+@pytest.mark.parametrize(
+    ("cls", "parent"), [(InputError, ValueError), (DataError, ValueError), (NotFoundError, LookupError)]
+)
+def test_errors_also_subclass_the_builtin_a_caller_would_catch(cls: type, parent: type) -> None:
+    assert issubclass(cls, LimelightError)
+    assert issubclass(cls, parent)
+
+
+def test_error_codes_are_distinct() -> None:
+    classes = [InputError, DataError, NotFoundError, LimelightError]
+    assert len({c.code for c in classes}) == len(classes)
