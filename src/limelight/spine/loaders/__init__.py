@@ -1,0 +1,7 @@
+"""Loaders for real public formats: each turns a file into `Rows` for the spine, naming file/row/column on error."""
+
+from __future__ import annotations
+
+from limelight.spine.loaders.netflix_engagement import read_report, read_report_frame
+
+__all__ = ["read_report", "read_report_frame"]

@@ -1,0 +1,195 @@
+"""Helpers shared by the loaders: reading sheets and delimited files with the row numbers a person sees.
+
+Every loader hands the store `Rows` whose `line_numbers` are the file's own row numbers (CSV header =
+row 1, so the first data row is 2; spreadsheet rows as the spreadsheet numbers them) and whose
+`frame.attrs["source_columns"]` maps each spine column to the file's column name, so that an error
+reads "ratings.csv, row 17, column 'rating': 'abc' is not a number".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from limelight.errors import DataError
+from limelight.spine.validate import Rows
+
+__all__ = [
+    "MONTHS",
+    "Sheet",
+    "blank_mask",
+    "make_rows",
+    "normalise_header",
+    "parse_dates",
+    "parse_numbers",
+    "raise_at",
+    "read_delimited",
+    "read_workbook",
+    "require_columns",
+]
+
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+def normalise_header(value: object) -> str:
+    """'Available Globally?' → 'available globally': lower case, punctuation to spaces, one space."""
+    return re.sub(r"[^0-9a-z]+", " ", str(value).lower()).strip()
+
+
+class Sheet:
+    """One worksheet as a list of rows; `rows[i]` is the sheet's row `i + 1` (leading blanks kept)."""
+
+    def __init__(self, name: str, rows: list[list[Any]]) -> None:
+        self.name = name
+        self.rows = rows
+
+    def find_header(self, *required: str, search_rows: int = 50) -> int | None:
+        """Index of the first row whose normalised cells include every `required` word (exactly)."""
+        for i, row in enumerate(self.rows[:search_rows]):
+            cells = {normalise_header(c) for c in row}
+            if all(r in cells for r in required):
+                return i
+        return None
+
+
+def read_workbook(path: Path) -> list[Sheet]:
+    """Every sheet of an xlsx/xls/ods file with python-calamine (fast, keeps sheet row numbers)."""
+    import python_calamine
+
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for corrupt or non-Excel files
+        raise DataError(f"cannot be read as a spreadsheet ({exc})", origin=path.name) from None
+    return [
+        Sheet(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        for name in book.sheet_names
+    ]
+
+
+def read_delimited(path: Path, *, sep: str = ",", encoding: str = "utf-8", **kw: Any) -> pd.DataFrame:
+    """A CSV/TSV as strings (no type guessing: the validator owns types), header on row 1.
+
+    `frame.index` is the file's row number of each record (header = 1, first data row = 2),
+    assuming one line per record, which holds for every format we read; quoted newlines shift it.
+    """
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding=encoding,
+            **kw,
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(
+            f"cannot be read as a {'tab' if sep == chr(9) else 'comma'}-separated file ({exc})",
+            origin=path.name,
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty", origin=path.name) from None
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], origin: str) -> None:
+    """Refuse a file that lacks a column the format needs, naming the column and what was found."""
+    for name in columns:
+        if name not in frame.columns:
+            found = ", ".join(map(str, frame.columns)) or "no columns"
+            raise DataError(f"required column is missing (found {found})", origin=origin, column=name)
+
+
+def raise_at(origin: str, row: int | None, column: str, message: str) -> None:
+    raise DataError(message, origin=origin, row=row, column=column)
+
+
+def make_rows(
+    table: str,
+    frame: pd.DataFrame,
+    origin: str,
+    line_numbers: np.ndarray | Sequence[int] | pd.Index,
+    source_columns: Mapping[str, str],
+) -> Rows:
+    """Wrap a frame for the store with its file row numbers and the file's column names."""
+    frame = frame.reset_index(drop=True)
+    frame.attrs["source_columns"] = dict(source_columns)
+    return Rows(table, frame, origin, np.asarray(line_numbers, dtype=np.int64))
+
+
+def blank_mask(values: pd.Series) -> np.ndarray:
+    """True where a cell is missing or only whitespace (vectorised; works for object and string dtypes)."""
+    missing = values.isna().to_numpy()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        text = values.astype("string")
+        missing = missing | (text.str.strip() == "").fillna(True).to_numpy(dtype=bool)
+    return missing
+
+
+def parse_dates(values: pd.Series, origin: str, line_numbers: np.ndarray, column: str) -> pd.Series:
+    """Dates that arrive as date objects, ISO strings or other common spellings → datetime64 (naive UTC).
+
+    Blank cells become NaT; anything else that is not a date raises naming the row and column.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    blank = blank_mask(values)
+    text = values.astype("string").str.strip()
+    out = pd.to_datetime(text.where(~blank), format="ISO8601", errors="coerce")
+    retry = np.flatnonzero(~blank & out.isna().to_numpy())
+    if retry.size:
+        # Rare spellings ('March 23, 2023', '3/23/2023') one by one: only the few ISO rejected.
+        out.iloc[retry] = pd.to_datetime(text.iloc[retry], format="mixed", errors="coerce")
+        still = np.flatnonzero(~blank & out.isna().to_numpy())
+        if still.size:
+            i = int(still[0])
+            raise_at(origin, int(line_numbers[i]), column, f"'{values.iloc[i]}' is not a date")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
+def parse_numbers(
+    values: pd.Series, origin: str, line_numbers: np.ndarray, column: str, *, blanks: tuple[str, ...] = ()
+) -> pd.Series:
+    """Numbers that may arrive as text with thousands separators → float64; `blanks` are NA markers."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    blank = blank_mask(values)
+    text = values.astype("string").str.strip()
+    if blanks:
+        blank = blank | text.isin(blanks).fillna(False).to_numpy(dtype=bool)
+    cleaned = text.str.replace(",", "", regex=False).str.replace("_", "", regex=False)
+    out = pd.to_numeric(cleaned.where(~blank), errors="coerce").astype("float64")
+    bad = np.flatnonzero(~blank & out.isna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise_at(origin, int(line_numbers[i]), column, f"'{values.iloc[i]}' is not a number")
+    return out

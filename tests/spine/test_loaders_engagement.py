@@ -1,0 +1,196 @@
+"""Netflix 'What We Watched' engagement reports: the four real reports and a later layout with other sheet names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from limelight.errors import DataError
+from limelight.spine.loaders.netflix_engagement import read_report, read_report_frame, report_period
+from limelight.spine.schema import SCHEMA
+from limelight.spine.store import Store
+
+FIRST = "What_We_Watched_A_Netflix_Engagement_Report_2023Jan-Jun.xlsx"
+SECOND = "What_We_Watched_A_Netflix_Engagement_Report_2023Jul-Dec.xlsx"
+
+
+@pytest.fixture(scope="session")
+def engagement_reports(shared_data: Path) -> dict[str, pd.DataFrame]:
+    """Each real report parsed once per session (xlsx parsing is the slow part)."""
+    folder = shared_data / "netflix" / "engagement"
+    return {p.name: read_report_frame(p) for p in sorted(folder.glob("*.xlsx"))}
+
+
+def test_four_reports_hold_65932_rows_and_371_596_900_000_hours(
+    engagement_reports: dict[str, pd.DataFrame],
+) -> None:
+    assert len(engagement_reports) == 4
+    frames = list(engagement_reports.values())
+    assert sum(len(f) for f in frames) == 65_932
+    assert sum(int(f["hours_viewed"].sum()) for f in frames) == 371_596_900_000
+    for frame in frames:
+        assert list(frame.columns) == list(SCHEMA["engagement"].column_names)
+
+
+def test_first_report_has_one_sheet_without_runtime_views_or_kind(
+    engagement_reports: dict[str, pd.DataFrame],
+) -> None:
+    first = engagement_reports[FIRST]
+    assert len(first) == 18_214
+    assert set(first["sheet"]) == {"Engagement"}
+    assert first["kind"].isna().all()
+    assert first["runtime_minutes"].isna().all() and first["views"].isna().all()
+    assert (first["period_start"] == pd.Timestamp("2023-01-01")).all()
+    assert (first["period_end"] == pd.Timestamp("2023-06-30")).all()
+    top = first.iloc[0]
+    # Header on sheet row 6, so the first title sits on row 7; its release date is an Excel date.
+    assert (top["row_number"], top["title_name"]) == (7, "The Night Agent: Season 1")
+    assert top["release_date"] == pd.Timestamp("2023-03-23")
+    assert bool(top["available_globally"]) is True
+    assert top["hours_viewed"] == 812_100_000
+
+
+def test_later_reports_split_film_and_show_with_runtime_in_minutes(
+    engagement_reports: dict[str, pd.DataFrame],
+) -> None:
+    second = engagement_reports[SECOND]
+    assert second.groupby("sheet")["kind"].first().to_dict() == {"Film": "film", "TV": "show"}
+    one_piece = second[second["title_name"] == "ONE PIECE: Season 1"].iloc[0]
+    assert one_piece["runtime_minutes"] == 7 * 60 + 34  # '7:34'
+    assert one_piece["views"] == 71_600_000
+    assert one_piece["release_date"] == pd.Timestamp("2023-08-31")  # a string in this report
+    # '*' means Netflix withheld the runtime: missing, not zero, and the row still loads.
+    suits = second[second["title_name"] == "Suits (2011): Season 1"].iloc[0]
+    assert pd.isna(suits["runtime_minutes"]) and suits["row_number"] == 27
+    assert second["views"].notna().all()
+
+
+def test_engagement_reports_ingest_into_the_store_once(
+    engagement_reports: dict[str, pd.DataFrame], shared_data: Path, db_path: Path
+) -> None:
+    from limelight.spine.loaders import read_report as read
+
+    batch = read(shared_data / "netflix" / "engagement" / SECOND)
+    with Store(db_path) as store:
+        first = store.ingest(batch)
+        again = store.ingest(batch)
+        assert first.inserted == {"engagement": 15_994}
+        assert again.inserted == {"engagement": 0}
+        assert store.info()["engagement_hours"] == int(engagement_reports[SECOND]["hours_viewed"].sum())
+
+
+def _later_report(
+    path: Path, *, heading: str | None, bad_cell: tuple[int, int, object] | None = None
+) -> Path:
+    """A report in the same family with other sheet names, a cover sheet, header on row 4 and mixed dates."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    cover = book.active
+    cover.title = "Read me"
+    cover["A1"] = "About this report"
+    header = ["", "Show Title", "Available Globally?", "Release Date", "Hours Viewed", "Runtime", "Views"]
+    data = {
+        "Series": [
+            ["", "Big Show: Season 1", "Yes", dt.date(2025, 2, 1), 1_000_000, "10:05", 99_200],
+            ["", "Small Show: Limited Series", "No", "", 200_000, "*", 100_000],
+        ],
+        "Movies": [
+            ["", "A Film", "No", "2025-03-05", 300_000, "1:30", 200_000],
+            ["", "Another Film", "Yes", "March 7, 2025", "1,200,000", "2:00", 600_000],
+        ],
+    }
+    for name, rows in data.items():
+        sheet = book.create_sheet(name)
+        if heading:
+            sheet["B2"] = heading
+        sheet.append([])  # row 3 stays empty
+        for row_index, row in enumerate([header, *rows], start=4):
+            for col_index, value in enumerate(row, start=1):
+                if value != "":
+                    sheet.cell(row=row_index, column=col_index, value=value)
+        if name == "Movies":
+            sheet.cell(row=4, column=2, value="Title")  # films keep the plain header word
+    if bad_cell is not None:
+        row, col, value = bad_cell
+        book["Movies"].cell(row=row, column=col, value=value)
+    book.save(path)
+    return path
+
+
+def test_later_report_with_other_sheet_names_loads(tmp_path: Path, db_path: Path) -> None:
+    path = _later_report(tmp_path / "engagement_2025.xlsx", heading="Views from January to June 2025")
+    frame = read_report_frame(path)
+    assert len(frame) == 4
+    assert frame.groupby("sheet")["kind"].first().to_dict() == {"Movies": "film", "Series": "show"}
+    assert frame["row_number"].tolist() == [5, 6, 5, 6]
+    assert frame["period_start"].unique().tolist() == [pd.Timestamp("2025-01-01")]
+    assert frame["period_end"].unique().tolist() == [pd.Timestamp("2025-06-30")]
+    by_title = frame.set_index("title_name")
+    assert by_title.loc["Big Show: Season 1", "runtime_minutes"] == 605
+    assert by_title.loc["Big Show: Season 1", "release_date"] == pd.Timestamp("2025-02-01")
+    assert by_title.loc["Another Film", "release_date"] == pd.Timestamp("2025-03-07")
+    assert by_title.loc["Another Film", "hours_viewed"] == 1_200_000
+    assert pd.isna(by_title.loc["Small Show: Limited Series", "release_date"])
+    with Store(db_path) as store:
+        assert store.ingest(read_report(path)).inserted == {"engagement": 4}
+
+
+def test_period_comes_from_the_file_name_when_headings_are_silent(tmp_path: Path) -> None:
+    path = _later_report(tmp_path / "What_We_Watched_2025Jul-Dec.xlsx", heading=None)
+    frame = read_report_frame(path)
+    assert frame["period_start"].unique().tolist() == [pd.Timestamp("2025-07-01")]
+    assert frame["period_end"].unique().tolist() == [pd.Timestamp("2025-12-31")]
+
+
+def test_report_without_a_period_is_refused(tmp_path: Path) -> None:
+    path = _later_report(tmp_path / "engagement.xlsx", heading=None)
+    with pytest.raises(DataError, match="reporting period"):
+        read_report(path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ((6, 5, "lots"), r"sheet 'Movies', row 6, column 'Hours Viewed': 'lots' is not a number"),
+        ((5, 4, "someday"), r"sheet 'Movies', row 5, column 'Release Date': 'someday' is not a date"),
+        ((5, 6, "ninety"), r"sheet 'Movies', row 5, column 'Runtime': 'ninety' is not a runtime"),
+        ((6, 3, "maybe"), r"sheet 'Movies', row 6, column 'Available Globally\?': 'maybe' is not yes/no"),
+    ],
+)
+def test_bad_cell_names_sheet_row_and_column(
+    tmp_path: Path, cell: tuple[int, int, object], message: str
+) -> None:
+    path = _later_report(tmp_path / "r.xlsx", heading="Views from January to June 2025", bad_cell=cell)
+    with pytest.raises(DataError, match=message):
+        read_report(path)
+
+
+def test_a_workbook_without_an_engagement_header_is_refused(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["A1"] = "nothing here"
+    book.save(tmp_path / "x.xlsx")
+    with pytest.raises(DataError, match="no sheet has a header row"):
+        read_report(tmp_path / "x.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("name", "headings", "expected"),
+    [
+        ("What_We_Watched_A_Netflix_Engagement_Report_2024Jul-Dec.xlsx", [], ("2024-07-01", "2024-12-31")),
+        ("report_Jan-Jun_2026.xlsx", [], ("2026-01-01", "2026-06-30")),
+        ("x.xlsx", ["Hours viewed from July 2025 to June 2026"], ("2025-07-01", "2026-06-30")),
+        ("x.xlsx", ["Views from October to March 2026"], ("2025-10-01", "2026-03-31")),
+        ("x.xlsx", ["What We Watched"], None),
+    ],
+)
+def test_report_period_reads_file_names_and_headings(
+    name: str, headings: list[str], expected: tuple[str, str] | None
+) -> None:
+    got = report_period(name, headings)
+    assert (None if got is None else (got[0].isoformat(), got[1].isoformat())) == expected
