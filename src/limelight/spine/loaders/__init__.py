@@ -3,5 +3,16 @@
 from __future__ import annotations
 
 from limelight.spine.loaders.netflix_engagement import read_report, read_report_frame
+from limelight.spine.loaders.netflix_financials import (
+    paid_memberships_near,
+    read_financials,
+    read_paid_memberships,
+)
 
-__all__ = ["read_report", "read_report_frame"]
+__all__ = [
+    "paid_memberships_near",
+    "read_financials",
+    "read_paid_memberships",
+    "read_report",
+    "read_report_frame",
+]
