@@ -174,5 +174,5 @@ def paid_memberships_near(frame: pd.DataFrame, region: str, on: dt.date | str) -
         raise DataError(f"region must be one of {known}, got '{region}'")
     target = pd.Timestamp(on)
     distance = (pd.to_datetime(rows["as_of"]) - target).abs()
-    best = rows.loc[distance.idxmin()]
+    best = rows.iloc[int(np.argmin(distance.to_numpy()))]
     return pd.Timestamp(best["as_of"]).date(), int(best["paid_memberships"])
