@@ -1,0 +1,128 @@
+"""The viewership success bonus: from hours, runtime and the domestic base to money, to the cent.
+
+Rounding, stated once and used everywhere: every amount is rounded ROUND_HALF_UP to the cent; the
+recipients' share is rounded, and the fund receives the bonus minus that share, so the two sum to the
+bonus exactly. Among several recipients each receives the floor of its exact share in cents and the
+leftover cents go one each to the largest fractional remainders, ties to the earliest credit in credit
+order (deterministic, and the parts sum to the whole exactly).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from limelight.errors import InputError
+from limelight.talent.rules import AgreementPack, SuccessBonusRule
+from limelight.talent.views import views
+
+__all__ = ["CENT", "ROUNDING", "BonusResult", "money", "split_cents", "success_bonus", "trigger_views"]
+
+CENT = Decimal("0.01")
+ROUNDING = (
+    "amounts are rounded half-up to the cent; the fund receives the bonus minus the recipients' share; "
+    "among recipients, leftover cents go one each to the largest remainders, ties to the earliest credit"
+)
+
+
+def money(value: Decimal | int | str | float) -> Decimal:
+    """A Decimal amount rounded half-up to the cent (floats go through their shortest repr)."""
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not d.is_finite():
+        raise InputError(f"an amount must be a finite number, got {value}")
+    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def split_cents(amount: Decimal, weights: Sequence[Decimal | int | float]) -> list[Decimal]:
+    """Split `amount` (to the cent) by `weights`; the parts sum to `amount` exactly.
+
+    Largest-remainder method in cents; ties go to the earlier position (callers pass credits in
+    credit order). Zero total weight splits equally.
+    """
+    total_cents = int((money(amount) / CENT).to_integral_value())
+    if not weights:
+        return []
+    w = [Decimal(str(x)) for x in weights]
+    if any(x < 0 for x in w):
+        raise InputError("split weights must be at least 0")
+    if sum(w) == 0:
+        w = [Decimal(1)] * len(w)
+    wsum = sum(w)
+    exact = [Decimal(total_cents) * x / wsum for x in w]
+    floors = [int(e.to_integral_value(rounding=ROUND_FLOOR)) for e in exact]
+    left = total_cents - sum(floors)
+    order = sorted(range(len(w)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [Decimal(c) * CENT for c in floors]
+
+
+def trigger_views(rule: SuccessBonusRule, domestic_subscribers: int) -> Decimal:
+    """Views needed to reach the trigger: trigger share × domestic subscribers (76M → 15.2M)."""
+    return rule.trigger_share.decimal() * Decimal(domestic_subscribers)
+
+
+@dataclass(frozen=True)
+class BonusResult:
+    guild: str
+    pack: str
+    views: Decimal
+    domestic_subscribers: int
+    metric: Decimal  # views ÷ domestic subscribers
+    trigger: Decimal
+    eligible: bool
+    views_needed: int  # whole views still needed to reach the trigger (0 once reached)
+    fixed_residual: Decimal | None
+    cap: Decimal | None  # bonus rate × fixed residual: the most the bonus can be
+    bonus: Decimal | None
+    performers_share: Decimal | None  # the recipients' share (performers for SAG-AFTRA, writers for WGA)
+    fund_share: Decimal | None
+    rounding: str = ROUNDING
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["views"] = float(self.views)
+        out["metric"] = float(self.metric)
+        out["trigger"] = float(self.trigger)
+        for key in ("fixed_residual", "cap", "bonus", "performers_share", "fund_share"):
+            out[key] = None if out[key] is None else str(out[key])
+        return out
+
+
+def success_bonus(
+    pack: AgreementPack,
+    *,
+    domestic_hours: Decimal | float | int,
+    runtime_minutes: Decimal | float | int,
+    domestic_subscribers: int,
+    fixed_residual: Decimal | float | int | str | None,
+) -> BonusResult:
+    """The bonus for one program and window under `pack` (views, metric, trigger, money).
+
+    `fixed_residual` is the program's fixed HB SVOD residual (not public: the user supplies it); without
+    it the views, metric and trigger are still computed and the money fields are None.
+    """
+    rule = pack.success_bonus
+    if rule is None:
+        raise InputError(f"{pack.name} has no viewership success bonus in its public terms")
+    if isinstance(domestic_subscribers, bool) or int(domestic_subscribers) <= 0:
+        raise InputError(f"domestic subscribers must be a positive whole number, got {domestic_subscribers}")
+    subs = int(domestic_subscribers)
+    v = views(domestic_hours, runtime_minutes)
+    trig = trigger_views(rule, subs)
+    eligible = v >= trig
+    needed = 0 if eligible else math.ceil(trig - v)
+    metric = v / Decimal(subs)
+    if fixed_residual is None:
+        return BonusResult(pack.guild, pack.id, v, subs, metric, trig, eligible, needed, None, None, None, None, None)
+    fixed = money(fixed_residual)
+    if fixed < 0:
+        raise InputError(f"fixed residual must be at least 0, got {fixed_residual}")
+    cap = money(fixed * rule.bonus_rate.decimal())
+    bonus = cap if eligible else Decimal("0.00")
+    recipients = money(bonus * rule.recipients_share.decimal())
+    fund = bonus - recipients
+    return BonusResult(pack.guild, pack.id, v, subs, metric, trig, eligible, needed, fixed, cap, bonus, recipients, fund)

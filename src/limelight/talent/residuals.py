@@ -1,0 +1,129 @@
+"""Fixed residuals: the figures the agreements do not publish, entered by the user and marked as such.
+
+A residual input is a row (guild, title_id, person_id or blank, amount, rates_as_of or blank). A row
+without a person is the program's fixed residual (the base of the bonus); a row with a person is that
+credit's own fixed residual. `rates_as_of` lets a figure quoted at older minimums be carried forward by
+the pack's minimum-rate increases (SAG-AFTRA: 7% on 2023-11-09, 4% on 2024-07-01, 3.5% on 2025-07-01).
+Where the WGA published a bonus amount for the largest services, it can stand in, labelled as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from limelight.errors import DataError, InputError
+from limelight.talent.bonus import money
+from limelight.talent.rules import GUILDS, AgreementPack
+
+__all__ = [
+    "ResidualFigure",
+    "ResidualInputs",
+    "escalate",
+    "read_residual_inputs",
+]
+
+_COLUMNS = ("guild", "title_id", "person_id", "amount", "rates_as_of")
+
+
+def escalate(amount: Decimal, pack: AgreementPack, rates_as_of: date, on: date) -> Decimal:
+    """Carry an amount quoted at the minimums of `rates_as_of` to those of `on`, rounded to the cent."""
+    if on < rates_as_of:
+        raise InputError(f"rates_as_of ({rates_as_of}) must not be after the date paid ({on})")
+    return money(amount * pack.minimum_rate_factor(on) / pack.minimum_rate_factor(rates_as_of))
+
+
+@dataclass(frozen=True)
+class ResidualFigure:
+    amount: Decimal
+    status: str  # 'user-supplied' or 'published example (largest services)'
+    note: str = ""
+
+
+class ResidualInputs:
+    """The user's fixed residuals, looked up by guild, title and (optionally) person."""
+
+    def __init__(self, rows: pd.DataFrame | None = None) -> None:
+        self.rows = rows if rows is not None else pd.DataFrame(columns=list(_COLUMNS))
+        self._program: dict[tuple[str, str], tuple[Decimal, date | None]] = {}
+        self._credit: dict[tuple[str, str, str], tuple[Decimal, date | None]] = {}
+        r: Any
+        for r in self.rows.itertuples(index=False):
+            as_of = None if pd.isna(r.rates_as_of) else pd.Timestamp(r.rates_as_of).date()
+            value = (Decimal(str(r.amount)), as_of)
+            if pd.isna(r.person_id) or str(r.person_id) == "":
+                self._program[(str(r.guild), str(r.title_id))] = value
+            else:
+                self._credit[(str(r.guild), str(r.title_id), str(r.person_id))] = value
+
+    @classmethod
+    def from_mapping(cls, guild: str, amounts: dict[str, Decimal | int | str]) -> ResidualInputs:
+        """Program-level amounts for one guild: {title_id: amount}."""
+        frame = pd.DataFrame(
+            [{"guild": guild, "title_id": t, "person_id": None, "amount": money(a), "rates_as_of": None} for t, a in amounts.items()],
+            columns=list(_COLUMNS),
+        )
+        return cls(frame)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def program(self, pack: AgreementPack, title_id: str, on: date) -> ResidualFigure | None:
+        found = self._program.get((pack.guild, title_id))
+        return None if found is None else self._figure(pack, found, on)
+
+    def credit(self, pack: AgreementPack, title_id: str, person_id: str, on: date) -> ResidualFigure | None:
+        found = self._credit.get((pack.guild, title_id, person_id))
+        return None if found is None else self._figure(pack, found, on)
+
+    @staticmethod
+    def _figure(pack: AgreementPack, found: tuple[Decimal, date | None], on: date) -> ResidualFigure:
+        amount, as_of = found
+        if as_of is None:
+            return ResidualFigure(money(amount), "user-supplied")
+        return ResidualFigure(
+            escalate(amount, pack, as_of, on), "user-supplied", f"escalated from minimums of {as_of} to {on}"
+        )
+
+
+def read_residual_inputs(path: str | Path) -> ResidualInputs:
+    """Read a CSV of fixed residuals (columns guild, title_id, amount; optional person_id, rates_as_of)."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"the residuals file {path} does not exist") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot be read as CSV: {exc}", origin=str(path)) from None
+    missing = [c for c in ("guild", "title_id", "amount") if c not in frame.columns]
+    if missing:
+        raise DataError(f"missing column '{missing[0]}' (need guild, title_id, amount)", origin=str(path))
+    for c in ("person_id", "rates_as_of"):
+        if c not in frame.columns:
+            frame[c] = ""
+    r: Any
+    for i, r in enumerate(frame.itertuples(index=False), start=2):
+        if r.guild.strip().lower() not in GUILDS:
+            raise DataError(f"guild must be one of {', '.join(GUILDS)}, got '{r.guild}'", origin=str(path), row=i, column="guild")
+        try:
+            amount = Decimal(r.amount.strip())
+        except InvalidOperation:
+            raise DataError(f"'{r.amount}' is not an amount", origin=str(path), row=i, column="amount") from None
+        if not amount.is_finite() or amount < 0:
+            raise DataError(f"amount must be at least 0, got '{r.amount}'", origin=str(path), row=i, column="amount")
+        if r.rates_as_of.strip():
+            try:
+                date.fromisoformat(r.rates_as_of.strip())
+            except ValueError:
+                raise DataError(
+                    f"rates_as_of must be a date YYYY-MM-DD, got '{r.rates_as_of}'", origin=str(path), row=i, column="rates_as_of"
+                ) from None
+    frame["guild"] = frame["guild"].str.strip().str.lower()
+    frame["person_id"] = frame["person_id"].replace("", None)
+    frame["rates_as_of"] = frame["rates_as_of"].replace("", None)
+    return ResidualInputs(frame[list(_COLUMNS)])

@@ -1,0 +1,370 @@
+"""Per-credit lines and per-person statements from the spine.
+
+For every program (film, season, or series/episode without a season) and every bonus window that has
+started by `as_of`: domestic hours, views, the domestic base on the applicable July 1, the metric, the
+trigger and the views still needed. For every credit on it: the guild's pack, the program's fixed
+residual (user-supplied, never invented), the bonus and this credit's share under the pack's split
+rule, the credit's own fixed residual where supplied, and pay per thousand views. A statement is one
+person's lines whose window starts inside a period, with the figures that were supplied marked.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from limelight.errors import InputError, NotFoundError
+from limelight.talent.bonus import ROUNDING, money, split_cents, success_bonus
+from limelight.talent.health import ClosingTitle, HealthStatus, closing_titles, health_status
+from limelight.talent.residuals import ResidualFigure, ResidualInputs
+from limelight.talent.rules import AgreementPack, load_packs
+from limelight.talent.views import (
+    applicable_july1,
+    bonus_windows,
+    domestic_hours,
+    domestic_subscribers,
+    programs,
+)
+
+if TYPE_CHECKING:
+    from limelight.spine.store import Store
+
+__all__ = ["ROLE_GUILD", "Statement", "credit_lines", "health_base_period", "person_health", "person_statement"]
+
+log = logging.getLogger(__name__)
+
+ROLE_GUILD = {"performer": "sag-aftra", "writer": "wga", "director": "dga"}
+
+# Credits may sit on the program, on one of its episodes, or on the series above its seasons.
+_CREDIT_PROGRAMS_SQL = """
+WITH prog AS (
+    SELECT t.title_id,
+           CASE WHEN t.kind = 'episode' AND p.title_id IS NOT NULL AND p.kind IN ('season', 'series')
+                THEN p.title_id ELSE t.title_id END AS program_id
+    FROM titles t LEFT JOIN titles p ON t.parent_id = p.title_id
+),
+seasons AS (SELECT title_id AS season_id, parent_id AS series_id FROM titles WHERE kind = 'season' AND parent_id IS NOT NULL),
+credit_program AS (
+    SELECT c.person_id, c.role, c.billing, c.episodes_worked, c.credit_order,
+           CASE WHEN s.season_id IS NOT NULL THEN s.season_id ELSE prog.program_id END AS program_id
+    FROM credits c
+    JOIN prog ON prog.title_id = c.title_id
+    LEFT JOIN seasons s ON s.series_id = c.title_id
+)
+SELECT cp.program_id, cp.person_id, pe.name AS person_name, cp.role,
+       any_value(cp.billing ORDER BY cp.billing = 'principal' DESC) AS billing,
+       sum(coalesce(cp.episodes_worked, 1)) AS episodes_worked,
+       min(coalesce(cp.credit_order, 1000000)) AS credit_order
+FROM credit_program cp JOIN people pe ON pe.person_id = cp.person_id
+GROUP BY cp.program_id, cp.person_id, pe.name, cp.role
+"""
+
+
+def _pack_for(packs: dict[str, AgreementPack], guild: str, on: date) -> AgreementPack | None:
+    chosen = None
+    for p in sorted(packs.values(), key=lambda p: p.term_start):
+        if p.guild == guild and p.term_start <= on:
+            chosen = p
+    if chosen is None:  # released before the pack's term: the pack still names the release cutoff
+        same = [p for p in packs.values() if p.guild == guild]
+        chosen = min(same, key=lambda p: p.term_start) if same else None
+    return chosen
+
+
+def _window_frame(store: Store, as_of: date, window_days: int) -> pd.DataFrame:
+    progs = programs(store).drop_duplicates("program_id")
+    rows = []
+    p: Any
+    for p in progs.itertuples(index=False):
+        if pd.isna(p.release_date):
+            continue
+        release = pd.Timestamp(p.release_date).date()
+        for w in bonus_windows(release, as_of, window_days):
+            rows.append(
+                {
+                    "program_id": p.program_id, "program_name": p.program_name, "program_kind": p.program_kind,
+                    "release_date": release, "runtime_minutes": p.runtime_minutes,
+                    "year": w.year, "window": w.label, "start": w.start, "end": w.end,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def credit_lines(
+    store: Store,
+    residuals: ResidualInputs | None = None,
+    *,
+    as_of: date,
+    packs: dict[str, AgreementPack] | None = None,
+    subscribers_override: int | None = None,
+    use_published_examples: bool = False,
+) -> pd.DataFrame:
+    """One row per credit and window with views, trigger and money (Decimal columns as objects)."""
+    packs = packs or load_packs()
+    residuals = residuals or ResidualInputs()
+    window_days = max(
+        (int(p.success_bonus.window_days.value) for p in packs.values() if p.success_bonus is not None), default=90
+    )
+    windows = _window_frame(store, as_of, window_days)
+    columns = [
+        "person_id", "person_name", "role", "billing", "guild", "pack", "program_id", "title", "window", "window_start",
+        "window_end", "hours", "views", "domestic_subscribers", "subscribers_as_of", "subscribers_source", "metric",
+        "trigger_views", "eligible", "views_needed", "release_eligible", "program_fixed_residual", "fixed_residual_status",
+        "bonus", "share", "credit_fixed_residual", "pay", "pay_per_thousand_views", "potential_share", "note",
+    ]
+    if windows.empty:
+        return pd.DataFrame(columns=columns)
+    countries = ("US", "CA")
+    windows = domestic_hours(store, windows, countries)
+    credits = store.query(_CREDIT_PROGRAMS_SQL)
+    by_program = {k: g.sort_values(["credit_order", "person_id"]) for k, g in credits.groupby("program_id")}
+    subscriber_cache: dict[date, Any] = {}
+    out: list[dict[str, Any]] = []
+    w: Any
+    for w in windows.itertuples(index=False):
+        people = by_program.get(w.program_id)
+        if people is None or people.empty:
+            continue
+        july1 = applicable_july1(w.start)
+        if subscribers_override is not None:
+            subs_count, subs_as_of, subs_source = subscribers_override, july1, "user-supplied"
+        else:
+            if july1 not in subscriber_cache:
+                subscriber_cache[july1] = domestic_subscribers(store, july1, countries)
+            base = subscriber_cache[july1]
+            subs_count, subs_as_of, subs_source = base.count, base.as_of, base.source
+        runtime = None if pd.isna(w.runtime_minutes) or w.runtime_minutes <= 0 else float(w.runtime_minutes)
+        for role, group in people.groupby("role", sort=False):
+            guild = ROLE_GUILD[str(role)]
+            pack = _pack_for(packs, guild, w.release_date)
+            out.extend(
+                _lines_for(pack, guild, w, group, runtime, subs_count, subs_as_of, subs_source, residuals, use_published_examples)
+            )
+    return pd.DataFrame(out, columns=columns)
+
+
+def _lines_for(
+    pack: AgreementPack | None,
+    guild: str,
+    w: Any,
+    group: pd.DataFrame,
+    runtime: float | None,
+    subs_count: int,
+    subs_as_of: date,
+    subs_source: str,
+    residuals: ResidualInputs,
+    use_published: bool,
+) -> list[dict[str, Any]]:
+    hours = float(w.hours or 0.0)
+    views = hours * 60.0 / runtime if runtime else None
+    base = {
+        "guild": guild, "pack": pack.id if pack else None, "program_id": w.program_id, "title": w.program_name,
+        "window": w.window, "window_start": w.start, "window_end": w.end, "hours": hours, "views": views,
+        "domestic_subscribers": subs_count, "subscribers_as_of": subs_as_of, "subscribers_source": subs_source,
+        "metric": None, "trigger_views": None, "eligible": None, "views_needed": None, "release_eligible": False,
+        "program_fixed_residual": None, "fixed_residual_status": None, "bonus": None, "note": "",
+    }
+    rule = pack.success_bonus if pack else None
+    recipients = group
+    notes = []
+    if rule is None:
+        notes.append(f"{pack.name if pack else guild}: no viewership bonus in the public terms")
+    elif runtime is None:
+        notes.append("runtime unknown: views cannot be counted")
+    elif subs_count <= 0 or pack is None:
+        notes.append("no domestic subscriber count for the applicable July 1")
+    else:
+        fixed: ResidualFigure | None = residuals.program(pack, w.program_id, w.start)
+        if fixed is None and use_published:
+            episodes = 1
+            band = pack.published_bonus_for(runtime / episodes)
+            if band is not None:
+                amount = band[1].decimal() / rule.bonus_rate.decimal()
+                fixed = ResidualFigure(money(amount), "published example (largest services)", band[1].note)
+        result = success_bonus(
+            pack, domestic_hours=hours, runtime_minutes=runtime, domestic_subscribers=subs_count,
+            fixed_residual=None if fixed is None else fixed.amount,
+        )
+        release_ok = w.release_date >= rule.released_from
+        base.update(
+            metric=float(result.metric), trigger_views=float(result.trigger), eligible=bool(result.eligible),
+            views_needed=result.views_needed, release_eligible=release_ok,
+            program_fixed_residual=None if fixed is None else fixed.amount,
+            fixed_residual_status=None if fixed is None else fixed.status,
+        )
+        if not release_ok:
+            notes.append(f"released before {rule.released_from}: the bonus does not apply")
+        if fixed is None:
+            notes.append("fixed residual not supplied (not public): bonus unknown")
+        billing = group["billing"].fillna("principal")
+        recipients = group[billing.isin(rule.billing)]
+        if result.bonus is not None and result.performers_share is not None:
+            pool = result.performers_share if release_ok else Decimal("0.00")
+            base["bonus"] = result.bonus if release_ok else Decimal("0.00")
+            weights = (
+                [Decimal(int(x)) for x in recipients["episodes_worked"]]
+                if rule.split_rule.value == "episodes_worked"
+                else [Decimal(1)] * len(recipients)
+            )
+            shares = dict(zip(recipients["person_id"], split_cents(pool, weights)))
+            base["_shares"] = shares
+            if not result.eligible:
+                # What each recipient would receive if the window crossed the trigger (health plan, what-if).
+                potential = money(result.cap * rule.recipients_share.decimal()) if release_ok and result.cap else Decimal(0)
+                base["_potential"] = dict(zip(recipients["person_id"], split_cents(potential, weights)))
+    lines = []
+    shares = base.pop("_shares", {})
+    potential = base.pop("_potential", {})
+    c: Any
+    for c in group.itertuples(index=False):
+        line = dict(base)
+        line.update(person_id=c.person_id, person_name=c.person_name, role=c.role, billing=c.billing)
+        share = shares.get(c.person_id)
+        if share is None and shares:
+            share = Decimal("0.00")  # not a recipient under the pack (e.g. background performer)
+        credit_fixed = residuals.credit(pack, w.program_id, c.person_id, w.start) if pack else None
+        line["share"] = share
+        line["credit_fixed_residual"] = None if credit_fixed is None else credit_fixed.amount
+        pay = None
+        if share is not None or credit_fixed is not None:
+            pay = money((share or Decimal(0)) + (credit_fixed.amount if credit_fixed else Decimal(0)))
+        line["pay"] = pay
+        line["pay_per_thousand_views"] = money(pay * 1000 / Decimal(str(views))) if pay is not None and views else None
+        line["potential_share"] = potential.get(c.person_id)
+        line["note"] = "; ".join(notes)
+        lines.append(line)
+    return lines
+
+
+@dataclass
+class Statement:
+    person_id: str
+    person_name: str
+    period_start: date
+    period_end: date
+    lines: pd.DataFrame
+    total_pay: Decimal
+    total_bonus: Decimal
+    supplied: list[str]
+    assumptions: list[str]
+    sources: list[str]
+    rounding: str = ROUNDING
+    health: HealthStatus | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        lines = self.lines.drop(columns=[c for c in self.lines.columns if c.startswith("_")], errors="ignore")
+        records = []
+        for r in lines.to_dict(orient="records"):
+            records.append({k: _jsonable(v) for k, v in r.items()})
+        return {
+            "person_id": self.person_id,
+            "person_name": self.person_name,
+            "period": {"start": self.period_start.isoformat(), "end": self.period_end.isoformat()},
+            "total_pay": str(self.total_pay),
+            "total_bonus": str(self.total_bonus),
+            "lines": records,
+            "supplied_figures": self.supplied,
+            "assumptions": self.assumptions,
+            "sources": self.sources,
+            "rounding": self.rounding,
+            "health": None if self.health is None else self.health.as_json(),
+        }
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def person_statement(
+    lines: pd.DataFrame, person_id: str, start: date, end: date, packs: dict[str, AgreementPack] | None = None
+) -> Statement:
+    """One person's lines whose window starts in [start, end], with totals and what was supplied."""
+    if end < start:
+        raise InputError(f"the period end ({end}) must not be before its start ({start})")
+    packs = packs or load_packs()
+    mine = lines[lines["person_id"] == person_id]
+    if mine.empty:
+        raise NotFoundError(f"person '{person_id}' has no credits with measured windows")
+    name = str(mine["person_name"].iloc[0])
+    starts = pd.to_datetime(mine["window_start"]).dt.date
+    mine = mine[(starts >= start) & (starts <= end)].reset_index(drop=True)
+    total_pay = sum((p for p in mine["pay"] if p is not None), Decimal("0.00"))
+    total_bonus = sum((s for s in mine["share"] if s is not None), Decimal("0.00"))
+    rows: list[Any] = list(mine.itertuples(index=False))
+    supplied = sorted(
+        {
+            f"{r.title}: program fixed residual {r.program_fixed_residual} ({r.fixed_residual_status})"
+            for r in rows
+            if r.program_fixed_residual is not None
+        }
+        | {
+            f"{r.title}: this credit's fixed residual {r.credit_fixed_residual} (user-supplied)"
+            for r in rows
+            if r.credit_fixed_residual is not None
+        }
+        | {
+            f"domestic subscribers {r.domestic_subscribers:,} for {r.title} (user-supplied)"
+            for r in rows
+            if r.subscribers_source == "user-supplied"
+        }
+    )
+    used = [packs[p] for p in sorted({str(p) for p in mine["pack"].dropna()}) if p in packs]
+    assumptions: list[str] = []
+    sources: list[str] = []
+    for p in used:
+        rule = p.success_bonus
+        if rule is not None:
+            for fname, fig in rule:
+                if getattr(fig, "status", None) in ("assumption", "interpretation"):
+                    assumptions.append(f"{p.name}, {fname} ({fig.status}): {fig.value}. {fig.note}".strip())
+        sources.extend(p.cite(k) for k in p.sources)
+    assumptions.append("a credit without billing counts as principal; pay is counted when its window closes")
+    return Statement(person_id, name, start, end, mine, money(total_pay), money(total_bonus), supplied, assumptions, sources)
+
+
+def health_base_period(year: int) -> tuple[date, date]:
+    """Base earnings period for eligibility starting January 1 of `year`: Oct 1 of year-2 to Sep 30 of year-1."""
+    return date(year - 2, 10, 1), date(year - 1, 9, 30)
+
+
+def person_health(
+    lines: pd.DataFrame, person_id: str, year: int, other_earnings: Decimal | int | str = 0
+) -> HealthStatus:
+    """Covered earnings toward `year`'s threshold: other covered earnings (supplied) plus this person's
+    residuals and bonus shares from windows closing in the base period; if short, the titles whose bonus
+    would close the gap (nearest their trigger first)."""
+    start, end = health_base_period(year)
+    mine = lines[lines["person_id"] == person_id]
+    if not mine.empty:
+        ends = (pd.to_datetime(mine["window_end"]) - pd.Timedelta(days=1)).dt.date
+        mine = mine[(ends >= start) & (ends <= end)]
+    earned = sum((p for p in mine["pay"] if p is not None), Decimal("0.00"))
+    status = health_status(money(other_earnings) + earned, year)
+    if status.shortfall is None or status.shortfall <= 0:
+        return status
+    rows: list[Any] = list(mine.itertuples(index=False))
+    candidates = [
+        ClosingTitle(str(r.program_id), str(r.title), str(r.window), r.potential_share, int(r.views_needed))
+        for r in rows
+        if r.potential_share is not None and r.eligible is False and r.views_needed is not None
+    ]
+    closing = closing_titles(status.shortfall, candidates)
+    return HealthStatus(
+        status.year, status.earnings, status.threshold, status.eligible, status.shortfall, status.status, status.source, closing
+    )
