@@ -1,11 +1,242 @@
-"""CLI commands of this group (registered on the root app)."""
+"""`limelight serve`, `limelight keys ...`, `limelight train`, `limelight models ...`.
+
+DuckDB allows one writing process per file. `keys` and `train` open the spine themselves, so run
+them while the server is down — or, with the server up, use the admin API (`POST /v1/keys`,
+`POST /v1/models/train`) or the dashboard. `models list|rollback` only touch the registry folder
+and work while the server runs: the server notices the new current version within a second.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
 
 __all__ = ["register"]
+
+keys_app = typer.Typer(help="API keys: create (printed once), list, revoke.", no_args_is_help=True)
+models_app = typer.Typer(help="The model registry: versions, rollback.", no_args_is_help=True)
+
+
+def _open_for_write(db: Path):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    from limelight.errors import ConfigError, NotFoundError
+
+    if not db.exists():
+        raise NotFoundError(
+            f"the store {db} does not exist; run 'limelight ingest' or 'limelight demo' first"
+        )
+    try:
+        return duckdb.connect(str(db))
+    except duckdb.IOException:
+        raise ConfigError(
+            f"the store {db} is in use by another process (a running 'limelight serve'?); stop it, or use the "
+            "admin API while it runs (POST /v1/keys, POST /v1/models/train)"
+        ) from None
+
+
+def _registry(db: Path, models_dir: Path | None):  # type: ignore[no-untyped-def]
+    from limelight.registry import ModelRegistry
+    from limelight.settings import get_settings
+
+    return ModelRegistry(models_dir or get_settings().registry_dir(db))
+
+
+ModelsDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--models-dir", envvar="LIMELIGHT_MODELS_DIR", help="Registry folder (default <db>.models)."
+    ),
+]
+
+
+def serve(
+    db: DbOption = DEFAULT_DB,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (DuckDB: one writer per file, so 1).")] = 1,
+    max_batch: Annotated[int, typer.Option("--max-batch", help="Most events per POST /v1/events.")] = 1000,
+    rate: Annotated[
+        float, typer.Option("--rate", help="Default requests/s per key (token bucket).")
+    ] = 2000.0,
+) -> None:
+    """Serve the REST API and the dashboard (http://HOST:PORT/)."""
+    from limelight.service import run
+
+    console.print(f"limelight serving [bold]{db}[/] at http://{host}:{port}/  (API docs at /docs)")
+    run(
+        db,
+        host=host,
+        port=port,
+        workers=workers,
+        max_events_per_batch=max_batch,
+        default_rate_per_s=rate,
+        default_burst=2 * rate,
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="service, ingest, analyst, admin or person.")],
+    db: DbOption = DEFAULT_DB,
+    person_id: Annotated[
+        str | None, typer.Option("--person-id", help="For role person: whose statements.")
+    ] = None,
+    label: Annotated[str | None, typer.Option("--label", help="A note: who holds this key.")] = None,
+    rate: Annotated[
+        float | None, typer.Option("--rate", help="Requests/s for this key (default: server's).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a key and print it ONCE (only its hash is stored). Run while the server is down."""
+    from limelight.service.keys import create_key
+
+    con = _open_for_write(db)
+    try:
+        secret, record = create_key(con, role, person_id=person_id, label=label, rate_per_s=rate)
+    finally:
+        con.close()
+    if as_json:
+        print_json(
+            {"key": secret, "key_id": record.key_id, "role": record.role, "person_id": record.person_id}
+        )
+        return
+    console.print(
+        f"created key [bold]{record.key_id}[/] with role [bold]{record.role}[/]"
+        + (f" for person {record.person_id}" if record.person_id else "")
+    )
+    console.print("store it now; it is not shown again:")
+    typer.echo(secret)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from keys list).")], db: DbOption = DEFAULT_DB
+) -> None:
+    """Revoke a key: every later request with it gets 401."""
+    from limelight.service.keys import revoke_key
+
+    con = _open_for_write(db)
+    try:
+        record = revoke_key(con, key_id)
+    finally:
+        con.close()
+    console.print(f"revoked key [bold]{record.key_id}[/] ({record.role}) at {record.revoked_at}")
+
+
+@keys_app.command("list")
+def keys_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """List keys (ids, roles, state; never the keys themselves)."""
+    from limelight.service.keys import list_keys
+
+    con = _open_for_write(db)
+    try:
+        keys = list_keys(con)
+    finally:
+        con.close()
+    if as_json:
+        print_json([vars(k) for k in keys])
+        return
+    table = Table("key id", "role", "person", "label", "rate/s", "created", "revoked")
+    for k in keys:
+        table.add_row(
+            k.key_id,
+            k.role,
+            k.person_id or "",
+            k.label or "",
+            f"{k.rate_per_s:g}" if k.rate_per_s else "",
+            str(k.created_at)[:19],
+            str(k.revoked_at)[:19] if k.revoked_at else "",
+        )
+    console.print(table)
+
+
+def train(
+    db: DbOption = DEFAULT_DB,
+    model: Annotated[str, typer.Option("--model", help="A model name, or auto.")] = "auto",
+    evaluate: Annotated[
+        bool, typer.Option("--evaluate/--no-evaluate", help="Leave-last-out metrics first.")
+    ] = True,
+    models_dir: ModelsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit a model on the spine's interactions and publish it as a new registry version (run with the server down)."""
+    from limelight.service.training import train_and_publish
+    from limelight.spine.store import Store
+
+    con = _open_for_write(db)
+    con.close()
+    registry = _registry(db, models_dir)
+    with (
+        Store(db, read_only=True) as store,
+        __import__("limelight.cli._common", fromlist=["progress"]).progress() as bar,
+    ):
+        task = bar.add_task("training", total=100)
+
+        def report(step: str, fraction: float) -> None:
+            bar.update(task, description=step, completed=100 * fraction)
+
+        version = train_and_publish(store, registry, model, evaluate=evaluate, progress=report)
+    if as_json:
+        print_json(version.to_dict())
+        return
+    console.print(
+        f"published model version [bold]{version.version}[/] ({version.model_name}) to {registry.root}"
+    )
+    for protocol, values in version.metrics.items():
+        console.print(f"  {protocol}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
+
+
+@models_app.command("list")
+def models_list(
+    db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = None, as_json: JsonOption = False
+) -> None:
+    """Every published version, the current one marked."""
+    registry = _registry(db, models_dir)
+    versions = registry.list()
+    current = registry.current()
+    if as_json:
+        print_json(
+            {
+                "current": current.version if current else None,
+                "history": registry.history(),
+                "versions": [v.to_dict() for v in versions],
+            }
+        )
+        return
+    table = Table("", "version", "model", "created", "members", "titles", "metrics")
+    for v in versions:
+        metrics = "; ".join(
+            f"{p}: " + ", ".join(f"{k} {x:.3g}" for k, x in vals.items() if k != "members")
+            for p, vals in v.metrics.items()
+        )
+        table.add_row(
+            "*" if current and current.version == v.version else "",
+            str(v.version),
+            v.model_name,
+            v.created_at,
+            str(v.data.get("members", "")),
+            str(v.data.get("titles", "")),
+            metrics,
+        )
+    console.print(table)
+
+
+@models_app.command("rollback")
+def models_rollback(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = None) -> None:
+    """Make the previously current version current again (a running server swaps within a second)."""
+    version = _registry(db, models_dir).rollback()
+    console.print(f"current model version is now [bold]{version.version}[/] ({version.model_name})")
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the root app."""
+    app.command("serve")(serve)
+    app.command("train")(train)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(models_app, name="models")

@@ -1,0 +1,241 @@
+"""Versioned model artifacts: publish, list, current, rollback.
+
+A registry is a folder (by default `<db>.models/` beside the spine's file):
+
+    versions/0001/            one folder per published version, never changed after publish
+        model/                what the model's `save(path)` wrote
+        meta.json             what data, what metrics, when, which model and parameters
+    pointer.json              {"current": 3, "history": [1, 2, 3]} — the activation history
+
+Every change is atomic: a version folder is written under a temporary name and renamed into
+place, and `pointer.json` is replaced with `os.replace` after an fsync, under an exclusive file
+lock. A reader therefore sees the old pointer or the new one, never half of either — which lets
+the service poll the pointer and swap models while `limelight train` or `models rollback` run in
+another process.
+"""
+
+from __future__ import annotations
+
+import builtins
+import fcntl
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from limelight.errors import ConflictError, DataError, InputError, NotFoundError
+
+__all__ = ["ModelRegistry", "ModelVersion"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One published model: its number, folder and metadata."""
+
+    version: int
+    path: Path
+    model_name: str
+    created_at: str
+    data: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / "model"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["path"] = str(self.path)
+        return out
+
+
+def _fsync_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ModelRegistry:
+    """A folder of versioned model artifacts with an atomic `current` pointer."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.root / "versions"
+
+    @property
+    def pointer_path(self) -> Path:
+        return self.root / "pointer.json"
+
+    # -- reading ----------------------------------------------------------------------------
+    def _pointer(self) -> dict[str, Any]:
+        try:
+            raw = self.pointer_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {"current": None, "history": []}
+        try:
+            pointer = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"the registry pointer is not valid JSON ({exc})", origin=str(self.pointer_path)
+            ) from None
+        return {"current": pointer.get("current"), "history": list(pointer.get("history", []))}
+
+    def pointer_stamp(self) -> tuple[int, int] | None:
+        """A cheap fingerprint of the pointer (inode, mtime) so a poller notices changes."""
+        try:
+            st = self.pointer_path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def get(self, version: int) -> ModelVersion:
+        folder = self.versions_dir / f"{int(version):04d}"
+        meta_path = folder / "meta.json"
+        if not meta_path.exists():
+            raise NotFoundError(f"model version {version} does not exist in the registry {self.root}")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        return ModelVersion(
+            version=int(meta["version"]),
+            path=folder,
+            model_name=str(meta.get("model_name", "unknown")),
+            created_at=str(meta.get("created_at", "")),
+            data=dict(meta.get("data", {})),
+            metrics=dict(meta.get("metrics", {})),
+            params=dict(meta.get("params", {})),
+            notes=str(meta.get("notes", "")),
+        )
+
+    def list(self) -> builtins.list[ModelVersion]:
+        if not self.versions_dir.exists():
+            return []
+        out = []
+        for child in sorted(self.versions_dir.iterdir()):
+            if child.is_dir() and child.name.isdigit() and (child / "meta.json").exists():
+                out.append(self.get(int(child.name)))
+        return out
+
+    def current(self) -> ModelVersion | None:
+        number = self._pointer()["current"]
+        return None if number is None else self.get(int(number))
+
+    def history(self) -> builtins.list[int]:
+        return [int(v) for v in self._pointer()["history"]]
+
+    # -- writing ----------------------------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def publish(
+        self,
+        save: Callable[[Path], None],
+        *,
+        model_name: str,
+        data: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        notes: str = "",
+        activate: bool = True,
+    ) -> ModelVersion:
+        """Write a new version with `save(model_folder)`, then (by default) make it current."""
+        if not model_name:
+            raise InputError("model_name must be a non-empty string, got ''")
+        with self._locked():
+            self.versions_dir.mkdir(parents=True, exist_ok=True)
+            existing = [int(p.name) for p in self.versions_dir.iterdir() if p.name.isdigit()]
+            number = max(existing, default=0) + 1
+            staging = Path(tempfile.mkdtemp(dir=self.versions_dir, prefix=".staging-"))
+            try:
+                (staging / "model").mkdir()
+                save(staging / "model")
+                meta = {
+                    "version": number,
+                    "model_name": model_name,
+                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "data": data or {},
+                    "metrics": metrics or {},
+                    "params": params or {},
+                    "notes": notes,
+                }
+                (staging / "meta.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+                os.rename(staging, self.versions_dir / f"{number:04d}")
+                _fsync_dir(self.versions_dir)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            if activate:
+                pointer = self._pointer()
+                pointer["history"].append(number)
+                pointer["current"] = number
+                _fsync_write(self.pointer_path, json.dumps(pointer))
+        log.info("published model version %d (%s)", number, model_name)
+        return self.get(number)
+
+    def activate(self, version: int) -> ModelVersion:
+        """Make an existing version current (recorded in the history, so rollback undoes it)."""
+        target = self.get(version)
+        with self._locked():
+            pointer = self._pointer()
+            if pointer["current"] != target.version:
+                pointer["history"].append(target.version)
+                pointer["current"] = target.version
+                _fsync_write(self.pointer_path, json.dumps(pointer))
+        return target
+
+    def rollback(self) -> ModelVersion:
+        """Return to the version that was current before this one."""
+        with self._locked():
+            pointer = self._pointer()
+            history = pointer["history"]
+            if len(history) < 2:
+                raise ConflictError(
+                    "there is no previous model version to roll back to"
+                    + (
+                        f" (only version {history[-1]} was ever current)"
+                        if history
+                        else " (the registry is empty)"
+                    )
+                )
+            history.pop()
+            pointer["current"] = history[-1]
+            _fsync_write(self.pointer_path, json.dumps(pointer))
+            number = int(history[-1])
+        log.info("rolled back to model version %d", number)
+        return self.get(number)

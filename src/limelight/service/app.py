@@ -1,0 +1,109 @@
+"""The FastAPI app: wires settings, state, error handlers, metrics and routers — nothing else.
+
+Engine routers written by other areas (`limelight.service.routes.forecasts`, `.talent`,
+`.payments`) are included when their module exists, so the service runs with whatever engines
+have landed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from limelight.service.config import ServiceConfig
+from limelight.service.errors import install_error_handlers
+from limelight.service.metrics import MetricsMiddleware
+from limelight.service.state import ServiceState
+
+__all__ = ["ENGINE_ROUTERS", "create_app", "included_routers"]
+
+log = logging.getLogger(__name__)
+
+# Our own routers, always present, then the engines' routers, each included when its module exists.
+CORE_ROUTERS: tuple[str, ...] = ("meta", "members", "titles", "events", "admin")
+ENGINE_ROUTERS: tuple[str, ...] = ("forecasts", "talent", "payments")
+
+API_DESCRIPTION = """
+limelight's REST API: personalization (home rows, recommendations, similar titles), viewing events,
+content valuation, talent pay and payment recovery — on one data spine.
+
+Every `/v1` call needs `Authorization: Bearer <key>` (create one with `limelight keys create --role ROLE`).
+Every error is `{"error": {"code": "<stable code>", "message": "<one sentence>"}}`.
+"""
+
+
+def included_routers(app: FastAPI) -> list[str]:
+    return list(app.state.routers)
+
+
+def create_app(
+    db_path: str | Path,
+    *,
+    config: ServiceConfig | None = None,
+    **overrides: Any,
+) -> FastAPI:
+    """Build the service for one spine file. Opens the file for writing (one process per file).
+
+    `overrides` are `ServiceConfig` fields (e.g. `max_events_per_batch=100`, `load_engine=False`).
+    """
+    if config is None:
+        config = ServiceConfig(db_path=Path(db_path), **overrides)
+    state = ServiceState(config)
+    state.start_engine()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        state.loop = asyncio.get_running_loop()
+        try:
+            yield
+        finally:
+            state.loop = None
+            state.close()
+
+    app = FastAPI(
+        title="limelight",
+        version=_version(),
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.limelight = state
+    app.state.routers = []
+    install_error_handlers(app)
+    for name in CORE_ROUTERS + ENGINE_ROUTERS:
+        module_name = f"limelight.service.routes.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                log.info("router %s not present; skipped", name)
+                continue
+            raise
+        app.include_router(module.router)
+        app.state.routers.append(name)
+    state.routers = list(app.state.routers)
+    from limelight.service.dashboard import mount_dashboard
+
+    mount_dashboard(app)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    return app
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("limelight")
+    except Exception:  # pragma: no cover
+        return "0"

@@ -1,0 +1,39 @@
+"""The service's settings: one typed object, built once per app and handed to routes by `SettingsDep`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from limelight.settings import get_settings
+
+__all__ = ["ROLES", "ServiceConfig"]
+
+# Every role a key can carry. `person` keys are bound to one person_id (their own pay statements).
+ROLES: tuple[str, ...] = ("service", "ingest", "analyst", "admin", "person")
+
+
+class ServiceConfig(BaseModel):
+    """How one service process behaves. Built by `create_app(db_path, ...)`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    db_path: Path
+    models_dir: Path | None = Field(default=None, description="Model registry folder; default '<db>.models'.")
+    max_events_per_batch: int = Field(default=1000, ge=1, le=100_000)
+    max_k: int = Field(
+        default=100, ge=1, le=10_000, description="Largest page size (k) any list endpoint serves."
+    )
+    default_rate_per_s: float = Field(
+        default=2000.0, gt=0, description="Token-bucket refill per key per second."
+    )
+    default_burst: float = Field(default=4000.0, gt=0, description="Token-bucket capacity per key.")
+    watch_registry_s: float = Field(
+        default=1.0, ge=0, description="How often the registry pointer is checked (0 = never)."
+    )
+    load_engine: bool = Field(default=True, description="Build the personalization engine at start-up.")
+
+    @property
+    def registry_dir(self) -> Path:
+        return self.models_dir if self.models_dir is not None else get_settings().registry_dir(self.db_path)

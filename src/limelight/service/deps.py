@@ -1,0 +1,206 @@
+"""`Annotated` shortcuts every router uses: who is calling, what they may see, the store, the settings.
+
+How a router uses them (see docs/service.md, "How to add a router"):
+
+    from limelight.service.deps import CurrentKey, StoreDep, require_roles, OwnPerson
+
+    router = APIRouter(prefix="/v1/payments", tags=["payments"],
+                       dependencies=[Depends(require_roles("analyst", "admin"))],
+                       responses=ERROR_RESPONSES)
+
+    @router.get("/recovery")
+    def recovery(store: StoreDep) -> RecoveryCurves: ...
+
+    @router.get("/v1/talent/people/{person_id}/statement")
+    def statement(person_id: OwnPerson, store: StoreDep) -> Statement: ...   # admins and that person only
+
+Object-level authorization lives in ONE place, `can_access`: routes never compare ids themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from limelight.errors import ForbiddenError
+from limelight.service.config import ServiceConfig
+from limelight.service.errors import RateLimitedError, ServiceUnavailableError
+from limelight.service.keys import ApiKey
+from limelight.service.state import ServiceState
+from limelight.spine.store import Store
+
+__all__ = [
+    "ACCESS",
+    "ApiKey",
+    "CurrentKey",
+    "EngineDep",
+    "MemberHistoryAccess",
+    "MemberId",
+    "OwnPerson",
+    "SettingsDep",
+    "StateDep",
+    "StoreDep",
+    "TitleId",
+    "can_access",
+    "require_access",
+    "require_roles",
+]
+
+# Which roles may do what. `person` keys additionally see their OWN person's objects (see can_access).
+ACCESS: dict[str, frozenset[str]] = {
+    "member.read": frozenset({"service", "admin"}),  # home rows, recommendations
+    "member.history": frozenset({"admin"}),  # personal data: a member's viewing history
+    "title.read": frozenset({"service", "analyst", "admin"}),  # title cards, similar titles
+    "events.write": frozenset({"ingest", "admin"}),
+    "forecasts": frozenset({"analyst", "admin"}),
+    "payments": frozenset({"analyst", "admin"}),
+    "talent.aggregate": frozenset({"analyst", "admin"}),
+    "person.statement": frozenset({"admin"}),  # + the person's own `person` key
+    "models.read": frozenset({"analyst", "admin"}),
+    "models.manage": frozenset({"admin"}),
+    "keys.manage": frozenset({"admin"}),
+}
+
+_bearer = HTTPBearer(
+    auto_error=False, description="An API key from `limelight keys create`: `Bearer ll_...`."
+)
+
+
+def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.limelight
+    return state
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def get_config(request: Request) -> ServiceConfig:
+    return get_state(request).config
+
+
+SettingsDep = Annotated[ServiceConfig, Depends(get_config)]
+
+
+def current_key(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+) -> ApiKey:
+    """The caller's key (401 when missing/invalid/revoked), after charging its rate limit (429)."""
+    state = get_state(request)
+    header = request.headers.get("authorization")
+    key = state.keys.authenticate(header if credentials is None else f"Bearer {credentials.credentials}")
+    rate = key.rate_per_s or state.config.default_rate_per_s
+    burst = max(state.config.default_burst * rate / state.config.default_rate_per_s, 1.0)
+    wait = state.limiter.take(key.key_id, rate, burst)
+    if wait > 0:
+        state.metrics.rate_limited.labels(key.key_id).inc()
+        raise RateLimitedError(
+            f"the rate limit of key '{key.key_id}' ({rate:g} requests/s) is used up; retry in {wait:.2f} s",
+            wait,
+        )
+    request.state.api_key = key
+    return key
+
+
+CurrentKey = Annotated[ApiKey, Depends(current_key)]
+
+
+def can_access(key: ApiKey, action: str, *, person_id: str | None = None) -> bool:
+    """THE object-level rule: role grants, plus a `person` key's own statement."""
+    roles = ACCESS.get(action)
+    if roles is None:
+        raise KeyError(f"unknown action '{action}'")
+    if key.role in roles:
+        return True
+    return (
+        action == "person.statement"
+        and key.role == "person"
+        and person_id is not None
+        and key.person_id == person_id
+    )
+
+
+def require_access(action: str) -> Callable[..., ApiKey]:
+    """Dependency: the caller's key, if its role may perform `action` (403 otherwise)."""
+
+    def _dep(key: CurrentKey) -> ApiKey:
+        if not can_access(key, action):
+            raise ForbiddenError(f"a key with role '{key.role}' may not use {action.replace('.', ' ')}")
+        return key
+
+    _dep.__name__ = f"require_{action.replace('.', '_')}"
+    return _dep
+
+
+def require_roles(*roles: str) -> Callable[..., ApiKey]:
+    """Dependency factory: the caller's key, if its role is one of `roles` (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    def _dep(key: CurrentKey) -> ApiKey:
+        if key.role not in allowed:
+            raise ForbiddenError(
+                f"this endpoint needs a key with role {' or '.join(sorted(allowed))}, got role '{key.role}'"
+            )
+        return key
+
+    return _dep
+
+
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
+
+MemberId = Annotated[str, Path(pattern=_ID_PATTERN, description="A member's id in the spine.")]
+TitleId = Annotated[str, Path(pattern=_ID_PATTERN, description="A title's id in the spine.")]
+PersonId = Annotated[str, Path(pattern=_ID_PATTERN, description="A person's id in the spine.")]
+
+
+def _own_person(person_id: PersonId, key: CurrentKey) -> str:
+    if not can_access(key, "person.statement", person_id=person_id):
+        raise ForbiddenError(
+            "a pay statement is visible only to that person's key and to admins"
+            if key.role == "person"
+            else f"a key with role '{key.role}' may not see a person's pay statement"
+        )
+    return person_id
+
+
+OwnPerson = Annotated[str, Depends(_own_person)]
+"""A `{person_id}` path parameter the caller may see: an admin, or that person's own key."""
+
+
+def _member_history(member_id: MemberId, key: CurrentKey) -> str:
+    if not can_access(key, "member.history"):
+        raise ForbiddenError(
+            f"a member's viewing history is personal data: admins only, got role '{key.role}'"
+        )
+    return member_id
+
+
+MemberHistoryAccess = Annotated[str, Depends(_member_history)]
+
+
+def get_store(request: Request) -> Iterator[Store]:
+    """A Store on its own DuckDB cursor for this request (reads only; the server owns writes)."""
+    store = get_state(request).reader()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def get_engine(request: Request) -> Any:
+    """The live `PersonalizationEngine` (503 while none is loaded)."""
+    state = get_state(request)
+    engine = state.slot.engine
+    if engine is None:
+        raise ServiceUnavailableError(
+            state.slot.error or "the personalization engine is still loading; retry shortly"
+        )
+    return engine
+
+
+EngineDep = Annotated[Any, Depends(get_engine)]

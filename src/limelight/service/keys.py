@@ -1,0 +1,153 @@
+"""API keys: created once and printed once, stored only as a salted SHA-256 hash, revocable.
+
+A key reads `ll_<key_id>_<secret>`. The key id is public (it names the key in logs, metrics and
+`keys list`); the secret never leaves the creator. The table stores `sha256(key_id ":" secret)`,
+so the id acts as a per-key salt, and verification compares digests in constant time.
+
+Keys live in the spine's DuckDB file (table `service_keys`). DuckDB allows one writing process, so
+`limelight keys create` opens the file itself when the server is down; while the server runs, admins
+create and revoke keys through `POST /v1/keys` and `DELETE /v1/keys/{key_id}` (the server owns the file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from limelight.errors import AuthError, InputError, NotFoundError
+from limelight.service.config import ROLES
+
+__all__ = ["ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
+
+_KEY_RE = re.compile(r"^ll_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
+
+KEY_TABLE_DDL = """
+CREATE TABLE IF NOT EXISTS service_keys (
+  key_id VARCHAR PRIMARY KEY,
+  key_hash VARCHAR NOT NULL,
+  role VARCHAR NOT NULL,
+  person_id VARCHAR,
+  label VARCHAR,
+  rate_per_s DOUBLE,
+  created_at TIMESTAMP NOT NULL,
+  revoked_at TIMESTAMP
+)
+"""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """Who is calling: the key's id, its role and, for `person` keys, the person it belongs to."""
+
+    key_id: str
+    role: str
+    person_id: str | None = None
+    label: str | None = None
+    rate_per_s: float | None = None
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def _digest(key_id: str, secret: str) -> str:
+    return hashlib.sha256(f"{key_id}:{secret}".encode()).hexdigest()
+
+
+def ensure_key_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(KEY_TABLE_DDL)
+
+
+def create_key(
+    con: duckdb.DuckDBPyConnection,
+    role: str,
+    *,
+    person_id: str | None = None,
+    label: str | None = None,
+    rate_per_s: float | None = None,
+) -> tuple[str, ApiKey]:
+    """Make a new key; returns (the full key, shown once; its record). Only the hash is stored."""
+    if role not in ROLES:
+        raise InputError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
+    if role == "person" and not person_id:
+        raise InputError("a key with role 'person' must name its person_id (--person-id)")
+    if role != "person" and person_id:
+        raise InputError(f"person_id is only for keys with role 'person', got role '{role}'")
+    if rate_per_s is not None and not rate_per_s > 0:
+        raise InputError(f"rate_per_s must be a number > 0, got {rate_per_s}")
+    ensure_key_table(con)
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(24)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        "INSERT INTO service_keys VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+        [key_id, _digest(key_id, secret), role, person_id, label, rate_per_s, now],
+    )
+    record = ApiKey(key_id, role, person_id, label, rate_per_s, now, None)
+    return f"ll_{key_id}_{secret}", record
+
+
+def revoke_key(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
+    ensure_key_table(con)
+    rows = con.execute("SELECT key_id FROM service_keys WHERE key_id = ?", [key_id]).fetchall()
+    if not rows:
+        raise NotFoundError(f"key '{key_id}' does not exist")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        "UPDATE service_keys SET revoked_at = coalesce(revoked_at, ?) WHERE key_id = ?", [now, key_id]
+    )
+    return next(k for k in list_keys(con) if k.key_id == key_id)
+
+
+def list_keys(con: duckdb.DuckDBPyConnection) -> list[ApiKey]:
+    ensure_key_table(con)
+    rows = con.execute(
+        "SELECT key_id, role, person_id, label, rate_per_s, created_at, revoked_at "
+        "FROM service_keys ORDER BY created_at, key_id"
+    ).fetchall()
+    return [ApiKey(*row) for row in rows]
+
+
+def _hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    ensure_key_table(con)
+    return dict(con.execute("SELECT key_id, key_hash FROM service_keys").fetchall())
+
+
+class KeyRing:
+    """The server's in-memory view of the keys table, refreshed whenever the server changes it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.reload()
+
+    def reload(self) -> None:
+        self._keys = {k.key_id: k for k in list_keys(self._con)}
+        self._hash = _hashes(self._con)
+
+    def authenticate(self, authorization: str | None) -> ApiKey:
+        """The key named by an `Authorization: Bearer ll_...` header, or `AuthError`."""
+        if not authorization:
+            raise AuthError("this endpoint needs an API key: send 'Authorization: Bearer <key>'")
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthError("the Authorization header must read 'Bearer <key>'")
+        match = _KEY_RE.match(token.strip())
+        key_id, secret = (match.group(1), match.group(2)) if match else ("", "")
+        stored = self._hash.get(key_id)
+        # Compare even when the id is unknown so a miss costs the same as a wrong secret.
+        expected = stored if stored is not None else _digest("000000000000", "x" * 32)
+        ok = hmac.compare_digest(expected, _digest(key_id, secret)) and stored is not None
+        record = self._keys.get(key_id)
+        if not ok or record is None:
+            raise AuthError("the API key is not valid")
+        if not record.active:
+            raise AuthError(f"the API key '{key_id}' was revoked")
+        return record

@@ -1,0 +1,246 @@
+"""Admin endpoints: keys (create, list, revoke) and models (versions, rollback, training with progress)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from limelight.errors import ConflictError, LimelightError
+from limelight.service.config import ROLES
+from limelight.service.deps import StateDep, require_access
+from limelight.service.errors import ERROR_RESPONSES, ErrorBody
+from limelight.service.keys import ApiKey, create_key, list_keys, revoke_key
+from limelight.service.state import ServiceState
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+Role = Literal["service", "ingest", "analyst", "admin", "person"]
+assert set(ROLES) == set(Role.__args__)  # type: ignore[attr-defined]
+
+
+class KeyCreate(BaseModel):
+    """What an admin may set on a new key — nothing else (no mass assignment)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+    person_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$")
+    label: str | None = Field(default=None, max_length=200)
+    rate_per_s: float | None = Field(default=None, gt=0, le=1_000_000)
+
+
+class KeyPublic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key_id: str
+    role: str
+    person_id: str | None
+    label: str | None
+    rate_per_s: float | None
+    created_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KeyPublic:
+        return cls(
+            key_id=key.key_id,
+            role=key.role,
+            person_id=key.person_id,
+            label=key.label,
+            rate_per_s=key.rate_per_s,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="The full key. Shown once; only its hash is stored.")
+
+
+class ModelVersionPublic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    model_name: str
+    created_at: str
+    current: bool
+    data: dict[str, Any]
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    notes: str
+
+
+class ModelsPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    serving: int | None = Field(description="The version this process serves now.")
+    current: int | None = Field(description="The registry's current version (served within seconds).")
+    history: list[int]
+    versions: list[ModelVersionPublic]
+    engine_error: str | None
+
+
+class TrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(default="auto", pattern=r"^[a-z][a-z0-9_-]{0,40}$")
+    evaluate: bool = True
+
+
+class TrainingPublic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["idle", "running", "done", "failed"]
+    step: str
+    progress: float
+    model: str | None
+    version: int | None
+    message: str
+    started_at: float | None
+    finished_at: float | None
+
+
+_KEYS = Depends(require_access("keys.manage"))
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such key or version."}
+}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "Nothing to roll back to, or training already running."}
+}
+
+
+# -- keys --------------------------------------------------------------------------------------
+@router.post("/keys", response_model=KeyCreated, status_code=201, tags=["keys"], dependencies=[_KEYS])
+def keys_create(body: KeyCreate, state: StateDep) -> KeyCreated:
+    with state.write_lock:
+        secret, record = create_key(
+            state.con, body.role, person_id=body.person_id, label=body.label, rate_per_s=body.rate_per_s
+        )
+        state.keys.reload()
+    return KeyCreated(**KeyPublic.of(record).model_dump(), key=secret)
+
+
+@router.get("/keys", response_model=list[KeyPublic], tags=["keys"], dependencies=[_KEYS])
+def keys_list(state: StateDep) -> list[KeyPublic]:
+    with state.write_lock:
+        return [KeyPublic.of(k) for k in list_keys(state.con)]
+
+
+@router.delete(
+    "/keys/{key_id}", response_model=KeyPublic, tags=["keys"], dependencies=[_KEYS], responses=_NOT_FOUND
+)
+def keys_revoke(key_id: str, state: StateDep) -> KeyPublic:
+    with state.write_lock:
+        record = revoke_key(state.con, key_id)
+        state.keys.reload()
+    return KeyPublic.of(record)
+
+
+# -- models ------------------------------------------------------------------------------------
+def _models_page(state: ServiceState) -> ModelsPage:
+    registry = state.registry
+    current = registry.current()
+    versions = [
+        ModelVersionPublic(
+            version=v.version,
+            model_name=v.model_name,
+            created_at=v.created_at,
+            current=current is not None and v.version == current.version,
+            data=v.data,
+            metrics=v.metrics,
+            params=v.params,
+            notes=v.notes,
+        )
+        for v in registry.list()
+    ]
+    return ModelsPage(
+        serving=state.slot.version.version if state.slot.version else None,
+        current=current.version if current else None,
+        history=registry.history(),
+        versions=versions,
+        engine_error=state.slot.error,
+    )
+
+
+@router.get(
+    "/models",
+    response_model=ModelsPage,
+    tags=["models"],
+    dependencies=[Depends(require_access("models.read"))],
+)
+def models_list(state: StateDep) -> ModelsPage:
+    return _models_page(state)
+
+
+@router.post(
+    "/models/rollback",
+    response_model=ModelsPage,
+    tags=["models"],
+    dependencies=[Depends(require_access("models.manage"))],
+    responses=_CONFLICT,
+)
+async def models_rollback(state: StateDep) -> ModelsPage:
+    await run_in_threadpool(state.registry.rollback)
+    await run_in_threadpool(state.reload_now)
+    return _models_page(state)
+
+
+@router.get(
+    "/models/training",
+    response_model=TrainingPublic,
+    tags=["models"],
+    dependencies=[Depends(require_access("models.read"))],
+)
+async def training_status(state: StateDep) -> TrainingPublic:
+    return TrainingPublic(**state.training.to_dict())
+
+
+@router.post(
+    "/models/train",
+    response_model=TrainingPublic,
+    status_code=202,
+    tags=["models"],
+    dependencies=[Depends(require_access("models.manage"))],
+    responses=_CONFLICT,
+)
+def models_train(body: TrainRequest, state: StateDep) -> TrainingPublic:
+    """Train on the spine in the background; poll `GET /v1/models/training`. The new version is served when done."""
+    with state.write_lock:
+        if state.training.state == "running":
+            raise ConflictError("a training job is already running; wait for it to finish")
+        job = state.training
+        job.state, job.step, job.progress, job.model = "running", "starting", 0.0, body.model
+        job.version, job.message, job.started_at, job.finished_at = None, "", time.time(), None
+    threading.Thread(target=_train, args=(state, body), name="limelight-train", daemon=True).start()
+    return TrainingPublic(**state.training.to_dict())
+
+
+def _train(state: ServiceState, body: TrainRequest) -> None:
+    from limelight.service.training import train_and_publish
+
+    job = state.training
+
+    def progress(step: str, fraction: float) -> None:
+        job.step, job.progress = step, fraction
+
+    store = state.reader()
+    try:
+        version = train_and_publish(
+            store, state.registry, body.model, evaluate=body.evaluate, progress=progress
+        )
+        job.version, job.model = version.version, version.model_name
+        job.step, job.progress = "loading the new version into the service", 0.95
+        state.reload_now()
+        job.state, job.step, job.progress = "done", f"serving version {version.version}", 1.0
+    except LimelightError as exc:
+        job.state, job.message = "failed", exc.message
+    except Exception as exc:  # pragma: no cover - reported on the page, logged here
+        job.state, job.message = "failed", f"training failed unexpectedly: {exc}"
+        import logging
+
+        logging.getLogger(__name__).exception("training failed")
+    finally:
+        job.finished_at = time.time()
+        store.close()

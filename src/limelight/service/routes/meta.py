@@ -1,0 +1,81 @@
+"""Health, Prometheus metrics, and who-am-I (the dashboard asks it what to show)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict
+
+from limelight.service.deps import ACCESS, CurrentKey, StateDep, can_access
+from limelight.service.errors import ERROR_RESPONSES
+from limelight.service.metrics import CONTENT_TYPE_LATEST
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["meta"])
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["ok"]
+    engine: Literal["ready", "loading", "unavailable"]
+    model_version: int | None
+    synthetic: bool
+    routers: list[str]
+
+
+class Me(BaseModel):
+    """The calling key, what it may do, and what the service offers."""
+
+    model_config = ConfigDict(extra="forbid")
+    key_id: str
+    role: str
+    person_id: str | None
+    allowed: list[str]
+    routers: list[str]
+    synthetic: bool
+    model_version: int | None
+
+
+@router.get("/health", response_model=Health, summary="Liveness and readiness (no key needed)")
+async def health(state: StateDep) -> Health:
+    slot = state.slot
+    engine: Literal["ready", "loading", "unavailable"] = (
+        "ready" if slot.engine is not None else ("loading" if slot.building else "unavailable")
+    )
+    return Health(
+        status="ok",
+        engine=engine,
+        model_version=slot.version.version if slot.version else None,
+        synthetic=state.synthetic,
+        routers=list(state.routers),
+    )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (text exposition format)",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "Metrics."}
+    },
+)
+async def metrics(state: StateDep) -> Response:
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/v1/me", response_model=Me, summary="The calling key and what it may do", responses=ERROR_RESPONSES
+)
+async def me(key: CurrentKey, state: StateDep) -> Me:
+    allowed = sorted(action for action in ACCESS if can_access(key, action, person_id=key.person_id))
+    return Me(
+        key_id=key.key_id,
+        role=key.role,
+        person_id=key.person_id,
+        allowed=allowed,
+        routers=list(state.routers),
+        synthetic=state.synthetic,
+        model_version=state.slot.version.version if state.slot.version else None,
+    )

@@ -1,0 +1,247 @@
+"""What one service process holds: the spine's write connection, keys, limits, metrics, the live engine.
+
+DuckDB allows one writing process per file, so the server owns the write connection; readers
+get their own cursor (`ServiceState.reader()`), writes go through `write_lock`. The personalization
+engine sits in an `EngineSlot`: a new model version is loaded on a background thread and swapped
+in by replacing one reference on the event loop, so no request ever sees a half-built engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from limelight.errors import NotFoundError
+from limelight.registry import ModelRegistry, ModelVersion
+from limelight.service.config import ServiceConfig
+from limelight.service.keys import KeyRing, ensure_key_table
+from limelight.service.metrics import ServiceMetrics
+from limelight.service.ratelimit import RateLimiter
+from limelight.spine.store import Store
+
+__all__ = ["EngineSlot", "ServiceState", "TrainingStatus"]
+
+log = logging.getLogger(__name__)
+
+
+class _CursorStore(Store):
+    """A `Store` on an existing DuckDB cursor (one per thread of use); closing it closes the cursor."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Any) -> None:
+        super().__init__(path, read_only=False)
+        self._con = con
+        self.read_only = True  # by convention: routes read; writes go through ServiceState
+
+
+@dataclass
+class EngineSlot:
+    """The engine being served, the registry version it came from, and what happened last."""
+
+    engine: Any | None = None
+    version: ModelVersion | None = None
+    error: str | None = None
+    building: bool = False
+    pending: list[pd.DataFrame] = field(default_factory=list)
+    swapped_at: float | None = None
+
+
+@dataclass
+class TrainingStatus:
+    """Progress of the training job started from the API or dashboard (one at a time)."""
+
+    state: str = "idle"  # idle | running | done | failed
+    step: str = ""
+    progress: float = 0.0
+    model: str | None = None
+    version: int | None = None
+    message: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+class ServiceState:
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.write_lock = threading.Lock()
+        self.con = self._connect()
+        self.store = _CursorStore(self.con, config.db_path)
+        Store.create_schema(self.store)
+        ensure_key_table(self.con)
+        self.keys = KeyRing(self.con.cursor())
+        self.limiter = RateLimiter()
+        self.metrics = ServiceMetrics()
+        self.registry = ModelRegistry(config.registry_dir)
+        self.slot = EngineSlot()
+        self.training = TrainingStatus()
+        self.synthetic = self._is_synthetic()
+        self.routers: list[str] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._pointer_stamp: Any = None
+        self._swap_lock = threading.Lock()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        path = self.config.db_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            from limelight.errors import ConfigError
+
+            raise ConfigError(
+                f"the store {path} is locked by another process (is another 'limelight serve' running?): {exc}"
+            ) from None
+
+    def _is_synthetic(self) -> bool:
+        rows = (
+            self.con.cursor()
+            .execute(
+                "SELECT EXISTS (SELECT 1 FROM titles WHERE source = 'demo') "
+                "OR EXISTS (SELECT 1 FROM members WHERE source = 'demo')"
+            )
+            .fetchall()
+        )
+        return bool(rows[0][0])
+
+    # -- readers ------------------------------------------------------------------------------
+    def reader(self) -> Store:
+        """A Store on a fresh cursor, for one thread's reads."""
+        return _CursorStore(self.con.cursor(), self.config.db_path)
+
+    # -- engine lifecycle ---------------------------------------------------------------------
+    def engine_or_none(self) -> Any | None:
+        return self.slot.engine
+
+    def build_engine(self, version: ModelVersion | None) -> Any:
+        """Load the model of `version` (or let the engine pick its default) and build an engine."""
+        from limelight.personalize.engine import PersonalizationEngine
+
+        model = None
+        if version is not None:
+            from limelight.service.training import load_model
+
+            model = load_model(version)
+        return PersonalizationEngine.from_store(self.reader(), model=model)
+
+    def start_engine(self) -> None:
+        """Build the first engine (blocking) and start the registry watcher."""
+        if self.config.load_engine:
+            self._pointer_stamp = self.registry.pointer_stamp()
+            self._swap_to(self._current_version(), initial=True)
+        if self.config.watch_registry_s > 0:
+            self._watcher = threading.Thread(target=self._watch, name="limelight-registry-watch", daemon=True)
+            self._watcher.start()
+
+    def _current_version(self) -> ModelVersion | None:
+        try:
+            return self.registry.current()
+        except Exception as exc:  # a broken registry must not stop the service
+            log.warning("cannot read the model registry %s: %s", self.registry.root, exc)
+            return None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.config.watch_registry_s):
+            try:
+                stamp = self.registry.pointer_stamp()
+                if stamp != self._pointer_stamp:
+                    self._pointer_stamp = stamp
+                    current = self._current_version()
+                    served = self.slot.version.version if self.slot.version else None
+                    if current is not None and current.version != served:
+                        self._swap_to(current)
+            except Exception:  # pragma: no cover - keep watching
+                log.exception("registry watch failed")
+
+    def reload_now(self) -> None:
+        """Swap to the registry's current version now (used after an API rollback)."""
+        self._pointer_stamp = self.registry.pointer_stamp()
+        self._swap_to(self._current_version())
+
+    def _swap_to(self, version: ModelVersion | None, *, initial: bool = False) -> None:
+        with self._swap_lock:
+            self.slot.building = True
+            self.slot.pending = []
+            try:
+                engine = self.build_engine(version)
+            except ImportError as exc:
+                self.slot.building = False
+                self.slot.error = f"the personalization engine is not available: {exc}"
+                log.warning(self.slot.error)
+                return
+            except Exception as exc:
+                self.slot.building = False
+                self.slot.error = f"could not load model version {getattr(version, 'version', None)}: {exc}"
+                log.exception("engine build failed; keeping the current engine")
+                return
+            if initial or self.loop is None:
+                self._install(engine, version)
+            else:
+                done = threading.Event()
+
+                def _finish() -> None:
+                    try:
+                        self._install(engine, version)
+                    finally:
+                        done.set()
+
+                self.loop.call_soon_threadsafe(_finish)
+                done.wait(timeout=30)
+
+    def _install(self, engine: Any, version: ModelVersion | None) -> None:
+        # Runs on the event loop (or before it starts): replay events that arrived during the build.
+        for frame in self.slot.pending:
+            try:
+                engine.observe(frame)
+            except Exception:  # pragma: no cover - fold-in is best effort; the events are stored
+                log.exception("replaying events into the new engine failed")
+        self.slot.pending = []
+        self.slot.engine = engine
+        self.slot.version = version
+        self.slot.error = None
+        self.slot.building = False
+        self.slot.swapped_at = time.time()
+        self.metrics.model_version.set(version.version if version else 0)
+        self.metrics.model_swaps.inc()
+        log.info("serving model version %s", version.version if version else "default")
+
+    def observe(self, frame: pd.DataFrame) -> int:
+        """Fold new events into the live engine (call on the event loop)."""
+        if frame.empty:
+            return 0
+        if self.slot.building:
+            self.slot.pending.append(frame)
+        engine = self.slot.engine
+        if engine is None:
+            return 0
+        try:
+            folded = int(engine.observe(frame))
+        except NotFoundError:
+            folded = 0
+        except Exception:
+            log.exception("fold-in failed; the events are stored and will be used at the next training")
+            folded = 0
+        self.metrics.folded.inc(folded)
+        return folded
+
+    # -- shutdown -----------------------------------------------------------------------------
+    def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+        try:
+            with self.write_lock:
+                self.con.execute("CHECKPOINT")
+        except Exception:  # pragma: no cover
+            log.exception("checkpoint at shutdown failed")
+        self.con.close()
