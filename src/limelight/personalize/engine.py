@@ -1,0 +1,609 @@
+"""The personalization engine the CLI and the REST service call: lists, rows, fold-in, explanations.
+
+`PersonalizationEngine.from_store(store)` loads the catalog, members and viewing histories from
+the spine, fits (or adopts) a collaborative model, fits a metadata model for titles with few
+views, and precomputes each member's top candidates so that a request is a few numpy operations:
+
+* score(member, title) = (1 − w)·CF + w·content, each scaled to the member's best title, with
+  w = k / (k + training views of the title): a new title reaches members through its genres,
+  people and language, and collaborative signal takes over as views arrive;
+* `observe(events)` folds new viewing events into members' histories (new members on the fly)
+  and rescores only those members with the model's `score(history)` — no retraining;
+* reads are safe from several threads (state is replaced, never mutated in place, under a lock).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from limelight.errors import InputError, NotFoundError
+from limelight.personalize.base import Interactions, Recommender
+from limelight.personalize.catalog import (
+    Catalog,
+    Members,
+    TitleCard,
+    country_name,
+    load_catalog,
+    load_members,
+    maturity_scale,
+)
+from limelight.personalize.coldstart import (
+    ContentModel,
+    PopularityRecommender,
+    PopularityScorer,
+    content_weight,
+)
+from limelight.personalize.explain import (
+    AttributeContribution,
+    TitleContribution,
+    TitleExplanation,
+    attribute_phrase,
+    compose_sentence,
+)
+from limelight.personalize.foldin import Histories, MemberHistory, load_pieces
+from limelight.personalize.rows import (
+    HomePage,
+    HomeRow,
+    MemberView,
+    RecommendedTitle,
+    RowItem,
+    RowSources,
+    build_rows,
+)
+from limelight.spine.store import Store
+
+__all__ = ["HomePage", "HomeRow", "PersonalizationEngine", "RecommendedTitle", "TitleCard", "default_model"]
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "limelight"
+
+
+def default_model(seed: int = 0) -> Recommender:
+    """EASE from the models package when it is there; otherwise a popularity scorer."""
+    try:
+        from limelight.personalize.models import make_model  # type: ignore[attr-defined]
+
+        return make_model("ease")  # type: ignore[no-any-return]
+    except ImportError:
+        pass
+    except Exception as exc:  # an unfinished models package must not take the home page down
+        log.warning("make_model('ease') failed (%s); trying the EASE class", exc)
+    try:
+        from limelight.personalize.models.ease import EASE
+
+        return EASE()
+    except ImportError:
+        log.warning("the EASE model is not available; recommendations use popularity")
+        return PopularityRecommender()
+
+
+class PersonalizationEngine:
+    """Recommendations, home rows, fold-in and explanations over one spine (see the module doc)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        members: Members,
+        histories: Histories,
+        model: Recommender,
+        *,
+        now: datetime,
+        seed: int = 0,
+        n_candidates: int = 300,
+        content_shrinkage: float = 10.0,
+        diversity: float = 0.7,
+        new_days: int = 90,
+        top10_days: int = 7,
+        top10_weekly: pd.DataFrame | None = None,
+    ) -> None:
+        if not 0.0 <= diversity <= 1.0:
+            raise InputError(f"diversity must be a number in [0, 1], got {diversity}")
+        self.catalog = catalog
+        self.members = members
+        self.histories = histories
+        self.model = model
+        self.now = now
+        self.seed = seed
+        self.diversity = diversity
+        self.content_shrinkage = content_shrinkage
+        self._lock = threading.Lock()
+        n = catalog.n_titles
+        self.n_candidates = max(1, min(n_candidates, n))
+        now_s = now.timestamp()
+
+        matrix = histories.matrix()
+        self._fit_model(matrix)
+        self.content = ContentModel().fit(catalog)
+        self.views_ = np.asarray(matrix.sum(axis=0)).ravel()
+        self.content_weight_ = content_weight(self.views_, content_shrinkage)
+
+        viewers = histories.viewers()
+        self.popularity = PopularityScorer.from_viewers(viewers, n, now_seconds=now_s)
+        self._pop_cache: dict[str | None, np.ndarray] = {}
+        self._top10 = self._build_top10(viewers, now_s, top10_days, top10_weekly)
+        day = now_s / 86400.0
+        recent = np.flatnonzero((catalog.release_day <= day) & (catalog.release_day >= day - new_days))
+        self.new_titles = recent[np.argsort(-catalog.release_day[recent], kind="stable")]
+        self.is_new = np.zeros(n, dtype=bool)
+        self.is_new[self.new_titles] = True
+
+        # Candidates for every member with a history, scored in blocks.
+        self._member_row = {m: i for i, m in enumerate(histories.member_ids)}
+        self._cand_idx, self._cand_score = self._score_all(matrix)
+        self._cand_override: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._views: dict[str, MemberView] = {}
+        self._neighbours: dict[int, tuple[np.ndarray, np.ndarray, dict[int, float]]] = {}
+        self._allowed: dict[tuple[str | None, int], np.ndarray] = {}
+        self.sources = RowSources(
+            catalog=catalog,
+            top10=self._top10_for,
+            new_titles=self.new_titles,
+            popular=self._popular,
+            neighbours=self._neighbour_arrays,
+            reason=self._reason,
+            service_name=SERVICE_NAME,
+        )
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_store(
+        cls,
+        store: Store,
+        model: Recommender | None = None,
+        *,
+        now: datetime | None = None,
+        seed: int = 0,
+        **options: Any,
+    ) -> PersonalizationEngine:
+        """Load catalog, members and histories from the spine; `model=None` fits the default (EASE)."""
+        catalog = load_catalog(store)
+        if catalog.n_titles == 0:
+            raise NotFoundError(f"the store {store.path} has no titles; ingest a catalog or run 'limelight demo'")
+        members = load_members(store)
+        pieces = load_pieces(store)
+        histories = Histories(catalog, pieces, list(members.country))
+        if now is None:
+            latest = float(pieces["last_at"].max()) if len(pieces) else float("nan")
+            now = datetime.fromtimestamp(latest, UTC) if np.isfinite(latest) else datetime.now(UTC)
+        elif now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        top10 = None
+        if store.count("top10_weekly"):
+            top10 = store.query(
+                "SELECT week, country, weekly_rank, title_id FROM top10_weekly WHERE title_id IS NOT NULL"
+            )
+        return cls(
+            catalog,
+            members,
+            histories,
+            model if model is not None else default_model(seed),
+            now=now,
+            seed=seed,
+            top10_weekly=top10,
+            **options,
+        )
+
+    def _fit_model(self, matrix: sp.csr_matrix) -> None:
+        axis = self.catalog.axis_ids
+        if not self.model.is_fitted():
+            if matrix.nnz == 0:
+                log.warning("no viewing events or ratings: recommendations fall back to metadata and recency")
+                self.model = PopularityRecommender()
+            interactions = Interactions(
+                matrix=matrix, member_ids=np.asarray(self.histories.member_ids, dtype=object), title_ids=axis
+            )
+            self.model.fit(interactions)
+        model_ids: np.ndarray = np.array(list(self.model.title_ids_), dtype=object)  # type: ignore[attr-defined]
+        if len(model_ids) == len(axis) and np.array_equal(model_ids, axis):
+            self._to_model: np.ndarray | None = None
+            self._from_model: np.ndarray | None = None
+        else:
+            # The model knows another title axis: translate columns both ways (unknown titles score 0).
+            pos = {t: i for i, t in enumerate(model_ids)}
+            self._to_model = np.array([pos.get(t, -1) for t in axis], dtype=np.int64)
+            self._from_model = np.array([self.catalog.axis_index.get(str(t), -1) for t in model_ids], dtype=np.int64)
+            log.info("model title axis differs from the catalog: %d of %d titles known",
+                     int((self._to_model >= 0).sum()), len(axis))
+
+    def _model_history(self, history: sp.csr_matrix) -> sp.csr_matrix:
+        if self._to_model is None:
+            return history
+        coo = history.tocoo()
+        cols = self._to_model[coo.col]
+        keep = cols >= 0
+        n_model = len(self.model.title_ids_)  # type: ignore[attr-defined]
+        return sp.csr_matrix((coo.data[keep], (coo.row[keep], cols[keep])), shape=(history.shape[0], n_model))
+
+    def _cf_scores(self, history: sp.csr_matrix) -> np.ndarray:
+        raw = np.asarray(self.model.score(self._model_history(history)), dtype=np.float32)
+        if self._from_model is None:
+            return raw
+        out = np.zeros((history.shape[0], self.catalog.n_titles), dtype=np.float32)
+        ok = self._from_model >= 0
+        out[:, self._from_model[ok]] = raw[:, ok]
+        return out
+
+    def blended_scores(self, history: sp.csr_matrix) -> np.ndarray:
+        """(rows × titles) scores: CF and metadata, each scaled to the row's best, mixed by views."""
+        cf = self._cf_scores(history)
+        ct = self.content.score(history)
+        cf_top = np.maximum(cf.max(axis=1, keepdims=True), 1e-9)
+        ct_top = np.maximum(ct.max(axis=1, keepdims=True), 1e-9)
+        w = self.content_weight_.astype(np.float32)
+        return (1.0 - w) * (cf / cf_top) + w * (ct / ct_top)
+
+    def _score_all(self, matrix: sp.csr_matrix, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+        n_members, n = matrix.shape
+        k = self.n_candidates
+        idx = np.zeros((n_members, k), dtype=np.int32)
+        scores = np.zeros((n_members, k), dtype=np.float32)
+        for start in range(0, n_members, block):
+            rows = matrix[start : start + block]
+            s = self.blended_scores(rows)
+            coo = rows.tocoo()
+            s[coo.row, coo.col] = -np.inf
+            top = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (s.shape[0], 1))
+            top_s = np.take_along_axis(s, top, axis=1)
+            order = np.argsort(-top_s, axis=1, kind="stable")
+            idx[start : start + rows.shape[0]] = np.take_along_axis(top, order, axis=1)
+            scores[start : start + rows.shape[0]] = np.take_along_axis(top_s, order, axis=1)
+        return idx, scores
+
+    def _build_top10(
+        self, viewers: pd.DataFrame, now_s: float, days: int, weekly: pd.DataFrame | None
+    ) -> dict[str | None, np.ndarray]:
+        """Country → titles ranked by distinct viewers in the last `days` (the spine's Top 10 where present)."""
+        out: dict[str | None, np.ndarray] = {}
+        recent = viewers[(viewers["last_at"] >= now_s - days * 86400) & (viewers["last_at"] <= now_s + 1)]
+        if len(recent) < 10:  # a quiet week: widen to four weeks
+            recent = viewers[viewers["last_at"] >= now_s - 4 * days * 86400]
+        idx = recent["title_idx"].to_numpy(np.int64)
+        n = self.catalog.n_titles
+        overall = np.bincount(idx, minlength=n)
+        out[None] = _ranked(overall)
+        if "country" in recent:
+            for country, group in recent.groupby(recent["country"].astype(object).fillna("")):
+                if country:
+                    out[str(country).upper()] = _ranked(np.bincount(group["title_idx"].to_numpy(np.int64), minlength=n))
+        if weekly is not None and len(weekly):
+            w = weekly.copy()
+            w["idx"] = w["title_id"].astype(str).map(self.catalog.root_of).map(self.catalog.axis_index)
+            w = w.dropna(subset=["idx"])
+            w["week"] = pd.to_datetime(w["week"])
+            w = w[w["week"] <= pd.Timestamp(now_s, unit="s")]
+            for country, group in w.groupby(w["country"].astype(str)):
+                latest = group[group["week"] == group["week"].max()].sort_values("weekly_rank")
+                ranked = pd.unique(latest["idx"].astype(np.int64).to_numpy())
+                key = None if country.lower() == "global" else country.upper()
+                out[key] = np.asarray(ranked, dtype=np.int64)
+        return out
+
+    # -- per-member state ------------------------------------------------------------------
+    def has_member(self, member_id: str) -> bool:
+        return str(member_id) in self.members or str(member_id) in self.histories
+
+    def _require_member(self, member_id: str) -> str:
+        member_id = str(member_id)
+        if not self.has_member(member_id):
+            raise NotFoundError(f"member '{member_id}' is not known; ingest them or send their viewing events first")
+        return member_id
+
+    def _allowed_mask(self, country: str | None, level: int) -> np.ndarray:
+        key = (country, level)
+        mask = self._allowed.get(key)
+        if mask is None:
+            mask = self.catalog.country_mask(country) & (self.catalog.maturity_level <= level)
+            self._allowed[key] = mask
+        return mask
+
+    def _popular(self, country: str | None) -> np.ndarray:
+        pop = self._pop_cache.get(country)
+        if pop is None:
+            pop = self.popularity.for_country(country)
+            self._pop_cache[country] = pop
+        return pop
+
+    def _candidates(self, member_id: str, history: MemberHistory) -> tuple[np.ndarray, np.ndarray]:
+        found = self._cand_override.get(member_id)
+        if found is not None:
+            return found
+        row = self._member_row.get(member_id)
+        if row is not None and len(history.titles):
+            return self._cand_idx[row].astype(np.int64), self._cand_score[row]
+        # No history: what is popular in their country.
+        pop = self._popular(self.members.country.get(member_id))
+        top = np.argsort(-pop, kind="stable")[: self.n_candidates]
+        return top, pop[top].astype(np.float32)
+
+    def view(self, member_id: str) -> MemberView:
+        """The member's filters, history and candidates (cached until their next event)."""
+        member_id = self._require_member(member_id)
+        found = self._views.get(member_id)
+        if found is not None:
+            return found
+        n = self.catalog.n_titles
+        history = self.histories.get(member_id) if member_id in self.histories else None
+        titles = history.titles if history is not None else np.zeros(0, dtype=np.int64)
+        country = self.members.country.get(member_id)
+        level = self.members.maturity_limit.get(member_id, maturity_scale().unlimited_level)
+        seen = np.zeros(n, dtype=bool)
+        seen[titles] = True
+        finished = np.zeros(n, dtype=bool)
+        if history is not None:
+            finished[history.finished] = True
+            cand, scores = self._candidates(member_id, history)
+            progress = history.progress
+        else:
+            pop = self._popular(country)
+            cand = np.argsort(-pop, kind="stable")[: self.n_candidates]
+            scores = pop[cand].astype(np.float32)
+            progress = pd.DataFrame(columns=["root_idx", "play_id", "state", "fraction", "last_at", "label"])
+        recent = titles[:50]
+        genre_profile = self.catalog.genre_matrix[recent].sum(axis=0) if len(recent) else np.zeros(
+            self.catalog.genre_matrix.shape[1], dtype=np.float32
+        )
+        view = MemberView(
+            member_id=member_id,
+            country=country,
+            allowed=self._allowed_mask(country, level),
+            seen=seen,
+            finished=finished,
+            recent=titles,
+            candidates=cand,
+            scores=scores,
+            progress=progress,
+            genre_profile=genre_profile,
+        )
+        self._views[member_id] = view
+        return view
+
+    # -- neighbours and reasons ------------------------------------------------------------
+    def _neighbour_arrays(self, idx: int, k: int = 60) -> tuple[np.ndarray, np.ndarray]:
+        found = self._neighbours.get(idx)
+        if found is None:
+            found = self._compute_neighbours(idx, k)
+            self._neighbours[idx] = found
+        return found[0], found[1]
+
+    def _compute_neighbours(self, idx: int, k: int) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
+        n = self.catalog.n_titles
+        one = sp.csr_matrix(([1.0], ([0], [idx])), shape=(1, n), dtype=np.float32)
+        sims = self.blended_scores(one)[0].astype(np.float64)
+        sims[idx] = -np.inf
+        k = min(k, n - 1)
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0), {}
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top], kind="stable")]
+        # Only titles clearly related to this one: a shared language alone does not make a neighbour.
+        top = top[sims[top] >= max(0.2 * float(sims[top[0]]), 1e-6)] if top.size else top
+        return top.astype(np.int64), sims[top], dict(zip(top.tolist(), sims[top].tolist(), strict=True))
+
+    def _reason(self, view: MemberView, idx: int) -> tuple[str, list[int]]:
+        """A quick reason for a list item: the recent title whose neighbours hold it, plus a genre."""
+        because: list[int] = []
+        best = 0.0
+        for h in view.recent[:10].tolist():
+            found = self._neighbours.get(h)
+            if found is None:
+                self._neighbour_arrays(h)
+                found = self._neighbours[h]
+            s = found[2].get(idx, 0.0)
+            if s > best:
+                best, because = s, [h]
+        attributes: list[AttributeContribution] = []
+        joint = view.genre_profile * self.catalog.genre_matrix[idx]
+        if joint.size and joint.max() > 0:
+            g = self.catalog.genre_names[int(np.argmax(joint))]
+            kind, value, phrase = attribute_phrase(f"genre:{g}")
+            attributes.append(AttributeContribution(kind=kind, value=value, phrase=phrase, weight=float(joint.max())))
+        popular_in = None
+        ranked = self._top10.get(view.country)
+        if ranked is not None and idx in ranked[:10]:
+            popular_in = country_name(view.country) if view.country else "your country"
+        sentence = compose_sentence(
+            titles=[str(self.catalog.names[h]) for h in because],
+            attributes=attributes,
+            popular_in=popular_in,
+            new_on_service=bool(self.is_new[idx]),
+            verb=self._verb(because),
+        )
+        return sentence, because
+
+    def _verb(self, titles: list[int]) -> str:
+        return "played" if titles and all(self.catalog.kind[t] == "game" for t in titles) else "watched"
+
+    def _top10_for(self, country: str | None) -> tuple[np.ndarray, str]:
+        key = str(country).upper() if country else None
+        ranked = self._top10.get(key)
+        if ranked is not None and len(ranked):
+            return ranked, country_name(key)
+        return self._top10.get(None, np.zeros(0, np.int64)), "Your Country" if key is None else country_name(key)
+
+    # -- results ---------------------------------------------------------------------------
+    def _item(self, it: RowItem) -> RecommendedTitle:
+        cat = self.catalog
+        title_id = it.play_id or str(cat.axis_ids[it.idx])
+        kind = str(cat.titles.at[title_id, "kind"]) if it.play_id else str(cat.kind[it.idx])
+        return RecommendedTitle(
+            title_id=title_id,
+            name=str(cat.names[it.idx]),
+            kind=kind,
+            score=round(float(it.score), 6),
+            reason=it.reason,
+            because=[str(cat.axis_ids[b]) for b in it.because],
+            genres=list(cat.genres[it.idx]),
+        )
+
+    def recommend(self, member_id: str, k: int = 10) -> list[RecommendedTitle]:
+        """The member's top `k` titles they may watch and have not, with reasons."""
+        if not 1 <= int(k) <= 1000:
+            raise InputError(f"k must be an int in [1, 1000], got {k}")
+        view = self.view(member_id)
+        keep = view.allowed[view.candidates] & ~view.seen[view.candidates]
+        idx = view.candidates[keep][:k]
+        scores = view.scores[keep][:k]
+        if len(idx) < k:  # pad with what is popular in their country
+            pop = self._popular(view.country)
+            taken = np.zeros(self.catalog.n_titles, dtype=bool)
+            taken[idx] = True
+            order = np.argsort(-pop, kind="stable")
+            order = order[view.allowed[order] & ~view.seen[order] & ~taken[order]][: k - len(idx)]
+            idx = np.concatenate([idx, order])
+            scores = np.concatenate([scores, pop[order].astype(np.float32) * 1e-3])
+        out = []
+        for i, s in zip(idx.tolist(), scores.tolist(), strict=True):
+            sentence, because = self._reason(view, i)
+            out.append(self._item(RowItem(i, float(s), sentence, because)))
+        return out
+
+    def similar(self, title_id: str, k: int = 10) -> list[RecommendedTitle]:
+        """Titles most like one title (viewing patterns, or metadata for titles with few views)."""
+        if not 1 <= int(k) <= 1000:
+            raise InputError(f"k must be an int in [1, 1000], got {k}")
+        idx = self.catalog.index_of(title_id)
+        neighbours, sims = self._neighbour_arrays(idx, max(60, k))
+        name = str(self.catalog.names[idx])
+        return [
+            self._item(RowItem(int(i), float(s), f"Because you watched {name}", [idx]))
+            for i, s in zip(neighbours[:k], sims[:k], strict=True)
+        ]
+
+    def home(self, member_id: str, *, max_rows: int = 8, per_row: int = 12) -> HomePage:
+        """The member's home page: rows in display order, titles never repeated across rows."""
+        if not 1 <= int(max_rows) <= 50:
+            raise InputError(f"max_rows must be an int in [1, 50], got {max_rows}")
+        if not 1 <= int(per_row) <= 100:
+            raise InputError(f"per_row must be an int in [1, 100], got {per_row}")
+        view = self.view(member_id)
+        rows = build_rows(view, self.sources, max_rows=max_rows, per_row=per_row, diversity=self.diversity)
+        return HomePage(
+            member_id=view.member_id,
+            rows=[HomeRow(row_id=r, title=t, row_kind=kind, items=[self._item(it) for it in items])
+                  for r, t, kind, items in rows],
+            synthetic=self.synthetic,
+            generated_at=datetime.now(UTC),
+        )
+
+    def explain(self, member_id: str, title_id: str) -> TitleExplanation:
+        """Why `title_id` suits `member_id`: the history titles and attributes that earned it."""
+        view = self.view(member_id)
+        idx = self.catalog.index_of(title_id)
+        cat = self.catalog
+        history = self.histories.get(view.member_id) if view.member_id in self.histories else None
+        n = cat.n_titles
+        row = history.row(n) if history is not None else sp.csr_matrix((1, n), dtype=np.float32)
+        titles: list[TitleContribution] = []
+        attributes: list[AttributeContribution] = []
+        has_history = row.nnz > 0
+        if has_history:
+            model_idx = idx if self._to_model is None else int(self._to_model[idx])
+            if model_idx >= 0:
+                for col, weight in self.model.explain(self._model_history(row), model_idx, top=3):
+                    j = col if self._from_model is None else int(self._from_model[col])
+                    if j >= 0:
+                        titles.append(TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]),
+                                                        weight=float(weight)))
+            if not titles:  # models without leave-one-out signal: the nearest title in the history
+                _, because = self._reason(view, idx)
+                titles = [TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]), weight=0.0)
+                          for j in because]
+            for token, weight in self.content.shared_tokens(idx, row, top=3):
+                kind, value, phrase = attribute_phrase(token)
+                if kind == "kind":
+                    continue
+                attributes.append(AttributeContribution(kind=kind, value=value, phrase=phrase, weight=weight))
+        ranked = self._top10.get(view.country) if view.country else self._top10.get(None)
+        rank = None
+        if ranked is not None:
+            hit = np.flatnonzero(ranked[:10] == idx)
+            rank = int(hit[0]) + 1 if hit.size else None
+        popular_in = (country_name(view.country) if view.country else "your country") if rank else None
+        progress = None
+        p = view.progress
+        if len(p):
+            mine = p[(p["root_idx"] == idx) & p["state"].isin(["resume", "next"])]
+            if len(mine):
+                progress = str(mine["label"].iloc[0])
+        share = float(1.0 - self.content_weight_[idx]) if has_history else 0.0
+        sentence = compose_sentence(
+            titles=[t.name for t in titles],
+            attributes=attributes,
+            popular_in=popular_in,
+            new_on_service=bool(self.is_new[idx]),
+            progress=progress,
+        )
+        score = None
+        hit = np.flatnonzero(view.candidates == idx)
+        if hit.size:
+            score = float(view.scores[hit[0]])
+        return TitleExplanation(
+            member_id=view.member_id,
+            title_id=str(cat.axis_ids[idx]),
+            name=str(cat.names[idx]),
+            sentence=sentence,
+            because_titles=titles,
+            because_attributes=attributes,
+            collaborative_share=min(max(share, 0.0), 1.0),
+            popular_in=popular_in,
+            popularity_rank=rank,
+            new_on_service=bool(self.is_new[idx]),
+            progress=progress,
+            score=score,
+        )
+
+    def title(self, title_id: str) -> TitleCard:
+        return self.catalog.card(title_id)
+
+    @property
+    def synthetic(self) -> bool:
+        return "demo" in (self.catalog.sources | self.members.sources)
+
+    # -- nearline --------------------------------------------------------------------------
+    def observe(self, events: pd.DataFrame) -> int:
+        """Fold new viewing events into members' histories (no retraining); returns events applied."""
+        with self._lock:
+            applied, changed = self.histories.observe(events)
+            if not changed:
+                return applied
+            if "country" in events:
+                latest = events.dropna(subset=["country"]).groupby(events["member_id"].astype(str))["country"].last()
+            else:
+                latest = pd.Series(dtype=object)
+            for m in changed:
+                if m not in self.members:
+                    c = latest.get(m)
+                    self.members.country[m] = str(c).upper() if isinstance(c, str) and c else None
+                    self.members.maturity_limit[m] = maturity_scale().unlimited_level
+            self._rescore(changed)
+            for m in changed:
+                self._views.pop(m, None)
+            log.info("observe: %d events for %d members", applied, len(changed))
+            return applied
+
+    def _rescore(self, member_ids: Sequence[str]) -> None:
+        n = self.catalog.n_titles
+        rows = sp.vstack([self.histories.get(m).row(n) for m in member_ids]).tocsr()
+        scores = self.blended_scores(rows)
+        coo = rows.tocoo()
+        scores[coo.row, coo.col] = -np.inf
+        k = self.n_candidates
+        for r, m in enumerate(member_ids):
+            s = scores[r]
+            top = np.argpartition(-s, k - 1)[:k] if k < n else np.arange(n)
+            top = top[np.argsort(-s[top], kind="stable")]
+            self._cand_override[m] = (top.astype(np.int64), s[top].astype(np.float32))
+
+
+def _ranked(counts: np.ndarray) -> np.ndarray:
+    nz = np.flatnonzero(counts > 0)
+    return nz[np.argsort(-counts[nz], kind="stable")].astype(np.int64)

@@ -1,0 +1,301 @@
+"""Members' viewing histories, and folding new viewing events into them without retraining.
+
+The spine's viewing events (and ratings, for sources such as MovieLens that only have ratings)
+are aggregated once per (member, title): seconds viewed and the latest time. Episodes roll up to
+their series on the recommendable axis. From these pieces come
+
+* each member's history row (the input of a model's `score(history_csr)`: fold-in), and
+* their progress per title: resume an unfinished film or episode, start the next episode of a
+  series in progress, or finished (hidden from every row).
+
+`Histories.observe(events)` adds new events to the members they belong to (creating new members on
+the fly) and returns the members whose history changed, so the engine can rescore only those.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from limelight.errors import InputError
+from limelight.personalize.catalog import Catalog
+from limelight.spine.store import Store
+
+__all__ = [
+    "FINISHED_FRACTION",
+    "STARTED_FRACTION",
+    "Histories",
+    "MemberHistory",
+    "load_pieces",
+    "progress_frame",
+]
+
+log = logging.getLogger(__name__)
+
+# A film or episode counts as finished once this share of its runtime was viewed (credits roll
+# before the end), and as started once a member watched more than this share.
+FINISHED_FRACTION = 0.9
+STARTED_FRACTION = 0.02
+
+_PIECE_COLUMNS = ["member_id", "title_id", "seconds", "last_at", "country", "events"]
+
+_EVENTS_SQL = """
+SELECT v.member_id, v.title_id, sum(v.seconds_viewed)::DOUBLE AS seconds,
+       epoch(max(v.started_at))::DOUBLE AS last_at,
+       coalesce(arg_max(v.country, v.started_at), any_value(m.country)) AS country,
+       count(*)::BIGINT AS events
+FROM viewing_events v LEFT JOIN members m USING (member_id)
+GROUP BY v.member_id, v.title_id
+"""
+
+# Ratings count as interactions for members with no viewing events for that title (MovieLens).
+_RATINGS_SQL = """
+SELECT r.member_id, r.title_id, NULL::DOUBLE AS seconds, epoch(max(r.rated_at))::DOUBLE AS last_at,
+       any_value(m.country) AS country, count(*)::BIGINT AS events
+FROM ratings r LEFT JOIN members m USING (member_id)
+WHERE NOT EXISTS (SELECT 1 FROM viewing_events v WHERE v.member_id = r.member_id AND v.title_id = r.title_id)
+GROUP BY r.member_id, r.title_id
+"""
+
+
+def load_pieces(store: Store) -> pd.DataFrame:
+    """One row per (member, title): seconds viewed (NaN for ratings), latest time (epoch s), country."""
+    parts = []
+    if store.count("viewing_events"):
+        parts.append(store.query(_EVENTS_SQL))
+    if store.count("ratings"):
+        parts.append(store.query(_RATINGS_SQL))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _PIECE_COLUMNS})
+    frame = pd.concat(parts, ignore_index=True)
+    frame["member_id"] = frame["member_id"].astype(str)
+    frame["title_id"] = frame["title_id"].astype(str)
+    frame["country"] = frame["country"].astype(object).where(frame["country"].notna(), None)
+    return frame
+
+
+def _next_episode(catalog: Catalog) -> dict[str, str]:
+    nxt: dict[str, str] = {}
+    for eps in catalog.episodes.values():
+        for a, b in itertools.pairwise(eps):
+            nxt[a] = b
+    return nxt
+
+
+def progress_frame(pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[str, str]) -> pd.DataFrame:
+    """Per (member, axis title): what to play next and whether it is finished.
+
+    Columns: member_id, root_idx, play_id (the film or episode to play), state
+    ('resume' | 'next' | 'finished' | 'watched'), fraction (of play_id already seen), last_at, label.
+    """
+    cols = ["member_id", "root_idx", "play_id", "state", "fraction", "last_at", "label"]
+    if pieces.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    latest = pieces.sort_values(["member_id", "root_idx", "last_at"]).drop_duplicates(
+        ["member_id", "root_idx"], keep="last"
+    )
+    runtime = latest["title_id"].map(catalog.runtime_seconds).astype(float)
+    fraction = (latest["seconds"].astype(float) / runtime).to_numpy()
+    is_episode = latest["title_id"].isin(catalog.episode_label).to_numpy()
+    known = ~np.isnan(fraction)
+    finished_piece = known & (fraction >= FINISHED_FRACTION)
+    started = known & (fraction > STARTED_FRACTION)
+    nxt = latest["title_id"].map(next_episode)
+    has_next = nxt.notna().to_numpy()
+    state = np.full(len(latest), "watched", dtype=object)
+    state[started & ~finished_piece] = "resume"
+    state[finished_piece & is_episode & has_next] = "next"
+    state[finished_piece & ~(is_episode & has_next)] = "finished"
+    play = np.where(state == "next", nxt.to_numpy(dtype=object), latest["title_id"].to_numpy(dtype=object))
+    frac = np.where(state == "next", 0.0, np.nan_to_num(fraction, nan=0.0))
+    labels = pd.Series(play).map(catalog.episode_label).to_numpy(dtype=object)
+    label = np.where(
+        pd.isna(labels),
+        "Resume",
+        np.where(state == "next", "Next: " + labels.astype(str), "Continue " + labels.astype(str)),
+    )
+    return pd.DataFrame(
+        {
+            "member_id": latest["member_id"].to_numpy(),
+            "root_idx": latest["root_idx"].to_numpy(np.int64),
+            "play_id": play,
+            "state": state,
+            "fraction": frac,
+            "last_at": latest["last_at"].to_numpy(np.float64),
+            "label": label,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class MemberHistory:
+    """One member's history on the title axis, most recent first, and their progress."""
+
+    member_id: str
+    titles: np.ndarray  # axis indexes, most recent first
+    last_at: np.ndarray  # epoch seconds, same order
+    progress: pd.DataFrame  # rows of `progress_frame` for this member, most recent first
+    pieces: pd.DataFrame = field(repr=False)  # this member's (title_id, seconds, last_at, …) rows
+
+    @property
+    def finished(self) -> np.ndarray:
+        return self.progress.loc[self.progress["state"] == "finished", "root_idx"].to_numpy(np.int64)
+
+    def row(self, n_titles: int) -> sp.csr_matrix:
+        data = np.ones(len(self.titles), dtype=np.float32)
+        return sp.csr_matrix((data, (np.zeros(len(self.titles), dtype=np.int64), self.titles)), shape=(1, n_titles))
+
+
+class Histories:
+    """All members' histories; cheap per-member access; `observe` folds new events in."""
+
+    def __init__(self, catalog: Catalog, pieces: pd.DataFrame, member_ids: list[str]) -> None:
+        self.catalog = catalog
+        self._next = _next_episode(catalog)
+        pieces = self._with_root(pieces)
+        pieces = pieces.sort_values(["member_id", "last_at"], ascending=[True, False], kind="stable")
+        self._pieces = pieces.reset_index(drop=True)
+        self._progress = (
+            progress_frame(self._pieces, catalog, self._next)
+            .sort_values(["member_id", "last_at"], ascending=[True, False], kind="stable")
+            .reset_index(drop=True)
+        )
+        self._piece_slices = _slices(self._pieces["member_id"])
+        self._progress_slices = _slices(self._progress["member_id"])
+        known = set(member_ids) | set(self._piece_slices)
+        self.member_ids: list[str] = sorted(known)
+        self.member_pos: dict[str, int] = {m: i for i, m in enumerate(self.member_ids)}
+        self._cache: dict[str, MemberHistory] = {}
+
+    # -- bulk views ------------------------------------------------------------------------
+    @property
+    def pieces(self) -> pd.DataFrame:
+        return self._pieces
+
+    def matrix(self) -> sp.csr_matrix:
+        """Members (in `member_ids` order) × axis titles, 1 where the member interacted."""
+        p = self._pieces.drop_duplicates(["member_id", "root_idx"])
+        rows = p["member_id"].map(self.member_pos).to_numpy(np.int64)
+        m = sp.csr_matrix(
+            (np.ones(len(p), np.float32), (rows, p["root_idx"].to_numpy(np.int64))),
+            shape=(len(self.member_ids), self.catalog.n_titles),
+        )
+        m.sum_duplicates()
+        m.data[:] = 1.0
+        return m
+
+    def viewers(self) -> pd.DataFrame:
+        """One row per (member, axis title): title_idx, last_at, country — for popularity."""
+        p = self._pieces.groupby(["member_id", "root_idx"], sort=False).agg(
+            last_at=("last_at", "max"), country=("country", "first")
+        )
+        return p.reset_index().rename(columns={"root_idx": "title_idx"})
+
+    # -- one member ------------------------------------------------------------------------
+    def __contains__(self, member_id: object) -> bool:
+        return str(member_id) in self.member_pos
+
+    def get(self, member_id: str) -> MemberHistory:
+        found = self._cache.get(member_id)
+        if found is not None:
+            return found
+        sl = self._piece_slices.get(member_id, slice(0, 0))
+        pieces = self._pieces.iloc[sl]
+        progress = self._progress.iloc[self._progress_slices.get(member_id, slice(0, 0))]
+        history = _history(member_id, pieces, progress)
+        self._cache[member_id] = history
+        return history
+
+    # -- fold-in ---------------------------------------------------------------------------
+    def observe(self, events: pd.DataFrame) -> tuple[int, list[str]]:
+        """Fold new events in; returns (events applied, members whose history changed)."""
+        required = {"member_id", "title_id", "started_at", "seconds_viewed"}
+        missing = sorted(required - set(events.columns))
+        if missing:
+            raise InputError(
+                f"events must have columns member_id, title_id, started_at, seconds_viewed; missing {', '.join(missing)}"
+            )
+        if events.empty:
+            return 0, []
+        frame = events.copy()
+        frame["member_id"] = frame["member_id"].astype(str)
+        frame["title_id"] = frame["title_id"].astype(str)
+        known = frame["title_id"].isin(self.catalog.root_of)
+        if not known.all():
+            log.warning("observe: %d events name titles not in the catalog; skipped", int((~known).sum()))
+        frame = frame[known]
+        if frame.empty:
+            return 0, []
+        seconds = pd.to_numeric(frame["seconds_viewed"], errors="coerce")
+        if seconds.isna().any() or (seconds < 0).any():
+            raise InputError("seconds_viewed must be a number at least 0 in every event")
+        started = pd.to_datetime(frame["started_at"], utc=True, errors="coerce", format="mixed")
+        if started.isna().any():
+            raise InputError("started_at must be a timestamp in every event")
+        frame = frame.assign(seconds=seconds.astype(float), last_at=started.astype("int64") / 1e9)
+        if "country" not in frame:
+            frame["country"] = None
+        new = (
+            frame.groupby(["member_id", "title_id"], sort=False)
+            .agg(seconds=("seconds", "sum"), last_at=("last_at", "max"), country=("country", "last"),
+                 events=("seconds", "size"))
+            .reset_index()
+        )
+        new = self._with_root(new)
+        changed: list[str] = []
+        for member_id, group in new.groupby("member_id", sort=False):
+            member_id = str(member_id)
+            old = self.get(member_id).pieces if member_id in self else new.iloc[0:0]
+            merged = pd.concat([old, group], ignore_index=True)
+            merged = (
+                merged.groupby(["member_id", "title_id", "root_idx"], sort=False)
+                .agg(seconds=("seconds", lambda s: s.sum(min_count=1)), last_at=("last_at", "max"),
+                     country=("country", "last"), events=("events", "sum"))
+                .reset_index()
+                .sort_values("last_at", ascending=False, kind="stable")
+            )
+            progress = progress_frame(merged, self.catalog, self._next).sort_values(
+                "last_at", ascending=False, kind="stable"
+            )
+            if member_id not in self.member_pos:
+                self.member_pos[member_id] = len(self.member_ids)
+                self.member_ids.append(member_id)
+            self._cache[member_id] = _history(member_id, merged, progress)
+            changed.append(member_id)
+        return len(frame), changed
+
+    def _with_root(self, pieces: pd.DataFrame) -> pd.DataFrame:
+        roots = pieces["title_id"].map(self.catalog.root_of)
+        root_idx = roots.map(self.catalog.axis_index)
+        keep = root_idx.notna()
+        out = pieces[keep].copy()
+        out["root_idx"] = root_idx[keep].astype(np.int64)
+        return out
+
+
+def _slices(member_col: pd.Series) -> dict[str, slice]:
+    """Member → row slice of a frame sorted by member."""
+    if member_col.empty:
+        return {}
+    values = member_col.to_numpy(dtype=object)
+    change = np.flatnonzero(values[1:] != values[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(values)]])
+    return {str(values[s]): slice(int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
+
+
+def _history(member_id: str, pieces: pd.DataFrame, progress: pd.DataFrame) -> MemberHistory:
+    # Most recent first, one entry per axis title.
+    by_root = pieces.sort_values("last_at", ascending=False, kind="stable").drop_duplicates("root_idx")
+    return MemberHistory(
+        member_id=member_id,
+        titles=by_root["root_idx"].to_numpy(np.int64),
+        last_at=by_root["last_at"].to_numpy(np.float64),
+        progress=progress.reset_index(drop=True),
+        pieces=pieces,
+    )
