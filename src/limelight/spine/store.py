@@ -83,6 +83,9 @@ class Store:
         """An Ibis backend on this store (read-only when the store is)."""
         import ibis
 
+        from limelight.spine.engines import patch_duckdb_for_ibis
+
+        patch_duckdb_for_ibis()  # Ibis 12 calls cursor methods DuckDB 2 renamed
         return ibis.duckdb.from_connection(self.con)
 
     # -- queries ----------------------------------------------------------------------------

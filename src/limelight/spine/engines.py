@@ -1,0 +1,211 @@
+"""Where the spine's pipelines run: an Ibis backend on DuckDB (the store) or on Apache Spark (Parquet).
+
+The pipelines in `limelight.spine.pipelines` are plain Ibis expressions; this module only hands
+them a backend whose tables carry the spine's names. On DuckDB that is the store's file (or a
+folder of Parquet files); on Spark it is a local-mode session (or whatever session the caller
+built with `spark-submit`) with one temporary view per Parquet file. Paths may be fsspec /
+object-store URLs (`s3://`, `gs://`, `abfs://`): they are passed through to the engine untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from limelight.errors import ConfigError, InputError, NotFoundError
+from limelight.spine.schema import TABLE_ORDER
+
+if TYPE_CHECKING:
+    import ibis
+    from pyspark.sql import SparkSession
+
+__all__ = ["ENGINES", "Engine", "connect", "patch_duckdb_for_ibis", "resolve_engine", "spark_session"]
+
+log = logging.getLogger(__name__)
+
+Engine = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+
+def patch_duckdb_for_ibis() -> None:
+    """Let Ibis 12 drive DuckDB 2: it still calls the cursor methods DuckDB 2 renamed.
+
+    DuckDB 2 renamed `fetch_arrow_table` to `to_arrow_table` and `fetch_record_batch` to
+    `to_arrow_reader` (and warns that DB-API arrow output copies the rows, which is what Ibis
+    asks for anyway). Adding the old names back is idempotent and changes nothing else.
+    """
+    import warnings
+
+    import duckdb
+
+    cls: Any = duckdb.DuckDBPyConnection
+    if not hasattr(cls, "fetch_arrow_table"):
+
+        def fetch_arrow_table(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return self.to_arrow_table()
+
+        cls.fetch_arrow_table = fetch_arrow_table
+    if not hasattr(cls, "fetch_record_batch"):
+
+        def fetch_record_batch(self: Any, rows_per_batch: int = 1_000_000) -> Any:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return self.to_arrow_reader(batch_size=rows_per_batch)
+
+        cls.fetch_record_batch = fetch_record_batch
+
+
+def resolve_engine(engine: str | None) -> Engine:
+    """The engine asked for, else `settings.engine` (`LIMELIGHT_ENGINE`), checked."""
+    if engine is None:
+        from limelight.settings import get_settings
+
+        engine = get_settings().engine
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(ENGINES)}, got '{engine}'")
+    return engine  # type: ignore[return-value]
+
+
+def _is_url(path: str | Path) -> bool:
+    return "://" in str(path)
+
+
+def _parquet_sources(parquet_dir: str | Path) -> dict[str, str]:
+    """Spine table name → Parquet path (a file `<name>.parquet` or a folder `<name>/` of parts)."""
+    root = str(parquet_dir).rstrip("/")
+    found: dict[str, str] = {}
+    if _is_url(root):
+        import fsspec
+
+        fs, _, _ = fsspec.get_fs_token_paths(root)
+        listing = {p.rstrip("/").rsplit("/", 1)[-1]: p for p in fs.ls(root, detail=False)}
+        protocol = root.split("://", 1)[0]
+        for name in TABLE_ORDER:
+            for candidate in (f"{name}.parquet", name):
+                if candidate in listing:
+                    path = listing[candidate]
+                    found[name] = path if "://" in path else f"{protocol}://{path}"
+                    break
+        return found
+    base = Path(root)
+    if not base.is_dir():
+        raise NotFoundError(f"the Parquet folder {base} does not exist")
+    for name in TABLE_ORDER:
+        file = base / f"{name}.parquet"
+        folder = base / name
+        if file.exists():
+            found[name] = str(file)
+        elif folder.is_dir() and any(folder.glob("*.parquet")):
+            found[name] = str(folder)
+    return found
+
+
+def spark_session(app_name: str = "limelight", *, master: str | None = None, **conf: str) -> SparkSession:
+    """A Spark session set up as on a 2-core machine: local[2], no UI, 2 shuffle partitions, UTC.
+
+    When a session already exists (under `spark-submit`, on a managed cluster or in a test run)
+    it is reused as it is; `master` and `conf` apply only to a session this call creates.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - pyspark is in the [spark] extra
+        raise ConfigError("the Spark engine needs pyspark: pip install 'limelight[spark]'") from exc
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Executors' Python must be this interpreter so that they can import limelight.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    warehouse = tempfile.mkdtemp(prefix="limelight-spark-warehouse-")
+    settings: dict[str, str] = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.sql.warehouse.dir": warehouse,
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.driver.memory": "2g",
+    }
+    settings.update(conf)
+    builder = SparkSession.builder.appName(app_name).master(master or "local[2]")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    log.info("started Spark %s (%s)", session.version, session.sparkContext.master)
+    return session
+
+
+def connect(
+    engine: str | None = None,
+    *,
+    db: str | Path | None = None,
+    parquet_dir: str | Path | None = None,
+    spark: SparkSession | None = None,
+) -> ibis.BaseBackend:
+    """An Ibis backend whose tables are the spine's, on the engine asked for.
+
+    - `duckdb` with `db`: the store's DuckDB file, read-only.
+    - `duckdb` with `parquet_dir`: an in-memory DuckDB with one view per Parquet table.
+    - `spark` with `parquet_dir`: a Spark session (local mode unless one is active) with one
+      temporary view per Parquet table. With `db` instead, the store's tables are read through a
+      Parquet export into a temporary folder (fine for small stores; large ones should export).
+    """
+    import ibis
+
+    chosen = resolve_engine(engine)
+    patch_duckdb_for_ibis()
+    if db is None and parquet_dir is None:
+        from limelight.settings import get_settings
+
+        db = get_settings().db
+    if chosen == "duckdb":
+        if parquet_dir is None:
+            assert db is not None
+            if not _is_url(db) and not Path(db).exists():
+                raise NotFoundError(f"the store {db} does not exist; run 'limelight ingest' or 'limelight demo' first")
+            return ibis.duckdb.connect(str(db), read_only=True)
+        backend = ibis.duckdb.connect()
+        if _is_url(parquet_dir):
+            backend.raw_sql("INSTALL httpfs; LOAD httpfs;")
+        for name, path in _parquet_sources(parquet_dir).items():
+            pattern = f"{path}/*.parquet" if not path.endswith(".parquet") else path
+            backend.read_parquet(pattern, table_name=name)
+        return backend
+
+    session = spark if spark is not None else spark_session()
+    backend = ibis.pyspark.connect(session)
+    if parquet_dir is None:
+        assert db is not None
+        parquet_dir = _export_store(db)
+    for name, path in _parquet_sources(parquet_dir).items():
+        session.read.parquet(path).createOrReplaceTempView(name)
+    return backend
+
+
+def _export_store(db: str | Path) -> Path:
+    from limelight.spine.store import Store
+
+    if not Path(db).exists():
+        raise NotFoundError(f"the store {db} does not exist; run 'limelight ingest' or 'limelight demo' first")
+    folder = Path(tempfile.mkdtemp(prefix="limelight-spark-export-"))
+    with Store(db, read_only=True) as store:
+        store.export_parquet(folder)
+    log.info("exported %s to %s for Spark", db, folder)
+    return folder
+
+
+def table_names(backend: Any) -> list[str]:
+    """Spine tables the backend can see."""
+    listed = set(backend.list_tables())
+    return [name for name in TABLE_ORDER if name in listed]

@@ -1,0 +1,206 @@
+"""The data pipelines every engine needs, written once in Ibis so they run unchanged on DuckDB and Spark.
+
+- `interactions`: one row per member and title with a weight and the latest time, from viewing
+  events (watched fraction of runtime, or a count) or from ratings (the latest rating).
+- `views_per_window`: hours viewed and views per title in a time window, optionally for some
+  countries, with views = hours viewed / runtime in hours, as in published engagement reports.
+
+How titles roll up (stated once, used by both):
+
+- `interactions` rolls episodes and seasons up to their series (the unit a home page shows),
+  unless `roll_up="none"`; films and games stay as they are.
+- `views_per_window` rolls episodes up to their season, as engagement reports count a season:
+  a season's hours are its episodes' hours and its runtime is the sum of its episodes' runtimes.
+  Games have no runtime, so their views are NULL.
+
+Every function takes an Ibis backend (see `limelight.spine.engines.connect`) and returns an
+unexecuted `ibis.Table`; call `.to_pandas()` / `.to_pyarrow()` / `.to_parquet()` on it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from limelight.errors import InputError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+__all__ = ["episode_units", "interactions", "series_units", "views_per_window"]
+
+Source = Literal["events", "ratings", "auto"]
+
+
+def _table(backend: Any, name: str) -> ir.Table:
+    # Asking for the table (rather than listing them all first) costs one catalog lookup on Spark.
+    try:
+        return backend.table(name)
+    except Exception as exc:
+        raise InputError(f"the {name} table must exist in the data source, got no table named '{name}'") from exc
+
+
+def series_units(titles: ir.Table) -> ir.Table:
+    """title_id → unit_id, where episodes and seasons map to their series and the rest to themselves."""
+    import ibis
+
+    parent = titles.select(p_id=titles.title_id, p_kind=titles.kind, p_parent=titles.parent_id)
+    joined = titles.left_join(parent, titles.parent_id == parent.p_id)
+    unit = ibis.cases(
+        ((joined.kind == "episode") & (joined.p_kind == "season") & joined.p_parent.notnull(), joined.p_parent),
+        ((joined.kind.isin(["episode", "season"])) & joined.parent_id.notnull(), joined.parent_id),
+        else_=joined.title_id,
+    )
+    return joined.select(title_id=joined.title_id, unit_id=unit, runtime_minutes=joined.runtime_minutes)
+
+
+def episode_units(titles: ir.Table) -> ir.Table:
+    """title_id → unit_id, where episodes map to their season (their parent) and the rest to themselves."""
+    import ibis
+
+    unit = ibis.ifelse((titles.kind == "episode") & titles.parent_id.notnull(), titles.parent_id, titles.title_id)
+    return titles.select(title_id=titles.title_id, unit_id=unit, runtime_minutes=titles.runtime_minutes)
+
+
+def _has_rows(table: ir.Table) -> bool:
+    return bool(table.limit(1).count().execute())
+
+
+def interactions(
+    backend: Any,
+    *,
+    source: Source = "auto",
+    weight: Literal["fraction", "count"] = "fraction",
+    cap: float = 1.0,
+    roll_up: Literal["series", "none"] = "series",
+) -> ir.Table:
+    """One row per (member_id, title_id) with `weight` and `last_at`, sorted by member then title.
+
+    From viewing events (`source="events"`): each event counts its watched fraction
+    (seconds viewed / runtime; 1 when the title has no runtime, as games do), summed per member
+    and title and capped at `cap`; or, with `weight="count"`, the number of events.
+    `last_at` is the latest `started_at`.
+    From ratings (`source="ratings"`): the member's latest rating of the title and its time.
+    `source="auto"` uses events when there are any, else ratings.
+    """
+    import ibis
+
+    if source not in ("events", "ratings", "auto"):
+        raise InputError(f"source must be one of events, ratings, auto, got '{source}'")
+    if weight not in ("fraction", "count"):
+        raise InputError(f"weight must be one of fraction, count, got '{weight}'")
+    if roll_up not in ("series", "none"):
+        raise InputError(f"roll_up must be one of series, none, got '{roll_up}'")
+    if not cap > 0:
+        raise InputError(f"cap must be a number above 0, got {cap}")
+
+    if source == "auto":
+        try:
+            has_events = _has_rows(backend.table("viewing_events"))
+        except Exception:
+            has_events = False
+        source = "events" if has_events else "ratings"
+
+    titles = _table(backend, "titles")
+    units = series_units(titles) if roll_up == "series" else episode_units(titles).mutate(
+        unit_id=ibis._.title_id
+    )
+    if source == "ratings":
+        ratings = _table(backend, "ratings")
+        r = ratings.left_join(units.select("title_id", "unit_id"), "title_id")
+        r = r.mutate(unit_id=r.unit_id.fill_null(r.title_id))
+        out = r.group_by([r.member_id, r.unit_id]).aggregate(
+            weight=r.rating.argmax(r.rated_at).cast("float64"),
+            last_at=r.rated_at.max(),
+        )
+    else:
+        events = _table(backend, "viewing_events")
+        e = events.left_join(units, "title_id")
+        e = e.mutate(unit_id=e.unit_id.fill_null(e.title_id))
+        if weight == "count":
+            per_event = ibis.literal(1.0)
+        else:
+            runtime_seconds = e.runtime_minutes * 60.0
+            per_event = ibis.ifelse(
+                runtime_seconds.notnull() & (runtime_seconds > 0),
+                ibis.least(e.seconds_viewed.cast("float64") / runtime_seconds, ibis.literal(1.0)),
+                ibis.literal(1.0),
+            )
+        e = e.mutate(per_event=per_event)
+        out = e.group_by([e.member_id, e.unit_id]).aggregate(
+            total=e.per_event.sum(),
+            last_at=e.started_at.max(),
+        )
+        capped = out.total if weight == "count" else ibis.least(out.total, ibis.literal(float(cap)))
+        out = out.mutate(weight=capped.cast("float64")).drop("total")
+    out = out.rename(title_id="unit_id")
+    return out.select("member_id", "title_id", "weight", "last_at").order_by(["member_id", "title_id"])
+
+
+def _as_timestamp(value: date | datetime | str, name: str) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(tz=None).replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"{name} must be a date like 2026-01-31, got '{value}'") from None
+    return parsed.replace(tzinfo=None)
+
+
+def views_per_window(
+    backend: Any,
+    start: date | datetime | str,
+    end: date | datetime | str,
+    *,
+    countries: list[str] | tuple[str, ...] | None = None,
+) -> ir.Table:
+    """Hours viewed and views per title for events with `start <= started_at < end` (UTC).
+
+    Columns: title_id, hours_viewed, runtime_hours, views (= hours_viewed / runtime_hours),
+    sorted by hours viewed, most first (then title_id). Episodes roll up to their season. An
+    event's country is where it was watched; `countries` keeps only those (ISO-3166 alpha-2).
+    """
+    import ibis
+
+    lo, hi = _as_timestamp(start, "start"), _as_timestamp(end, "end")
+    if not lo < hi:
+        raise InputError(f"end must be after start, got start {lo:%Y-%m-%d %H:%M} and end {hi:%Y-%m-%d %H:%M}")
+    titles = _table(backend, "titles")
+    events = _table(backend, "viewing_events")
+    window = events.filter(
+        (events.started_at >= ibis.literal(lo, type="timestamp"))
+        & (events.started_at < ibis.literal(hi, type="timestamp"))
+    )
+    if countries is not None:
+        wanted = [str(c).upper() for c in countries]
+        if not wanted:
+            raise InputError("countries must name at least one country, got an empty list")
+        window = window.filter(window.country.isin(wanted))
+
+    # A season's runtime is the sum of its episodes' runtimes; a season row's own runtime is used
+    # only when the catalog has none of its episodes.
+    units = episode_units(titles.filter(titles.kind != "season"))
+    runtimes = units.group_by("unit_id").aggregate(
+        runtime_hours=(units.runtime_minutes.sum() / 60.0).cast("float64")
+    )
+    own = titles.filter(titles.kind == "season").select(
+        unit_id=titles.title_id, own_runtime_hours=(titles.runtime_minutes / 60.0).cast("float64")
+    )
+
+    e = window.left_join(episode_units(titles).select("title_id", "unit_id"), "title_id")
+    e = e.mutate(unit_id=e.unit_id.fill_null(e.title_id))
+    hours = e.group_by("unit_id").aggregate(
+        hours_viewed=(e.seconds_viewed.cast("float64").sum() / 3600.0),
+    )
+    joined = hours.left_join(runtimes, "unit_id").left_join(own, "unit_id")
+    runtime_hours = ibis.coalesce(joined.runtime_hours, joined.own_runtime_hours)
+    out = joined.select(
+        title_id=joined.unit_id,
+        hours_viewed=joined.hours_viewed,
+        runtime_hours=runtime_hours,
+        views=ibis.ifelse(runtime_hours > 0, joined.hours_viewed / runtime_hours, ibis.null("float64")),
+    )
+    return out.order_by([ibis.desc("hours_viewed"), "title_id"])
+
