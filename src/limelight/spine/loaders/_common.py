@@ -91,11 +91,19 @@ def read_workbook(path: Path) -> list[Sheet]:
     ]
 
 
-def read_delimited(path: Path, *, sep: str = ",", encoding: str = "utf-8", **kw: Any) -> pd.DataFrame:
-    """A CSV/TSV as strings (no type guessing: the validator owns types), header on row 1.
+def read_delimited(
+    path: Path,
+    *,
+    sep: str = ",",
+    encoding: str = "utf-8",
+    names: Sequence[str] | None = None,
+    **kw: Any,
+) -> pd.DataFrame:
+    """A CSV/TSV as strings (no type guessing: the validator owns types).
 
-    `frame.index` is the file's row number of each record (header = 1, first data row = 2),
-    assuming one line per record, which holds for every format we read; quoted newlines shift it.
+    With a header (the default) `frame.index` is the file's row number of each record (header = 1,
+    first data row = 2); with `names` (a headerless file) the first record is row 1. This assumes
+    one line per record, which holds for every format we read; quoted newlines would shift it.
     """
     try:
         frame = pd.read_csv(
@@ -105,6 +113,9 @@ def read_delimited(path: Path, *, sep: str = ",", encoding: str = "utf-8", **kw:
             keep_default_na=False,
             na_values=[""],
             encoding=encoding,
+            header=None if names is not None else "infer",
+            names=list(names) if names is not None else None,
+            skip_blank_lines=False,
             **kw,
         )
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -115,7 +126,10 @@ def read_delimited(path: Path, *, sep: str = ",", encoding: str = "utf-8", **kw:
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty", origin=path.name) from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    first = 1 if names is not None else 2
+    frame.index = pd.RangeIndex(first, first + len(frame))
+    # Blank lines keep their number (skip_blank_lines=False) and are dropped here.
+    frame = frame.loc[~frame.isna().all(axis=1).to_numpy()] if len(frame.columns) else frame
     return frame
 
 
