@@ -32,6 +32,9 @@ class ServiceConfig(BaseModel):
     watch_registry_s: float = Field(
         default=1.0, ge=0, description="How often the registry pointer is checked (0 = never)."
     )
+    cache_entries: int = Field(
+        default=50_000, ge=0, description="Rendered answers kept per process (0 = always compute)."
+    )
     load_engine: bool = Field(default=True, description="Build the personalization engine at start-up.")
 
     @property

@@ -92,9 +92,7 @@ def store_events(
                 if missing:
                     value = missing[0][0]
                     row = int(frame.index[frame[column] == value][0])
-                    raise DataError(
-                        f"unknown {table[:-1]} '{value}'", origin="events", row=row, column=column
-                    )
+                    raise DataError(f"events[{row}].{column} must name a known {table[:-1]}, got '{value}'")
             existing = {
                 r[0]
                 for r in con.execute(

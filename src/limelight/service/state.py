@@ -20,6 +20,7 @@ import pandas as pd
 
 from limelight.errors import NotFoundError
 from limelight.registry import ModelRegistry, ModelVersion
+from limelight.service.cache import ResponseCache
 from limelight.service.config import ServiceConfig
 from limelight.service.keys import KeyRing, ensure_key_table
 from limelight.service.metrics import ServiceMetrics
@@ -82,6 +83,7 @@ class ServiceState:
         self.metrics = ServiceMetrics()
         self.registry = ModelRegistry(config.registry_dir)
         self.slot = EngineSlot()
+        self.cache = ResponseCache(config.cache_entries)
         self.training = TrainingStatus()
         self.synthetic = self._is_synthetic()
         self.routers: list[str] = []
@@ -207,6 +209,7 @@ class ServiceState:
                 log.exception("replaying events into the new engine failed")
         self.slot.pending = []
         self.slot.engine = engine
+        self.cache.clear()
         self.slot.version = version
         self.slot.error = None
         self.slot.building = False
@@ -221,6 +224,7 @@ class ServiceState:
             return 0
         if self.slot.building:
             self.slot.pending.append(frame)
+        self.cache.forget(set(frame["member_id"].astype(str)))
         engine = self.slot.engine
         if engine is None:
             return 0

@@ -18,7 +18,7 @@ from limelight.errors import DataError, InputError
 from limelight.registry import ModelRegistry, ModelVersion
 from limelight.spine.store import Store
 
-__all__ = ["Progress", "choose_model", "leave_last_out", "load_model", "train_and_publish"]
+__all__ = ["Progress", "choose_model", "leave_last_out", "load_model", "make_model", "train_and_publish"]
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,56 @@ def choose_model(name: str, n_members: int, n_titles: int) -> str:
     return "ease" if n_titles <= 20_000 else "itemknn"
 
 
-def load_interactions(store: Store) -> Any:
-    from limelight.personalize.base import Interactions
-    from limelight.spine.pipelines import interactions
+_FALLBACK_MODELS = {
+    "ease": "limelight.personalize.models.ease:EASE",
+    "itemknn": "limelight.personalize.models.itemknn:ItemKNN",
+    "als": "limelight.personalize.models.als:ALS",
+    "popularity": "limelight.personalize.models.popularity:Popularity",
+}
 
-    frame = interactions(store.ibis()).to_pandas()
-    if frame.empty:
+
+def make_model(name: str) -> Any:
+    """A fresh model by name, from the models package's factory (or its classes while it has none)."""
+    try:
+        from limelight.personalize.models import make_model as factory  # type: ignore[attr-defined]
+    except ImportError:
+        import importlib
+
+        if name not in _FALLBACK_MODELS:
+            raise InputError(f"model must be one of {', '.join(_FALLBACK_MODELS)} or auto, got '{name}'") from None
+        module, _, cls = _FALLBACK_MODELS[name].partition(":")
+        return getattr(importlib.import_module(module), cls)()
+    return factory(name)
+
+
+def load_interactions(store: Store) -> tuple[Any, pd.DataFrame]:
+    """Members x recommendable titles, built exactly as the engine builds them (same title axis)."""
+    from limelight.personalize.base import Interactions
+    from limelight.personalize.catalog import load_catalog, load_members
+    from limelight.personalize.foldin import Histories, load_pieces
+
+    catalog = load_catalog(store)
+    members = load_members(store)
+    pieces = load_pieces(store)
+    if len(pieces) == 0 or catalog.n_titles == 0:
         raise DataError("the spine has no viewing events nor ratings to train on", origin=str(store.path))
-    return Interactions.from_frame(frame, weight_col="weight", time_col="last_at"), frame
+    histories = Histories(catalog, pieces, list(members.country))
+    matrix = histories.matrix()
+    viewers = histories.viewers()
+    frame = pd.DataFrame(
+        {
+            "member_id": viewers["member_id"].astype(str),
+            "title_id": np.asarray(catalog.axis_ids, dtype=object)[viewers["title_idx"].to_numpy(np.int64)],
+            "weight": 1.0,
+            "last_at": viewers["last_at"].astype("float64"),
+        }
+    )
+    inter = Interactions(
+        matrix=matrix,
+        member_ids=np.asarray(histories.member_ids, dtype=object),
+        title_ids=np.asarray(catalog.axis_ids, dtype=object),
+    )
+    return inter, frame
 
 
 def leave_last_out(
@@ -73,7 +115,7 @@ def leave_last_out(
     last = eligible[eligible["member_id"].isin(chosen)].groupby("member_id").tail(1)
     train = frame.drop(index=last.index)
     title_axis = np.asarray(sorted(frame["title_id"].astype(str).unique()), dtype=object)
-    inter = Interactions.from_frame(train, weight_col="weight", time_col="last_at", title_ids=title_axis)
+    inter = Interactions.from_frame(train, weight_col="weight", title_ids=title_axis)
     model = make().fit(inter)
     row_of = {m: i for i, m in enumerate(inter.member_ids)}
     rows = np.asarray([row_of[m] for m in last["member_id"]])
@@ -97,8 +139,6 @@ def train_and_publish(
     seed: int = 7,
 ) -> ModelVersion:
     """Fit `model` on every interaction in the spine, evaluate it, publish and activate it."""
-    from limelight.personalize.models import make_model  # type: ignore[attr-defined]
-
     report = progress or _noop
     started = time.perf_counter()
     report("reading interactions", 0.05)
@@ -120,7 +160,7 @@ def train_and_publish(
         "members": inter.n_members,
         "titles": inter.n_titles,
         "interactions": int(inter.matrix.nnz),
-        "latest_interaction": str(pd.to_datetime(frame["last_at"]).max()),
+        "latest_interaction": str(pd.to_datetime(frame["last_at"].max(), unit="s", utc=True)),
     }
     version = registry.publish(
         lambda folder: fitted.save(folder / "model.npz"),

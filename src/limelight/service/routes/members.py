@@ -1,14 +1,18 @@
-"""Members: home rows, recommendations, and (admins only) viewing history."""
+"""Members: home rows, recommendations and explanations; viewing history for admins only."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from limelight.errors import NotFoundError
-from limelight.service.deps import EngineDep, MemberHistoryAccess, MemberId, StateDep, require_access
+from limelight.personalize.explain import TitleExplanation
+from limelight.personalize.rows import HomePage, RecommendedTitle
+from limelight.service.deps import EngineDep, MemberHistoryAccess, MemberId, StateDep, TitleId, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
 __all__ = ["router"]
@@ -18,41 +22,100 @@ router = APIRouter(
     tags=["members"],
     responses={
         **ERROR_RESPONSES,
-        404: {"model": ErrorBody, "description": "No member with this id."},
+        404: {"model": ErrorBody, "description": "No member (or title) with this id."},
         503: {"model": ErrorBody, "description": "The personalization engine is still loading."},
     },
 )
 
+_READ = [Depends(require_access("member.read"))]
+_RECS = TypeAdapter(list[RecommendedTitle])
+JSON = "application/json"
 
-@router.get("/{member_id}/home", dependencies=[Depends(require_access("member.read"))])
-async def member_home(member_id: MemberId, engine: EngineDep) -> Any:
-    return engine.home(member_id)
+
+class ViewingEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event_id: str
+    title_id: str
+    name: str | None
+    started_at: datetime
+    seconds_viewed: int
+    device: str | None
+    country: str | None
 
 
-@router.get("/{member_id}/recommendations", dependencies=[Depends(require_access("member.read"))])
+class MemberHistory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: str
+    events: list[ViewingEvent]
+
+
+@router.get(
+    "/{member_id}/home",
+    response_model=HomePage,
+    dependencies=_READ,
+    summary="The member's home page: rows of titles, each with the reason it is there",
+)
+async def member_home(member_id: MemberId, engine: EngineDep, state: StateDep) -> Any:
+    body = state.cache.get("home", member_id)
+    if body is None:
+        body = engine.home(member_id).model_dump_json().encode()
+        state.cache.put("home", member_id, None, body)
+    return Response(body, media_type=JSON)
+
+
+@router.get(
+    "/{member_id}/recommendations",
+    response_model=list[RecommendedTitle],
+    dependencies=_READ,
+    summary="The member's top-k titles (not yet watched, allowed in their country and maturity), with reasons",
+)
 async def member_recommendations(
-    member_id: MemberId, engine: EngineDep, state: StateDep, k: Annotated[int, Query(ge=1, le=100)] = 10
+    member_id: MemberId,
+    engine: EngineDep,
+    state: StateDep,
+    k: Annotated[int, Query(ge=1, le=100, description="How many titles (page size limit 100).")] = 10,
 ) -> Any:
-    return engine.recommend(member_id, k)
+    body = state.cache.get("recs", member_id, k)
+    if body is None:
+        body = _RECS.dump_json(engine.recommend(member_id, k))
+        state.cache.put("recs", member_id, k, body)
+    return Response(body, media_type=JSON)
 
 
-@router.get("/{member_id}/history")
+@router.get(
+    "/{member_id}/explanations/{title_id}",
+    response_model=TitleExplanation,
+    dependencies=_READ,
+    summary="Why a title is recommended to this member: the titles and attributes that earned it",
+)
+async def member_explanation(member_id: MemberId, title_id: TitleId, engine: EngineDep) -> Any:
+    return Response(engine.explain(member_id, title_id).model_dump_json(), media_type=JSON)
+
+
+@router.get(
+    "/{member_id}/history",
+    response_model=MemberHistory,
+    summary="The member's viewing history, newest first (personal data: admins only)",
+)
 async def member_history(
-    member_id: MemberHistoryAccess, state: StateDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
-) -> Any:
-    def _read() -> list[dict[str, Any]]:
+    member_id: MemberHistoryAccess,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Most events returned (page size limit 500).")] = 50,
+) -> MemberHistory:
+    def _read() -> MemberHistory:
         store = state.reader()
         try:
             if not store.scalar("SELECT count(*) FROM members WHERE member_id = ?", [member_id]):
                 raise NotFoundError(f"member '{member_id}' does not exist")
-            frame = store.query(
+            rows = store.con.execute(
                 "SELECT v.event_id, v.title_id, t.name, v.started_at, v.seconds_viewed, v.device, v.country "
                 "FROM viewing_events v LEFT JOIN titles t USING (title_id) WHERE v.member_id = ? "
                 "ORDER BY v.started_at DESC, v.event_id LIMIT ?",
                 [member_id, limit],
-            )
+            ).fetchall()
         finally:
             store.close()
-        return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+        fields = ("event_id", "title_id", "name", "started_at", "seconds_viewed", "device", "country")
+        return MemberHistory(member_id=member_id, events=[ViewingEvent(**dict(zip(fields, r))) for r in rows])
 
     return await run_in_threadpool(_read)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import TypeAdapter
 
-from limelight.service.deps import EngineDep, TitleId, require_access
+from limelight.personalize.catalog import TitleCard
+from limelight.personalize.rows import RecommendedTitle
+from limelight.service.deps import EngineDep, StateDep, TitleId, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
 __all__ = ["router"]
@@ -22,14 +25,28 @@ router = APIRouter(
     },
 )
 
-
-@router.get("/{title_id}")
-async def title_card(title_id: TitleId, engine: EngineDep) -> Any:
-    return engine.title(title_id)
+_RECS = TypeAdapter(list[RecommendedTitle])
+JSON = "application/json"
 
 
-@router.get("/{title_id}/similar")
+@router.get("/{title_id}", response_model=TitleCard, summary="A title's card: metadata and credits")
+async def title_card(title_id: TitleId, engine: EngineDep, state: StateDep) -> Any:
+    body = state.cache.get("title", title_id)
+    if body is None:
+        body = engine.title(title_id).model_dump_json().encode()
+        state.cache.put("title", title_id, None, body)
+    return Response(body, media_type=JSON)
+
+
+@router.get("/{title_id}/similar", response_model=list[RecommendedTitle], summary="Titles most like this one")
 async def similar_titles(
-    title_id: TitleId, engine: EngineDep, k: Annotated[int, Query(ge=1, le=100)] = 10
+    title_id: TitleId,
+    engine: EngineDep,
+    state: StateDep,
+    k: Annotated[int, Query(ge=1, le=100, description="How many titles (page size limit 100).")] = 10,
 ) -> Any:
-    return engine.similar(title_id, k)
+    body = state.cache.get("similar", title_id, k)
+    if body is None:
+        body = _RECS.dump_json(engine.similar(title_id, k))
+        state.cache.put("similar", title_id, k, body)
+    return Response(body, media_type=JSON)

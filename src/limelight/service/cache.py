@@ -1,0 +1,53 @@
+"""The online tier's precomputed answers: rendered JSON per member (and per title), kept until it changes.
+
+A member's entries are dropped when their events are folded in; everything is dropped when a new
+model version is swapped in. Bounded: past `max_entries` the oldest entries go first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+
+__all__ = ["ResponseCache"]
+
+
+class ResponseCache:
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple[str, str, Hashable], bytes] = OrderedDict()
+        self._by_owner: dict[str, set[tuple[str, str, Hashable]]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, kind: str, owner: str, variant: Hashable = None) -> bytes | None:
+        found = self._data.get((kind, owner, variant))
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def put(self, kind: str, owner: str, variant: Hashable, body: bytes) -> None:
+        if self.max_entries <= 0:
+            return
+        key = (kind, owner, variant)
+        self._data[key] = body
+        self._by_owner.setdefault(owner, set()).add(key)
+        while len(self._data) > self.max_entries:
+            old, _ = self._data.popitem(last=False)
+            owned = self._by_owner.get(old[1])
+            if owned is not None:
+                owned.discard(old)
+
+    def forget(self, owners: list[str] | set[str]) -> None:
+        for owner in owners:
+            for key in self._by_owner.pop(owner, ()):
+                self._data.pop(key, None)
+
+    def clear(self) -> None:
+        self._data.clear()
+        self._by_owner.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)

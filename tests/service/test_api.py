@@ -1,0 +1,208 @@
+"""The REST API: keys and roles, object-level access, errors as JSON, limits, idempotent events, metrics."""
+
+from __future__ import annotations
+
+import pytest
+
+EVENT = {
+    "event_id": "api-1",
+    "member_id": "m002",
+    "title_id": "dra07",
+    "started_at": "2026-11-02T10:00:00+01:00",
+    "seconds_viewed": 5400,
+}
+
+
+def _error(response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    return body["error"]
+
+
+def test_health_needs_no_key_and_reports_a_ready_engine(client) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["engine"] == "ready"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic abc"},
+     {"Authorization": "Bearer ll_000000000000_AAAAAAAAAAAAAAAAAAAAAAAA"}],
+)
+def test_v1_without_a_valid_key_is_401_with_a_json_error(client, headers) -> None:
+    response = client.get("/v1/members/m001/home", headers=headers)
+    assert response.status_code == 401
+    assert _error(response)["code"] == "unauthorized"
+
+
+def test_home_rows_each_item_has_a_reason(client, auth) -> None:
+    page = client.get("/v1/members/m001/home", headers=auth("service")).json()
+    assert page["member_id"] == "m001" and page["rows"]
+    items = [item for row in page["rows"] for item in row["items"]]
+    assert items and all(item["reason"] for item in items)
+
+
+def test_recommendations_respect_k_and_exclude_what_the_member_watched(client, auth) -> None:
+    recs = client.get("/v1/members/m004/recommendations?k=4", headers=auth("service")).json()
+    assert len(recs) == 4
+    history = client.get("/v1/members/m004/history", headers=auth("admin")).json()
+    watched = {e["title_id"] for e in history["events"]}
+    assert watched and not watched & {r["title_id"] for r in recs}
+
+
+def test_unknown_member_is_404_and_unknown_title_is_404(client, auth) -> None:
+    r = client.get("/v1/members/nobody/recommendations", headers=auth("service"))
+    assert r.status_code == 404 and _error(r)["code"] == "not_found"
+    r = client.get("/v1/titles/no-such-title/similar", headers=auth("service"))
+    assert r.status_code == 404 and "no-such-title" in _error(r)["message"]
+
+
+@pytest.mark.parametrize("query", ["k=0", "k=101", "k=abc", "k=1.5"])
+def test_bad_page_size_is_422_naming_the_parameter(client, auth, query) -> None:
+    r = client.get(f"/v1/members/m001/recommendations?{query}", headers=auth("service"))
+    assert r.status_code == 422
+    error = _error(r)
+    assert error["code"] == "invalid_input" and "k" in error["message"]
+
+
+def test_title_card_and_similar_titles(client, auth) -> None:
+    card = client.get("/v1/titles/thr01", headers=auth("analyst")).json()
+    assert card["name"] == "Thriller Film 1" and card["credits"]
+    similar = client.get("/v1/titles/thr01/similar?k=3", headers=auth("service")).json()
+    assert len(similar) == 3 and "thr01" not in {s["title_id"] for s in similar}
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "allowed"),
+    [
+        ("analyst", "/v1/members/m001/home", False),
+        ("ingest", "/v1/members/m001/recommendations", False),
+        ("person", "/v1/titles/thr01", False),
+        ("service", "/v1/members/m001/history", False),
+        ("analyst", "/v1/members/m001/history", False),
+        ("admin", "/v1/members/m001/history", True),
+        ("service", "/v1/keys", False),
+        ("admin", "/v1/keys", True),
+        ("service", "/v1/models", False),
+        ("analyst", "/v1/models", True),
+    ],
+)
+def test_roles_decide_what_a_key_sees(client, auth, role, path, allowed) -> None:
+    r = client.get(path, headers=auth(role))
+    if allowed:
+        assert r.status_code == 200
+    else:
+        assert r.status_code == 403 and _error(r)["code"] == "forbidden"
+
+
+def test_me_lists_what_the_key_may_do(client, auth) -> None:
+    me = client.get("/v1/me", headers=auth("person")).json()
+    assert me["role"] == "person" and me["person_id"] == "p1"
+    assert "member.read" not in me["allowed"] and "person.statement" in me["allowed"]
+
+
+def test_rate_limit_answers_429_with_retry_after(client, auth) -> None:
+    codes = [client.get("/v1/titles/thr02", headers=auth("slow")) for _ in range(3)]
+    assert codes[0].status_code == 200
+    limited = [r for r in codes if r.status_code == 429]
+    assert limited, [r.status_code for r in codes]
+    assert int(limited[0].headers["Retry-After"]) >= 1 and _error(limited[0])["code"] == "rate_limited"
+
+
+def test_events_are_idempotent_by_event_id(client, auth) -> None:
+    batch = {"events": [EVENT, {**EVENT, "event_id": "api-2", "title_id": "dra08"}]}
+    first = client.post("/v1/events", json=batch, headers=auth("ingest"))
+    assert first.status_code == 200 and first.json()["stored"] == 2
+    again = client.post("/v1/events", json=batch, headers=auth("ingest"))
+    assert again.json() == {"received": 2, "stored": 0, "duplicates": 2, "folded_in": 0}
+    history = client.get("/v1/members/m002/history?limit=500", headers=auth("admin")).json()
+    ids = [e["event_id"] for e in history["events"]]
+    assert ids.count("api-1") == 1 and ids.count("api-2") == 1
+    stored = next(e for e in history["events"] if e["event_id"] == "api-1")
+    assert stored["started_at"].startswith("2026-11-02T09:00:00")  # +01:00 stored as UTC
+
+
+def test_repeated_event_id_in_one_batch_is_stored_once(client, auth) -> None:
+    batch = {"events": [{**EVENT, "event_id": "api-dup"}, {**EVENT, "event_id": "api-dup"}]}
+    body = client.post("/v1/events", json=batch, headers=auth("ingest")).json()
+    assert body["stored"] == 1 and body["duplicates"] == 1
+
+
+def test_events_fold_in_changes_the_members_recommendations(client, auth) -> None:
+    before = client.get("/v1/members/m005/recommendations?k=3", headers=auth("service")).json()
+    top = before[0]["title_id"]
+    event = {**EVENT, "event_id": "api-fold", "member_id": "m005", "title_id": top}
+    body = client.post("/v1/events", json={"events": [event]}, headers=auth("ingest")).json()
+    assert body["folded_in"] == 1
+    after = client.get("/v1/members/m005/recommendations?k=3", headers=auth("service")).json()
+    assert top not in {r["title_id"] for r in after}
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"title_id": "nope"}, 422, "invalid_data"),
+        ({"seconds_viewed": -1}, 422, "invalid_input"),
+        ({"started_at": "yesterday"}, 422, "invalid_input"),
+        ({"role": "admin"}, 422, "invalid_input"),  # no mass assignment: unknown fields are refused
+    ],
+)
+def test_bad_events_are_refused_whole_with_422(client, auth, change, status, code) -> None:
+    good = {**EVENT, "event_id": f"api-bad-{status}-{code}-{len(change)}"}
+    r = client.post("/v1/events", json={"events": [good, {**EVENT, "event_id": "api-bad2", **change}]},
+                    headers=auth("ingest"))
+    assert r.status_code == status and _error(r)["code"] == code
+    history = client.get("/v1/members/m002/history?limit=500", headers=auth("admin")).json()
+    assert good["event_id"] not in {e["event_id"] for e in history["events"]}
+
+
+def test_batch_over_the_limit_is_413_and_malformed_json_is_422(client, auth) -> None:
+    events = [{**EVENT, "event_id": f"big-{i}"} for i in range(51)]
+    r = client.post("/v1/events", json={"events": events}, headers=auth("ingest"))
+    assert r.status_code == 413 and _error(r)["code"] == "payload_too_large"
+    r = client.post("/v1/events", content=b"{oops", headers={**auth("ingest"), "content-type": "application/json"})
+    assert r.status_code == 422 and "JSON" in _error(r)["message"]
+
+
+def test_service_key_may_not_post_events(client, auth) -> None:
+    r = client.post("/v1/events", json={"events": [EVENT]}, headers=auth("service"))
+    assert r.status_code == 403
+
+
+def test_keys_api_creates_a_working_key_and_revocation_takes_effect(client, auth) -> None:
+    created = client.post("/v1/keys", json={"role": "service", "label": "temp"}, headers=auth("admin"))
+    assert created.status_code == 201
+    key, key_id = created.json()["key"], created.json()["key_id"]
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/v1/titles/thr01", headers=headers).status_code == 200
+    listed = client.get("/v1/keys", headers=auth("admin")).json()
+    assert key_id in {k["key_id"] for k in listed} and all("key" not in k for k in listed)
+    assert client.delete(f"/v1/keys/{key_id}", headers=auth("admin")).status_code == 200
+    r = client.get("/v1/titles/thr01", headers=headers)
+    assert r.status_code == 401 and "revoked" in _error(r)["message"]
+
+
+def test_keys_api_refuses_mass_assignment(client, auth) -> None:
+    r = client.post("/v1/keys", json={"role": "service", "key_hash": "x"}, headers=auth("admin"))
+    assert r.status_code == 422
+
+
+def test_unknown_route_and_method_are_json_errors(client) -> None:
+    assert _error(client.get("/v2/whatever"))["code"] == "not_found"
+    r = client.delete("/health")
+    assert r.status_code == 405 and _error(r)["code"] == "method_not_allowed"
+
+
+def test_metrics_count_requests_per_route_and_events(client, auth) -> None:
+    client.get("/v1/titles/thr03", headers=auth("service"))
+    text = client.get("/metrics").text
+    assert 'route="/v1/titles/{title_id}"' in text
+    assert "limelight_request_duration_seconds_bucket" in text
+    assert "limelight_events_ingested_total" in text and "limelight_model_version" in text
+
+
+def test_openapi_documents_every_route(client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/members/{member_id}/home", "/v1/events", "/v1/titles/{title_id}/similar", "/health"):
+        assert path in paths
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,67 @@
+"""The dependencies other routers build on: OwnPerson (pay statements), require_roles, StoreDep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.testclient import TestClient
+
+from limelight.service.deps import ApiKey, OwnPerson, StoreDep, can_access, require_roles
+from limelight.service.errors import install_error_handlers
+
+
+def test_can_access_lets_a_person_see_only_their_own_statement() -> None:
+    me = ApiKey("k1", "person", person_id="p1")
+    assert can_access(me, "person.statement", person_id="p1")
+    assert not can_access(me, "person.statement", person_id="p2")
+    assert can_access(ApiKey("k2", "admin"), "person.statement", person_id="p2")
+    assert not can_access(ApiKey("k3", "analyst"), "person.statement", person_id="p1")
+
+
+@pytest.fixture(scope="module")
+def statement_client(client) -> TestClient:
+    """A throwaway app on the session's state with a router written the way the talent router is."""
+    router = APIRouter()
+
+    @router.get("/v1/talent/people/{person_id}/statement")
+    def statement(person_id: OwnPerson, store: StoreDep) -> dict[str, object]:
+        return {"person_id": person_id, "titles": int(store.scalar("SELECT count(*) FROM titles"))}
+
+    @router.get("/v1/payments/only-analysts", dependencies=[Depends(require_roles("analyst", "admin"))])
+    def analysts() -> dict[str, bool]:
+        return {"ok": True}
+
+    app = FastAPI()
+    app.state.limelight = client.app.state.limelight
+    install_error_handlers(app)
+    app.include_router(router)
+    return TestClient(app)
+
+
+@pytest.mark.parametrize(
+    ("role", "person", "status"),
+    [("person", "p1", 200), ("person", "p2", 403), ("admin", "p2", 200), ("analyst", "p1", 403), ("service", "p1", 403)],
+)
+def test_pay_statement_is_visible_to_that_person_and_admins_only(statement_client, auth, role, person, status) -> None:
+    r = statement_client.get(f"/v1/talent/people/{person}/statement", headers=auth(role))
+    assert r.status_code == status
+    if status == 200:
+        assert r.json() == {"person_id": person, "titles": 30}
+    else:
+        assert r.json()["error"]["code"] == "forbidden"
+
+
+def test_require_roles_refuses_other_roles(statement_client, auth) -> None:
+    assert statement_client.get("/v1/payments/only-analysts", headers=auth("analyst")).status_code == 200
+    assert statement_client.get("/v1/payments/only-analysts", headers=auth("service")).status_code == 403
+
+
+def test_create_app_includes_engine_routers_only_when_present(client) -> None:
+    from limelight.service.app import ENGINE_ROUTERS
+
+    routers = client.app.state.routers
+    for name in ENGINE_ROUTERS:
+        present = (Path(__file__).parents[2] / "src/limelight/service/routes" / f"{name}.py").exists()
+        assert (name in routers) == present
