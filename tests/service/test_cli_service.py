@@ -1,0 +1,76 @@
+"""`limelight keys`, `train` and `models`: keys printed once and stored hashed; train publishes; rollback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from service_world import build_world
+
+from limelight.cli.app import main
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out = capsys.readouterr()
+    return int(exit_info.value.code or 0), out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "spine.duckdb"
+    build_world(path, n_members=30)
+    return path
+
+
+def test_keys_create_prints_the_key_once_and_stores_only_its_hash(small_db: Path, capsys) -> None:
+    code, out, _ = _run(["keys", "create", "--role", "analyst", "--db", str(small_db), "--json"], capsys)
+    assert code == 0
+    created = json.loads(out)
+    assert created["key"].startswith(f"ll_{created['key_id']}_")
+    con = duckdb.connect(str(small_db))
+    try:
+        stored = con.execute("SELECT * FROM service_keys WHERE key_id = ?", [created["key_id"]]).fetchall()
+    finally:
+        con.close()
+    assert stored and created["key"].split("_")[-1] not in repr(stored)
+    code, out, _ = _run(["keys", "list", "--db", str(small_db), "--json"], capsys)
+    assert created["key_id"] in out and created["key"] not in out
+    code, out, _ = _run(["keys", "revoke", created["key_id"], "--db", str(small_db)], capsys)
+    assert code == 0 and "revoked" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--role", "root"], "role must be one of"),
+        (["--role", "person"], "person_id"),
+        (["--role", "service", "--person-id", "p1"], "only for keys with role 'person'"),
+    ],
+)
+def test_keys_create_refuses_bad_roles_with_one_sentence(small_db: Path, capsys, args, phrase) -> None:
+    code, _, err = _run(["keys", "create", "--db", str(small_db), *args], capsys)
+    assert code == 2 and phrase in err and "Traceback" not in err
+
+
+def test_train_publishes_versions_and_models_rollback_returns(small_db: Path, capsys) -> None:
+    for _ in range(2):
+        code, out, err = _run(["train", "--db", str(small_db), "--model", "ease", "--json"], capsys)
+        assert code == 0, err
+    assert json.loads(out)["version"] == 2
+    code, out, _ = _run(["models", "list", "--db", str(small_db), "--json"], capsys)
+    listed = json.loads(out)
+    assert listed["current"] == 2 and [v["version"] for v in listed["versions"]] == [1, 2]
+    assert listed["versions"][0]["metrics"]["leave-last-out"]["recall@10"] >= 0
+    code, out, _ = _run(["models", "rollback", "--db", str(small_db)], capsys)
+    assert code == 0 and "now 1" in out
+    code, _, err = _run(["models", "rollback", "--db", str(small_db)], capsys)
+    assert code == 2 and "no previous model version" in err
+
+
+def test_train_on_a_missing_store_is_one_sentence(tmp_path: Path, capsys) -> None:
+    code, _, err = _run(["train", "--db", str(tmp_path / "none.duckdb")], capsys)
+    assert code == 2 and "does not exist" in err

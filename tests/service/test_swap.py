@@ -1,0 +1,86 @@
+"""Training publishes a version; the running service swaps to it with no failed request; rollback returns."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from limelight.service.training import train_and_publish
+
+
+def _wait_for_version(client, version: int | None, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.get("/health").json()["model_version"] == version:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the service did not swap to version {version}")
+
+
+def test_new_versions_are_swapped_in_under_load_and_rollback_returns(client, auth) -> None:
+    state = client.app.state.limelight
+    published: list[int] = []
+
+    def publish_twice() -> None:
+        for _ in range(2):
+            store = state.reader()
+            try:
+                published.append(train_and_publish(store, state.registry, "ease", evaluate=False).version)
+            finally:
+                store.close()
+
+    worker = threading.Thread(target=publish_twice)
+    worker.start()
+    statuses: list[int] = []
+    seen_versions: set[object] = set()
+    while worker.is_alive() or len(statuses) < 50:
+        r = client.get("/v1/members/m007/recommendations?k=5", headers=auth("service"))
+        statuses.append(r.status_code)
+        seen_versions.add(state.slot.version.version if state.slot.version else None)
+        if not worker.is_alive() and len(statuses) > 2000:
+            break
+    worker.join()
+    _wait_for_version(client, published[-1])
+    for _ in range(50):  # keep asking while the last swap settles
+        statuses.append(client.get("/v1/members/m007/home", headers=auth("service")).status_code)
+    assert set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
+    assert len(published) == 2 and published[1] == published[0] + 1
+
+    models = client.get("/v1/models", headers=auth("admin")).json()
+    assert models["current"] == published[1] and models["serving"] == published[1]
+    rolled = client.post("/v1/models/rollback", headers=auth("admin")).json()
+    assert rolled["current"] == published[0] and rolled["serving"] == published[0]
+    assert client.get("/v1/members/m007/recommendations", headers=auth("service")).status_code == 200
+    assert "limelight_model_swaps_total" in client.get("/metrics").text
+
+
+def test_training_from_the_api_reports_progress_and_serves_the_new_version(client, auth) -> None:
+    before = client.get("/v1/models", headers=auth("admin")).json()
+    started = client.post("/v1/models/train", json={"model": "ease"}, headers=auth("admin"))
+    assert started.status_code == 202 and started.json()["state"] == "running"
+    again = client.post("/v1/models/train", json={}, headers=auth("admin"))
+    assert again.status_code in (202, 409)  # 409 while the first job runs
+    deadline = time.monotonic() + 60
+    status = started.json()
+    while status["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        status = client.get("/v1/models/training", headers=auth("analyst")).json()
+    assert status["state"] == "done", status
+    after = client.get("/v1/models", headers=auth("admin")).json()
+    assert status["version"] > max(v["version"] for v in before["versions"])
+    newest = next(v for v in after["versions"] if v["version"] == status["version"])
+    assert newest["metrics"]["leave-last-out"]["recall@10"] > 0
+    _wait_for_version(client, after["current"])
+
+
+def test_training_an_unknown_model_fails_with_a_sentence(client, auth) -> None:
+    deadline = time.monotonic() + 60
+    while client.get("/v1/models/training", headers=auth("admin")).json()["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    client.post("/v1/models/train", json={"model": "nosuchmodel"}, headers=auth("admin"))
+    status = client.get("/v1/models/training", headers=auth("admin")).json()
+    while status["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = client.get("/v1/models/training", headers=auth("admin")).json()
+    assert status["state"] == "failed" and "nosuchmodel" in status["message"]
