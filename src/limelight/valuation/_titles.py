@@ -1,0 +1,122 @@
+"""What a title's name says before release: franchise, season, limited series, native language.
+
+Netflix's engagement reports write a title as ``English: Season 2 // Native: 시즌 2``. The English part gives
+the franchise (the text before the first ':'), the season number and whether it is a limited series;
+the native part, when present, gives the script and, for Latin scripts, a rough language guess from the
+words the reports use for "season" and from common function words. Everything here is vectorised over
+a pandas Series of names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["franchise_key", "language_of", "parse_titles"]
+
+_SEASON = re.compile(r":\s*(?:Season|Series|Part|Volume|Chapter|Book|Collection)\s*(\d+)\b", re.I)
+_LIMITED = re.compile(r":\s*Limited Series\b", re.I)
+_INSTALLMENT = re.compile(
+    r":\s*(?:Season|Series|Part|Volume|Chapter|Book|Collection|Limited Series)\b.*$", re.I
+)
+_TRAILING_NUMBER = re.compile(r"(?:\s+(?:\d+|II|III|IV|V|VI|Part \w+))+$", re.I)
+_NON_WORD = re.compile(r"[^\w]+")
+
+# Script ranges (first matching wins; kana decides Japanese before Han decides Chinese).
+_SCRIPTS: tuple[tuple[str, str], ...] = (
+    ("ko", r"[\uac00-\ud7af\u1100-\u11ff]"),
+    ("ja", r"[\u3040-\u30ff]"),
+    ("zh", r"[\u4e00-\u9fff]"),
+    ("th", r"[\u0e00-\u0e7f]"),
+    ("ar", r"[\u0600-\u06ff]"),
+    ("he", r"[\u0590-\u05ff]"),
+    ("ru", r"[\u0400-\u04ff]"),
+    ("el", r"[\u0370-\u03ff]"),
+    ("hi", r"[\u0900-\u097f]"),
+    ("ta", r"[\u0b80-\u0bff]"),
+    ("te", r"[\u0c00-\u0c7f]"),
+    ("in_other", r"[\u0980-\u0b7f\u0c80-\u0dff]"),
+)
+
+# Latin-script languages: the reports' word for "season"/"limited series" first, then telling letters and
+# function words. Order matters where the same word is shared (Spanish before Portuguese for "temporada").
+_LATIN: tuple[tuple[str, str], ...] = (
+    ("pt", r"\b(?:temporada \d+|minissérie)\b|[ãõ]|ção\b|\b(?:não|você|uma)\b"),
+    ("es", r"\b(?:temporada|miniserie|serie limitada|volumen)\b|[ñ¿¡]|\b(?:el|los|las|del|una|y)\b"),
+    ("fr", r"\b(?:saison|série limitée|minisérie)\b|\b(?:le|les|des|du|une|et|au)\b|[èêàç]"),
+    ("de", r"\b(?:staffel|miniserie)\b|[ß]|\b(?:der|die|das|und|ein|eine|nicht)\b"),
+    ("it", r"\b(?:stagione|miniserie)\b|\b(?:il|gli|della|di|che|una)\b"),
+    ("tr", r"\b(?:sezon|mini dizi|koleksiyon)\b|[ğşı]"),
+    ("pl", r"\b(?:sezon|serial limitowany|miniserial)\b|[łąęśźż]"),
+    ("nl", r"\b(?:seizoen)\b|\b(?:het|een|van|niet)\b"),
+    ("nordic", r"\b(?:sæson|säsong|sesong|kausi)\b|[åæøä]"),
+    ("id", r"\b(?:musim|yang|dan|cinta)\b"),
+)
+
+
+def _script_language(native: str) -> str:
+    for code, pattern in _SCRIPTS:
+        if re.search(pattern, native):
+            return code
+    lowered = native.lower()
+    for code, pattern in _LATIN:
+        if re.search(pattern, lowered):
+            return code
+    return "latin_other"
+
+
+def language_of(native: str | None) -> str:
+    """A rough original language from a native title: 'en' when there is none."""
+    if native is None or not isinstance(native, str) or not native.strip():
+        return "en"
+    return _script_language(native)
+
+
+def franchise_key(name: str) -> str:
+    """Normalised franchise: the English title before ':' (or the whole title), sequel numbers dropped."""
+    english = name.split(" // ", 1)[0]
+    base = english.split(":", 1)[0] if ":" in english else _INSTALLMENT.sub("", english)
+    base = _TRAILING_NUMBER.sub("", base.strip())
+    base = unicodedata.normalize("NFKC", base).casefold()
+    return _NON_WORD.sub(" ", base).strip()
+
+
+def _title_key(name: str) -> str:
+    english = name.split(" // ", 1)[0]
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", english).casefold()).strip()
+
+
+def parse_titles(names: pd.Series) -> pd.DataFrame:
+    """One row per name: title_key, franchise, season_number, is_limited, has_installment, language.
+
+    Parsed once per distinct name (the reports repeat titles across windows) and mapped back.
+    """
+    names = names.fillna("").astype(str)
+    codes, uniques = pd.factorize(names)
+    unique = pd.Series(uniques, dtype="object")
+    split = unique.str.split(" // ", n=1)
+    english = split.str[0]
+    native = split.str[1]
+    season = english.str.extract(_SEASON, expand=False)
+    parsed = pd.DataFrame(
+        {
+            "title_key": unique.map(_title_key),
+            "franchise": unique.map(franchise_key),
+            "season_number": pd.to_numeric(season, errors="coerce").astype("float64"),
+            "is_limited": english.str.contains(_LIMITED).astype("int8"),
+            "has_installment": english.str.contains(_INSTALLMENT).astype("int8"),
+            "has_subtitle": english.str.contains(":", regex=False).astype("int8"),
+            "language": native.map(language_of),
+            "title_words": english.map(lambda t: float(len(str(t).split()))),
+        }
+    )
+    out = parsed.iloc[codes].reset_index(drop=True) if len(codes) else parsed.iloc[:0]
+    out.index = names.index
+    return out
+
+
+def is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))

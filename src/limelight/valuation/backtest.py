@@ -1,0 +1,224 @@
+"""Back-test: forecast titles released in a window from reports published before it, score on actuals.
+
+`forecast_slate` is the one leak-proof entry point: it drops every report whose window does not end before
+the candidates' window starts, then fits and predicts. `score_forecasts` gives RMSLE, Spearman rank
+correlation, interval coverage and nine-class bucket accuracy (exact and within one class, after Sharda &
+Delen 2006, "Predicting box-office success of motion pictures with neural networks", Expert Systems with
+Applications 30(2)). `run_backtest` does both and scores the two baselines in the same run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from limelight.errors import DataError, InputError
+from limelight.valuation.features import first_window_titles, normalize_candidates
+from limelight.valuation.model import (
+    Forecaster,
+    KindMedianForecaster,
+    PreviousSeasonForecaster,
+    ValuationModel,
+)
+
+__all__ = [
+    "BUCKETS",
+    "BUCKET_EDGES_HOURS",
+    "BacktestResult",
+    "bucket_of",
+    "candidates_from_report",
+    "forecast_slate",
+    "history_before",
+    "match_actuals",
+    "parse_period",
+    "run_backtest",
+    "score_forecasts",
+]
+
+logger = logging.getLogger(__name__)
+
+# Nine classes from flop to blockbuster on first-window hours, roughly doubling (Sharda & Delen used nine
+# box-office classes from < $1M to > $200M). Fixed edges, not quantiles of the test window.
+BUCKET_EDGES_HOURS: tuple[float, ...] = (1e6, 2.5e6, 5e6, 10e6, 20e6, 40e6, 80e6, 160e6)
+BUCKETS: tuple[str, ...] = (
+    "flop", "marginal", "minor", "modest", "solid", "strong", "hit", "big hit", "blockbuster",
+)  # fmt: skip
+
+
+def bucket_of(hours: np.ndarray) -> np.ndarray:
+    """Class index 0 (flop) … 8 (blockbuster) for each hours figure."""
+    return np.searchsorted(np.asarray(BUCKET_EDGES_HOURS), np.asarray(hours, dtype="float64"), side="right")
+
+
+def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """'2024-07-01:2024-12-31' → (start, end)."""
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise InputError(f"--period must be START:END like 2024-07-01:2024-12-31, got {text!r}")
+    try:
+        start, end = (pd.Timestamp(p.strip()) for p in parts)
+    except ValueError:
+        raise InputError(f"--period must be START:END with ISO dates, got {text!r}") from None
+    if end < start:
+        raise InputError(f"--period END must not be before START, got {text!r}")
+    return start, end
+
+
+def history_before(reports: pd.DataFrame, window_start: pd.Timestamp) -> pd.DataFrame:
+    """Only the reports whose window ended before `window_start` — the no-leakage rule."""
+    ends = pd.to_datetime(reports["period_end"])
+    dropped = sorted(set(reports.loc[ends >= window_start, "source"].astype(str)))
+    if dropped:
+        logger.info("left out reports not ended before %s: %s", window_start.date(), ", ".join(dropped))
+    return reports.loc[ends < window_start]
+
+
+def forecast_slate(
+    reports: pd.DataFrame,
+    candidates: pd.DataFrame,
+    *,
+    period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    model: ValuationModel | None = None,
+) -> tuple[pd.DataFrame, ValuationModel]:
+    """Fit on reports ending before the candidates' window and forecast every candidate.
+
+    Without `period`, the window is the half-year of the earliest candidate's release date.
+    """
+    normalized = normalize_candidates(candidates, window_end=None if period is None else period[1])
+    if period is None:
+        from limelight.valuation.features import window_of
+
+        start = min(window_of(d)[0] for d in normalized["release_date"])
+    else:
+        start = period[0]
+        early = normalized.loc[normalized["release_date"] < start, "title_name"]
+        if len(early):
+            raise InputError(
+                f"candidate release_date must fall in the period, got an earlier one for '{early.iloc[0]}'"
+            )
+    history = history_before(reports, start)
+    if history.empty:
+        raise DataError(
+            f"no engagement report ends before {start.date()}; give reports released before the period"
+        )
+    fitted = (model or ValuationModel()).fit(history)
+    return fitted.predict(normalized), fitted
+
+
+def match_actuals(forecasts: pd.DataFrame, actual_reports: pd.DataFrame) -> np.ndarray:
+    """Actual hours for each forecast title from a report (exact name, then case-insensitive); NaN if absent."""
+    names = actual_reports["title_name"].astype(str)
+    hours = actual_reports["hours_viewed"].astype("float64")
+    exact = pd.Series(hours.to_numpy(), index=names.to_numpy()).groupby(level=0).max()
+    folded = pd.Series(hours.to_numpy(), index=names.str.casefold().to_numpy()).groupby(level=0).max()
+    titles = forecasts["title"].astype(str)
+    found = titles.map(exact)
+    return found.fillna(titles.str.casefold().map(folded)).to_numpy(dtype="float64")
+
+
+def score_forecasts(
+    predicted_hours: np.ndarray,
+    actual_hours: np.ndarray,
+    lower_hours: np.ndarray | None = None,
+    upper_hours: np.ndarray | None = None,
+) -> dict[str, float]:
+    """RMSLE, Spearman, interval coverage and bucket accuracy (exact, within one class)."""
+    pred = np.asarray(predicted_hours, dtype="float64")
+    actual = np.asarray(actual_hours, dtype="float64")
+    ok = np.isfinite(pred) & np.isfinite(actual)
+    if ok.sum() < 2:
+        raise DataError(f"scoring needs at least two forecasts with actuals, got {int(ok.sum())}")
+    p, a = pred[ok], actual[ok]
+    result = {
+        "n": float(ok.sum()),
+        "rmsle": float(np.sqrt(np.mean((np.log1p(p) - np.log1p(a)) ** 2))),
+        "spearman": float(spearmanr(p, a).statistic),
+    }
+    if lower_hours is not None and upper_hours is not None:
+        lo = np.asarray(lower_hours, dtype="float64")[ok]
+        hi = np.asarray(upper_hours, dtype="float64")[ok]
+        result["coverage"] = float(np.mean((a >= lo) & (a <= hi)))
+    pb, ab = bucket_of(p), bucket_of(a)
+    result["bucket_exact"] = float(np.mean(pb == ab))
+    result["bucket_within_one"] = float(np.mean(np.abs(pb - ab) <= 1))
+    return result
+
+
+@dataclass
+class BacktestResult:
+    forecasts: pd.DataFrame
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
+    n_candidates: int = 0
+    n_with_actuals: int = 0
+
+
+def _baseline_predictions(
+    model: ValuationModel, baseline: Forecaster, candidates: pd.DataFrame
+) -> np.ndarray:
+    titles = model.history_titles_
+    y = np.log1p(titles["hours_viewed"].to_numpy(dtype="float64"))
+    fitted = baseline.fit(titles, model.history_features_, y)
+    return np.expm1(fitted.predict_log_hours(candidates, model.last_features_))
+
+
+def run_backtest(
+    reports: pd.DataFrame,
+    candidates: pd.DataFrame,
+    *,
+    period: tuple[pd.Timestamp, pd.Timestamp],
+    actuals: pd.DataFrame | None = None,
+    model: ValuationModel | None = None,
+) -> BacktestResult:
+    """Forecast candidates for `period` from earlier reports; with actuals, score model and baselines."""
+    forecasts, fitted = forecast_slate(reports, candidates, period=period, model=model)
+    result = BacktestResult(
+        forecasts=forecasts, calibration=dict(fitted.calibration_), n_candidates=len(forecasts)
+    )
+    if actuals is None:
+        return result
+    normalized = normalize_candidates(candidates, window_end=period[1])
+    actual = match_actuals(forecasts, actuals)
+    result.n_with_actuals = int(np.isfinite(actual).sum())
+    if result.n_with_actuals < 2:
+        raise DataError("fewer than two candidates were found in the actuals report; check the titles match")
+    result.metrics["limelight"] = score_forecasts(
+        forecasts["predicted_hours"].to_numpy(),
+        actual,
+        forecasts["lower_hours"].to_numpy(),
+        forecasts["upper_hours"].to_numpy(),
+    )
+    kind_median = _baseline_predictions(fitted, KindMedianForecaster(), normalized)
+    result.metrics["kind median"] = score_forecasts(kind_median, actual)
+    prev = _baseline_predictions(fitted, PreviousSeasonForecaster(), normalized)
+    has_prev = np.isfinite(fitted.last_features_["prev_season_hours"].to_numpy(dtype="float64"))
+    result.metrics["previous season (else kind median)"] = score_forecasts(prev, actual)
+    if has_prev.sum() >= 2:
+        result.metrics["later seasons: previous season"] = score_forecasts(prev[has_prev], actual[has_prev])
+        result.metrics["later seasons: limelight"] = score_forecasts(
+            forecasts["predicted_hours"].to_numpy()[has_prev],
+            actual[has_prev],
+            forecasts["lower_hours"].to_numpy()[has_prev],
+            forecasts["upper_hours"].to_numpy()[has_prev],
+        )
+    return result
+
+
+def candidates_from_report(report: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+    """Candidate CSV rows from a report: its titles released inside `period` (for back-tests)."""
+    titles = first_window_titles(report)
+    titles = titles[titles["release_date"].between(period[0], period[1])]
+    return pd.DataFrame(
+        {
+            "title": titles["title_name"].to_numpy(),
+            "kind": titles["kind"].to_numpy(),
+            "release_date": titles["release_date"].dt.date.to_numpy(),
+            "runtime_minutes": titles["runtime_minutes"].to_numpy(),
+            "available_globally": titles["available_globally"].map({1.0: "yes", 0.0: "no"}).to_numpy(),
+        }
+    )

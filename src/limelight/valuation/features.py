@@ -1,0 +1,426 @@
+"""As-of features for a title's first reporting window, from what is known before it is released.
+
+Two kinds of input:
+
+* **the title itself** — kind, runtime, planned release date and the end of the window it will be
+  measured in (so the number of days it has), global availability, and what its name says (franchise,
+  season number, limited series, native-language title → language);
+* **history as of the release date** — only engagement reports whose window ended *before* the release
+  date, and only Top 10 weeks that ended before it: the previous season's hours in its own first window,
+  the franchise's best hours, the franchise's best Top 10 week. Catalog metadata (genres, country, cast,
+  director) is static and joined by title where known.
+
+`first_window_titles` turns engagement reports into training examples: each title measured in the report
+whose window contains its release date. `FeatureBuilder.transform` gives the same columns for any frame of
+titles, so training rows and candidates go through one code path and one as-of rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from limelight.errors import DataError, InputError
+from limelight.valuation._titles import franchise_key, parse_titles
+
+__all__ = [
+    "FEATURE_COLUMNS",
+    "GENRES",
+    "LANGUAGES",
+    "FeatureBuilder",
+    "first_window_titles",
+    "load_catalog",
+    "load_top10",
+    "normalize_candidates",
+    "window_of",
+]
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES: tuple[str, ...] = (
+    "en", "ko", "ja", "zh", "th", "ar", "he", "ru", "el", "hi", "ta", "te", "in_other",
+    "pt", "es", "fr", "de", "it", "tr", "pl", "nl", "nordic", "id", "latin_other",
+)  # fmt: skip
+
+# Coarse genres; catalog labels are mapped onto these by substring.
+GENRES: dict[str, tuple[str, ...]] = {
+    "documentary": ("documentar", "docuseries"),
+    "comedy": ("comed",),
+    "standup": ("stand-up", "stand up"),
+    "drama": ("drama",),
+    "crime": ("crime",),
+    "thriller": ("thriller", "mysteries", "mystery"),
+    "romance": ("romance", "romantic"),
+    "action": ("action", "adventure"),
+    "horror": ("horror",),
+    "scifi": ("sci-fi", "science fiction", "fantasy"),
+    "kids": ("kids", "children", "family", "animation", "anime"),
+    "reality": ("reality",),
+}
+
+ENGAGEMENT_COLUMNS = (
+    "source", "period_start", "period_end", "title_name", "kind", "available_globally",
+    "release_date", "runtime_minutes", "hours_viewed", "views",
+)  # fmt: skip
+
+FEATURE_COLUMNS: tuple[str, ...] = (
+    "is_show",
+    "runtime_minutes",
+    "days_in_window",
+    "release_month",
+    "release_weekday",
+    "available_globally",
+    "season_number",
+    "is_limited",
+    "has_installment",
+    "has_subtitle",
+    "title_words",
+    "language",
+    "prev_season_hours",
+    "prev_season_views",
+    "prev_season_days",
+    "prev_season_latest_hours",
+    "franchise_max_hours",
+    "franchise_first_window_max_hours",
+    "franchise_titles",
+    "days_since_franchise_release",
+    "top10_max_weekly_hours",
+    "top10_weeks",
+    *(f"genre_{g}" for g in GENRES),
+    "catalog_known",
+)
+
+CATEGORICAL_FEATURES: tuple[str, ...] = ("language",)
+
+
+def window_of(release_date: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The half-year reporting window (Netflix's cadence) that contains a release date."""
+    year = release_date.year
+    if release_date.month <= 6:
+        return pd.Timestamp(year, 1, 1), pd.Timestamp(year, 6, 30)
+    return pd.Timestamp(year, 7, 1), pd.Timestamp(year, 12, 31)
+
+
+def _check_reports(reports: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ENGAGEMENT_COLUMNS if c not in reports.columns]
+    if missing:
+        raise DataError(
+            f"engagement frame must have columns {', '.join(missing)}, got {list(reports.columns)}"
+        )
+    frame = reports.loc[:, list(ENGAGEMENT_COLUMNS)].copy()
+    for col in ("period_start", "period_end", "release_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["hours_viewed"] = frame["hours_viewed"].astype("float64")
+    frame["views"] = pd.to_numeric(frame["views"], errors="coerce").astype("float64")
+    frame["runtime_minutes"] = pd.to_numeric(frame["runtime_minutes"], errors="coerce").astype("float64")
+    frame["available_globally"] = frame["available_globally"].map(_as_bool).astype("float64")
+    kind = frame["kind"].astype("object")
+    frame["kind"] = [k if isinstance(k, str) else None for k in kind]
+    frame["title_name"] = frame["title_name"].astype(str)
+    frame["source"] = frame["source"].astype(str)
+    return frame
+
+
+def _infer_kind(names: pd.Series) -> pd.Series:
+    """Kind from the name alone, for reports without a film/show split: installments are shows."""
+    parts = parse_titles(names)
+    kinds: list[str | None] = ["show" if flag == 1 else None for flag in parts["has_installment"]]
+    return pd.Series(kinds, index=names.index, dtype="object")
+
+
+def first_window_titles(reports: pd.DataFrame) -> pd.DataFrame:
+    """Each title measured in the report whose window contains its release date (training examples).
+
+    Reports without a film/show split or runtime (Netflix's first, 2023 Jan–Jun) borrow the title's kind and
+    runtime from another report in `reports` that lists it — static facts about the title, not outcomes —
+    else the kind is read from the name (installments are shows) and the runtime stays unknown.
+    """
+    frame = _check_reports(reports)
+    in_window = frame["release_date"].between(frame["period_start"], frame["period_end"])
+    first = frame.loc[in_window].copy()
+    static = (
+        frame.dropna(subset=["kind"])
+        .sort_values("period_end")
+        .drop_duplicates("title_name", keep="first")
+        .set_index("title_name")
+    )
+    kind_fill = first["title_name"].map(static["kind"])
+    runtime_fill = first["title_name"].map(static["runtime_minutes"])
+    first["kind"] = first["kind"].where(first["kind"].notna(), kind_fill)
+    first["kind"] = first["kind"].where(first["kind"].notna(), _infer_kind(first["title_name"]))
+    first["runtime_minutes"] = first["runtime_minutes"].where(first["runtime_minutes"].notna(), runtime_fill)
+    first["window_end"] = first["period_end"]
+    return first.reset_index(drop=True)
+
+
+def normalize_candidates(candidates: pd.DataFrame, *, window_end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Validate a candidate frame (title, kind, release_date, runtime_minutes, available_globally, ...).
+
+    `window_end` is the last day of the window the candidates are measured in; when omitted each
+    candidate gets the half-year window containing its release date.
+    """
+    frame = candidates.copy()
+    if "title_name" not in frame.columns and "title" in frame.columns:
+        frame = frame.rename(columns={"title": "title_name"})
+    for col in ("title_name", "kind", "release_date"):
+        if col not in frame.columns:
+            raise InputError(f"candidates must have a '{col if col != 'title_name' else 'title'}' column")
+    frame["title_name"] = frame["title_name"].astype(str).str.strip()
+    empty = frame.index[frame["title_name"].eq("")]
+    if len(empty):
+        raise InputError(f"candidate title must not be empty, got an empty title in row {int(empty[0]) + 1}")
+    kind = frame["kind"].astype("string").str.strip().str.lower()
+    bad = kind[~kind.isin(["film", "show"])]
+    if len(bad):
+        row = int(bad.index[0]) + 1
+        raise InputError(f"candidate kind must be 'film' or 'show', got {bad.iloc[0]!r} in row {row}")
+    frame["kind"] = kind.astype(object)
+    dates = pd.to_datetime(frame["release_date"], errors="coerce")
+    if dates.isna().any():
+        row = int(dates.index[dates.isna()][0]) + 1
+        raise InputError(
+            f"candidate release_date must be a date like 2024-09-26, got {frame['release_date'].iloc[row - 1]!r} in row {row}"
+        )
+    frame["release_date"] = dates
+    runtime = pd.to_numeric(
+        frame.get("runtime_minutes", pd.Series(np.nan, index=frame.index)), errors="coerce"
+    )
+    if (runtime <= 0).any():
+        raise InputError(f"candidate runtime_minutes must be positive, got {runtime[runtime <= 0].iloc[0]}")
+    frame["runtime_minutes"] = runtime.astype("float64")
+    glob = frame.get("available_globally", pd.Series(np.nan, index=frame.index))
+    frame["available_globally"] = glob.map(_as_bool).astype("float64")
+    if window_end is not None:
+        if (frame["release_date"] > window_end).any():
+            late = frame.loc[frame["release_date"] > window_end, "title_name"].iloc[0]
+            raise InputError(
+                f"candidate release_date must fall before the window end {window_end.date()}, got a later one for '{late}'"
+            )
+        frame["window_end"] = pd.Timestamp(window_end)
+    else:
+        frame["window_end"] = frame["release_date"].map(lambda d: window_of(d)[1])
+    return frame.reset_index(drop=True)
+
+
+def _as_bool(value: object) -> float:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return np.nan
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    text = str(value).strip().lower()
+    if text in {"yes", "true", "1", "y", "t"}:
+        return 1.0
+    if text in {"no", "false", "0", "n", "f"}:
+        return 0.0
+    if text in {"", "nan", "none", "<na>"}:
+        return np.nan
+    raise InputError(f"available_globally must be yes/no or true/false, got {value!r}")
+
+
+def load_top10(path: Path) -> pd.DataFrame:
+    """Netflix's weekly global Top 10 (week, category, show_title, weekly_hours_viewed) keyed by franchise."""
+    try:
+        frame = pd.read_csv(path, sep="\t", usecols=["week", "show_title", "weekly_hours_viewed"])
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the Top 10 file: {exc}", origin=str(path)) from None
+    frame["week"] = pd.to_datetime(frame["week"])
+    frame["franchise"] = frame["show_title"].astype(str).map(franchise_key)
+    return frame[["week", "franchise", "weekly_hours_viewed"]]
+
+
+def load_catalog(paths: Iterable[Path]) -> pd.DataFrame:
+    """Static title metadata (genres, country, cast, director) keyed by normalised title.
+
+    Reads Netflix's 2021 catalog (`netflix_titles.csv`: listed_in, country, cast, director) and TMDB-enriched
+    Netflix films (`genres`, `origin_country`); popularity and vote counts are ignored — they are measured
+    after release. Titles are matched on the English title and on the franchise.
+    """
+    frames = []
+    for path in paths:
+        try:
+            raw = pd.read_csv(path)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot read the catalog: {exc}", origin=str(path)) from None
+        if "listed_in" in raw.columns:
+            frame = pd.DataFrame(
+                {
+                    "title_name": raw["title"].astype(str),
+                    "genres": raw["listed_in"].fillna(""),
+                    "country": raw.get("country", pd.Series("", index=raw.index)).fillna(""),
+                    "cast": raw.get("cast", pd.Series("", index=raw.index)).fillna(""),
+                    "director": raw.get("director", pd.Series("", index=raw.index)).fillna(""),
+                }
+            )
+        elif "genres" in raw.columns and "title" in raw.columns:
+            frame = pd.DataFrame(
+                {
+                    "title_name": raw["title"].astype(str),
+                    "genres": raw["genres"].fillna("").astype(str),
+                    "country": raw.get("origin_country", pd.Series("", index=raw.index))
+                    .fillna("")
+                    .astype(str),
+                    "cast": "",
+                    "director": "",
+                }
+            )
+        else:
+            raise DataError("catalog must have 'title' and 'listed_in' or 'genres' columns", origin=str(path))
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["title_key", "franchise", "genres", "country", "cast", "director"])
+    catalog = pd.concat(frames, ignore_index=True)
+    parts = parse_titles(catalog["title_name"])
+    catalog["title_key"] = parts["title_key"]
+    catalog["franchise"] = parts["franchise"]
+    return catalog.drop_duplicates("title_key").drop(columns=["title_name"]).reset_index(drop=True)
+
+
+def _genre_flags(genres: pd.Series) -> pd.DataFrame:
+    lowered = genres.fillna("").astype(str).str.lower()
+    out = {}
+    for name, needles in GENRES.items():
+        hit = np.zeros(len(lowered), dtype=bool)
+        for needle in needles:
+            hit |= lowered.str.contains(needle, regex=False).to_numpy()
+        out[f"genre_{name}"] = hit.astype("float64")
+    return pd.DataFrame(out, index=genres.index)
+
+
+@dataclass
+class FeatureBuilder:
+    """Builds model features for titles as of their release dates from a history of engagement reports.
+
+    `reports` are engagement rows (any number of reports); `top10` is `load_top10`'s frame; `catalog` is
+    `load_catalog`'s frame. Only report rows with `period_end < release_date` and Top 10 weeks ending before
+    the release date are used for a title, so a report published later cannot change its features.
+    """
+
+    reports: pd.DataFrame
+    top10: pd.DataFrame | None = None
+    catalog: pd.DataFrame | None = None
+    _history: pd.DataFrame = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        history = _check_reports(self.reports)
+        parts = parse_titles(history["title_name"])
+        history = pd.concat([history, parts[["franchise", "season_number", "title_key"]]], axis=1)
+        history["first_window"] = history["release_date"].between(
+            history["period_start"], history["period_end"]
+        )
+        history["days_in_window"] = (history["period_end"] - history["release_date"]).dt.days + 1
+        self._history = history
+
+    @property
+    def history(self) -> pd.DataFrame:
+        return self._history
+
+    def transform(self, titles: pd.DataFrame) -> pd.DataFrame:
+        """Feature frame (FEATURE_COLUMNS, same index) for titles with title_name, kind, release_date, window_end."""
+        titles = titles.reset_index(drop=True)
+        parts = parse_titles(titles["title_name"])
+        release = pd.to_datetime(titles["release_date"])
+        window_end = pd.to_datetime(titles["window_end"])
+        days = (window_end - release).dt.days + 1
+        if (days <= 0).any():
+            raise InputError("release_date must fall on or before the end of its measurement window")
+        out = pd.DataFrame(index=titles.index)
+        out["is_show"] = titles["kind"].map({"show": 1.0, "film": 0.0}).astype("float64")
+        out["runtime_minutes"] = pd.to_numeric(titles["runtime_minutes"], errors="coerce").astype("float64")
+        out["days_in_window"] = days.astype("float64")
+        out["release_month"] = release.dt.month.astype("float64")
+        out["release_weekday"] = release.dt.weekday.astype("float64")
+        out["available_globally"] = pd.to_numeric(titles["available_globally"], errors="coerce").astype(
+            "float64"
+        )
+        for col in ("season_number", "is_limited", "has_installment", "has_subtitle", "title_words"):
+            out[col] = parts[col].astype("float64")
+        language = titles["language"] if "language" in titles.columns else None
+        lang = parts["language"] if language is None else language.fillna(parts["language"])
+        out["language"] = pd.Categorical(
+            lang.where(lang.isin(LANGUAGES), "latin_other"), categories=LANGUAGES
+        )
+        out = out.join(self._franchise_history(parts, release))
+        out = out.join(self._top10_history(parts, release))
+        out = out.join(self._catalog_features(titles, parts))
+        return out.loc[:, list(FEATURE_COLUMNS)]
+
+    # -- history as of the release date -------------------------------------------------------------
+    def _franchise_history(self, parts: pd.DataFrame, release: pd.Series) -> pd.DataFrame:
+        cols = [
+            "prev_season_hours", "prev_season_views", "prev_season_days", "prev_season_latest_hours",
+            "franchise_max_hours", "franchise_first_window_max_hours", "franchise_titles",
+            "days_since_franchise_release",
+        ]  # fmt: skip
+        out = pd.DataFrame(np.nan, index=parts.index, columns=cols)
+        out["franchise_titles"] = 0.0
+        probe = pd.DataFrame(
+            {"franchise": parts["franchise"], "season": parts["season_number"], "release": release}
+        )
+        probe["row"] = probe.index
+        probe = probe[probe["franchise"].ne("")]
+        hist = self._history[
+            ["franchise", "season_number", "title_key", "period_end", "release_date", "hours_viewed", "views",
+             "first_window", "days_in_window"]
+        ]  # fmt: skip
+        joined = probe.merge(hist, on="franchise", how="inner")
+        joined = joined[joined["period_end"] < joined["release"]]  # the as-of rule
+        if joined.empty:
+            return out
+        grouped = joined.groupby("row")
+        out.loc[grouped.size().index, "franchise_titles"] = grouped["title_key"].nunique().astype("float64")
+        out.loc[:, "franchise_max_hours"] = grouped["hours_viewed"].max()
+        first = joined[joined["first_window"]]
+        if not first.empty:
+            out.loc[:, "franchise_first_window_max_hours"] = first.groupby("row")["hours_viewed"].max()
+        dated = joined.dropna(subset=["release_date"])
+        if not dated.empty:
+            latest_release = dated.groupby("row")["release_date"].max()
+            out.loc[latest_release.index, "days_since_franchise_release"] = (
+                release.loc[latest_release.index] - latest_release
+            ).dt.days.astype("float64")
+        prev = joined[joined["season_number"] == joined["season"] - 1]
+        if not prev.empty:
+            prev_first = prev[prev["first_window"]].sort_values("period_end").groupby("row").last()
+            out.loc[prev_first.index, "prev_season_hours"] = prev_first["hours_viewed"]
+            out.loc[prev_first.index, "prev_season_views"] = prev_first["views"]
+            out.loc[prev_first.index, "prev_season_days"] = prev_first["days_in_window"].astype("float64")
+            prev_latest = prev.sort_values("period_end").groupby("row").last()
+            out.loc[prev_latest.index, "prev_season_latest_hours"] = prev_latest["hours_viewed"]
+        return out
+
+    def _top10_history(self, parts: pd.DataFrame, release: pd.Series) -> pd.DataFrame:
+        out = pd.DataFrame({"top10_max_weekly_hours": np.nan, "top10_weeks": 0.0}, index=parts.index)
+        if self.top10 is None or self.top10.empty:
+            return out
+        probe = pd.DataFrame({"franchise": parts["franchise"], "release": release, "row": parts.index})
+        joined = probe[probe["franchise"].ne("")].merge(self.top10, on="franchise", how="inner")
+        joined = joined[joined["week"] < joined["release"]]  # the as-of rule
+        if joined.empty:
+            return out
+        grouped = joined.groupby("row")
+        out.loc[:, "top10_max_weekly_hours"] = grouped["weekly_hours_viewed"].max()
+        out.loc[grouped.size().index, "top10_weeks"] = grouped.size().astype("float64")
+        return out
+
+    def _catalog_features(self, titles: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+        genres = (
+            titles["genres"].astype("object")
+            if "genres" in titles.columns
+            else pd.Series(np.nan, index=titles.index, dtype="object")
+        )
+        known = genres.notna() & genres.astype(str).str.strip().ne("")
+        if self.catalog is not None and not self.catalog.empty:
+            by_title = self.catalog.set_index("title_key")["genres"]
+            by_franchise = self.catalog.drop_duplicates("franchise").set_index("franchise")["genres"]
+            found = parts["title_key"].map(by_title)
+            is_show = titles["kind"].eq("show")
+            found = found.where(found.notna() | ~is_show, parts["franchise"].map(by_franchise))
+            genres = genres.where(known, found)
+        flags = _genre_flags(genres)
+        flags["catalog_known"] = (genres.notna() & genres.astype(str).str.strip().ne("")).astype("float64")
+        return flags
