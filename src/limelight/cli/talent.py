@@ -1,11 +1,333 @@
-"""CLI commands of this group (registered on the root app)."""
+"""`limelight talent bonus|health|report|statement|whatif|packs`: talent pay under cited guild rules.
+
+Thin: parse, call `limelight.talent`, render with Rich (or `--json`). Bad input raises a
+`LimelightError` (one sentence, exit code 2 from the root app).
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
+from limelight.errors import InputError
 
 __all__ = ["register"]
 
+talent_app = typer.Typer(
+    name="talent",
+    help="Residuals, the viewership success bonus and health-plan eligibility, with every rule cited.",
+    no_args_is_help=True,
+)
+
+
+def _decimal(value: str | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        d = Decimal(value.replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        raise InputError(f"{name} must be an amount like 12345.67, got '{value}'") from None
+    if not d.is_finite() or d < 0:
+        raise InputError(f"{name} must be an amount of at least 0, got '{value}'")
+    return d
+
+
+def _nonneg(value: float, name: str) -> float:
+    if value != value or value < 0 or value == float("inf"):
+        raise InputError(f"{name} must be a number of at least 0, got {value}")
+    return value
+
+
+@talent_app.command("bonus")
+def bonus(
+    guild: Annotated[str, typer.Option("--guild", help="sag-aftra or wga.")],
+    domestic_hours: Annotated[float, typer.Option("--domestic-hours", help="Hours streamed in the US and Canada in the window.")],
+    runtime_minutes: Annotated[float, typer.Option("--runtime-minutes", help="The program's runtime in minutes.")],
+    domestic_subscribers: Annotated[int, typer.Option("--domestic-subscribers", help="Domestic subscribers at the July 1 that applies.")],
+    fixed_residual: Annotated[
+        str | None, typer.Option("--fixed-residual", help="The program's fixed HB SVOD residual (not public: you supply it).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Views, share of the domestic base, trigger, and the bonus with its split, under the guild's 2023 pack."""
+    from limelight.talent.bonus import success_bonus
+    from limelight.talent.rules import agreement_for
+
+    if guild.strip().lower() == "dga":
+        raise InputError("guild must be sag-aftra or wga: the DGA's public 2023 terms have no viewership bonus")
+    pack = agreement_for(guild)
+    _nonneg(domestic_hours, "domestic hours")
+    result = success_bonus(
+        pack,
+        domestic_hours=domestic_hours,
+        runtime_minutes=runtime_minutes,
+        domestic_subscribers=domestic_subscribers,
+        fixed_residual=_decimal(fixed_residual, "fixed residual"),
+    )
+    payload = result.as_json()
+    payload["views"] = round(float(result.views), 1)
+    payload["fixed_residual_status"] = "user-supplied" if fixed_residual is not None else "not supplied (not public)"
+    rule = pack.success_bonus
+    assert rule is not None
+    payload["sources"] = sorted({pack.cite(rule.trigger_share.source), pack.cite(rule.bonus_rate.source)})
+    if json_output:
+        print_json(payload)
+        return
+    table = Table(title=f"{pack.name}: success bonus", show_header=False)
+    for key in ("views", "metric", "trigger", "eligible", "views_needed", "fixed_residual", "bonus", "performers_share", "fund_share"):
+        value = payload[key]
+        if key == "metric":
+            value = f"{result.metric:.2%} of the domestic base (trigger {rule.trigger_share.decimal():.0%})"
+        table.add_row(key.replace("_", " "), "—" if value is None else f"{value:,}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print(f"[dim]{result.rounding}. Sources: {'; '.join(payload['sources'])}[/]")
+
+
+@talent_app.command("health")
+def health(
+    earnings: Annotated[str, typer.Option("--earnings", help="Covered earnings in the base period (residuals count).")],
+    year: Annotated[int, typer.Option("--year", help="The eligibility year, e.g. 2025.")],
+    json_output: JsonOption = False,
+) -> None:
+    """SAG-AFTRA Health Plan earned eligibility: threshold, eligible, shortfall ('unknown' for unpublished years)."""
+    from limelight.talent.health import health_status
+
+    amount = _decimal(earnings, "earnings")
+    assert amount is not None
+    status = health_status(amount, year)
+    if json_output:
+        print_json(status.as_json())
+        return
+    if status.threshold is None:
+        console.print(f"[yellow]unknown[/]: {status.source}")
+        return
+    verdict = "[green]eligible[/]" if status.eligible else f"[red]short by ${status.shortfall:,}[/]"
+    console.print(f"{year}: ${status.earnings:,} of ${status.threshold:,} → {verdict}")
+    console.print(f"[dim]Source: {status.source}[/]")
+
+
+@talent_app.command("report")
+def report(
+    engagement: Annotated[
+        list[Path], typer.Option("--engagement", help="A Netflix engagement report (.xlsx) or a folder of them; repeat for more.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML pages and CSV files.")],
+    titles: Annotated[Path | None, typer.Option("--titles", help="netflix_titles.csv, to join cast and director.")] = None,
+    financials: Annotated[
+        Path | None, typer.Option("--financials", help="Netflix IR workbook with regional paid memberships (for the July-1 base).")
+    ] = None,
+    domestic_share: Annotated[float | None, typer.Option("--domestic-share", help="Share of hours that are domestic (0-1).")] = None,
+    first90_share: Annotated[
+        float, typer.Option("--first90-share", help="Share of a half-year's hours inside the first 90 days (0-1).")
+    ] = 0.7,
+    domestic_subscribers: Annotated[
+        int | None, typer.Option("--domestic-subscribers", help="Domestic subscribers (overrides the financials).")
+    ] = None,
+    fixed_residual: Annotated[
+        str | None, typer.Option("--fixed-residual", help="A fixed residual per program to estimate money (not public).")
+    ] = None,
+    principal_cast: Annotated[
+        int | None, typer.Option("--principal-cast", help="Only the first N listed cast count as principal performers.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Which titles of the published engagement reports likely crossed the bonus trigger (HTML + CSV)."""
+    import pandas as pd
+
+    from limelight.settings import shared_data_dir
+    from limelight.talent.report import ReportAssumptions, read_catalog, write_report
+
+    files: list[Path] = []
+    for p in engagement:
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.xlsx")))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError(f"the engagement report {p} does not exist")
+    if not files:
+        raise InputError("give at least one engagement report (.xlsx) with --engagement")
+    assumptions = ReportAssumptions(
+        domestic_share=domestic_share,
+        first90_share=first90_share,
+        domestic_subscribers=domestic_subscribers,
+        fixed_residual=_decimal(fixed_residual, "fixed residual"),
+        principal_cast=principal_cast,
+    )
+    from limelight.spine.loaders.netflix_engagement import read_report_frame
+
+    frame = pd.concat([read_report_frame(f) for f in files], ignore_index=True)
+    memberships = None
+    if financials is None and (domestic_subscribers is None or domestic_share is None):
+        default = shared_data_dir() / "netflix" / "financials" / "Q3-23-Website-Financials.xlsx"
+        financials = default if default.exists() else None
+    if financials is not None:
+        from limelight.spine.loaders.netflix_financials import read_paid_memberships
+
+        if not financials.exists():
+            raise InputError(f"the financials workbook {financials} does not exist")
+        memberships = read_paid_memberships(financials)
+    catalog = read_catalog(titles) if titles is not None else None
+    result = write_report(frame, memberships, out, assumptions, catalog)
+    summary = result.summary()
+    if json_output:
+        print_json(summary)
+        return
+    table = Table(title=f"success-bonus estimate → {out}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in ("report_rows", "measurable", "likely_crossed", "likely_crossed_eligible", "catalog_matched", "credits"):
+        table.add_row(key.replace("_", " "), f"{summary[key]:,}")
+    console.print(table)
+    for line in summary["assumptions"]:
+        console.print(f"[dim]assumption: {line}[/]")
+
+
+@talent_app.command("statement")
+def statement(
+    person: Annotated[str, typer.Option("--person", help="The person's id in the spine.")],
+    db: DbOption = DEFAULT_DB,
+    start: Annotated[str | None, typer.Option("--from", help="Period start (YYYY-MM-DD); default: Jan 1 of --as-of's year.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Period end (YYYY-MM-DD); default: --as-of.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Measure windows started by this date; default: today (UTC).")] = None,
+    residuals: Annotated[
+        Path | None, typer.Option("--residuals", help="CSV of fixed residuals you supply: guild,title_id[,person_id],amount[,rates_as_of].")
+    ] = None,
+    health_year: Annotated[int | None, typer.Option("--health-year", help="Also show health-plan eligibility for this year.")] = None,
+    other_earnings: Annotated[str, typer.Option("--other-earnings", help="Other covered earnings in the base period.")] = "0",
+    json_output: JsonOption = False,
+) -> None:
+    """A person's statement: per credit and window, views, trigger, fixed residual, bonus share, pay per 1,000 views."""
+    from limelight.spine.store import Store
+    from limelight.talent.residuals import ResidualInputs, read_residual_inputs
+    from limelight.talent.statements import credit_lines, person_health, person_statement
+
+    today = _date(as_of, "--as-of") or date.today()
+    period_start = _date(start, "--from") or date(today.year, 1, 1)
+    period_end = _date(end, "--to") or today
+    inputs = read_residual_inputs(residuals) if residuals is not None else ResidualInputs()
+    with Store(db, read_only=True) as store:
+        lines = credit_lines(store, inputs, as_of=max(today, period_end))
+    st = person_statement(lines, person, period_start, period_end)
+    if health_year is not None:
+        st.health = person_health(lines, person, health_year, _decimal(other_earnings, "other earnings") or 0)
+    if json_output:
+        print_json(st.as_json())
+        return
+    _render_statement(st)
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{name} must be a date YYYY-MM-DD, got '{value}'") from None
+
+
+def _render_statement(st: Any) -> None:
+    table = Table(title=f"{st.person_name} ({st.person_id}): {st.period_start} to {st.period_end}")
+    for col in ("title", "window", "role", "views", "share of base", "trigger", "views needed", "bonus share", "pay / 1k views"):
+        table.add_column(col, justify="left" if col in ("title", "window", "role") else "right")
+    for r in st.lines.itertuples(index=False):
+        table.add_row(
+            str(r.title), str(r.window), str(r.role),
+            "—" if r.views is None else f"{r.views:,.0f}",
+            "—" if r.metric is None or r.metric != r.metric else f"{r.metric:.1%}",
+            "—" if r.eligible is None else ("reached" if r.eligible else "not reached"),
+            "—" if r.views_needed is None or r.views_needed != r.views_needed else f"{int(r.views_needed):,}",
+            "—" if r.share is None else f"${r.share:,}",
+            "—" if r.pay_per_thousand_views is None else f"${r.pay_per_thousand_views:,}",
+        )
+    console.print(table)
+    console.print(f"total pay ${st.total_pay:,} (bonus shares ${st.total_bonus:,}); {st.rounding}")
+    for s in st.supplied:
+        console.print(f"[yellow]supplied:[/] {s}")
+    for a in st.assumptions:
+        console.print(f"[dim]assumption: {a}[/]")
+    if st.health is not None:
+        h = st.health
+        if h.threshold is None:
+            console.print(f"health plan {h.year}: unknown ({h.source})")
+        else:
+            console.print(f"health plan {h.year}: ${h.earnings:,} of ${h.threshold:,}, shortfall ${h.shortfall:,}")
+            for c in h.closing:
+                console.print(f"  would close with {c.title} ({c.window}): +${c.potential:,}, {c.views_needed:,} more views")
+
+
+@talent_app.command("whatif")
+def whatif(
+    guild: Annotated[str, typer.Option("--guild", help="sag-aftra or wga.")],
+    domestic_hours: Annotated[float, typer.Option("--domestic-hours")],
+    runtime_minutes: Annotated[float, typer.Option("--runtime-minutes")],
+    domestic_subscribers: Annotated[int, typer.Option("--domestic-subscribers")],
+    fixed_residual: Annotated[str, typer.Option("--fixed-residual", help="The program's fixed residual (you supply it).")],
+    viewing_share: Annotated[float, typer.Option("--viewing-share", help="The program's share of all domestic viewing (0-1).")],
+    recipients: Annotated[int, typer.Option("--recipients", help="Number of principal performers.")] = 1,
+    revenue_per_subscriber: Annotated[str | None, typer.Option("--revenue-per-subscriber")] = None,
+    revenue_share: Annotated[str | None, typer.Option("--revenue-share", help="e.g. 0.02 for 2%.")] = None,
+    fee_per_subscriber: Annotated[str | None, typer.Option("--fee-per-subscriber", help="e.g. 0.57.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The bonus rule versus a revenue-share PROPOSAL you enter (labelled as a proposal, never a rule)."""
+    from limelight.talent.bonus import success_bonus
+    from limelight.talent.rules import agreement_for
+    from limelight.talent.whatif import RevenueShareProposal, compare
+
+    result = success_bonus(
+        agreement_for(guild), domestic_hours=_nonneg(domestic_hours, "domestic hours"), runtime_minutes=runtime_minutes,
+        domestic_subscribers=domestic_subscribers, fixed_residual=_decimal(fixed_residual, "fixed residual"),
+    )
+    proposal = RevenueShareProposal(
+        revenue_per_subscriber=_decimal(revenue_per_subscriber, "revenue per subscriber"),
+        revenue_share=_decimal(revenue_share, "revenue share"),
+        fee_per_subscriber=_decimal(fee_per_subscriber, "fee per subscriber"),
+    )
+    out = compare(result, proposal, viewing_share=Decimal(str(viewing_share)), recipients=recipients)
+    if json_output:
+        print_json(out.as_json())
+        return
+    console.print(f"[bold]{out.label}[/]")
+    console.print(f"bonus rule: ${out.rule_total:,} to {out.recipients} principal performer(s)")
+    console.print(f"proposal:   ${out.proposal_total:,} (pool ${out.proposal_pool:,} × viewing share {float(out.viewing_share):.2%})")
+    console.print(f"difference: ${out.difference:,}")
+
+
+@talent_app.command("packs")
+def packs(json_output: JsonOption = False) -> None:
+    """The rule packs in use: agreement, term, sources, and what is not public."""
+    from limelight.talent.rules import health_pack, load_packs
+
+    loaded = load_packs()
+    payload: dict[str, dict[str, Any]] = {
+        pid: {
+            "name": p.name, "term": [p.term_start.isoformat(), p.term_end.isoformat()],
+            "success_bonus": p.success_bonus is not None,
+            "sources": [p.cite(k) for k in p.sources], "not_public": p.not_public.items,
+        }
+        for pid, p in loaded.items()
+    }
+    hp = health_pack()
+    payload[hp.id] = {
+        "name": hp.name, "thresholds": {str(y): str(t.covered_earnings) for y, t in hp.thresholds.items()},
+        "sources": [hp.cite(k) for k in hp.sources],
+    }
+    if json_output:
+        print_json(payload)
+        return
+    for pid, info in payload.items():
+        console.print(f"[bold]{pid}[/]: {info['name']}")
+        for s in info["sources"]:
+            console.print(f"  [dim]{s}[/]")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add `limelight talent …` to the root app."""
+    app.add_typer(talent_app, name="talent")

@@ -76,8 +76,10 @@ def _pack_for(packs: dict[str, AgreementPack], guild: str, on: date) -> Agreemen
     return chosen
 
 
-def _window_frame(store: Store, as_of: date, window_days: int) -> pd.DataFrame:
+def _window_frame(store: Store, as_of: date, window_days: int, wanted: set[str] | None = None) -> pd.DataFrame:
     progs = programs(store).drop_duplicates("program_id")
+    if wanted is not None:
+        progs = progs[progs["program_id"].isin(wanted)]
     rows = []
     p: Any
     for p in progs.itertuples(index=False):
@@ -103,14 +105,26 @@ def credit_lines(
     packs: dict[str, AgreementPack] | None = None,
     subscribers_override: int | None = None,
     use_published_examples: bool = False,
+    person_id: str | None = None,
+    program_ids: list[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per credit and window with views, trigger and money (Decimal columns as objects)."""
+    """One row per credit and window with views, trigger and money (Decimal columns as objects).
+
+    `person_id` keeps only that person's programs (all their co-credits stay, as the split needs them);
+    `program_ids` keeps only those programs.
+    """
     packs = packs or load_packs()
     residuals = residuals or ResidualInputs()
     window_days = max(
         (int(p.success_bonus.window_days.value) for p in packs.values() if p.success_bonus is not None), default=90
     )
-    windows = _window_frame(store, as_of, window_days)
+    credits = store.query(_CREDIT_PROGRAMS_SQL)
+    wanted: set[str] | None = None
+    if person_id is not None:
+        wanted = set(credits.loc[credits["person_id"] == person_id, "program_id"])
+    if program_ids is not None:
+        wanted = set(program_ids) if wanted is None else wanted & set(program_ids)
+    windows = _window_frame(store, as_of, window_days, wanted)
     columns = [
         "person_id", "person_name", "role", "billing", "guild", "pack", "program_id", "title", "window", "window_start",
         "window_end", "hours", "views", "domestic_subscribers", "subscribers_as_of", "subscribers_source", "metric",
@@ -121,7 +135,6 @@ def credit_lines(
         return pd.DataFrame(columns=columns)
     countries = ("US", "CA")
     windows = domestic_hours(store, windows, countries)
-    credits = store.query(_CREDIT_PROGRAMS_SQL)
     by_program = {k: g.sort_values(["credit_order", "person_id"]) for k, g in credits.groupby("program_id")}
     subscriber_cache: dict[date, Any] = {}
     out: list[dict[str, Any]] = []

@@ -1,0 +1,284 @@
+"""Talent pay over HTTP: a person's statement (that person's key or an admin), title windows (analyst/admin),
+the bonus and health calculators, and the rule packs with their sources.
+
+Thin: parse, authorize (through `limelight.service.deps`), call `limelight.talent`, return typed models.
+Money travels as strings (exact Decimals, rounded half-up to the cent).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from limelight.service.deps import CurrentKey, OwnPerson, StoreDep, require_roles
+from limelight.service.errors import ERROR_RESPONSES, ErrorBody
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/talent", tags=["talent"], responses=ERROR_RESPONSES)
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No such person, title, or no measured windows."}}
+Guild = Annotated[str, Query(pattern="^(sag-aftra|wga)$", description="sag-aftra or wga.")]
+
+
+class StatementLine(BaseModel):
+    title: str
+    program_id: str
+    role: str
+    billing: str | None
+    guild: str
+    pack: str | None
+    window: str
+    window_start: date
+    window_end: date
+    hours: float
+    views: float | None
+    domestic_subscribers: int
+    subscribers_as_of: date
+    subscribers_source: str
+    metric: float | None
+    trigger_views: float | None
+    eligible: bool | None
+    views_needed: int | None
+    release_eligible: bool
+    program_fixed_residual: str | None = Field(description="Supplied by the user; never invented.")
+    fixed_residual_status: str | None
+    bonus: str | None
+    share: str | None
+    credit_fixed_residual: str | None
+    pay: str | None
+    pay_per_thousand_views: str | None
+    note: str
+
+
+class HealthOut(BaseModel):
+    year: int
+    earnings: str
+    threshold: str | None
+    eligible: bool | None
+    shortfall: str | None
+    status: str
+    source: str
+    closing_titles: list[dict[str, Any]] = []
+
+
+class StatementOut(BaseModel):
+    person_id: str
+    person_name: str
+    period: dict[str, date]
+    total_pay: str
+    total_bonus: str
+    lines: list[StatementLine]
+    supplied_figures: list[str]
+    assumptions: list[str]
+    sources: list[str]
+    rounding: str
+    health: HealthOut | None = None
+
+
+class ResidualIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    guild: str = Field(pattern="^(sag-aftra|wga|dga)$")
+    title_id: str = Field(min_length=1, max_length=128)
+    person_id: str | None = Field(default=None, max_length=128)
+    amount: Decimal = Field(ge=0, le=Decimal("1e9"), decimal_places=2)
+    rates_as_of: date | None = None
+
+
+class StatementRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: date | None = None
+    end: date | None = None
+    as_of: date | None = None
+    fixed_residuals: list[ResidualIn] = Field(default_factory=list, max_length=10_000)
+    health_year: int | None = Field(default=None, ge=1900, le=2200)
+    other_earnings: Decimal = Field(default=Decimal(0), ge=0, le=Decimal("1e9"), decimal_places=2)
+
+
+class BonusOut(BaseModel):
+    guild: str
+    pack: str
+    views: float
+    domestic_subscribers: int
+    metric: float
+    trigger: float
+    eligible: bool
+    views_needed: int
+    fixed_residual: str | None
+    cap: str | None
+    bonus: str | None
+    performers_share: str | None
+    fund_share: str | None
+    rounding: str
+
+
+class TitleWindow(BaseModel):
+    program_id: str
+    title: str
+    window: str
+    window_start: date
+    window_end: date
+    hours: float
+    views: float | None
+    domestic_subscribers: int
+    metric: float | None
+    eligible: bool | None
+    views_needed: int | None
+    release_eligible: bool
+    guilds: list[str]
+
+
+def _clean(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, Decimal):
+        return str(v)
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOut:
+    import pandas as pd
+
+    from limelight.errors import InputError
+    from limelight.talent.residuals import ResidualInputs
+    from limelight.talent.statements import credit_lines, person_health, person_statement
+
+    today = req.as_of or datetime.now(UTC).date()
+    start = req.start or date(today.year, 1, 1)
+    end = req.end or today
+    if end < start:
+        raise InputError(f"end ({end}) must not be before start ({start})")
+    rows = pd.DataFrame([r.model_dump() for r in req.fixed_residuals], columns=list(ResidualIn.model_fields))
+    inputs = ResidualInputs(rows)
+    lines = credit_lines(store, inputs, as_of=max(today, end), person_id=person_id)
+    st = person_statement(lines, person_id, start, end)
+    if req.health_year is not None:
+        st.health = person_health(lines, person_id, req.health_year, req.other_earnings)
+    body = st.as_json()
+    body["lines"] = [{k: _clean(v) for k, v in line.items()} for line in body["lines"]]
+    return StatementOut.model_validate(body)
+
+
+@router.get(
+    "/people/{person_id}/statement",
+    response_model=StatementOut,
+    responses=_NOT_FOUND,
+    summary="A person's statement (views, trigger, bonus share) — that person's key or an admin",
+)
+def person_statement_get(
+    person_id: OwnPerson,
+    store: StoreDep,
+    start: Annotated[date | None, Query(description="Period start; default Jan 1 of as_of's year.")] = None,
+    end: Annotated[date | None, Query(description="Period end; default as_of.")] = None,
+    as_of: Annotated[date | None, Query(description="Measure windows started by this date; default today (UTC).")] = None,
+    health_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+) -> StatementOut:
+    return _statement(store, person_id, StatementRequest(start=start, end=end, as_of=as_of, health_year=health_year))
+
+
+@router.post(
+    "/people/{person_id}/statement",
+    response_model=StatementOut,
+    responses=_NOT_FOUND,
+    summary="A person's statement with fixed residuals you supply (marked as supplied)",
+)
+def person_statement_post(person_id: OwnPerson, store: StoreDep, body: StatementRequest) -> StatementOut:
+    return _statement(store, person_id, body)
+
+
+@router.get(
+    "/titles/windows",
+    response_model=list[TitleWindow],
+    dependencies=[Depends(require_roles("analyst", "admin"))],
+    summary="Every program's bonus windows: hours, views, share of the domestic base, trigger (analyst/admin)",
+)
+def title_windows(
+    store: StoreDep,
+    as_of: Annotated[date | None, Query()] = None,
+    title_id: Annotated[str | None, Query(max_length=128, description="Only this program.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[TitleWindow]:
+    from limelight.talent.statements import credit_lines
+
+    today = as_of or datetime.now(UTC).date()
+    lines = credit_lines(store, None, as_of=today, program_ids=None if title_id is None else [title_id])
+    out: list[TitleWindow] = []
+    if lines.empty:
+        return out
+    lines = lines[lines["metric"].notna()] if "metric" in lines else lines
+    for (pid, window), g in lines.groupby(["program_id", "window"], sort=False):
+        r = g.iloc[0]
+        out.append(
+            TitleWindow(
+                program_id=str(pid), title=str(r["title"]), window=str(window), window_start=r["window_start"],
+                window_end=r["window_end"], hours=float(r["hours"]), views=_clean(r["views"]),
+                domestic_subscribers=int(r["domestic_subscribers"]), metric=_clean(r["metric"]),
+                eligible=_clean(r["eligible"]),
+                views_needed=None if _clean(r["views_needed"]) is None else int(r["views_needed"]),
+                release_eligible=bool(r["release_eligible"]), guilds=sorted({str(x) for x in g["guild"]}),
+            )
+        )
+    out.sort(key=lambda w: (-(w.metric or 0.0), w.program_id, w.window_start))
+    return out[:limit]
+
+
+@router.get(
+    "/bonus",
+    response_model=BonusOut,
+    dependencies=[Depends(require_roles("analyst", "admin", "person"))],
+    summary="The success-bonus calculator: views, metric, trigger, bonus and its split",
+)
+def bonus(
+    guild: Guild,
+    domestic_hours: Annotated[float, Query(ge=0, le=1e12)],
+    runtime_minutes: Annotated[float, Query(gt=0, le=1e5)],
+    domestic_subscribers: Annotated[int, Query(ge=1, le=10**10)],
+    fixed_residual: Annotated[Decimal | None, Query(ge=0, le=Decimal("1e9"), decimal_places=2)] = None,
+) -> BonusOut:
+    from limelight.talent.bonus import success_bonus
+    from limelight.talent.rules import agreement_for
+
+    result = success_bonus(
+        agreement_for(guild), domestic_hours=domestic_hours, runtime_minutes=runtime_minutes,
+        domestic_subscribers=domestic_subscribers, fixed_residual=fixed_residual,
+    )
+    return BonusOut.model_validate(result.as_json())
+
+
+@router.get("/health", response_model=HealthOut, summary="SAG-AFTRA Health Plan: threshold, eligible, shortfall")
+def health(
+    key: CurrentKey,
+    earnings: Annotated[Decimal, Query(ge=0, le=Decimal("1e9"), decimal_places=2)],
+    year: Annotated[int, Query(ge=1900, le=2200)],
+) -> HealthOut:
+    from limelight.talent.health import health_status
+
+    return HealthOut.model_validate(health_status(earnings, year).as_json())
+
+
+@router.get("/packs", summary="The rule packs in force: terms, sources, and what is not public")
+def packs(key: CurrentKey) -> dict[str, Any]:
+    from limelight.talent.rules import health_pack, load_packs
+
+    out: dict[str, Any] = {}
+    for pid, p in load_packs().items():
+        out[pid] = {
+            "name": p.name, "term_start": p.term_start.isoformat(), "term_end": p.term_end.isoformat(),
+            "success_bonus": p.success_bonus is not None, "sources": [p.cite(k) for k in p.sources],
+            "not_public": p.not_public.items,
+        }
+    hp = health_pack()
+    out[hp.id] = {
+        "name": hp.name, "thresholds": {str(y): str(t.covered_earnings) for y, t in hp.thresholds.items()},
+        "sources": [hp.cite(k) for k in hp.sources],
+    }
+    return out

@@ -1,0 +1,525 @@
+"""The published-data report: which titles in Netflix's engagement reports likely crossed the bonus trigger.
+
+Netflix publishes global hours per half-year, not domestic hours in a title's first 90 days. The report
+bridges the gap with three stated, adjustable assumptions, printed on every page and in every CSV row:
+
+1. domestic share of hours - default: UCAN's share of paid memberships at the applicable July 1
+   (from the published regional figures), a proxy for the share of viewing in the US and Canada;
+2. share of a half-year's hours inside the first 90 days - default 0.7 for titles released in the
+   half-year with more than 90 days left in it; 1.0 when fewer than 90 days remain (all its hours in
+   the report then fall inside the window, and viewing after the half-year is not seen: a lower bound);
+3. the domestic (UCAN) paid memberships at the July 1 on or before release - the latest published
+   quarter end on or before that date (a stale figure is flagged by its as-of date).
+
+Everything is vectorised over the ~66,000 rows of the four reports. Titles released before a report's
+half-year have no first-90-day estimate from that report. Whether a title is a high-budget SVOD program
+(and so covered at all) is not public: the report says whether its viewing would cross the trigger.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import re
+from dataclasses import asdict, dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from limelight.errors import DataError, InputError
+from limelight.talent.bonus import money, split_cents
+from limelight.talent.rules import AgreementPack, agreement_for
+
+__all__ = [
+    "ReportAssumptions",
+    "ReportResult",
+    "credit_rows",
+    "estimate_titles",
+    "name_key",
+    "read_catalog",
+    "write_report",
+]
+
+log = logging.getLogger(__name__)
+
+_SUFFIX = re.compile(
+    r":\s*(season|series|part|volume|vol\.|book|chapter|limited series|miniseries|collection)\b.*$", re.IGNORECASE
+)
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def _key(name: object) -> str:
+    if not isinstance(name, str):
+        return ""
+    n = _SUFFIX.sub("", name.split(" // ", 1)[0])
+    return " ".join(_PUNCT.sub("", n.lower()).split())
+
+
+def name_key(names: pd.Series) -> pd.Series:
+    """A matching key: the English title before ' // ', without ': Season N' and punctuation, lowercased."""
+    return pd.Series([_key(n) for n in names.to_numpy(dtype=object)], index=names.index, dtype=object)
+
+
+@dataclass(frozen=True)
+class ReportAssumptions:
+    """The report's adjustable assumptions. None means 'derive from the published financials'."""
+
+    domestic_share: float | None = None
+    first90_share: float = 0.7
+    domestic_subscribers: int | None = None
+    fixed_residual: Decimal | None = None  # applied to every title; not public, user-supplied
+    principal_cast: int | None = None  # first N listed cast count as principal performers; None = all
+
+    def __post_init__(self) -> None:
+        if self.domestic_share is not None and not 0 < self.domestic_share <= 1:
+            raise InputError(f"domestic share must be in (0, 1], got {self.domestic_share}")
+        if not 0 < self.first90_share <= 1:
+            raise InputError(f"first-90-days share must be in (0, 1], got {self.first90_share}")
+        if self.domestic_subscribers is not None and self.domestic_subscribers <= 0:
+            raise InputError(f"domestic subscribers must be positive, got {self.domestic_subscribers}")
+        if self.fixed_residual is not None and money(self.fixed_residual) < 0:
+            raise InputError(f"fixed residual must be at least 0, got {self.fixed_residual}")
+        if self.principal_cast is not None and self.principal_cast < 1:
+            raise InputError(f"principal cast must be at least 1, got {self.principal_cast}")
+
+    def lines(self) -> list[str]:
+        """The assumptions as sentences, for every page."""
+        ds = (
+            f"{self.domestic_share:.1%} of each title's hours are domestic (US and Canada) (user-set)"
+            if self.domestic_share is not None
+            else "domestic (US and Canada) share of hours = UCAN's share of Netflix paid memberships at the applicable July 1 (published regional figures)"
+        )
+        subs = (
+            f"domestic subscribers: {self.domestic_subscribers:,} (user-set)"
+            if self.domestic_subscribers is not None
+            else "domestic subscribers: UCAN paid memberships at the latest published quarter end on or before the July 1 that applies"
+        )
+        fixed = (
+            f"fixed residual per program: ${money(self.fixed_residual):,} (user-supplied; the tier tables are not public)"
+            if self.fixed_residual is not None
+            else "fixed residual: not supplied (not public), so money is not estimated"
+        )
+        cast = (
+            f"the first {self.principal_cast} listed cast members are principal performers"
+            if self.principal_cast
+            else "every listed cast member is a principal performer (the catalog gives no billing)"
+        )
+        return [
+            ds,
+            f"{self.first90_share:.0%} of a half-year's hours fall in the first 90 days for a title released in that half-year "
+            "with more than 90 days left in it (all of them when fewer remain: a lower bound, later viewing is not seen)",
+            subs,
+            fixed,
+            cast + "; the performers' share is split equally among them",
+            "the reports cannot say which titles are high-budget SVOD programs: 'likely crossed' means the viewing would cross the trigger",
+        ]
+
+
+def _july1(release: pd.Series) -> pd.Series:
+    year = release.dt.year
+    before = (release.dt.month < 7).astype("int64")
+    return pd.to_datetime(pd.DataFrame({"year": year - before, "month": 7, "day": 1}), errors="coerce")
+
+
+def _asof(series_dates: pd.Series, table: pd.DataFrame, value: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each date, the latest table row on or before it: (value, as_of); NaN/NaT where none."""
+    table = table.sort_values("as_of")
+    keys = table["as_of"].to_numpy(dtype="datetime64[ns]")
+    vals = table[value].to_numpy(dtype="float64")
+    q = series_dates.to_numpy(dtype="datetime64[ns]")
+    idx = np.searchsorted(keys, q, side="right") - 1
+    ok = (idx >= 0) & ~np.isnat(q)
+    out = np.full(len(q), np.nan)
+    when = np.full(len(q), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[ok] = vals[idx[ok]]
+    when[ok] = keys[idx[ok]]
+    return out, when
+
+
+def estimate_titles(
+    engagement: pd.DataFrame,
+    memberships: pd.DataFrame | None,
+    assumptions: ReportAssumptions,
+    pack: AgreementPack | None = None,
+) -> pd.DataFrame:
+    """Per report row: first-90-day domestic views estimate, metric, trigger, views needed, money if supplied."""
+    pack = pack or agreement_for("sag-aftra")
+    rule = pack.success_bonus
+    assert rule is not None
+    needed_cols = ("title_name", "release_date", "hours_viewed", "period_start", "period_end", "runtime_minutes")
+    missing = [c for c in needed_cols if c not in engagement.columns]
+    if missing:
+        raise DataError(f"engagement rows lack column '{missing[0]}'")
+    df = engagement.reset_index(drop=True).copy()
+    df["release_date"] = pd.to_datetime(df["release_date"], errors="coerce")
+    df["period_start"] = pd.to_datetime(df["period_start"])
+    df["period_end"] = pd.to_datetime(df["period_end"])
+    # A report without runtimes (2023 Jan-Jun) borrows the title's runtime from another report.
+    runtime = df["runtime_minutes"].astype("float64")
+    df["runtime_minutes"] = runtime.fillna(runtime.groupby(df["title_name"]).transform("max"))
+    df["runtime_borrowed"] = runtime.isna() & df["runtime_minutes"].notna()
+    df["name_key"] = name_key(df["title_name"])
+
+    released_in = (df["release_date"] >= df["period_start"]) & (df["release_date"] <= df["period_end"])
+    days_left = (df["period_end"] - df["release_date"]).dt.days + 1
+    share90 = np.where(days_left <= 90, 1.0, assumptions.first90_share)
+    df["first90_share"] = np.where(released_in, share90, np.nan)
+    df["july1"] = _july1(df["release_date"])
+
+    if assumptions.domestic_subscribers is not None:
+        df["domestic_subscribers"] = float(assumptions.domestic_subscribers)
+        df["subscribers_as_of"] = pd.NaT
+    elif memberships is not None and not memberships.empty:
+        m = memberships.copy()
+        m["as_of"] = pd.to_datetime(m["as_of"])
+        ucan = m[m["region"] == "UCAN"]
+        subs, when = _asof(df["july1"], ucan, "paid_memberships")
+        df["domestic_subscribers"] = subs
+        df["subscribers_as_of"] = when
+    else:
+        raise InputError("give the published financials (--financials) or a domestic subscriber count (--domestic-subscribers)")
+
+    if assumptions.domestic_share is not None:
+        df["domestic_share"] = assumptions.domestic_share
+    else:
+        if memberships is None or memberships.empty:
+            raise InputError("give the published financials (--financials) or a domestic share of hours (--domestic-share)")
+        m = memberships.copy()
+        m["as_of"] = pd.to_datetime(m["as_of"])
+        wide = m.pivot_table(index="as_of", columns="region", values="paid_memberships", aggfunc="last").reset_index()
+        if "global" not in wide.columns:
+            wide["global"] = wide[[c for c in ("UCAN", "EMEA", "LATAM", "APAC") if c in wide.columns]].sum(axis=1)
+        wide["share"] = wide["UCAN"] / wide["global"]
+        share, _ = _asof(df["july1"].fillna(df["period_start"]), wide.dropna(subset=["share"]), "share")
+        # Before the first published quarter, use the earliest published share.
+        df["domestic_share"] = np.where(np.isnan(share), float(wide["share"].dropna().iloc[0]), share)
+
+    hours = df["hours_viewed"].astype("float64")
+    df["domestic_hours_90"] = hours * df["domestic_share"] * df["first90_share"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["views_90"] = np.where(df["runtime_minutes"] > 0, df["domestic_hours_90"] * 60.0 / df["runtime_minutes"], np.nan)
+        trig = float(rule.trigger_share.decimal())
+        df["trigger_views"] = trig * df["domestic_subscribers"]
+        df["metric"] = df["views_90"] / df["domestic_subscribers"]
+    measurable = df["views_90"].notna() & df["domestic_subscribers"].notna()
+    df["likely_crossed"] = pd.array(np.where(measurable, df["metric"] >= trig, pd.NA), dtype="boolean")  # type: ignore[call-overload]
+    need = np.ceil(np.maximum(df["trigger_views"] - df["views_90"], 0.0))
+    df["views_needed"] = pd.array(np.where(measurable, need, np.nan), dtype="Float64").astype("Int64")
+    df["release_eligible"] = df["release_date"] >= pd.Timestamp(rule.released_from)
+    df["bonus_applies"] = (df["likely_crossed"].fillna(False) & df["release_eligible"]).astype(bool)
+
+    df["fixed_residual"] = None
+    df["sag_bonus"] = None
+    df["sag_performers_share"] = None
+    df["sag_fund_share"] = None
+    df["wga_bonus"] = None
+    if assumptions.fixed_residual is not None:
+        fixed = money(assumptions.fixed_residual)
+        sag = agreement_for("sag-aftra").success_bonus
+        wga = agreement_for("wga").success_bonus
+        assert sag is not None and wga is not None
+        sag_bonus = money(fixed * sag.bonus_rate.decimal())
+        sag_perf = money(sag_bonus * sag.recipients_share.decimal())
+        wga_bonus = money(fixed * wga.bonus_rate.decimal())
+        zero = Decimal("0.00")
+        applies = df["bonus_applies"].to_numpy()
+        df["fixed_residual"] = fixed
+        df["sag_bonus"] = np.where(applies, sag_bonus, zero)
+        df["sag_performers_share"] = np.where(applies, sag_perf, zero)
+        df["sag_fund_share"] = np.where(applies, sag_bonus - sag_perf, zero)
+        df["wga_bonus"] = np.where(applies, wga_bonus, zero)
+    return df
+
+
+def read_catalog(path: str | Path) -> pd.DataFrame:
+    """The Netflix titles catalog (show_id, type, title, director, cast, release_year), as strings."""
+    path = Path(path)
+    try:
+        cat = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"the titles catalog {path} does not exist") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot be read as CSV: {exc}", origin=str(path)) from None
+    for col in ("type", "title", "director", "cast"):
+        if col not in cat.columns:
+            raise DataError(f"missing column '{col}' (need type, title, director, cast)", origin=str(path))
+    cat["kind"] = cat["type"].map({"Movie": "film", "TV Show": "show"})
+    cat["name_key"] = name_key(cat["title"])
+    return cat
+
+
+def join_catalog(titles: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
+    """Add director, cast and the catalog id where the title's key (and kind, where known) matches."""
+    cat = catalog[catalog["name_key"] != ""]
+    cat = cat.drop_duplicates(["name_key", "kind"], keep="first")
+    by_kind = titles.merge(
+        cat[["name_key", "kind", "show_id", "director", "cast"]], on=["name_key", "kind"], how="left"
+    )
+    any_kind = cat.drop_duplicates("name_key", keep="first")[["name_key", "show_id", "director", "cast"]]
+    fallback = titles[["name_key"]].merge(any_kind, on="name_key", how="left")
+    for col in ("show_id", "director", "cast"):
+        by_kind[col] = by_kind[col].where(by_kind[col].notna(), fallback[col].to_numpy())
+    by_kind["catalog_matched"] = by_kind["show_id"].notna()
+    return by_kind
+
+
+def _split_names(s: pd.Series) -> pd.Series:
+    values = s.to_numpy(dtype=object)
+    return pd.Series(
+        [[x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else [] for v in values],
+        index=s.index, dtype=object,
+    )
+
+
+def credit_rows(titles: pd.DataFrame, assumptions: ReportAssumptions) -> pd.DataFrame:
+    """One row per catalog credit (cast as performer, director) on every matched report row."""
+    matched = titles[titles["catalog_matched"]]
+    cols = ["period_start", "period_end", "title_name", "show_id", "views_90", "metric", "likely_crossed",
+            "release_eligible", "bonus_applies", "sag_performers_share"]
+    parts = []
+    for role, col in (("performer", "cast"), ("director", "director")):
+        names = _split_names(matched[col])
+        exploded = matched[cols].assign(person_name=names).explode("person_name")
+        exploded = exploded[exploded["person_name"].notna()]
+        exploded["role"] = role
+        exploded["credit_order"] = exploded.groupby(level=0).cumcount() + 1
+        parts.append(exploded)
+    credits = pd.concat(parts, ignore_index=False)
+    if credits.empty:
+        return credits.assign(billing=[], share=[], pay_per_thousand_views=[])
+    perf = credits["role"] == "performer"
+    limit = assumptions.principal_cast
+    credits["billing"] = np.where(
+        perf & ((credits["credit_order"] <= limit) if limit else True), "principal", np.where(perf, "background", None)  # type: ignore[call-overload]
+    )
+    credits = credits.reset_index(names="row")
+    credits["share"] = None
+    credits["pay_per_thousand_views"] = None
+    if assumptions.fixed_residual is not None:
+        zero = Decimal("0.00")
+        is_perf = perf.to_numpy()
+        shares = np.where(is_perf, zero, None).astype(object)  # type: ignore[call-overload]
+        per_k = np.where(is_perf & (credits["views_90"] > 0).to_numpy(), zero, None).astype(object)  # type: ignore[call-overload]
+        paid = credits[(credits["billing"] == "principal") & credits["bonus_applies"]]
+        for _, group in paid.groupby("row", sort=False):
+            pool = group["sag_performers_share"].iloc[0]
+            views = float(group["views_90"].iloc[0])
+            for pos, amount in zip(group.index, split_cents(pool, [1] * len(group))):
+                shares[pos] = amount
+                per_k[pos] = money(amount * 1000 / Decimal(repr(views))) if views > 0 else None
+        credits["share"] = shares
+        credits["pay_per_thousand_views"] = per_k
+    credits = credits.drop(columns=["row"])
+    return credits.reset_index(drop=True)
+
+
+@dataclass
+class ReportResult:
+    titles: pd.DataFrame
+    credits: pd.DataFrame
+    assumptions: ReportAssumptions
+    files: list[Path]
+
+    def summary(self) -> dict[str, Any]:
+        t = self.titles
+        return {
+            "report_rows": len(t),
+            "periods": [
+                f"{a:%Y-%m-%d}..{b:%Y-%m-%d}"
+                for a, b in t[["period_start", "period_end"]].drop_duplicates().sort_values("period_start").itertuples(index=False)
+            ],
+            "measurable": int(t["views_90"].notna().sum()),
+            "likely_crossed": int(t["likely_crossed"].fillna(False).sum()),
+            "likely_crossed_eligible": int(t["bonus_applies"].sum()),
+            "catalog_matched": int(t["catalog_matched"].sum()) if "catalog_matched" in t else 0,
+            "credits": len(self.credits),
+            "assumptions": self.assumptions.lines(),
+            "files": [str(f) for f in self.files],
+        }
+
+
+_CSV_TITLE_COLUMNS = [
+    "period_start", "period_end", "title_name", "kind", "release_date", "runtime_minutes", "runtime_borrowed",
+    "hours_viewed", "domestic_share", "first90_share", "domestic_hours_90", "views_90", "july1",
+    "domestic_subscribers", "subscribers_as_of", "trigger_views", "metric", "likely_crossed", "views_needed",
+    "release_eligible", "bonus_applies", "fixed_residual", "sag_bonus", "sag_performers_share", "sag_fund_share",
+    "wga_bonus", "show_id", "director", "cast",
+]
+
+
+def build_report(
+    engagement: pd.DataFrame,
+    memberships: pd.DataFrame | None,
+    assumptions: ReportAssumptions,
+    catalog: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Titles (with catalog names joined where they match) and catalog credits, without writing files."""
+    titles = estimate_titles(engagement, memberships, assumptions)
+    if catalog is not None:
+        titles = join_catalog(titles, catalog)
+        credits = credit_rows(titles, assumptions)
+    else:
+        titles = titles.assign(show_id=None, director=None, cast=None, catalog_matched=False)
+        credits = pd.DataFrame()
+    return titles, credits
+
+
+def write_report(
+    engagement: pd.DataFrame,
+    memberships: pd.DataFrame | None,
+    out_dir: str | Path,
+    assumptions: ReportAssumptions,
+    catalog: pd.DataFrame | None = None,
+    top: int = 200,
+) -> ReportResult:
+    """Write titles.csv, credits.csv, assumptions.csv and HTML pages (index + one per half-year) to `out_dir`."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"the output folder {out} cannot be created: {exc.strerror}") from None
+    titles, credits = build_report(engagement, memberships, assumptions, catalog)
+    stated = assumptions.lines()
+    files = []
+    csv_titles = titles[[c for c in _CSV_TITLE_COLUMNS if c in titles.columns]].copy()
+    path = out / "titles.csv"
+    _write_csv(csv_titles, path)
+    files.append(path)
+    if not credits.empty:
+        path = out / "credits.csv"
+        _write_csv(credits, path)
+        files.append(path)
+    path = out / "assumptions.csv"
+    pd.DataFrame({"assumption": stated, **{k: [str(v)] * len(stated) for k, v in asdict(assumptions).items()}}).to_csv(path, index=False)
+    files.append(path)
+    spans = titles[["period_start", "period_end"]].drop_duplicates().sort_values(["period_start", "period_end"])
+    periods = list(spans.itertuples(index=False, name=None))
+    pages = []
+    for a, b in periods:
+        name = f"period-{a:%Y-%m}-{b:%Y-%m}.html"
+        part = titles[(titles["period_start"] == a) & (titles["period_end"] == b)]
+        path = out / name
+        path.write_text(_period_page(part, a, b, stated, top), encoding="utf-8")
+        files.append(path)
+        pages.append((name, a, b, part))
+    path = out / "index.html"
+    path.write_text(_index_page(pages, titles, credits, stated), encoding="utf-8")
+    files.insert(0, path)
+    log.info("wrote %d files to %s", len(files), out)
+    return ReportResult(titles, credits, assumptions, files)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV through Arrow (several times faster than pandas for ~200k rows); Decimals written as text."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in out[col]]
+    pacsv.write_csv(pa.Table.from_pandas(out, preserve_index=False), path)
+
+
+# -- HTML ------------------------------------------------------------------------------------------
+_CSS = """body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem;color:#1b1b1b}
+table{border-collapse:collapse;font-size:.85rem}td,th{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+td.t,th.t{text-align:left}.assume{background:#fff7e0;border:1px solid #e0c060;padding:.5rem 1rem;margin:1rem 0}
+.yes{color:#0a6b0a;font-weight:600}.no{color:#888}"""
+
+
+def _e(v: Any) -> str:
+    return html.escape("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+
+
+def _assumption_block(stated: list[str]) -> str:
+    items = "".join(f"<li>{_e(s)}</li>" for s in stated)
+    return (
+        '<div class="assume"><strong>Assumptions (adjust with limelight talent report options):</strong>'
+        f"<ul>{items}</ul>Estimates from published global half-year hours, not the service's confidential "
+        "domestic data. Rules: SAG-AFTRA 2023 TV/Theatrical and WGA 2023 MBA (see docs/talent.md for sources).</div>"
+    )
+
+
+def _page(title: str, body: str, stated: list[str]) -> str:
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{_e(title)}</h1>{_assumption_block(stated)}{body}</body></html>"
+    )
+
+
+def _fmt_int(v: Any) -> str:
+    try:
+        return "" if v is None or pd.isna(v) else f"{float(v):,.0f}"
+    except (TypeError, ValueError):
+        return ""
+
+
+def _rows_table(part: pd.DataFrame) -> str:
+    head = (
+        "<tr><th class='t'>title</th><th>released</th><th>hours (global)</th><th>est. domestic views, first 90 days</th>"
+        "<th>trigger (views)</th><th>share of base</th><th>likely crossed</th><th>views still needed</th>"
+        "<th>bonus applies</th><th>performers' share</th><th class='t'>director</th><th class='t'>cast</th></tr>"
+    )
+    body = []
+    r: Any
+    for r in part.itertuples(index=False):
+        crossed = r.likely_crossed
+        mark = "" if crossed is pd.NA or crossed is None else ("<span class='yes'>yes</span>" if crossed else "<span class='no'>no</span>")
+        metric = "" if pd.isna(r.metric) else f"{r.metric:.1%}"
+        rel = "" if pd.isna(r.release_date) else f"{r.release_date:%Y-%m-%d}"
+        cast = _e(r.cast)[:160] if isinstance(r.cast, str) else ""
+        body.append(
+            f"<tr><td class='t'>{_e(r.title_name)}</td><td>{rel}</td><td>{_fmt_int(r.hours_viewed)}</td>"
+            f"<td>{_fmt_int(r.views_90)}</td><td>{_fmt_int(r.trigger_views)}</td><td>{metric}</td><td>{mark}</td>"
+            f"<td>{_fmt_int(r.views_needed)}</td><td>{'yes' if r.bonus_applies else 'no'}</td>"
+            f"<td>{_e(r.sag_performers_share)}</td><td class='t'>{_e(r.director)}</td><td class='t'>{cast}</td></tr>"
+        )
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def _period_page(part: pd.DataFrame, a: Any, b: Any, stated: list[str], top: int) -> str:
+    measured = part[part["views_90"].notna()].sort_values("metric", ascending=False)
+    crossed = int(measured["likely_crossed"].fillna(False).sum())
+    body = (
+        f"<p>{len(part):,} titles in the report; {len(measured):,} released in the half-year with a runtime "
+        f"(first-90-day estimate possible); <strong>{crossed:,}</strong> likely crossed the 20% trigger. "
+        f"The {min(top, len(measured))} highest shares of the domestic base are shown; titles.csv has every row.</p>"
+        + _rows_table(measured.head(top))
+        + "<p><a href='index.html'>all half-years</a></p>"
+    )
+    return _page(f"Success-bonus estimate, {a:%Y-%m-%d} to {b:%Y-%m-%d}", body, stated)
+
+
+def _index_page(pages: list[tuple[str, Any, Any, pd.DataFrame]], titles: pd.DataFrame, credits: pd.DataFrame, stated: list[str]) -> str:
+    rows = []
+    for name, a, b, part in pages:
+        measured = int(part["views_90"].notna().sum())
+        crossed = int(part["likely_crossed"].fillna(False).sum())
+        applies = int(part["bonus_applies"].sum())
+        rows.append(
+            f"<tr><td class='t'><a href='{_e(name)}'>{a:%Y-%m-%d} to {b:%Y-%m-%d}</a></td><td>{len(part):,}</td>"
+            f"<td>{measured:,}</td><td>{crossed:,}</td><td>{applies:,}</td></tr>"
+        )
+    matched = int(titles["catalog_matched"].sum()) if "catalog_matched" in titles else 0
+    body = (
+        "<table><tr><th class='t'>half-year</th><th>titles</th><th>first-90-day estimate possible</th>"
+        "<th>likely crossed</th><th>released on/after 2024-01-01 and likely crossed</th></tr>"
+        + "".join(rows)
+        + "</table>"
+        + f"<p>{matched:,} report rows matched a title in the catalog (cast and director joined); "
+        f"{len(credits):,} catalog credits on those rows. Files: titles.csv, credits.csv, assumptions.csv.</p>"
+    )
+    return _page("Netflix engagement reports: which titles likely crossed the success-bonus trigger", body, stated)
+
+
+def report_as_of(titles: pd.DataFrame) -> date | None:
+    """The end of the latest half-year covered (for captions)."""
+    if titles.empty:
+        return None
+    return pd.Timestamp(titles["period_end"].max()).date()
