@@ -1,0 +1,239 @@
+"""Failed charges as columns of numpy arrays: what the gate, the policies and the model all read.
+
+Times are float hours since 1970-01-01 UTC (fast to compare and add); `to_hours` / `from_hours` convert
+at the edges. Local time comes from the issuer country's UTC offset (`rules/countries.csv`).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from limelight.errors import InputError
+
+__all__ = [
+    "RECENT_SLOTS",
+    "Countries",
+    "FailedCharges",
+    "from_hours",
+    "load_countries",
+    "local_calendar",
+    "to_hours",
+]
+
+# How many of a card's most recent attempt times the gate keeps (enough for Visa's 15 in 30 days).
+RECENT_SLOTS = 16
+_EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
+
+
+def to_hours(values: Any) -> np.ndarray:
+    """UTC timestamps (anything pandas reads) -> float hours since the epoch; NaT -> +inf."""
+    ts = pd.to_datetime(pd.Series(values), utc=True).dt.tz_convert(None)
+    arr = ts.to_numpy(dtype="datetime64[s]")
+    out = (arr - _EPOCH).astype("timedelta64[s]").astype(np.float64) / 3600.0
+    out[np.isnat(arr)] = np.inf
+    return out
+
+
+def from_hours(hours: np.ndarray) -> pd.DatetimeIndex:
+    """Float hours since the epoch -> naive UTC timestamps (seconds precision)."""
+    secs = np.round(np.asarray(hours, dtype=np.float64) * 3600.0).astype("int64")
+    return pd.DatetimeIndex(secs.astype("datetime64[s]"))
+
+
+@dataclass(frozen=True)
+class Countries:
+    code_index: dict[str, int]
+    utc_offset: np.ndarray  # hours
+    region: np.ndarray  # object
+    currency: np.ndarray  # object
+    usd_per_unit: np.ndarray
+
+    def index(self, countries: np.ndarray) -> np.ndarray:
+        """Row of each country in the table; unknown countries get the last row (UTC, 'OTHER', USD)."""
+        from limelight.payments.rules import lookup_unique
+
+        other = len(self.utc_offset) - 1
+        return lookup_unique(countries, lambda u: self.code_index.get(str(u).upper(), other), np.int64)
+
+
+@lru_cache(maxsize=1)
+def load_countries() -> Countries:
+    text = (
+        resources.files("limelight.payments").joinpath("rules", "countries.csv").read_text(encoding="utf-8")
+    )
+    rows = list(csv.DictReader(text.splitlines()))
+    rows.append(
+        {
+            "country": "OTHER",
+            "utc_offset_hours": "0",
+            "region": "OTHER",
+            "currency": "USD",
+            "usd_per_unit": "1",
+        }
+    )
+    return Countries(
+        code_index={r["country"]: i for i, r in enumerate(rows)},
+        utc_offset=np.array([float(r["utc_offset_hours"]) for r in rows]),
+        region=np.array([r["region"] for r in rows], dtype=object),
+        currency=np.array([r["currency"] for r in rows], dtype=object),
+        usd_per_unit=np.array([float(r["usd_per_unit"]) for r in rows]),
+    )
+
+
+def local_calendar(hours: np.ndarray, utc_offset: np.ndarray) -> dict[str, np.ndarray]:
+    """Local hour of day, day of week (Mon=0), day of month and days-in-month for UTC hours + offset."""
+    local = np.asarray(hours, dtype=np.float64) + utc_offset
+    day = np.floor(local / 24.0)
+    hour = local - day * 24.0
+    days = day.astype("int64")
+    dow = (days + 3) % 7  # 1970-01-01 was a Thursday
+    d64 = days.astype("datetime64[D]")
+    month_start = d64.astype("datetime64[M]").astype("datetime64[D]")
+    next_month = (d64.astype("datetime64[M]") + 1).astype("datetime64[D]")
+    dom = (d64 - month_start).astype(np.int64) + 1
+    dim = (next_month - month_start).astype(np.int64)
+    return {"local": local, "hour": hour, "day": days, "dow": dow, "dom": dom, "days_in_month": dim}
+
+
+@dataclass
+class FailedCharges:
+    """n failed charges, one per invoice, each awaiting a decision about its next attempt.
+
+    `failed_at` is the last failed attempt, `first_failed_at` the renewal's first failure (the dunning
+    window runs from it). `card_updated` means the member gave new card data after the last failure.
+    `recent_attempts` holds the card's latest attempt times (NaN-padded) for Visa's 15-in-30-days cap.
+    """
+
+    invoice_id: np.ndarray
+    member_id: np.ndarray
+    card_id: np.ndarray
+    amount: np.ndarray  # float, invoice currency
+    currency: np.ndarray
+    decline_code: np.ndarray
+    merchant_advice_code: np.ndarray  # "" where none
+    card_brand: np.ndarray
+    funding_type: np.ndarray
+    issuer_country: np.ndarray
+    attempt_number: np.ndarray  # attempts made so far on the invoice (>= 1)
+    failed_at: np.ndarray
+    first_failed_at: np.ndarray
+    card_updated: np.ndarray
+    cancelled_at: np.ndarray  # +inf when the member has not cancelled
+    card_failures: np.ndarray  # failed attempts on this card up to and including the last failure
+    card_successes: np.ndarray
+    last_processor: np.ndarray
+    recent_attempts: np.ndarray  # (n, RECENT_SLOTS)
+
+    def __len__(self) -> int:
+        return len(self.amount)
+
+    def subset(self, idx: np.ndarray) -> FailedCharges:
+        return FailedCharges(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        decline_code: Any,
+        amount: Any,
+        failed_at: Any,
+        first_failed_at: Any = None,
+        invoice_id: Any = None,
+        member_id: Any = None,
+        card_id: Any = None,
+        currency: Any = "USD",
+        merchant_advice_code: Any = "",
+        card_brand: Any = "visa",
+        funding_type: Any = "unknown",
+        issuer_country: Any = "US",
+        attempt_number: Any = 1,
+        card_updated: Any = False,
+        cancelled_at: Any = np.inf,
+        card_failures: Any = None,
+        card_successes: Any = 0,
+        last_processor: Any = "atlas",
+        card_attempts_30d: Any = None,
+        recent_attempts: np.ndarray | None = None,
+    ) -> FailedCharges:
+        """Broadcast scalars and arrays into a validated batch (times as float hours since the epoch).
+
+        Without `recent_attempts`, `card_attempts_30d` attempts are assumed to have happened at
+        `failed_at` (the most conservative reading for the 15-in-30-days cap).
+        """
+        amount_arr = np.atleast_1d(np.asarray(amount, dtype=np.float64))
+        n = len(amount_arr)
+
+        def arr(value: Any, dtype: Any = object, name: str = "") -> np.ndarray:
+            a = np.atleast_1d(np.asarray(value, dtype=dtype))
+            if a.shape[0] == 1 and n != 1:
+                a = np.repeat(a, n)
+            if a.shape[0] != n:
+                raise InputError(f"'{name}' must have {n} values like 'amount', got {a.shape[0]}")
+            return a
+
+        if np.any(~np.isfinite(amount_arr)) or np.any(amount_arr < 0):
+            raise InputError("'amount' must be a non-negative number, got a negative or missing value")
+        failed = arr(failed_at, np.float64, "failed_at")
+        if np.any(~np.isfinite(failed)):
+            raise InputError("'failed_at' must be a timestamp, got a missing value")
+        first = (
+            failed.copy() if first_failed_at is None else arr(first_failed_at, np.float64, "first_failed_at")
+        )
+        attempt = arr(attempt_number, np.int64, "attempt_number")
+        if np.any(attempt < 1):
+            raise InputError(f"'attempt_number' must be >= 1, got {int(attempt.min())}")
+        fails = attempt.copy() if card_failures is None else arr(card_failures, np.int64, "card_failures")
+        if recent_attempts is None:
+            updated = arr(card_updated, bool, "card_updated")
+            default = np.where(updated, 0, attempt)
+            count = (
+                default
+                if card_attempts_30d is None
+                else arr(card_attempts_30d, np.int64, "card_attempts_30d")
+            )
+            if np.any(count < 0):
+                raise InputError("'card_attempts_30d' must be >= 0, got a negative value")
+            slots = np.arange(RECENT_SLOTS)[None, :]
+            recent = np.where(slots < np.minimum(count, RECENT_SLOTS)[:, None], failed[:, None], np.nan)
+        else:
+            recent = np.asarray(recent_attempts, dtype=np.float64)
+        ids = np.arange(n).astype(str).astype(object)
+        mac = arr(merchant_advice_code, object, "merchant_advice_code")
+        mac = _clean_mac(mac)
+        return cls(
+            invoice_id=ids if invoice_id is None else arr(invoice_id, object, "invoice_id"),
+            member_id=ids if member_id is None else arr(member_id, object, "member_id"),
+            card_id=ids if card_id is None else arr(card_id, object, "card_id"),
+            amount=amount_arr,
+            currency=arr(currency, object, "currency"),
+            decline_code=arr(decline_code, object, "decline_code"),
+            merchant_advice_code=mac,
+            card_brand=np.char.lower(arr(card_brand, object, "card_brand").astype(str)).astype(object),
+            funding_type=arr(funding_type, object, "funding_type"),
+            issuer_country=np.char.upper(arr(issuer_country, object, "issuer_country").astype(str)).astype(
+                object
+            ),
+            attempt_number=attempt,
+            failed_at=failed,
+            first_failed_at=first,
+            card_updated=arr(card_updated, bool, "card_updated"),
+            cancelled_at=arr(cancelled_at, np.float64, "cancelled_at"),
+            card_failures=fails,
+            card_successes=arr(card_successes, np.int64, "card_successes"),
+            last_processor=arr(last_processor, object, "last_processor"),
+            recent_attempts=recent,
+        )
+
+
+def _clean_mac(mac: np.ndarray) -> np.ndarray:
+    s = pd.Series(mac, dtype=object)
+    s = s.where(s.notna(), "").astype(str).str.strip().replace({"nan": "", "None": ""})
+    s = s.where(s == "", s.str.zfill(2))
+    return s.to_numpy(dtype=object)
