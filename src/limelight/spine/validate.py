@@ -53,11 +53,16 @@ def _raise(rows: Rows, position: int, column: str, message: str) -> None:
 def _coerce_column(rows: Rows, col: Column, values: pd.Series) -> pd.Series:
     t = col.type.upper()
     present = values.notna().to_numpy()
-    if values.dtype == object:
-        # Blank strings are missing values, as in every spreadsheet.
-        stripped = values.where(~values.map(lambda v: isinstance(v, str) and not v.strip()), None)
-        present = stripped.notna().to_numpy()
-        values = stripped
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        # Blank strings are missing values, as in every spreadsheet. Vectorised: `.str` gives NA for
+        # non-strings (numbers, dates, lists), which are never blank.
+        try:
+            blank = (values.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+        except AttributeError:  # no strings at all in this column
+            blank = np.zeros(len(values), dtype=bool)
+        if blank.any():
+            values = values.astype(object).where(~blank, None)
+        present = values.notna().to_numpy()
     if t in ("INTEGER", "BIGINT", "DOUBLE") or t.startswith("DECIMAL"):
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             out = values
