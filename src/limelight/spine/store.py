@@ -209,14 +209,14 @@ def check_foreign_keys(
                 in_batch = pd.concat(
                     [f[fk.ref_column] for _, f in prepared.get(fk.table, [])] or [pd.Series([], dtype="string")]
                 )
-                missing = ~values.isin(in_batch)
+                missing = ~_isin(values, in_batch)
                 if missing.any() and store_con is not None:
                     key = (fk.table, fk.ref_column)
                     if key not in existing:
                         existing[key] = _existing_keys(store_con, fk.table, fk.ref_column)
                     known = existing[key]
                     if known:
-                        missing &= ~values.isin(known)
+                        missing &= ~_isin(values, known)
                 if missing.any():
                     position = int(np.flatnonzero(missing.to_numpy())[0])
                     position = int(values.index[position])
@@ -227,6 +227,13 @@ def check_foreign_keys(
                         row=rows.row_label(position),
                         column=_source_column(rows, fk.column),
                     )
+
+
+def _isin(values: pd.Series, reference: pd.Series | set[str]) -> pd.Series:
+    """`values.isin(reference)` through object arrays: pandas' Arrow-string `isin` loops in Python."""
+    ref = pd.Index(list(reference) if isinstance(reference, set) else reference.to_numpy(dtype=object), dtype=object)
+    found = pd.Series(values.to_numpy(dtype=object), index=values.index, dtype=object).isin(ref)
+    return found
 
 
 def _source_column(rows: Rows, column: str) -> str:
