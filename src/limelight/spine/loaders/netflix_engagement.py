@@ -206,11 +206,14 @@ def _sheet_rows(path: Path, sheet: Sheet, header_index: int) -> Rows | None:
     return make_rows(TABLE, typed, origin, lines, source_columns)
 
 
-def read_report(path: str | Path) -> list[Rows]:
-    """One `Rows` per data sheet of an engagement report; raises `DataError` naming sheet, row and column."""
+def read_report(path: str | Path, sheets: list[Sheet] | None = None) -> list[Rows]:
+    """One `Rows` per data sheet of an engagement report; raises `DataError` naming sheet, row and column.
+
+    `sheets` lets a caller that already parsed the workbook (format detection) skip a second parse.
+    """
     path = Path(path)
     parts = []
-    for sheet in read_workbook(path):
+    for sheet in read_workbook(path) if sheets is None else sheets:
         header_index = is_engagement_sheet(sheet)
         if header_index is None:
             continue  # notes, cover pages

@@ -132,10 +132,10 @@ def _sheet_frame(path: Path, sheet: Sheet) -> tuple[pd.DataFrame, np.ndarray]:
     return frame.loc[keep].reset_index(drop=True), np.asarray(lines, dtype=np.int64)[keep]
 
 
-def read_financials(path: str | Path) -> list[Rows]:
+def read_financials(path: str | Path, sheets: list[Sheet] | None = None) -> list[Rows]:
     """`subscribers` rows (regional and global paid memberships by quarter end) from an IR workbook."""
     path = Path(path)
-    sheets = [s for s in read_workbook(path) if is_financials_sheet(s)]
+    sheets = [s for s in (read_workbook(path) if sheets is None else sheets) if is_financials_sheet(s)]
     if not sheets:
         raise DataError(
             "no sheet has a 'Paid memberships at end of period' row; is this a Netflix financials workbook?",

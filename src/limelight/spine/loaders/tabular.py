@@ -1,0 +1,140 @@
+"""A generic CSV/TSV/Parquet loader with a column mapping: your own files into any spine table.
+
+    limelight ingest my_ratings.csv --table ratings --map member_id=userId --map title_id=movieId \\
+        --set scale=stars
+
+`mapping` is spine column → file column; a spine column not mapped is taken from the file column
+of the same name when there is one (identity), and `constants` fill a column with one value. Without
+a table, the table is the one whose required columns the file has (identity mapping only).
+Timestamps and dates given as whole numbers are epoch seconds (UTC). List columns (genres,
+available_countries) are '|'- or ','-separated. Unknown tables, unknown spine columns and file
+columns that are not there are refused with one sentence naming them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from limelight.errors import DataError, InputError
+from limelight.spine.loaders._common import blank_mask, make_rows, read_delimited
+from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table
+from limelight.spine.validate import Rows
+
+__all__ = ["TABULAR_SUFFIXES", "guess_table", "read_table_file", "read_tabular"]
+
+TABULAR_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+def read_table_file(path: Path) -> pd.DataFrame:
+    """A CSV/TSV (as text, header = row 1) or Parquet (typed) file; index = the row a person sees."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+            raise DataError(f"cannot be read as Parquet ({exc})", origin=path.name) from None
+        frame.index = pd.RangeIndex(1, 1 + len(frame))  # Parquet rows count from 1
+        return frame
+    sep = "\t" if suffix == ".tsv" else ","
+    if suffix not in (".csv", ".tsv"):
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            first = handle.readline()
+        sep = "\t" if first.count("\t") > first.count(",") else ","
+    return read_delimited(path, sep=sep)
+
+
+def _table(name: str) -> Table:
+    if name not in SCHEMA:
+        raise InputError(f"--table must be one of {', '.join(TABLE_ORDER)}, got '{name}'")
+    return SCHEMA[name]
+
+
+def guess_table(columns: set[str]) -> str | None:
+    """The spine table whose required columns all appear (by name) in `columns`; the most specific wins."""
+    fits = [t for t in TABLE_ORDER if set(SCHEMA[t].required) - {"source"} <= columns]
+    if not fits:
+        return None
+    return max(fits, key=lambda t: (len(set(SCHEMA[t].column_names) & columns), len(SCHEMA[t].required)))
+
+
+def _epoch_or_text(values: pd.Series) -> pd.Series:
+    """Whole numbers in a date/timestamp column are epoch seconds; anything else is left to the validator."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return pd.to_datetime(values, unit="s")
+    text = values.astype("string").str.strip()
+    digits = text.str.fullmatch(r"-?\d{9,11}").fillna(False).to_numpy(dtype=bool)
+    if digits.any() and (digits | blank_mask(text)).all():
+        return pd.to_datetime(pd.to_numeric(text), unit="s")
+    return values
+
+
+def read_tabular(
+    path: str | Path,
+    table: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    constants: Mapping[str, str] | None = None,
+) -> list[Rows]:
+    """Rows for one spine table from a CSV/TSV/Parquet file, with the file's column names kept for errors."""
+    path = Path(path)
+    mapping = dict(mapping or {})
+    constants = dict(constants or {})
+    frame = read_table_file(path)
+    columns = [str(c) for c in frame.columns]
+    if table is None:
+        if mapping or constants:
+            raise InputError("--map and --set need --table to say which spine table the file fills")
+        guessed = guess_table(set(columns))
+        if guessed is None:
+            examples = "; ".join(
+                f"{t}: {', '.join(c for c in SCHEMA[t].required if c != 'source')}"
+                for t in ("titles", "members", "ratings", "viewing_events")
+            )
+            raise DataError(
+                f"cannot tell which spine table this file fills: its columns are {', '.join(columns)}; "
+                f"expected the columns of one table ({examples}) or --table with --map SPINE=FILE",
+                origin=path.name,
+            )
+        table = guessed
+    schema = _table(table)
+    for spine in [*mapping, *constants]:
+        if spine not in schema.column_names:
+            raise InputError(
+                f"table {table} has no column '{spine}'; its columns are {', '.join(schema.column_names)}"
+            )
+    for spine, file_column in mapping.items():
+        if file_column not in columns:
+            raise DataError(
+                f"--map {spine}={file_column}: the file has no column '{file_column}' "
+                f"(its columns are {', '.join(columns)})",
+                origin=path.name,
+            )
+    source_columns: dict[str, str] = {}
+    out = pd.DataFrame(index=frame.index)
+    for col in schema.columns:
+        name = col.name
+        if name in constants:
+            out[name] = constants[name]
+            source_columns[name] = f"--set {name}"
+        elif name in mapping or name in columns:
+            file_column = mapping.get(name, name)
+            values = frame[file_column]
+            if col.type in ("TIMESTAMP", "DATE"):
+                values = _epoch_or_text(values)
+            out[name] = values
+            source_columns[name] = file_column
+        elif name == "source" and not col.nullable:
+            out[name] = path.name
+    missing = [c for c in schema.required if c not in out.columns]
+    if missing:
+        unmapped = [c for c in columns if c not in source_columns.values()]
+        raise DataError(
+            f"required column '{missing[0]}' of table {table} is missing; map it with --map {missing[0]}=COLUMN "
+            f"(unmapped file columns: {', '.join(unmapped) or 'none'}) or give --set {missing[0]}=VALUE",
+            origin=path.name,
+        )
+    lines = np.asarray(frame.index, dtype=np.int64)
+    return [make_rows(table, out, path.name, lines, source_columns)]
