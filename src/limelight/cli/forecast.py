@@ -1,11 +1,355 @@
-"""CLI commands of this group (registered on the root app)."""
+"""`limelight forecast ...`: a title's first-window audience before release, and the back-test.
+
+    limelight forecast --title "Nobody Wants This: Season 2" --kind show --release-date 2025-10-23 \
+        --runtime-minutes 265 [--history REPORT.xlsx ...] [--fee 20000000] [--json]
+    limelight forecast backtest --history A.xlsx B.xlsx C.xlsx --candidates FILE.csv \
+        --period 2024-07-01:2024-12-31 --out FILE.csv [--actuals D.xlsx]
+    limelight forecast slate --candidates FILE.csv [--out ranked.csv]
+
+Thin: parse, call `limelight.valuation`, render with Rich or `--json`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
+from limelight.errors import InputError
 
 __all__ = ["register"]
 
+forecast_app = typer.Typer(
+    name="forecast",
+    help="Forecast a title's first-window hours and views before release, with an 80% interval and comparables.",
+    invoke_without_command=True,
+)
+
+HistoryOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--history",
+        help="Engagement report(s) (xlsx); repeat the flag, or list several after it (backtest). "
+        "Default: the store's engagement table if --db exists, else the shared Netflix reports.",
+    ),
+]
+
+
+def _history_paths(values: list[Path] | None, extra: list[str]) -> list[Path]:
+    paths: list[Path] = []
+    for value in [*(values or []), *map(Path, extra)]:
+        if str(value).startswith("-"):
+            raise InputError(f"unknown option {value}")
+        if value.is_dir():
+            paths.extend(sorted(value.glob("*.xlsx")))
+        else:
+            paths.append(value)
+    return paths
+
+
+def _reports(history: list[Path], db: Path) -> Any:
+    from limelight.valuation.data import default_report_paths, load_reports, reports_from_store
+
+    if history:
+        return load_reports(history)
+    if db.exists():
+        return reports_from_store(db)
+    return load_reports(default_report_paths())
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.{digits}f}M"
+    return f"{value:,.0f}"
+
+
+@forecast_app.callback()
+def forecast(
+    ctx: typer.Context,
+    title: Annotated[
+        str | None, typer.Option("--title", help="The candidate's title as the reports write it.")
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="film or show.")] = None,
+    release_date: Annotated[
+        str | None, typer.Option("--release-date", help="Planned release date, YYYY-MM-DD.")
+    ] = None,
+    runtime_minutes: Annotated[
+        float | None, typer.Option("--runtime-minutes", help="Runtime (all episodes for a season).")
+    ] = None,
+    available_globally: Annotated[
+        bool, typer.Option("--available-globally/--not-global", help="Released in every Netflix country?")
+    ] = True,
+    window_end: Annotated[
+        str | None,
+        typer.Option("--window-end", help="Last day of the measurement window (default: its half-year)."),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Original language code, e.g. ko, es.")
+    ] = None,
+    genres: Annotated[
+        str | None, typer.Option("--genres", help="Comma-separated genres, e.g. 'Drama, Crime'.")
+    ] = None,
+    cast: Annotated[str | None, typer.Option("--cast", help="Comma-separated cast names.")] = None,
+    director: Annotated[str | None, typer.Option("--director", help="Director name(s).")] = None,
+    fee: Annotated[
+        str | None, typer.Option("--fee", help="Licence fee or budget, for the cost per view.")
+    ] = None,
+    talent_cost: Annotated[
+        str | None,
+        typer.Option("--talent-cost", help="What the people in it are paid (e.g. from the talent engine)."),
+    ] = None,
+    value_per_hour: Annotated[
+        str | None,
+        typer.Option(
+            "--value-per-hour", help="Value of an hour viewed (default: Netflix revenue ÷ hours viewed)."
+        ),
+    ] = None,
+    history: HistoryOption = None,
+    db: DbOption = DEFAULT_DB,
+    json_output: JsonOption = False,
+) -> None:
+    """Forecast one title (or run a sub-command: backtest, slate)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    missing = [
+        name
+        for name, value in (("--title", title), ("--kind", kind), ("--release-date", release_date))
+        if value is None
+    ]
+    if missing:
+        raise InputError(f"a forecast needs {', '.join(missing)} (or a sub-command: backtest, slate)")
+    import pandas as pd
+
+    from limelight.valuation.data import default_catalog, default_top10, default_value_per_hour
+    from limelight.valuation.decisions import to_money
+    from limelight.valuation.pipeline import Decisions, Valuator
+
+    candidate = pd.DataFrame(
+        [
+            {
+                "title": title,
+                "kind": kind,
+                "release_date": release_date,
+                "runtime_minutes": runtime_minutes,
+                "available_globally": available_globally,
+                "language": language,
+                "genres": genres,
+                "cast": cast,
+                "director": director,
+            }
+        ]
+    )
+    end = pd.Timestamp(window_end) if window_end else None
+    reports = _reports(_history_paths(history, []), db)
+    per_hour_note = None
+    per_hour = to_money(value_per_hour, "--value-per-hour") if value_per_hour else None
+    if talent_cost is not None and per_hour is None:
+        per_hour, per_hour_note = default_value_per_hour(reports)
+    wanted = Decisions(
+        fee=to_money(fee, "--fee") if fee else None,
+        talent_cost=to_money(talent_cost, "--talent-cost") if talent_cost else None,
+        value_per_hour=per_hour,
+    )
+    valuator = Valuator(reports, top10=default_top10(), catalog=default_catalog())
+    result = valuator.forecast(candidate, window_end=end, decisions=[wanted])[0]
+    if per_hour_note:
+        result.setdefault("decisions", {})["value_per_hour_source"] = per_hour_note
+    if json_output:
+        print_json(result)
+        return
+    _render(result)
+
+
+def _render(result: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{result['title']}[/] ({result['kind']}), released {result['release_date']}, "
+        f"{result['days_in_window']} days in the window ending {result['window_end']}"
+    )
+    table = Table(title="First-window forecast (80% interval)")
+    for col in ("", "predicted", "low", "high"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        "hours", _fmt(result["predicted_hours"]), _fmt(result["lower_hours"]), _fmt(result["upper_hours"])
+    )
+    table.add_row(
+        "views", _fmt(result["predicted_views"]), _fmt(result["lower_views"]), _fmt(result["upper_views"])
+    )
+    console.print(table)
+    comps = Table(title="Most comparable past titles")
+    for col in ("title", "window", "hours", "views", "why"):
+        comps.add_column(col)
+    for c in result["comparables"]:
+        comps.add_row(c["title"], c["window"], _fmt(c["hours_viewed"]), _fmt(c["views"]), c["reason"])
+    console.print(comps)
+    decisions = result.get("decisions") or {}
+    if "cost_per_view" in decisions:
+        cpv = decisions["cost_per_view"]
+        console.print(
+            f"cost per predicted view: {cpv['cost_per_view']} (80%: {cpv['low']} – {cpv['high']}) for a fee of {cpv['fee']}"
+        )
+    if "talent_share" in decisions:
+        ts = decisions["talent_share"]
+        console.print(
+            f"talent share of value: {ts['share']} (80%: {ts['share_low']} – {ts['share_high']}); "
+            f"value {ts['value']} at {ts['value_per_hour']} per hour"
+        )
+        if decisions.get("value_per_hour_source"):
+            console.print(
+                f"[dim]value per hour: {decisions['value_per_hour_source']} (an average, not a marginal value)[/]"
+            )
+
+
+@forecast_app.command(
+    "backtest", context_settings={"allow_extra_args": True, "ignore_unknown_options": False}
+)
+def backtest(
+    ctx: typer.Context,
+    candidates: Annotated[
+        Path,
+        typer.Option("--candidates", help="CSV: title,kind,release_date,runtime_minutes,available_globally."),
+    ],
+    period: Annotated[
+        str, typer.Option("--period", help="The window the candidates are measured in, START:END.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Where to write title,predicted_hours,lower_hours,upper_hours,predicted_views."
+        ),
+    ],
+    history: HistoryOption = None,
+    actuals: Annotated[
+        Path | None, typer.Option("--actuals", help="The report of the period, to score the forecasts.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Forecast candidates from reports released before the period; score against actuals with baselines."""
+    import pandas as pd
+
+    from limelight.valuation.backtest import parse_period, run_backtest
+    from limelight.valuation.data import default_catalog, default_top10, load_reports
+    from limelight.valuation.model import ValuationModel
+
+    paths = _history_paths(history, list(ctx.args))
+    if not paths:
+        raise InputError("--history must name at least one engagement report")
+    window = parse_period(period)
+    if not candidates.exists():
+        raise InputError(f"--candidates file {candidates} does not exist")
+    try:
+        frame = pd.read_csv(candidates)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"--candidates must be a CSV file, got {candidates}: {exc}") from None
+    reports = load_reports(paths)
+    late = sorted(set(reports.loc[pd.to_datetime(reports["period_end"]) >= window[0], "source"].astype(str)))
+    actual_frame = load_reports([actuals]) if actuals else None
+    model = ValuationModel(top10=default_top10(), catalog=default_catalog())
+    result = run_backtest(reports, frame, period=window, actuals=actual_frame, model=model)
+    columns = ["title", "predicted_hours", "lower_hours", "upper_hours", "predicted_views"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.forecasts.loc[:, columns].round(1).to_csv(out, index=False)
+    payload = {
+        "out": str(out),
+        "candidates": result.n_candidates,
+        "with_actuals": result.n_with_actuals,
+        "left_out_history": late,
+        "calibration": result.calibration,
+        "metrics": result.metrics,
+    }
+    if json_output:
+        print_json(payload)
+        return
+    if late:
+        console.print(f"[yellow]left out (not ended before the period):[/] {', '.join(late)}")
+    console.print(f"wrote {result.n_candidates} forecasts to {out}")
+    if not result.metrics:
+        return
+    table = Table(title=f"Back-test {period}: {result.n_with_actuals} titles with actuals")
+    for col in ("model", "n", "RMSLE", "Spearman", "80% coverage", "bucket exact", "bucket ±1"):
+        table.add_column(col, justify="right" if col != "model" else "left", no_wrap=col == "model")
+    for name, m in result.metrics.items():
+        cov = m.get("coverage")
+        table.add_row(
+            name,
+            f"{m['n']:.0f}",
+            f"{m['rmsle']:.3f}",
+            f"{m['spearman']:.3f}",
+            "—" if cov is None else f"{cov:.1%}",
+            f"{m['bucket_exact']:.1%}",
+            f"{m['bucket_within_one']:.1%}",
+        )
+    console.print(table)
+    base = result.metrics.get("kind median")
+    if base:
+        ratio = result.metrics["limelight"]["rmsle"] / base["rmsle"]
+        console.print(f"RMSLE ratio to the kind-median baseline: {ratio:.3f}")
+
+
+@forecast_app.command("slate")
+def slate(
+    candidates: Annotated[
+        Path,
+        typer.Option(
+            "--candidates", help="CSV: title,kind,release_date,runtime_minutes,available_globally[,fee]."
+        ),
+    ],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the ranked slate here (CSV).")] = None,
+    history: HistoryOption = None,
+    db: DbOption = DEFAULT_DB,
+    json_output: JsonOption = False,
+) -> None:
+    """Rank a slate of candidates: by cost per predicted view when a `fee` column is given, else by hours."""
+    import pandas as pd
+
+    from limelight.valuation.data import default_catalog, default_top10
+    from limelight.valuation.decisions import rank_slate
+    from limelight.valuation.features import normalize_candidates, window_of
+    from limelight.valuation.model import ValuationModel
+
+    if not candidates.exists():
+        raise InputError(f"--candidates file {candidates} does not exist")
+    frame = pd.read_csv(candidates)
+    normalized = normalize_candidates(frame)
+    reports = _reports(_history_paths(history, []), db)
+    from limelight.valuation.backtest import history_before
+
+    start = min(window_of(d)[0] for d in normalized["release_date"])
+    model = ValuationModel(top10=default_top10(), catalog=default_catalog()).fit(
+        history_before(reports, start)
+    )
+    forecasts = model.predict(normalized)
+    fees = None
+    if "fee" in frame.columns:
+        fees = {str(t): f for t, f in zip(normalized["title_name"], frame["fee"]) if pd.notna(f)}
+    ranked = rank_slate(forecasts, fees)
+    if out:
+        ranked.to_csv(out, index=False)
+    if json_output:
+        print_json(ranked.to_dict(orient="records"))
+        return
+    table = Table(title=f"Slate of {len(ranked)} candidates")
+    cols = ["rank", "title", "kind", "predicted_hours", "lower_hours", "upper_hours", "predicted_views"]
+    if fees:
+        cols += ["cost_per_view", "cost_per_view_low", "cost_per_view_high"]
+    for col in cols:
+        table.add_column(col)
+    for _, row in ranked.head(50).iterrows():
+        table.add_row(
+            *[
+                _fmt(row[c])
+                if c.endswith(("_hours", "_views"))
+                else ("—" if pd.isna(row[c]) else str(row[c]))
+                for c in cols
+            ]
+        )
+    console.print(table)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add `limelight forecast` (with `backtest` and `slate`) to the root app."""
+    app.add_typer(forecast_app, name="forecast")

@@ -1,0 +1,144 @@
+"""Content valuation over HTTP: `POST /v1/forecasts` (analyst/admin) forecasts one candidate title.
+
+Thin: validate, authorize (through `limelight.service.deps`), call `limelight.valuation.pipeline`, return a
+typed model. The history is the store's `engagement` table (or, when it is empty, the shared Netflix
+reports); a fitted model per history and window is kept on the app, so only the first request pays for
+training. Money travels as strings (exact Decimals).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from limelight.errors import NotFoundError
+from limelight.service.deps import StoreDep, require_roles
+from limelight.service.errors import ERROR_RESPONSES
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/v1/forecasts",
+    tags=["forecasts"],
+    dependencies=[Depends(require_roles("analyst", "admin"))],
+    responses=ERROR_RESPONSES,
+)
+
+_MONEY = r"^\$?[0-9][0-9,]{0,20}(\.[0-9]{1,4})?$"
+_lock = threading.Lock()
+
+
+class ForecastRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(min_length=1, max_length=300, description="As the reports write it.")]
+    kind: Literal["film", "show"]
+    release_date: date
+    runtime_minutes: Annotated[float | None, Field(gt=0, le=100_000)] = None
+    available_globally: bool = True
+    window_end: date | None = Field(default=None, description="Default: the end of the release's half-year.")
+    language: Annotated[str | None, Field(max_length=16)] = None
+    genres: Annotated[str | None, Field(max_length=500)] = None
+    cast: Annotated[str | None, Field(max_length=2000)] = None
+    director: Annotated[str | None, Field(max_length=500)] = None
+    fee: Annotated[str | None, Field(pattern=_MONEY, description="Licence fee or budget.")] = None
+    talent_cost: Annotated[str | None, Field(pattern=_MONEY)] = None
+    value_per_hour: Annotated[str | None, Field(pattern=_MONEY)] = None
+    comparables: Annotated[int, Field(ge=0, le=20)] = 5
+
+
+class ComparableOut(BaseModel):
+    title: str
+    kind: str | None
+    window: str
+    hours_viewed: float
+    views: float | None
+    reason: str
+
+
+class ForecastOut(BaseModel):
+    title: str
+    kind: str
+    release_date: str
+    window_end: str
+    days_in_window: int
+    predicted_hours: float | None
+    lower_hours: float | None
+    upper_hours: float | None
+    predicted_views: float | None
+    lower_views: float | None
+    upper_views: float | None
+    interval: str
+    trained_on_windows_ending: list[str]
+    comparables: list[ComparableOut]
+    decisions: dict[str, Any] | None = None
+
+
+def _valuator(request: Request, store: Any) -> Any:
+    import pandas as pd
+
+    from limelight.valuation.data import default_catalog, default_report_paths, default_top10, load_reports
+    from limelight.valuation.pipeline import Valuator
+
+    frame = None
+    if store.has_table("engagement") and store.count("engagement") > 0:
+        stamp = store.query(
+            "SELECT count(*) AS n, max(period_end) AS last, sum(hours_viewed) AS hours FROM engagement"
+        ).iloc[0]
+        key = f"store:{stamp['n']}:{stamp['last']}:{stamp['hours']}"
+    else:
+        key = "shared"
+    cache: dict[str, Any] = request.app.state.__dict__.setdefault("valuation_cache", {})
+    with _lock:
+        valuator = cache.get(key)
+        if valuator is None:
+            if key == "shared":
+                try:
+                    frame = load_reports(default_report_paths())
+                except NotFoundError:
+                    raise NotFoundError(
+                        "no engagement history: load engagement reports into the store first"
+                    ) from None
+            else:
+                frame = store.query("SELECT * FROM engagement")
+            frame["period_end"] = pd.to_datetime(frame["period_end"])
+            valuator = Valuator(frame, top10=default_top10(), catalog=default_catalog())
+            cache.clear()
+            cache[key] = valuator
+    return valuator
+
+
+@router.post("", response_model=ForecastOut, summary="Forecast a candidate title's first window")
+def create_forecast(body: ForecastRequest, request: Request, store: StoreDep) -> ForecastOut:
+    """Hours and views in the first reporting window, an 80% interval, comparables and decision figures."""
+    import pandas as pd
+
+    from limelight.valuation.data import default_value_per_hour
+    from limelight.valuation.decisions import to_money
+    from limelight.valuation.pipeline import Decisions
+
+    valuator = _valuator(request, store)
+    candidate = pd.DataFrame(
+        [body.model_dump(exclude={"fee", "talent_cost", "value_per_hour", "comparables"})]
+    )
+    candidate = candidate.drop(columns=["window_end"])
+    per_hour = to_money(body.value_per_hour, "value_per_hour") if body.value_per_hour else None
+    note = None
+    if body.talent_cost and per_hour is None:
+        per_hour, note = default_value_per_hour(valuator.reports)
+    wanted = Decisions(
+        fee=to_money(body.fee, "fee") if body.fee else None,
+        talent_cost=to_money(body.talent_cost, "talent_cost") if body.talent_cost else None,
+        value_per_hour=per_hour,
+    )
+    end = pd.Timestamp(body.window_end) if body.window_end else None
+    record = valuator.forecast(candidate, window_end=end, comparables=body.comparables, decisions=[wanted])[0]
+    if note:
+        record.setdefault("decisions", {})["value_per_hour_source"] = note
+    if not record.get("decisions"):
+        record["decisions"] = None
+    return ForecastOut(**record)

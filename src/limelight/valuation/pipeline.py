@@ -1,0 +1,157 @@
+"""One call for the CLI and the API: forecast candidate titles with interval, comparables and decisions.
+
+`Valuator` holds the engagement history (files, the store, or the shared reports), Top 10 and catalog
+metadata, and fits one `ValuationModel` per measurement window on the reports that ended before that
+window starts — the no-leakage rule — caching it in memory, so a service answers many requests per fit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from limelight.errors import DataError
+from limelight.valuation.backtest import history_before
+from limelight.valuation.comparables import Comparable, find_comparables
+from limelight.valuation.decisions import cost_per_view, talent_share
+from limelight.valuation.features import normalize_candidates, window_of
+from limelight.valuation.model import ValuationModel
+
+__all__ = ["Decisions", "Valuator"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Optional money inputs for one candidate."""
+
+    fee: Decimal | None = None
+    talent_cost: Decimal | None = None
+    value_per_hour: Decimal | None = None
+
+
+class Valuator:
+    """Forecasts for candidates from a fixed engagement history; one fitted model per window start."""
+
+    def __init__(
+        self,
+        reports: pd.DataFrame,
+        *,
+        top10: pd.DataFrame | None = None,
+        catalog: pd.DataFrame | None = None,
+        seed: int = 7,
+    ) -> None:
+        self.reports = reports
+        self.top10 = top10
+        self.catalog = catalog
+        self.seed = seed
+        self._models: dict[str, ValuationModel] = {}
+        self._lock = threading.Lock()
+
+    def model_for(self, window_start: pd.Timestamp) -> ValuationModel:
+        """The model fitted on reports that ended before `window_start` (fitted once, then cached)."""
+        history = history_before(self.reports, window_start)
+        if history.empty:
+            raise DataError(
+                f"no engagement report ends before {window_start.date()}; the history is too recent"
+            )
+        key = hashlib.sha256(
+            "|".join(sorted(set(history["source"].astype(str)))).encode() + str(len(history)).encode()
+        ).hexdigest()
+        with self._lock:
+            model = self._models.get(key)
+            if model is None:
+                logger.info("fitting the valuation model on %d report rows", len(history))
+                model = ValuationModel(top10=self.top10, catalog=self.catalog, seed=self.seed).fit(history)
+                self._models[key] = model
+        return model
+
+    def forecast(
+        self,
+        candidates: pd.DataFrame,
+        *,
+        window_end: pd.Timestamp | None = None,
+        comparables: int = 5,
+        decisions: list[Decisions] | None = None,
+    ) -> list[dict[str, Any]]:
+        """One JSON-ready dict per candidate: forecast, 80% interval, comparables and decision figures."""
+        normalized = normalize_candidates(candidates, window_end=window_end)
+        starts = normalized["release_date"].map(lambda d: window_of(d)[0])
+        results: list[dict[str, Any] | None] = [None] * len(normalized)
+        for start, index in normalized.groupby(starts).groups.items():
+            rows = normalized.loc[index].reset_index(drop=True)
+            model = self.model_for(pd.Timestamp(str(start)))
+            frame = model.predict(rows)
+            comps: list[list[Comparable]] = (
+                find_comparables(rows, model.history_titles_, catalog=self.catalog, k=comparables)
+                if comparables > 0
+                else [[] for _ in range(len(rows))]
+            )
+            for j, original in enumerate(index):
+                rec = _record(frame.iloc[j], comps[j], model)
+                wanted = decisions[int(original)] if decisions else None
+                if wanted is not None:
+                    rec["decisions"] = _decision_figures(frame.iloc[j], wanted)
+                results[int(original)] = rec
+        return [r for r in results if r is not None]
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return None if not np.isfinite(value) else round(value, 1)
+
+
+def _record(row: pd.Series, comps: list[Comparable], model: ValuationModel) -> dict[str, Any]:
+    return {
+        "title": row["title"],
+        "kind": row["kind"],
+        "release_date": str(row["release_date"]),
+        "window_end": str(row["window_end"]),
+        "days_in_window": int(row["days_in_window"]),
+        "predicted_hours": _num(row["predicted_hours"]),
+        "lower_hours": _num(row["lower_hours"]),
+        "upper_hours": _num(row["upper_hours"]),
+        "predicted_views": _num(row["predicted_views"]),
+        "lower_views": _num(row["lower_views"]),
+        "upper_views": _num(row["upper_views"]),
+        "interval": "80% split-conformal, calibrated on later windows than trained on",
+        "trained_on_windows_ending": sorted(
+            {str(pd.Timestamp(e).date()) for e in model.history_titles_["period_end"].unique()}
+        ),
+        "comparables": [
+            {
+                "title": c.title,
+                "kind": c.kind,
+                "window": c.window,
+                "hours_viewed": c.hours_viewed,
+                "views": c.views,
+                "reason": c.reason,
+            }
+            for c in comps
+        ],
+    }
+
+
+def _decision_figures(row: pd.Series, wanted: Decisions) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if wanted.fee is not None:
+        out["cost_per_view"] = cost_per_view(
+            wanted.fee, row["predicted_views"], row["lower_views"], row["upper_views"]
+        ).as_json()
+    if wanted.talent_cost is not None and wanted.value_per_hour is not None:
+        out["talent_share"] = talent_share(
+            wanted.talent_cost,
+            row["predicted_hours"],
+            row["lower_hours"],
+            row["upper_hours"],
+            wanted.value_per_hour,
+        ).as_json()
+    return out
