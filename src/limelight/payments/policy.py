@@ -283,26 +283,51 @@ class SmartRetryPolicy(RetryPolicy):
         allowed &= (charges.attempt_number <= self.max_retries)[:, None, None]
         return times, prob, np.where(allowed, value, -np.inf)
 
+    def plan_values(
+        self, charges: FailedCharges, gate: Gate
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For each candidate time: the best processor, its success probability and the value of trying
+        then and continuing optimally afterwards (backward induction over the time grid, treating later
+        candidates' probabilities as independent of this attempt's failure; re-planned after each failure).
+
+        Returns (times (n, K), processor index (n, K), probability (n, K), plan value Q (n, K); -inf where
+        the gate or business rules refuse).
+        """
+        times, prob, value = self.scores(charges, gate)
+        n, k, _ = value.shape
+        best_p = np.argmax(value, axis=2)
+        rows = np.arange(n)[:, None]
+        cols = np.arange(k)[None, :]
+        v = value[rows, cols, best_p]
+        p = prob[rows, cols, best_p]
+        q = np.full((n, k), -np.inf)
+        w_next = np.zeros(n)
+        for j in range(k - 1, -1, -1):
+            ok = np.isfinite(v[:, j])
+            qj = v[:, j] + (1.0 - p[:, j]) * w_next
+            q[:, j] = np.where(ok, qj, -np.inf)
+            w_next = np.maximum(w_next, np.where(ok, qj, 0.0))
+        return times, best_p, p, q
+
     def _decide(self, charges: FailedCharges, gate: Gate, rng: np.random.Generator) -> Decision:
         router = self.router if self.router is not None else load_router()
         n = len(charges)
-        times, prob, value = self.scores(charges, gate)
-        k, p = value.shape[1], value.shape[2]
-        flat = value.reshape(n, k * p)
-        best = np.argmax(flat, axis=1)
-        best_value = flat[np.arange(n), best]
+        times, best_p, prob, q = self.plan_values(charges, gate)
+        best = np.argmax(q, axis=1)
+        best_value = q[np.arange(n), best]
         go = np.isfinite(best_value) & (best_value > self.min_value_usd)
         chosen = best.copy()
         propensity = np.ones(n)
         if self.epsilon > 0:
-            allowed = np.isfinite(flat)
+            allowed = np.isfinite(q)
             m = allowed.sum(axis=1)
             explore = go & (rng.random(n) < self.epsilon)
             chosen = np.where(explore, _uniform_pick(allowed, rng), best)
             propensity = (1 - self.epsilon) * (chosen == best) + self.epsilon / np.maximum(m, 1)
-        ti, pi = chosen // p, chosen % p
-        retry_at = np.where(go, times[np.arange(n), ti], np.inf)
-        p_success = prob[np.arange(n), ti, pi]
+        rows = np.arange(n)
+        pi = best_p[rows, chosen]
+        retry_at = np.where(go, times[rows, chosen], np.inf)
+        p_success = prob[rows, chosen]
         # Ask for new card data when retrying is not allowed or not worth it, or unlikely to work.
         ask = ~go | (p_success < self.update_below)
         return Decision(

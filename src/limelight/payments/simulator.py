@@ -553,6 +553,9 @@ class _Engine:
             mac[go] = np.where(ok, mac[go], new_mac)
             failed_at[go] = np.where(ok, failed_at[go], t)
             processor[go] = self.router.names[pidx]
+            # a pending card update lands no sooner than the minimum gap after this attempt
+            pending = np.isfinite(update_at[go])
+            update_at[go] = np.where(pending, np.maximum(update_at[go], t + rules.min_gap_hours), np.inf)
             recovered[go[ok]] = True
             active[go[ok]] = False
             retry_at[go] = np.inf
