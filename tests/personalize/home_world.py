@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from limelight.personalize.engine import PersonalizationEngine
 from limelight.spine.store import Rows, Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 GENRES = ["Thriller", "Comedy", "Drama", "Documentary"]
-FILMS_PER_GENRE = 12
+FILMS_PER_GENRE = 24
 RUNTIME = 100  # minutes, films
 EPISODE_RUNTIME = 50
 
@@ -106,6 +107,8 @@ def world_frames(seed: int = 3, n_members: int = 80) -> dict[str, pd.DataFrame]:
         ("br_thriller", "BR", "TV-MA"),
         # Signed up, never watched anything.
         ("newbie", "BR", None),
+        # Watched every episode of The Office to the end: the series is finished.
+        ("binger", "US", "TV-MA"),
     ]
     for mid, country, limit in special:
         members.append(dict(member_id=mid, country=country, plan="basic", maturity_limit=limit, source="test"))
@@ -120,6 +123,9 @@ def world_frames(seed: int = 3, n_members: int = 80) -> dict[str, pd.DataFrame]:
     watch("film_half", "thr01", days_ago=1, fraction=0.5)
     watch("film_half", "thr05", days_ago=2, fraction=1.0)
     watch("film_half", "thr07", days_ago=3, fraction=1.0)
+    for k, ep in enumerate(("office-s1e1", "office-s1e2", "office-s1e3", "office-s2e1", "office-s2e2", "office-s2e3")):
+        watch("binger", ep, days_ago=8 - k, runtime=EPISODE_RUNTIME)
+    watch("binger", "com01", days_ago=9)
     for j in (0, 2, 4):
         watch("kid", f"com{j:02d}", days_ago=j + 1)
     for j in (0, 2, 4, 6):
@@ -133,6 +139,33 @@ def world_frames(seed: int = 3, n_members: int = 80) -> dict[str, pd.DataFrame]:
         "viewing_events": pd.DataFrame(events),
     }
     return frames
+
+
+_SHARED: dict[str, object] = {}
+
+
+def shared_store_path() -> Path:
+    """One default world per test process, written once (read it with `Store(path, read_only=True)`)."""
+    if "path" not in _SHARED:
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="limelight-home-world-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        build_store(folder / "spine.duckdb").close()
+        _SHARED["path"] = folder / "spine.duckdb"
+    return Path(str(_SHARED["path"]))
+
+
+def shared_engine() -> PersonalizationEngine:
+    """One engine on the default world per test process, for tests that only read."""
+    if "engine" not in _SHARED:
+        with Store(shared_store_path(), read_only=True) as store:
+            _SHARED["engine"] = PersonalizationEngine.from_store(store, now=NOW)
+    engine = _SHARED["engine"]
+    assert isinstance(engine, PersonalizationEngine)
+    return engine
 
 
 def build_store(path: Path, **kwargs: object) -> Store:

@@ -4,9 +4,10 @@
 the spine, fits (or adopts) a collaborative model, fits a metadata model for titles with few
 views, and precomputes each member's top candidates so that a request is a few numpy operations:
 
-* score(member, title) = (1 − w)·CF + w·content, each scaled to the member's best title, with
-  w = k / (k + training views of the title): a new title reaches members through its genres,
-  people and language, and collaborative signal takes over as views arrive;
+* score(member, title) = (1 − w)·CF + w·γ·content, each scaled to the member's best title, with
+  w = k / (k + training views of the title) and γ = `content_scale` (0.8: a perfect metadata
+  match ranks a little below the member's best collaborative pick): a new title reaches members
+  through its genres, people and language, and collaborative signal takes over as views arrive;
 * `observe(events)` folds new viewing events into members' histories (new members on the fly)
   and rescores only those members with the model's `score(history)` — no retraining;
 * reads are safe from several threads (state is replaced, never mutated in place, under a lock).
@@ -100,6 +101,7 @@ class PersonalizationEngine:
         seed: int = 0,
         n_candidates: int = 300,
         content_shrinkage: float = 10.0,
+        content_scale: float = 0.8,
         diversity: float = 0.7,
         new_days: int = 90,
         top10_days: int = 7,
@@ -115,6 +117,7 @@ class PersonalizationEngine:
         self.seed = seed
         self.diversity = diversity
         self.content_shrinkage = content_shrinkage
+        self.content_scale = content_scale
         self._lock = threading.Lock()
         n = catalog.n_titles
         self.n_candidates = max(1, min(n_candidates, n))
@@ -239,7 +242,7 @@ class PersonalizationEngine:
         cf_top = np.maximum(cf.max(axis=1, keepdims=True), 1e-9)
         ct_top = np.maximum(ct.max(axis=1, keepdims=True), 1e-9)
         w = self.content_weight_.astype(np.float32)
-        return (1.0 - w) * (cf / cf_top) + w * (ct / ct_top)
+        return (1.0 - w) * (cf / cf_top) + (w * self.content_scale) * (ct / ct_top)
 
     def _score_all(self, matrix: sp.csr_matrix, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
         n_members, n = matrix.shape
@@ -513,10 +516,14 @@ class PersonalizationEngine:
                     if j >= 0:
                         titles.append(TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]),
                                                         weight=float(weight)))
-            if not titles:  # models without leave-one-out signal: the nearest title in the history
-                _, because = self._reason(view, idx)
-                titles = [TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]), weight=0.0)
-                          for j in because]
+            if not titles and history is not None:
+                # No collaborative signal (a title with no views yet): the history titles most alike in metadata.
+                sims = self.content.similar(idx)[history.titles]
+                for pos in np.argsort(-sims, kind="stable")[:2]:
+                    if sims[pos] > 0:
+                        j = int(history.titles[pos])
+                        titles.append(TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]),
+                                                        weight=float(sims[pos])))
             for token, weight in self.content.shared_tokens(idx, row, top=3):
                 kind, value, phrase = attribute_phrase(token)
                 if kind == "kind":
@@ -560,6 +567,26 @@ class PersonalizationEngine:
             progress=progress,
             score=score,
         )
+
+    def score_breakdown(self, member_id: str, title_id: str) -> dict[str, float]:
+        """The parts of a member's score for a title: scaled CF, scaled metadata, and the metadata weight."""
+        view = self.view(member_id)
+        idx = self.catalog.index_of(title_id)
+        n = self.catalog.n_titles
+        history = self.histories.get(view.member_id) if view.member_id in self.histories else None
+        row = history.row(n) if history is not None else sp.csr_matrix((1, n), dtype=np.float32)
+        cf = self._cf_scores(row)[0]
+        ct = self.content.score(row)[0]
+        cf_part = float(cf[idx] / max(float(cf.max()), 1e-9))
+        ct_part = float(self.content_scale * ct[idx] / max(float(ct.max()), 1e-9))
+        w = float(self.content_weight_[idx])
+        return {
+            "collaborative": cf_part,
+            "content": ct_part,
+            "content_weight": w,
+            "score": (1.0 - w) * cf_part + w * ct_part,
+            "views": float(self.views_[idx]),
+        }
 
     def title(self, title_id: str) -> TitleCard:
         return self.catalog.card(title_id)

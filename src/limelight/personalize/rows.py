@@ -75,6 +75,16 @@ class MemberView:
     scores: np.ndarray  # their blended scores
     progress: pd.DataFrame  # progress_frame rows, most recent first
     genre_profile: np.ndarray  # (n_genres,) taste weights
+    resumable: list[tuple[int, str, str, float]] = field(default_factory=list)  # (root, play id, label, fraction)
+
+    def __post_init__(self) -> None:
+        p = self.progress
+        if not self.resumable and len(p):
+            p = p[p["state"].isin(["resume", "next"])]
+            self.resumable = [
+                (int(r), str(play), str(label), float(frac))
+                for r, play, label, frac in zip(p["root_idx"], p["play_id"], p["label"], p["fraction"], strict=True)
+            ]
 
 
 @dataclass
@@ -141,6 +151,7 @@ class _Builder:
         # Recommendable: allowed, never interacted with, not shown yet.
         self.open = view.allowed & ~view.seen
         self.anchors: set[int] = set()
+        self.pool = max(4 * per_row, 48)  # MMR chooses among this many of the best candidates
 
     def take(self, idx: np.ndarray, *, recommendable: bool = True) -> np.ndarray:
         """Drop titles that may not be shown (or were already shown); keeps order."""
@@ -173,17 +184,12 @@ class _Builder:
 
     # -- rows ------------------------------------------------------------------------------
     def continue_watching(self) -> list[RowItem]:
-        p = self.view.progress
-        if p.empty:
-            return []
-        p = p[p["state"].isin(["resume", "next"])]
         cat = self.src.catalog
         out = []
-        for root, play, label, frac in zip(p["root_idx"], p["play_id"], p["label"], p["fraction"], strict=True):
-            root = int(root)
+        for root, play, label, frac in self.view.resumable:
             if cat.kind[root] == "game" or not self.view.allowed[root] or self.used[root]:
                 continue
-            out.append(RowItem(root, float(frac), str(label), [root], play_id=str(play)))
+            out.append(RowItem(root, frac, label, [root], play_id=play))
             self.used[root] = True
             if len(out) >= self.per_row:
                 break
@@ -191,8 +197,8 @@ class _Builder:
 
     def top_picks(self) -> list[RowItem]:
         keep = self.open[self.view.candidates] & ~self.used[self.view.candidates]
-        pool = self.view.candidates[keep][: self.per_row * 4]
-        scores = self.view.scores[keep][: self.per_row * 4]
+        pool = self.view.candidates[keep][: self.pool]
+        scores = self.view.scores[keep][: self.pool]
         picked = mmr(pool, scores, self.src.catalog.genre_matrix, self.per_row, self.lam)
         lookup = dict(zip(pool.tolist(), scores.tolist(), strict=True))
         items = self.items(picked, np.array([lookup[i] for i in picked.tolist()]))
@@ -202,14 +208,14 @@ class _Builder:
     def top10(self) -> tuple[list[RowItem], str]:
         ranked, place = self.src.top10(self.view.country)
         rank_of = {int(i): r + 1 for r, i in enumerate(ranked.tolist())}
-        idx = self.take(ranked, recommendable=False)[:10]
+        idx = self.take(ranked, recommendable=False)[: min(10, self.per_row)]
         items = [RowItem(int(i), float(11 - rank_of[int(i)]), f"#{rank_of[int(i)]} in {place} this week") for i in idx]
         self.mark(items)
         return items, place
 
     def because_you_watched(self) -> tuple[list[RowItem], int | None]:
         for anchor in self.view.recent[:10].tolist():
-            if anchor in self.anchors:
+            if anchor in self.anchors or self.src.catalog.kind[anchor] == "game":  # games have their own row
                 continue
             neighbours, sims = self.src.neighbours(anchor)
             keep = self.take(neighbours)
@@ -262,7 +268,7 @@ class _Builder:
         pop = self.src.popular(self.view.country)
         members_of = np.flatnonzero(in_genre)
         popular = members_of[np.argsort(-pop[members_of], kind="stable")]
-        pool = self.take(np.concatenate([from_candidates, popular]))[: self.per_row * 4]
+        pool = self.take(np.concatenate([from_candidates, popular]))[: self.pool]
         scores = self.candidate_scores(pool)
         picked = mmr(pool, scores, cat.genre_matrix, self.per_row, self.lam)
         items = self.items(picked, self.candidate_scores(picked))
@@ -281,6 +287,7 @@ def build_rows(
 ) -> list[tuple[str, str, str, list[RowItem]]]:
     """The member's rows as (row_id, title, row_kind, items), in display order, at most `max_rows`."""
     b = _Builder(view, src, per_row, diversity)
+    min_items = min(min_items, per_row)
     rows: list[tuple[str, str, str, list[RowItem]]] = []
 
     def add(row_id: str, title: str, kind: str, items: list[RowItem], least: int = min_items) -> None:

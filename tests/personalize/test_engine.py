@@ -1,0 +1,209 @@
+"""The engine facade the service calls: lists, cards, errors, fold-in, threads."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from home_world import NOW, shared_engine, shared_store_path
+
+from limelight.errors import InputError, NotFoundError
+from limelight.personalize.coldstart import PopularityRecommender
+from limelight.personalize.engine import PersonalizationEngine
+from limelight.personalize.rows import HomePage, RecommendedTitle
+from limelight.spine.store import Store
+
+
+@pytest.fixture(scope="module")
+def store_path() -> Path:
+    return shared_store_path()
+
+
+@pytest.fixture(scope="module")
+def engine() -> PersonalizationEngine:
+    return shared_engine()
+
+
+def fresh(store_path: Path, **kwargs: object) -> PersonalizationEngine:
+    with Store(store_path, read_only=True) as store:
+        return PersonalizationEngine.from_store(store, now=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def test_recommend_returns_k_unseen_titles_with_reasons(engine: PersonalizationEngine) -> None:
+    recs = engine.recommend("m001", k=7)
+    assert len(recs) == 7
+    assert all(isinstance(r, RecommendedTitle) for r in recs)
+    seen = set(engine.histories.get("m001").pieces["title_id"])
+    assert not seen & {r.title_id for r in recs}
+    assert all(r.reason for r in recs)
+    scores = [r.score for r in recs]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_recommendations_follow_the_members_taste(engine: PersonalizationEngine) -> None:
+    # m001 watches comedies only; most of their top 5 should be comedies.
+    recs = engine.recommend("m001", k=5)
+    assert sum("Comedy" in r.genres for r in recs) >= 3
+
+
+def test_unknown_member_and_title_raise_not_found(engine: PersonalizationEngine) -> None:
+    with pytest.raises(NotFoundError, match="member 'ghost'"):
+        engine.recommend("ghost")
+    with pytest.raises(NotFoundError):
+        engine.home("ghost")
+    with pytest.raises(NotFoundError, match="title 'nope'"):
+        engine.similar("nope")
+    with pytest.raises(NotFoundError):
+        engine.title("nope")
+    with pytest.raises(NotFoundError):
+        engine.explain("m001", "nope")
+    assert engine.has_member("m001") and not engine.has_member("ghost")
+
+
+def test_bad_sizes_raise_input_error(engine: PersonalizationEngine) -> None:
+    with pytest.raises(InputError, match="k must be"):
+        engine.recommend("m001", k=0)
+    with pytest.raises(InputError, match="per_row"):
+        engine.home("m001", per_row=0)
+
+
+def test_title_card_has_credits_and_parent(engine: PersonalizationEngine) -> None:
+    card = engine.title("thr00")
+    assert card.name == "Thriller Film 0" and card.kind == "film" and card.genres == ["Thriller"]
+    assert card.runtime_minutes == 100 and card.maturity_rating == "TV-PG"
+    assert {c.name for c in card.credits} == {"Actor 0", "Actor 5"}
+    episode = engine.title("dark-s2e1")
+    assert episode.kind == "episode" and episode.parent_id == "dark-s2" and episode.episode_number == 1
+
+
+def test_synthetic_is_false_for_non_demo_sources(engine: PersonalizationEngine) -> None:
+    assert engine.synthetic is False
+    assert engine.home("m001").synthetic is False
+
+
+def test_similar_titles_share_the_anchors_audience(engine: PersonalizationEngine) -> None:
+    similar = engine.similar("doc00", k=5)
+    assert len(similar) >= 3
+    assert "doc00" not in {s.title_id for s in similar}
+    assert sum("Documentary" in s.genres for s in similar) >= 3
+    # An episode id resolves to its series.
+    assert {s.title_id for s in engine.similar("dark-s1e1", k=3)} == {s.title_id for s in engine.similar("dark", k=3)}
+
+
+def test_home_page_serialises(engine: PersonalizationEngine) -> None:
+    page = engine.home("m002", max_rows=5, per_row=4)
+    assert isinstance(page, HomePage)
+    assert 1 <= len(page.rows) <= 5
+    assert all(len(r.items) <= 4 for r in page.rows)
+    payload = page.model_dump(mode="json")
+    assert payload["member_id"] == "m002" and payload["rows"][0]["items"][0]["title_id"]
+
+
+def test_observe_folds_new_viewing_into_recommendations(store_path: Path) -> None:
+    eng = fresh(store_path)
+    before = [r.title_id for r in eng.recommend("newbie", k=5)]
+    events = pd.DataFrame(
+        {
+            "member_id": ["newbie"] * 4,
+            "title_id": ["doc00", "doc01", "doc02", "doc03"],
+            "started_at": [NOW] * 4,
+            "seconds_viewed": [6000] * 4,
+        }
+    )
+    assert eng.observe(events) == 4
+    after = eng.recommend("newbie", k=5)
+    assert [r.title_id for r in after] != before
+    assert not {"doc00", "doc01", "doc02", "doc03"} & {r.title_id for r in after}
+    assert sum("Documentary" in r.genres for r in after) >= 3
+    assert any(set(r.because) & {"doc00", "doc01", "doc02", "doc03"} for r in after)
+
+
+def test_observe_creates_new_members_and_skips_unknown_titles(store_path: Path) -> None:
+    eng = fresh(store_path)
+    assert not eng.has_member("walk-in")
+    events = pd.DataFrame(
+        {
+            "member_id": ["walk-in", "walk-in", "walk-in"],
+            "title_id": ["thr00", "thr02", "not-a-title"],
+            "started_at": ["2026-11-20T10:00:00Z"] * 3,
+            "seconds_viewed": [6000, 6000, 10],
+            "country": ["BR", "BR", "BR"],
+        }
+    )
+    assert eng.observe(events) == 2
+    assert eng.has_member("walk-in")
+    recs = eng.recommend("walk-in", k=5)
+    assert sum("Thriller" in r.genres for r in recs) >= 3
+    # A Brazilian walk-in never gets the US-only thriller.
+    assert "thr03" not in {r.title_id for r in eng.recommend("walk-in", k=60)}
+
+
+def test_observe_partial_episode_puts_it_in_continue_watching(store_path: Path) -> None:
+    eng = fresh(store_path)
+    events = pd.DataFrame(
+        {"member_id": ["m001"], "title_id": ["office-s1e2"], "started_at": [NOW], "seconds_viewed": [600]}
+    )
+    eng.observe(events)
+    rows = {r.row_kind: r for r in eng.home("m001").rows}
+    item = rows["continue_watching"].items[0]
+    assert item.title_id == "office-s1e2" and item.name == "The Office"
+    assert item.reason == "Continue Season 1, Episode 2"
+
+
+def test_observe_rejects_events_without_required_columns(engine: PersonalizationEngine) -> None:
+    with pytest.raises(InputError, match="seconds_viewed"):
+        engine.observe(pd.DataFrame({"member_id": ["m001"], "title_id": ["thr00"], "started_at": [NOW]}))
+
+
+def test_reads_are_safe_while_events_arrive(store_path: Path) -> None:
+    eng = fresh(store_path)
+    members = [f"m{i:03d}" for i in range(12)]
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in range(2):
+                for m in members:
+                    eng.home(m, per_row=4)
+                    eng.recommend(m, k=5)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def write() -> None:
+        try:
+            for j, m in enumerate(members):
+                eng.observe(pd.DataFrame({"member_id": [m], "title_id": [f"doc{j % 12:02d}"],
+                                          "started_at": [NOW], "seconds_viewed": [6000]}))
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(2)] + [threading.Thread(target=write)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(f"doc{j % 12:02d}" in set(eng.histories.get(m).pieces["title_id"]) for j, m in enumerate(members))
+
+
+def test_a_given_model_is_used_and_an_unfitted_one_is_fitted(store_path: Path) -> None:
+    eng = fresh(store_path, model=PopularityRecommender())
+    assert isinstance(eng.model, PopularityRecommender) and eng.model.is_fitted()
+    assert len(eng.recommend("m001", k=3)) == 3
+
+
+def test_a_model_fitted_on_another_title_axis_is_mapped(store_path: Path, engine: PersonalizationEngine) -> None:
+    from limelight.personalize.base import Interactions
+
+    # Fit on a frame that knows only some titles, in another order.
+    frame = engine.histories.pieces[engine.histories.pieces["title_id"].str.startswith(("doc", "com"))]
+    model = PopularityRecommender().fit(Interactions.from_frame(frame.iloc[::-1]))
+    eng = fresh(store_path, model=model)
+    recs = eng.recommend("m000", k=5)
+    assert len(recs) == 5
+    scores = eng._cf_scores(eng.histories.get("m000").row(eng.catalog.n_titles))[0]
+    thriller = eng.catalog.axis_index["thr00"]
+    assert scores[thriller] == 0.0 and np.max(scores) > 0
