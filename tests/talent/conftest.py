@@ -80,22 +80,34 @@ def _world() -> list[Rows]:
     ]
 
 
-@pytest.fixture()
-def world_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "talent.duckdb")
-    store.ingest(_world())
+@pytest.fixture(scope="session")
+def world_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny world written once per session (engines only read it)."""
+    path = tmp_path_factory.mktemp("talent") / "talent.duckdb"
+    with Store(path) as store:
+        store.ingest(_world())
+    return path
+
+
+@pytest.fixture(scope="session")
+def world_store(world_path: Path) -> Iterator[Store]:
+    store = Store(world_path, read_only=True)
     yield store
     store.close()
 
 
+REPORTS = ("2023Jan-Jun", "2024Jan-Jun", "2024Jul-Dec")
+
+
 @pytest.fixture(scope="session")
 def engagement_reports(shared_data: Path) -> pd.DataFrame:
-    """All four published engagement reports, parsed once per session."""
+    """Three published engagement reports (the 2023 H1 one has no runtimes), each parsed once per session."""
     from limelight.spine.loaders.netflix_engagement import read_report_frame
 
-    files = sorted((shared_data / "netflix" / "engagement").glob("*.xlsx"))
-    if not files:
-        pytest.skip("no engagement reports in the shared data")
+    folder = shared_data / "netflix" / "engagement"
+    files = [folder / f"What_We_Watched_A_Netflix_Engagement_Report_{r}.xlsx" for r in REPORTS]
+    if not all(f.exists() for f in files):
+        pytest.skip("the engagement reports are not in the shared data")
     return pd.concat([read_report_frame(f) for f in files], ignore_index=True)
 
 
@@ -104,3 +116,10 @@ def memberships(shared_data: Path) -> pd.DataFrame:
     from limelight.spine.loaders.netflix_financials import read_paid_memberships
 
     return read_paid_memberships(shared_data / "netflix" / "financials" / "Q3-23-Website-Financials.xlsx")
+
+
+@pytest.fixture(scope="session")
+def catalog(shared_data: Path) -> pd.DataFrame:
+    from limelight.talent.report import read_catalog
+
+    return read_catalog(shared_data / "netflix" / "titles" / "netflix_titles.csv")

@@ -415,15 +415,21 @@ def write_report(
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV through Arrow (several times faster than pandas for ~200k rows); Decimals written as text."""
+    """CSV through Arrow (several times faster than pandas for ~200k rows); Decimals written as exact text."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in out[col]]
-    pacsv.write_csv(pa.Table.from_pandas(out, preserve_index=False), path)
+    columns = {}
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype == object:  # Decimals and mixed values: exact text (Arrow's Decimal inference is slow)
+            columns[col] = pa.array(
+                [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values.to_numpy()],
+                type=pa.string(),
+            )
+        else:
+            columns[col] = pa.array(values, from_pandas=True)
+    pacsv.write_csv(pa.table(columns), path)
 
 
 # -- HTML ------------------------------------------------------------------------------------------

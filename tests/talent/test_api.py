@@ -1,0 +1,100 @@
+"""`/v1/talent`: a statement only for that person's key or an admin; aggregates for analyst/admin."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+pytest.importorskip("fastapi")
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+
+
+@pytest.fixture(scope="module")
+def api(world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, str]]]:
+    from fastapi.testclient import TestClient
+
+    from limelight.service import create_app
+    from limelight.service.keys import create_key
+
+    path = tmp_path_factory.mktemp("talent-api") / "spine.duckdb"
+    shutil.copy(world_path, path)
+    keys: dict[str, str] = {}
+    con = duckdb.connect(str(path))
+    try:
+        for role in ("admin", "analyst", "service"):
+            keys[role], _ = create_key(con, role, label=f"talent {role}")
+        keys["p1"], _ = create_key(con, "person", person_id="p1", label="Ada")
+        keys["p2"], _ = create_key(con, "person", person_id="p2", label="Ben")
+    finally:
+        con.close()
+    app = create_app(path, load_engine=False)
+    with TestClient(app) as client:
+        yield client, keys
+
+
+def _h(keys: dict[str, str], who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {keys[who]}"}
+
+
+PARAMS = {"start": "2024-01-01", "end": "2024-12-31", "as_of": "2024-12-31"}
+
+
+def test_a_person_sees_their_own_statement(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    r = client.get("/v1/talent/people/p1/statement", params=PARAMS, headers=_h(keys, "p1"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["person_id"] == "p1" and {line["program_id"] for line in body["lines"]} >= {"f1", "s1s1"}
+
+
+def test_another_persons_key_and_an_analyst_are_refused(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    for who in ("p2", "analyst", "service"):
+        r = client.get("/v1/talent/people/p1/statement", params=PARAMS, headers=_h(keys, who))
+        assert r.status_code == 403, who
+        assert r.json()["error"]["code"] == "forbidden"
+    assert client.get("/v1/talent/people/p1/statement", params=PARAMS).status_code == 401
+
+
+def test_admin_posts_supplied_residuals_and_they_are_marked(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    body = {**PARAMS, "fixed_residuals": [{"guild": "sag-aftra", "title_id": "f1", "amount": "1000.01"}], "health_year": 2025}
+    r = client.post("/v1/talent/people/p1/statement", json=body, headers=_h(keys, "admin"))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["total_bonus"] == "375.01" and out["health"]["threshold"] == "27540.00"
+    assert any("user-supplied" in s for s in out["supplied_figures"])
+
+
+def test_unknown_person_is_404_for_admin(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    r = client.get("/v1/talent/people/nobody/statement", params=PARAMS, headers=_h(keys, "admin"))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_title_windows_are_for_analysts_and_admins(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    r = client.get("/v1/talent/titles/windows", params={"as_of": "2024-12-31"}, headers=_h(keys, "analyst"))
+    assert r.status_code == 200, r.text
+    rows = {(w["program_id"], w["window"]): w for w in r.json()}
+    film = rows[("f1", "first 90 days")]
+    assert film["eligible"] is True and film["views"] == pytest.approx(4.0) and film["metric"] == pytest.approx(0.4)
+    assert client.get("/v1/talent/titles/windows", headers=_h(keys, "p1")).status_code == 403
+
+
+def test_bonus_and_health_calculators(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    q = {"guild": "sag-aftra", "domestic_hours": 15_200_000, "runtime_minutes": 60, "domestic_subscribers": 76_000_000, "fixed_residual": "100"}
+    r = client.get("/v1/talent/bonus", params=q, headers=_h(keys, "analyst"))
+    assert r.status_code == 200 and r.json()["eligible"] is True and r.json()["fund_share"] == "25.00"
+    bad = client.get("/v1/talent/bonus", params={**q, "runtime_minutes": 0}, headers=_h(keys, "analyst"))
+    assert bad.status_code == 422
+    h = client.get("/v1/talent/health", params={"earnings": "30000", "year": 2025}, headers=_h(keys, "p2"))
+    assert h.status_code == 200 and h.json()["eligible"] is True
+    packs = client.get("/v1/talent/packs", headers=_h(keys, "service")).json()
+    assert {"sag-aftra-2023", "wga-2023", "dga-2023", "sag-aftra-health"} <= set(packs)

@@ -1,0 +1,94 @@
+"""`limelight talent …`: JSON output, one-sentence errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from limelight.cli.app import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_bonus_json_prints_the_issue_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(
+        capsys, "talent", "bonus", "--guild", "sag-aftra", "--domestic-hours", "88400000", "--runtime-minutes", "124",
+        "--domestic-subscribers", "76000000", "--fixed-residual", "10000", "--json",
+    )
+    assert code == 0
+    body = json.loads(out)
+    assert body["views"] == pytest.approx(42_774_193.5, abs=0.1)
+    assert body["metric"] == pytest.approx(42_774_193.548 / 76_000_000)
+    assert body["eligible"] is True and body["views_needed"] == 0
+    assert (body["bonus"], body["performers_share"], body["fund_share"]) == ("10000.00", "7500.00", "2500.00")
+
+
+def test_wga_bonus_has_no_fund_share(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(
+        capsys, "talent", "bonus", "--guild", "wga", "--domestic-hours", "100", "--runtime-minutes", "60",
+        "--domestic-subscribers", "1000", "--fixed-residual", "1000", "--json",
+    )
+    body = json.loads(out)
+    assert code == 0 and body["eligible"] is False and body["fund_share"] == "0.00" and body["views_needed"] == 100
+
+
+def test_health_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "talent", "health", "--earnings", "25000", "--year", "2025", "--json")
+    body = json.loads(out)
+    assert code == 0 and (body["threshold"], body["eligible"], body["shortfall"]) == ("27540.00", False, "2540.00")
+    code, out, _ = _run(capsys, "talent", "health", "--earnings", "25000", "--year", "2030", "--json")
+    assert json.loads(out)["status"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--guild", "sag-aftra", "--domestic-hours", "-3"], "domestic hours must be"),
+        (["--guild", "dga", "--domestic-hours", "3"], "no viewership bonus"),
+        (["--guild", "sag-aftra", "--domestic-hours", "3", "--fixed-residual", "lots"], "fixed residual must be"),
+    ],
+)
+def test_bad_bonus_input_is_one_sentence_and_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, _out, err = _run(capsys, "talent", "bonus", *args, "--runtime-minutes", "60", "--domestic-subscribers", "10")
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_statement_from_a_store_with_supplied_residuals(
+    capsys: pytest.CaptureFixture[str], world_path: Path, tmp_path: Path
+) -> None:
+    res = tmp_path / "res.csv"
+    res.write_text("guild,title_id,amount\nsag-aftra,f1,1000.01\n")
+    code, out, err = _run(
+        capsys, "talent", "statement", "--person", "p1", "--db", str(world_path), "--from", "2024-01-01",
+        "--to", "2024-12-31", "--residuals", str(res), "--health-year", "2025", "--json",
+    )
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["total_bonus"] == "375.01" and body["health"]["threshold"] == "27540.00"
+    assert any("user-supplied" in s for s in body["supplied_figures"])
+
+
+def test_report_cli_writes_html_and_csv(capsys: pytest.CaptureFixture[str], shared_data: Path, tmp_path: Path) -> None:
+    report = shared_data / "netflix" / "engagement" / "What_We_Watched_A_Netflix_Engagement_Report_2023Jul-Dec.xlsx"  # not parsed by the session fixture
+    fin = shared_data / "netflix" / "financials" / "Q3-23-Website-Financials.xlsx"
+    code, out, err = _run(
+        capsys, "talent", "report", "--engagement", str(report), "--financials", str(fin),
+        "--domestic-share", "0.3", "--out", str(tmp_path / "out"), "--json",
+    )
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["report_rows"] == 15_994 and any("30.0%" in a for a in body["assumptions"])
+    assert (tmp_path / "out" / "index.html").exists() and (tmp_path / "out" / "titles.csv").exists()
+    code, _, err = _run(capsys, "talent", "report", "--engagement", str(tmp_path / "nope.xlsx"), "--out", str(tmp_path))
+    assert code == 2 and "does not exist" in err

@@ -1,0 +1,117 @@
+"""The published-data report over Netflix's engagement reports (real shared data, parsed once)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from limelight.errors import InputError
+from limelight.talent.report import ReportAssumptions, ReportResult, estimate_titles, name_key, write_report
+
+
+@pytest.fixture(scope="module")
+def default_titles(engagement_reports: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
+    return estimate_titles(engagement_reports, memberships, ReportAssumptions())
+
+
+@pytest.fixture(scope="module")
+def full_report(
+    tmp_path_factory: pytest.TempPathFactory, engagement_reports: pd.DataFrame, memberships: pd.DataFrame, catalog: pd.DataFrame
+) -> ReportResult:
+    out = tmp_path_factory.mktemp("talent-report")
+    assumptions = ReportAssumptions(first90_share=0.6, fixed_residual=Decimal("20000"), principal_cast=4)
+    return write_report(engagement_reports, memberships, out, assumptions, catalog, top=20)
+
+
+def _row(titles: pd.DataFrame, name: str, period_start: str) -> pd.Series:
+    hit = titles[(titles["title_name"] == name) & (titles["period_start"] == pd.Timestamp(period_start))]
+    assert len(hit) == 1, name
+    return hit.iloc[0]
+
+
+def test_name_key_drops_season_suffix_translation_and_punctuation() -> None:
+    keys = name_key(pd.Series(["The Glory: Season 1 // 더 글로리: 시즌 1", "Baby Reindeer: Limited Series", "Don't Move", None]))
+    assert keys.tolist() == ["the glory", "baby reindeer", "dont move", ""]
+
+
+def test_damsel_estimate_follows_the_stated_assumptions(default_titles: pd.DataFrame) -> None:
+    titles = default_titles
+    damsel = _row(titles, "Damsel", "2024-01-01")
+    share = 75_571_000 / 238_390_000  # UCAN / global paid memberships, 2023-06-30 (July 1 on or before 2024-03-08)
+    assert damsel["domestic_share"] == pytest.approx(share)
+    assert damsel["first90_share"] == pytest.approx(0.7)  # released 2024-03-08, more than 90 days left in the half
+    assert damsel["domestic_subscribers"] == 75_571_000
+    assert damsel["views_90"] == pytest.approx(263_700_000 * share * 0.7 * 60 / 110)
+    assert damsel["likely_crossed"] and damsel["release_eligible"] and damsel["bonus_applies"]
+
+
+def test_fewer_than_90_days_left_counts_all_the_half_years_hours(default_titles: pd.DataFrame) -> None:
+    titles = default_titles
+    carry_on = _row(titles, "Carry-On", "2024-07-01")  # released 2024-12-13
+    assert carry_on["first90_share"] == 1.0
+    assert pd.Timestamp(carry_on["subscribers_as_of"]) == pd.Timestamp("2023-09-30")  # latest published quarter
+
+
+def test_adjusting_the_assumptions_changes_the_verdict(engagement_reports: pd.DataFrame, memberships: pd.DataFrame) -> None:
+    low = estimate_titles(engagement_reports, memberships, ReportAssumptions(domestic_share=0.05, domestic_subscribers=90_000_000))
+    damsel = _row(low, "Damsel", "2024-01-01")
+    assert not damsel["likely_crossed"] and damsel["views_needed"] > 0
+    assert damsel["views_90"] == pytest.approx(263_700_000 * 0.05 * 0.7 * 60 / 110)
+    assert damsel["trigger_views"] == pytest.approx(18_000_000)
+
+
+def test_titles_released_before_the_half_year_have_no_first_90_day_estimate(default_titles: pd.DataFrame) -> None:
+    titles = default_titles
+    wednesday = _row(titles, "Wednesday: Season 1", "2023-01-01")  # released 2022-11-23
+    assert pd.isna(wednesday["first90_share"]) and pd.isna(wednesday["views_90"]) and pd.isna(wednesday["likely_crossed"])
+    assert not wednesday["bonus_applies"]
+
+
+def test_a_report_without_runtimes_borrows_them_from_another_report(default_titles: pd.DataFrame) -> None:
+    titles = default_titles
+    h1 = titles[titles["period_start"] == pd.Timestamp("2023-01-01")]
+    assert h1["runtime_borrowed"].sum() > 100
+    assert (h1.loc[h1["runtime_borrowed"], "runtime_minutes"] > 0).all()
+
+
+def test_report_without_financials_or_overrides_is_refused(engagement_reports: pd.DataFrame) -> None:
+    with pytest.raises(InputError, match="--financials"):
+        estimate_titles(engagement_reports.head(5), None, ReportAssumptions())
+    with pytest.raises(InputError, match="first-90-days share"):
+        ReportAssumptions(first90_share=1.5)
+
+
+def test_catalog_join_and_credit_split_sum_to_the_performers_share(full_report: ReportResult) -> None:
+    titles, credits = full_report.titles, full_report.credits
+    ginny = _row(titles, "Ginny & Georgia: Season 2", "2023-01-01")
+    assert ginny["catalog_matched"] and "Brianne Howey" in ginny["cast"]
+    assert set(credits["role"]) == {"performer", "director"}
+    paid = titles[titles["bonus_applies"] & titles["catalog_matched"]]
+    assert not paid.empty
+    for name, start, pool in zip(paid["title_name"], paid["period_start"], paid["sag_performers_share"]):
+        mine = credits[
+            (credits["title_name"] == name) & (credits["period_start"] == start) & (credits["billing"] == "principal")
+        ]
+        assert len(mine) <= 4
+        if len(mine):
+            assert sum(mine["share"]) == pool == Decimal("15000.00")
+    background = credits[credits["billing"] == "background"]
+    assert (background["share"] == Decimal("0.00")).all()
+
+
+def test_write_report_states_the_assumptions_on_every_page(full_report: ReportResult, engagement_reports: pd.DataFrame) -> None:
+    result = full_report
+    tmp_path = result.files[0].parent
+    pages = sorted(tmp_path.glob("*.html"))
+    assert len(pages) == 4  # index + three half-years
+    for page in pages:
+        text = page.read_text()
+        assert "60% of a half-year" in text and "UCAN" in text and "high-budget SVOD" in text
+    csv = pd.read_csv(tmp_path / "titles.csv")
+    assert len(csv) == len(engagement_reports)
+    assert {"domestic_share", "first90_share", "domestic_subscribers", "views_needed", "director"} <= set(csv.columns)
+    assumptions = pd.read_csv(tmp_path / "assumptions.csv")
+    assert assumptions["first90_share"].iloc[0] == 0.6
+    assert result.summary()["likely_crossed_eligible"] > 0

@@ -1,0 +1,140 @@
+"""Per-credit lines and per-person statements on a tiny world (see conftest.py for what it holds)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from limelight.errors import DataError, InputError, NotFoundError
+from limelight.spine.store import Store
+from limelight.talent.residuals import ResidualInputs, escalate, read_residual_inputs
+from limelight.talent.rules import agreement_for
+from limelight.talent.statements import credit_lines, health_base_period, person_health, person_statement
+from limelight.talent.views import domestic_subscribers
+
+AS_OF = date(2024, 12, 31)
+
+
+def _line(lines: pd.DataFrame, person: str, program: str, year: int = 1) -> pd.Series:
+    label = "first 90 days" if year == 1 else f"exhibition year {year}, first 90 days"
+    hit = lines[(lines["person_id"] == person) & (lines["program_id"] == program) & (lines["window"] == label)]
+    assert len(hit) == 1, hit
+    return hit.iloc[0]
+
+
+def test_views_count_only_domestic_hours_inside_the_window(world_store: Store) -> None:
+    lines = credit_lines(world_store, as_of=AS_OF)
+    film = _line(lines, "p1", "f1")
+    assert film["hours"] == pytest.approx(8.0)  # 4 domestic viewings; GB and day-121 viewing excluded
+    assert film["views"] == pytest.approx(4.0)
+    assert film["domestic_subscribers"] == 10 and film["subscribers_source"] == "subscribers table, region UCAN"
+    assert film["metric"] == pytest.approx(0.4) and film["eligible"] and film["views_needed"] == 0
+
+
+def test_episodes_roll_up_to_their_season_and_series_credits_reach_it(world_store: Store) -> None:
+    lines = credit_lines(world_store, as_of=AS_OF)
+    season = _line(lines, "p1", "s1s1")  # p1 is credited on the series, p2 on an episode
+    assert season["views"] == pytest.approx(1.0)  # 2 hours over a 120-minute season
+    assert season["metric"] == pytest.approx(0.1) and not season["eligible"] and season["views_needed"] == 1
+    assert set(lines.loc[lines["program_id"] == "s1s1", "person_id"]) == {"p1", "p2"}
+
+
+def test_supplied_residual_gives_the_split_among_principal_performers(world_store: Store) -> None:
+    inputs = ResidualInputs.from_mapping("sag-aftra", {"f1": "1000.01"})
+    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    p1, p2, p3 = (_line(lines, p, "f1") for p in ("p1", "p2", "p3"))
+    assert p1["bonus"] == Decimal("1000.01")
+    # 75% of 1000.01 = 750.01 (half-up); equal shares, the odd cent to the earliest credit.
+    assert (p1["share"], p2["share"], p3["share"]) == (Decimal("375.01"), Decimal("375.00"), Decimal("0.00"))
+    assert p1["fixed_residual_status"] == "user-supplied"
+    assert p1["pay_per_thousand_views"] == Decimal("93752.50")  # 375.01 per 4 views
+
+
+def test_without_a_supplied_residual_the_money_is_unknown_not_invented(world_store: Store) -> None:
+    lines = credit_lines(world_store, as_of=AS_OF)
+    film = _line(lines, "p1", "f1")
+    assert film["bonus"] is None and film["share"] is None and film["pay"] is None
+    assert "not supplied" in film["note"]
+    writer = _line(lines, "w1", "f1")
+    assert writer["guild"] == "wga" and writer["pack"] == "wga-2023" and writer["eligible"]
+    director = _line(lines, "d1", "f1")
+    assert director["eligible"] is None and "no viewership bonus" in director["note"]
+
+
+def test_a_title_released_before_2024_gets_no_bonus_even_over_the_trigger(world_store: Store) -> None:
+    inputs = ResidualInputs.from_mapping("sag-aftra", {"f0": "800"})
+    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    old = _line(lines, "p1", "f0")
+    assert old["eligible"] and not old["release_eligible"] and old["bonus"] == 0
+    assert old["subscribers_source"].startswith("members table")  # no subscriber row before 2022-07-01
+    assert _line(lines, "p1", "f0", year=2)["window_start"] == date(2024, 6, 1)
+
+
+def test_statement_covers_windows_starting_in_the_period_and_marks_supplied_figures(world_store: Store) -> None:
+    inputs = ResidualInputs.from_mapping("sag-aftra", {"f1": "1000.01", "s1s1": "500"})
+    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    st = person_statement(lines, "p1", date(2024, 1, 1), date(2024, 3, 31))
+    assert set(st.lines["program_id"]) == {"f1", "s1s1"}
+    assert st.total_pay == Decimal("375.01") and st.total_bonus == Decimal("375.01")
+    assert any("1000.01 (user-supplied)" in s for s in st.supplied)
+    assert any("split_rule (assumption)" in a for a in st.assumptions)
+    assert any("sagaftra.org" in s for s in st.sources)
+    body = st.as_json()
+    assert body["lines"][0]["window_start"].startswith("2024-")
+
+
+def test_statement_for_unknown_person_or_reversed_period_is_refused(world_store: Store) -> None:
+    lines = credit_lines(world_store, as_of=AS_OF)
+    with pytest.raises(NotFoundError, match="nobody"):
+        person_statement(lines, "nobody", date(2024, 1, 1), date(2024, 12, 31))
+    with pytest.raises(InputError, match="must not be before"):
+        person_statement(lines, "p1", date(2024, 12, 31), date(2024, 1, 1))
+
+
+def test_health_counts_bonus_shares_and_names_the_title_that_would_close_the_gap(world_store: Store) -> None:
+    inputs = ResidualInputs.from_mapping("sag-aftra", {"f1": "1000.01", "s1s1": "500"})
+    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    assert health_base_period(2025) == (date(2023, 10, 1), date(2024, 9, 30))
+    status = person_health(lines, "p1", 2025, other_earnings="27000")
+    assert status.earnings == Decimal("27375.01") and status.shortfall == Decimal("164.99") and not status.eligible
+    assert [c.title_id for c in status.closing] == ["s1s1"]
+    assert status.closing[0].potential == Decimal("187.50") and status.closing[0].views_needed == 1
+    unknown = person_health(lines, "p1", 2031)
+    assert unknown.status == "unknown" and unknown.threshold is None and unknown.eligible is None
+
+
+def test_subscriber_override_and_members_fallback(world_store: Store) -> None:
+    lines = credit_lines(world_store, as_of=AS_OF, subscribers_override=40)
+    film = _line(lines, "p1", "f1")
+    assert film["domestic_subscribers"] == 40 and not film["eligible"] and film["views_needed"] == 4
+    base = domestic_subscribers(world_store, date(2020, 1, 1))
+    assert base.count == 8 and "members" in base.source
+
+
+def test_escalation_applies_the_minimum_rate_increases() -> None:
+    pack = agreement_for("sag-aftra")
+    assert escalate(Decimal("1000"), pack, date(2023, 1, 1), date(2024, 8, 1)) == Decimal("1112.80")
+    with pytest.raises(InputError, match="rates_as_of"):
+        escalate(Decimal("1000"), pack, date(2025, 1, 1), date(2024, 1, 1))
+
+
+def test_residuals_csv_is_read_and_bad_rows_are_named(tmp_path: Path, world_store: Store) -> None:
+    good = tmp_path / "res.csv"
+    good.write_text("guild,title_id,person_id,amount,rates_as_of\nsag-aftra,f1,,1000,2023-01-01\nsag-aftra,f1,p1,250.5,\n")
+    inputs = read_residual_inputs(good)
+    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    p1 = _line(lines, "p1", "f1")
+    assert p1["program_fixed_residual"] == Decimal("1070.00")  # escalated by the 7% of 2023-11-09
+    assert p1["credit_fixed_residual"] == Decimal("250.50")
+    assert p1["pay"] == Decimal("250.50") + p1["share"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("guild,title_id,amount\nsag-aftra,f1,12x\n")
+    with pytest.raises(DataError, match="row 2, column 'amount'"):
+        read_residual_inputs(bad)
+    with pytest.raises(DataError, match="guild must be one of"):
+        (tmp_path / "g.csv").write_text("guild,title_id,amount\nequity,f1,1\n")
+        read_residual_inputs(tmp_path / "g.csv")
