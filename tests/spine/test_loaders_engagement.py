@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from limelight.cli.app import main
 from limelight.errors import DataError
 from limelight.spine.loaders.netflix_engagement import read_report, read_report_frame, report_period
 from limelight.spine.schema import SCHEMA
@@ -18,20 +20,43 @@ SECOND = "What_We_Watched_A_Netflix_Engagement_Report_2023Jul-Dec.xlsx"
 
 
 @pytest.fixture(scope="session")
-def engagement_reports(shared_data: Path) -> dict[str, pd.DataFrame]:
-    """Each real report parsed once per session (xlsx parsing is the slow part)."""
-    folder = shared_data / "netflix" / "engagement"
-    return {p.name: read_report_frame(p) for p in sorted(folder.glob("*.xlsx"))}
+def engagement_db(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The four real reports ingested once per session through the real CLI (xlsx parsing is the slow part)."""
+    db = tmp_path_factory.mktemp("engagement") / "spine.duckdb"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ingest", str(shared_data / "netflix" / "engagement"), "--db", str(db), "--json"])
+    assert exit_info.value.code == 0
+    return db
 
 
-def test_four_reports_hold_65932_rows_and_371_596_900_000_hours(
+@pytest.fixture(scope="session")
+def engagement_reports(engagement_db: Path) -> dict[str, pd.DataFrame]:
+    with Store(engagement_db, read_only=True) as store:
+        frame = store.query("SELECT * FROM engagement ORDER BY source, sheet DESC, row_number")
+    return {str(name): part.reset_index(drop=True) for name, part in frame.groupby("source", sort=True)}
+
+
+def test_ingesting_the_four_reports_gives_65932_rows_and_371_596_900_000_hours(
+    engagement_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["info", "--db", str(engagement_db), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["engagement_rows"] == 65_932
+    assert summary["engagement_hours"] == 371_596_900_000
+
+
+def test_each_report_keeps_its_rows_and_the_schema_columns(
     engagement_reports: dict[str, pd.DataFrame],
 ) -> None:
-    assert len(engagement_reports) == 4
-    frames = list(engagement_reports.values())
-    assert sum(len(f) for f in frames) == 65_932
-    assert sum(int(f["hours_viewed"].sum()) for f in frames) == 371_596_900_000
-    for frame in frames:
+    assert {name: len(f) for name, f in engagement_reports.items()} == {
+        FIRST: 18_214,
+        SECOND: 15_994,
+        "What_We_Watched_A_Netflix_Engagement_Report_2024Jan-Jun.xlsx": 16_161,
+        "What_We_Watched_A_Netflix_Engagement_Report_2024Jul-Dec.xlsx": 15_563,
+    }
+    for frame in engagement_reports.values():
         assert list(frame.columns) == list(SCHEMA["engagement"].column_names)
 
 
@@ -66,20 +91,6 @@ def test_later_reports_split_film_and_show_with_runtime_in_minutes(
     suits = second[second["title_name"] == "Suits (2011): Season 1"].iloc[0]
     assert pd.isna(suits["runtime_minutes"]) and suits["row_number"] == 27
     assert second["views"].notna().all()
-
-
-def test_engagement_reports_ingest_into_the_store_once(
-    engagement_reports: dict[str, pd.DataFrame], shared_data: Path, db_path: Path
-) -> None:
-    from limelight.spine.loaders import read_report as read
-
-    batch = read(shared_data / "netflix" / "engagement" / SECOND)
-    with Store(db_path) as store:
-        first = store.ingest(batch)
-        again = store.ingest(batch)
-        assert first.inserted == {"engagement": 15_994}
-        assert again.inserted == {"engagement": 0}
-        assert store.info()["engagement_hours"] == int(engagement_reports[SECOND]["hours_viewed"].sum())
 
 
 def _later_report(
@@ -137,6 +148,9 @@ def test_later_report_with_other_sheet_names_loads(tmp_path: Path, db_path: Path
     assert pd.isna(by_title.loc["Small Show: Limited Series", "release_date"])
     with Store(db_path) as store:
         assert store.ingest(read_report(path)).inserted == {"engagement": 4}
+        assert store.ingest(read_report(path)).inserted == {
+            "engagement": 0
+        }  # the same file twice adds nothing
 
 
 def test_period_comes_from_the_file_name_when_headings_are_silent(tmp_path: Path) -> None:

@@ -95,6 +95,8 @@ def detect_format(path: Path) -> str | None:
         return "netflix_titles"
     if any(h <= columns for h in _MOVIELENS_HEADERS):
         return "movielens_file"
+    if path.name.lower() in ("ratings.csv", "tags.csv", "movies.csv") and {"userId", "movieId"} & columns:
+        return "movielens_file"  # a MovieLens file with a column missing: its reader names the column
     return "tabular" if guess_table(columns) else None
 
 

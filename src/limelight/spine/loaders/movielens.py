@@ -295,11 +295,15 @@ def read_movielens_file(path: str | Path) -> list[Rows]:
     path = Path(path)
     frame = read_delimited(path)
     columns = set(frame.columns)
-    if set(_RATINGS_CSV.values()) <= columns:
+    name = path.name.lower()
+    if name == "ratings.csv" or set(_RATINGS_CSV.values()) <= columns:
+        require_columns(frame, list(_RATINGS_CSV.values()), path.name)
         return [_ratings(frame, path.name, _RATINGS_CSV)]
-    if set(_TAGS_CSV.values()) <= columns:
+    if name == "tags.csv" or set(_TAGS_CSV.values()) <= columns:
+        require_columns(frame, list(_TAGS_CSV.values()), path.name)
         return [_tags(frame, path.name, _TAGS_CSV)]
-    if {"movieId", "title"} <= columns:
+    if name == "movies.csv" or {"movieId", "title"} <= columns:
+        require_columns(frame, ["movieId", "title"], path.name)
         genres = frame["genres"].astype("string").str.strip() if "genres" in frame else None
         lists = (
             genres.str.split("|").where(

@@ -67,9 +67,13 @@ def _epoch_or_text(values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, unit="s")
     text = values.astype("string").str.strip()
     digits = text.str.fullmatch(r"-?\d{9,11}").fillna(False).to_numpy(dtype=bool)
-    if digits.any() and (digits | blank_mask(text)).all():
-        return pd.to_datetime(pd.to_numeric(text), unit="s")
-    return values
+    if not digits.any():
+        return values
+    epoch = pd.to_datetime(pd.to_numeric(text.where(digits)), unit="s")
+    if (digits | blank_mask(text)).all():
+        return epoch
+    # Mixed spellings: epoch cells become timestamps, the rest stay text for the validator to parse.
+    return values.astype(object).where(~digits, epoch.astype(object))
 
 
 def read_tabular(
