@@ -8,9 +8,14 @@ the training data (or who just watched something) is served by fold-in without r
 
 from __future__ import annotations
 
+import importlib
+import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -18,7 +23,35 @@ import scipy.sparse as sp
 
 from limelight.errors import InputError, NotFittedError, NotFoundError
 
-__all__ = ["Explanation", "Interactions", "Recommendations", "Recommender"]
+__all__ = [
+    "Explanation",
+    "Interactions",
+    "Recommendations",
+    "Recommender",
+    "binarize",
+    "check_number",
+]
+
+SAVE_FORMAT = "limelight.recommender/1"
+
+
+def binarize(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """A copy with every stored interaction set to 1 (binary relevance; ratings only say 'watched')."""
+    out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    out.eliminate_zeros()
+    out.data[:] = 1.0
+    return out
+
+
+def check_number(
+    owner: str, name: str, value: Any, low: float, high: float, *, integer: bool = False
+) -> None:
+    """Raise `InputError` with one sentence unless `low <= value <= high` (and an int when asked)."""
+    kind = "an int" if integer else "a number"
+    ok = isinstance(value, int | np.integer) if integer else isinstance(value, int | float | np.number)
+    if isinstance(value, bool) or not ok or not (low <= value <= high):
+        raise InputError(f"the '{name}' parameter of {owner} must be {kind} in [{low:g}, {high:g}], got {value!r}")
+
 
 
 @dataclass
@@ -68,8 +101,7 @@ class Interactions:
         last_at = None
         events = None
         if time_col is not None:
-            ts = pd.to_datetime(frame[time_col], utc=True, format="mixed")
-            seconds = (ts.astype("int64") // 10**9).to_numpy()
+            seconds = _epoch_seconds(frame[time_col])
             events = pd.DataFrame({"member_idx": rows[keep], "title_idx": cols[keep], "timestamp": seconds[keep]})
             latest = events.groupby(["member_idx", "title_idx"], sort=False)["timestamp"].max().reset_index()
             last_at = sp.csr_matrix(
@@ -151,8 +183,8 @@ class Recommender(ABC):
     ) -> Recommendations:
         """Top-K titles for each history row, scored in blocks so memory stays bounded."""
         self.check_fitted()
-        if not 1 <= k <= 10_000:
-            raise InputError(f"k must be an int in [1, 10000], got {k}")
+        check_number("recommend", "k", k, 1, 10_000, integer=True)
+        history = self._check_history(history)
         n = history.shape[0]
         k = min(k, len(self.title_ids_))  # type: ignore[attr-defined]
         all_titles = np.empty((n, k), dtype=np.int64)
@@ -173,6 +205,7 @@ class Recommender(ABC):
     def similar_titles(self, title_index: int, k: int = 10) -> Recommendations:
         """Titles most like one title; models override with their own notion of similarity."""
         self.check_fitted()
+        self._check_title_index(title_index)
         n_titles = len(self.title_ids_)  # type: ignore[attr-defined]
         one = sp.csr_matrix(([1.0], ([0], [title_index])), shape=(1, n_titles), dtype=np.float32)
         return self.recommend(one, k, exclude_seen=True)
@@ -193,3 +226,155 @@ class Recommender(ABC):
 
     def get_params(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
+
+    # -- helpers shared by every model ----------------------------------------------------
+    @property
+    def n_titles_(self) -> int:
+        return len(self.title_ids_)  # type: ignore[attr-defined]
+
+    def _check_history(self, history: sp.spmatrix | np.ndarray) -> sp.csr_matrix:
+        """The history as CSR float32 on the training title axis, or an `InputError`."""
+        self.check_fitted()
+        csr = sp.csr_matrix(history, dtype=np.float32)
+        if csr.shape[1] != self.n_titles_:
+            raise InputError(
+                f"history must have one column per training title ({self.n_titles_}), got {csr.shape[1]}"
+            )
+        return csr
+
+    def _check_title_index(self, title_index: int) -> None:
+        if not isinstance(title_index, int | np.integer) or not 0 <= title_index < self.n_titles_:
+            raise InputError(f"title_index must be an int in [0, {self.n_titles_ - 1}], got {title_index!r}")
+
+    def history_for(self, title_ids: Sequence[str], weights: Sequence[float] | None = None) -> sp.csr_matrix:
+        """One history row (1 × n_titles) from title ids, for fold-in; titles unknown to the model are skipped."""
+        self.check_fitted()
+        position = {str(t): i for i, t in enumerate(self.title_ids_)}  # type: ignore[attr-defined]
+        cols, vals = [], []
+        for j, title in enumerate(title_ids):
+            i = position.get(str(title))
+            if i is not None:
+                cols.append(i)
+                vals.append(1.0 if weights is None else float(weights[j]))
+        row = sp.csr_matrix(
+            (np.asarray(vals, np.float32), (np.zeros(len(cols), np.int32), np.asarray(cols, np.int32))),
+            shape=(1, self.n_titles_),
+        )
+        row.sum_duplicates()
+        return row
+
+    # -- persistence: .npz (allow_pickle=False) with the JSON metadata inside ------------------
+    # Subclasses list their fitted arrays (numpy or scipy sparse) and fitted JSON-able scalars.
+    _array_attrs: ClassVar[tuple[str, ...]] = ()
+    _meta_attrs: ClassVar[tuple[str, ...]] = ()
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        arrays = {name: getattr(self, name) for name in self._array_attrs}
+        meta = {name: getattr(self, name) for name in self._meta_attrs}
+        return arrays, meta
+
+    def _set_state(self, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        for name, value in {**arrays, **meta}.items():
+            setattr(self, name, value)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to one `.npz` file (no pickles; metadata as a JSON string inside)."""
+        self.check_fitted()
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
+        arrays, meta = self._get_state()
+        flat = _pack_arrays(arrays)
+        flat["title_ids_"] = np.asarray([str(t) for t in self.title_ids_], dtype=str)  # type: ignore[attr-defined]
+        document = {
+            "format": SAVE_FORMAT,
+            "model": self.name,
+            "class": f"{type(self).__module__}:{type(self).__qualname__}",
+            "params": _jsonable(self.get_params()),
+            "fitted": _jsonable(meta),
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        flat["__meta__"] = np.asarray(json.dumps(document))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            np.savez(handle, **flat)  # type: ignore[arg-type]
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recommender:
+        """Read a model written by `save`; `Recommender.load` returns whichever model the file holds."""
+        path = Path(path)
+        if not path.exists():
+            raise NotFoundError(f"model file '{path}' does not exist")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                stored = {name: npz[name] for name in npz.files}
+            document = json.loads(str(stored.pop("__meta__")))
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"model file '{path}' must be a limelight .npz model, got an unreadable file") from exc
+        if document.get("format") != SAVE_FORMAT:
+            raise InputError(f"model file '{path}' must have format {SAVE_FORMAT}, got {document.get('format')!r}")
+        module_name, _, qualname = str(document["class"]).partition(":")
+        if not module_name.startswith("limelight.personalize."):
+            raise InputError(f"model file '{path}' must name a limelight model class, got {module_name!r}")
+        model_cls = getattr(importlib.import_module(module_name), qualname)
+        if not issubclass(model_cls, cls):
+            raise InputError(f"model file '{path}' must hold a {cls.__name__}, got {qualname}")
+        model = model_cls(**document["params"])
+        title_ids = np.asarray(stored.pop("title_ids_"), dtype=object)
+        model.title_ids_ = title_ids
+        model._set_state(_unpack_arrays(stored), document["fitted"])
+        return model
+
+
+def _epoch_seconds(column: pd.Series) -> np.ndarray:
+    """Seconds since the epoch: numbers are taken as epoch seconds, anything else parsed as UTC times."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.to_numpy(dtype=np.float64).astype(np.int64)
+    ts = pd.to_datetime(column, utc=True, format="mixed")
+    return ts.dt.as_unit("s").astype("int64").to_numpy()
+
+
+def _pack_arrays(arrays: dict[str, Any]) -> dict[str, np.ndarray]:
+    flat: dict[str, np.ndarray] = {}
+    for name, value in arrays.items():
+        if sp.issparse(value):
+            csr = sp.csr_matrix(value)
+            flat[f"{name}::csr_data"] = csr.data
+            flat[f"{name}::csr_indices"] = csr.indices
+            flat[f"{name}::csr_indptr"] = csr.indptr
+            flat[f"{name}::csr_shape"] = np.asarray(csr.shape, dtype=np.int64)
+        else:
+            array = np.asarray(value)
+            if array.dtype == object:
+                array = array.astype(str)
+            flat[name] = array
+    return flat
+
+
+def _unpack_arrays(flat: dict[str, np.ndarray]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        if "::csr_" not in key:
+            out[key] = value
+        elif key.endswith("::csr_data"):
+            name = key.split("::")[0]
+            shape = tuple(int(x) for x in flat[f"{name}::csr_shape"])
+            out[name] = sp.csr_matrix(
+                (value, flat[f"{name}::csr_indices"], flat[f"{name}::csr_indptr"]), shape=shape
+            )
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value

@@ -1,0 +1,59 @@
+"""The recommender models and a factory that builds one by name.
+
+`make_model("ease", regularization=300)` → an unfitted `EASE`. Names: see `MODEL_NAMES`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from limelight.errors import InputError
+from limelight.personalize.base import Recommender
+from limelight.personalize.models.als import ALS
+from limelight.personalize.models.blend import Auto, Blend
+from limelight.personalize.models.ease import EASE
+from limelight.personalize.models.itemknn import ItemKNN
+from limelight.personalize.models.popularity import Popularity, Trending
+from limelight.personalize.models.sasrec import SASRec
+
+__all__ = [
+    "ALS",
+    "EASE",
+    "MODEL_NAMES",
+    "Auto",
+    "Blend",
+    "ItemKNN",
+    "Popularity",
+    "SASRec",
+    "Trending",
+    "load_model",
+    "make_model",
+]
+
+_MODELS: dict[str, type[Recommender]] = {
+    "popularity": Popularity,
+    "trending": Trending,
+    "itemknn": ItemKNN,
+    "ease": EASE,
+    "als": ALS,
+    "sasrec": SASRec,
+    "auto": Auto,
+}
+MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)
+
+
+def make_model(name: str, **params: Any) -> Recommender:
+    """An unfitted model by name; unknown names or parameters raise `InputError`."""
+    try:
+        model_cls = _MODELS[name]
+    except KeyError:
+        raise InputError(f"model must be one of {', '.join(MODEL_NAMES)}, got {name!r}") from None
+    try:
+        return model_cls(**params)
+    except TypeError as exc:
+        raise InputError(f"the parameters of model '{name}' must be valid keyword arguments, got {params}") from exc
+
+
+def load_model(path: Any) -> Recommender:
+    """Read any model written by `Recommender.save`."""
+    return Recommender.load(path)

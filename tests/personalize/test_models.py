@@ -1,0 +1,162 @@
+"""Every model runs the shared contract; model-specific behaviour is tested beside it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from limelight.errors import InputError
+from limelight.personalize.base import Interactions, Recommender
+from limelight.personalize.models import (
+    ALS,
+    EASE,
+    MODEL_NAMES,
+    Auto,
+    ItemKNN,
+    Popularity,
+    Trending,
+    make_model,
+)
+from limelight.personalize.testing import RecommenderContract, clustered_frame, clustered_interactions
+
+
+class TestPopularity(RecommenderContract):
+    learns_preferences = False
+
+    def make_model(self) -> Recommender:
+        return Popularity(half_life_days=30)
+
+
+class TestTrending(RecommenderContract):
+    learns_preferences = False
+
+    def make_model(self) -> Recommender:
+        return Trending(window_days=1)
+
+
+class TestItemKNN(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return ItemKNN(k=8, shrinkage=2.0)
+
+
+class TestEASE(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return EASE(regularization=5.0)
+
+
+class TestALS(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return ALS(factors=8, regularization=0.01, iterations=10, seed=3, use_gpu=False)
+
+
+class TestAuto(RecommenderContract):
+    def make_model(self) -> Recommender:
+        grid = [("popularity", {}), ("ease", {"regularization": 5.0}), ("itemknn", {"k": 8})]
+        return Auto(k=5, grid=grid, seed=1)
+
+
+def test_ease_matches_its_closed_form() -> None:
+    interactions = clustered_interactions(n_members=30, per_member=4)
+    x = (interactions.matrix > 0).astype(np.float64).toarray()
+    gram = x.T @ x + 7.0 * np.eye(x.shape[1])
+    precision = np.linalg.inv(gram)
+    expected = np.eye(x.shape[1]) - precision / np.diag(precision)
+    model = EASE(regularization=7.0).fit(interactions)
+    np.testing.assert_allclose(model.weights_, expected, atol=1e-4)
+
+
+def test_ease_explanation_is_exact_contribution_of_each_history_title() -> None:
+    interactions = clustered_interactions()
+    model = EASE(regularization=5.0).fit(interactions)
+    history = interactions.matrix[:1]
+    target = int(model.recommend(history, 1).titles[0, 0])
+    reasons = model.explain(history, target, top=100)
+    positive = [w for w in np.asarray(model.weights_)[history.indices, target] if w > 0]
+    assert sum(w for _, w in reasons) == pytest.approx(float(np.sum(positive)), rel=1e-5)
+
+
+def test_itemknn_keeps_at_most_k_neighbours_per_title() -> None:
+    model = ItemKNN(k=3).fit(clustered_interactions())
+    neighbours_per_target = np.diff(sp.csc_matrix(model.weights_).indptr)
+    assert neighbours_per_target.max() <= 3
+
+
+def test_itemknn_similarity_is_shrunk_cosine() -> None:
+    frame = clustered_frame(n_members=20)
+    interactions = Interactions.from_frame(frame)
+    x = (interactions.matrix > 0).astype(np.float64).toarray()
+    model = ItemKNN(k=100, shrinkage=4.0).fit(interactions)
+    i, j = 0, 1
+    expected = (x[:, i] @ x[:, j]) / (np.sqrt(x[:, i].sum() * x[:, j].sum()) + 4.0)
+    assert float(model.weights_[j, i]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_als_maps_rendle_parameters_onto_implicit() -> None:
+    interactions = clustered_interactions()
+    model = ALS(factors=4, regularization=0.01, unobserved_weight=0.25)
+    params = model.implicit_parameters(interactions)
+    n_members, n_titles = interactions.matrix.shape
+    nnz = interactions.matrix.nnz
+    member_side = 0.01 * (nnz / n_members + 0.25 * n_titles) / 0.25
+    title_side = 0.01 * (nnz / n_titles + 0.25 * n_members) / 0.25
+    assert params["alpha"] == pytest.approx(5.0)
+    assert params["regularization"] == pytest.approx(np.sqrt(member_side * title_side))
+
+
+def test_als_fold_in_solves_the_members_least_squares() -> None:
+    interactions = clustered_interactions()
+    model = ALS(factors=6, iterations=5, use_gpu=False).fit(interactions)
+    history = interactions.matrix[:1]
+    w = model.member_factors(history)[0].astype(np.float64)
+    y = model.title_factors_.astype(np.float64)
+    cols = history.indices
+    a0 = model.unobserved_weight
+    lam = model.implicit_regularization_ * (len(cols) + a0 * y.shape[0]) / (
+        model.mean_titles_per_member_ + a0 * y.shape[0]
+    )
+    # gradient of Σ_i c_i (p_i − w·y_i)² + λ‖w‖² vanishes at the solution
+    c = np.ones(y.shape[0])
+    c[cols] = model.alpha_
+    p = np.zeros(y.shape[0])
+    p[cols] = 1.0
+    gradient = -2 * (c * (p - y @ w)) @ y + 2 * lam * w
+    assert np.abs(gradient).max() < 1e-3
+
+
+def test_popularity_decays_old_interactions() -> None:
+    frame = clustered_frame()
+    # title t000 watched long ago by many, t039 recently by few
+    day = 86_400
+    old = frame.assign(title_id="t000", timestamp=frame["timestamp"] - 400 * day).iloc[:30]
+    new = frame.assign(title_id="t039").iloc[:5]
+    interactions = Interactions.from_frame(
+        pd.concat([frame[~frame["title_id"].isin(["t000", "t039"])], old, new]), time_col="timestamp"
+    )
+    decayed = Popularity(half_life_days=7).fit(interactions)
+    plain = Popularity().fit(interactions)
+    position = {t: i for i, t in enumerate(interactions.title_ids)}
+    assert plain.title_scores_[position["t000"]] > plain.title_scores_[position["t039"]]
+    assert decayed.title_scores_[position["t000"]] < decayed.title_scores_[position["t039"]]
+
+
+def test_auto_picks_a_learning_model_over_popularity_and_reports_its_validation() -> None:
+    model = Auto(k=5, grid=[("popularity", {}), ("ease", {"regularization": 5.0})], seed=2)
+    model.fit(clustered_interactions())
+    assert any(choice["model"] == "ease" for choice in model.chosen_)
+    assert {row["model"] for row in model.report_} >= {"popularity", "ease"}
+
+
+def test_make_model_knows_every_name_and_refuses_unknown_ones() -> None:
+    assert set(MODEL_NAMES) >= {"popularity", "itemknn", "ease", "als", "sasrec", "auto"}
+    assert isinstance(make_model("ease", regularization=3.0), EASE)
+    with pytest.raises(InputError, match="model must be one of"):
+        make_model("bpr")
+    with pytest.raises(InputError, match="must be valid keyword arguments"):
+        make_model("ease", lam=3)
+
+
+def test_bad_hyperparameter_is_refused_with_one_sentence() -> None:
+    with pytest.raises(InputError, match="'regularization' parameter of EASE must be a number"):
+        EASE(regularization=-1).fit(clustered_interactions())
