@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,9 @@ def evaluate_split(split: Split, model: Recommender, k: int = 10, *, seed: int =
     history = split.history_time if uses_order and split.history_time is not None else split.history
     recommendations = model.recommend(history, k)
     done = time.perf_counter()
-    recall_denominator = "min_k" if split.protocol == "strong-generalization" else "relevant"
+    recall_denominator: Literal["relevant", "min_k"] = (
+        "min_k" if split.protocol == "strong-generalization" else "relevant"
+    )
     per_member = ranking_metrics(recommendations.titles, split.truth, k, recall_denominator=recall_denominator)
     metrics = {f"{name}@{k}": summarize(values) for name, values in per_member.items()}
     train_matrix = split.train.matrix

@@ -53,7 +53,7 @@ def summarize(values: np.ndarray) -> MetricSummary:
         return MetricSummary(float("nan"), float("nan"), float("nan"), 0)
     mean = float(values.mean())
     half = 1.96 * float(values.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
-    return MetricSummary(mean, mean - half, mean + half, n)
+    return MetricSummary(mean, float(mean - half), float(mean + half), n)
 
 
 def hit_matrix(recommended: np.ndarray, truth: sp.csr_matrix) -> np.ndarray:
