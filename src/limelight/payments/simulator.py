@@ -176,6 +176,7 @@ class _Members:
     card_successes: np.ndarray
     recent: np.ndarray
     lapsed: np.ndarray
+    fragility: np.ndarray
 
     def card_id(self, idx: np.ndarray) -> np.ndarray:
         return (
@@ -218,6 +219,7 @@ def _make_members(
     issuer = np.where(foreign, rng.choice(np.array(["US", "GB", "DE", "FR", "BR"], dtype=object), n), country)
     cancelled = to_hours(frame["cancelled_at"].to_numpy()) if "cancelled_at" in frame else np.full(n, np.inf)
     life = float(params["card_life_months"])
+    sigma = float(params["member_fragility_sigma"])
     return _Members(
         member_id=frame["member_id"].astype(str).to_numpy(dtype=object),
         tz=countries.utc_offset[ci],
@@ -237,6 +239,7 @@ def _make_members(
         card_successes=np.zeros(n, dtype=np.int64),
         recent=np.full((n, RECENT_SLOTS), np.nan),
         lapsed=np.zeros(n, dtype=bool),
+        fragility=np.exp(sigma * rng.standard_normal(n) - sigma * sigma / 2.0),
     )
 
 
@@ -581,7 +584,9 @@ def _initial_attempts(
     if updater.any():
         m.new_card(midx[updater], rng, due[updater], params)
     expired = expiring & ~updater
-    fail_rate = _by(params["first_failure_rate"], FUNDING)[m.funding[midx]]
+    fail_rate = np.minimum(
+        _by(params["first_failure_rate"], FUNDING)[m.funding[midx]] * m.fragility[midx], 0.9
+    )
     failed = expired | (rng.random(n) < fail_rate)
     fidx = np.flatnonzero(failed)
     paid = ~failed

@@ -1,0 +1,203 @@
+"""Payment recovery over HTTP.
+
+- `POST /v1/payments/next-attempt` (service, analyst, admin): the next step for one failed charge —
+  retry when and through which processor, or stop (and whether to ask the member for new card data).
+  Uses the retry model in the registry (`<registry>/payments/retry_model.npz`, from `limelight payments
+  train`) when present, else the strongest fixed schedule; the rules gate applies either way.
+- `GET /v1/payments/recovery` (analyst, admin): recovery curves by Visa decline category from the spine's
+  `payment_attempts`, for the dashboard.
+
+Thin: validate, authorize (limelight.service.deps), call `limelight.payments.decide`, return typed models.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from limelight.service.deps import StoreDep, require_roles
+from limelight.service.errors import ERROR_RESPONSES
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/payments", tags=["payments"], responses=ERROR_RESPONSES)
+
+_lock = threading.Lock()
+_CODE = r"^[A-Za-z0-9_]{1,64}$"
+
+
+class NextAttemptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decline_code: Annotated[
+        str, Field(pattern=_CODE, description="Processor (Stripe) or network decline code.")
+    ]
+    amount: Annotated[float, Field(ge=0, le=1_000_000, description="Invoice amount in `currency`.")]
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] = "USD"
+    failed_at: datetime = Field(description="When the last attempt failed (UTC if no offset).")
+    first_failed_at: datetime | None = Field(
+        default=None, description="When the renewal first failed; default failed_at."
+    )
+    attempt_number: Annotated[
+        int, Field(ge=1, le=100, description="Attempts made so far on the invoice.")
+    ] = 1
+    merchant_advice_code: Annotated[str | None, Field(pattern=r"^[0-9]{1,2}$")] = None
+    card_brand: Annotated[str, Field(pattern=r"^[A-Za-z_]{1,20}$")] = "visa"
+    funding_type: Literal["credit", "debit", "prepaid", "unknown"] = "unknown"
+    issuer_country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "US"
+    card_attempts_30d: Annotated[int | None, Field(ge=0, le=1000)] = None
+    card_updated: bool = False
+    member_cancelled: bool = False
+
+
+class NextAttemptOut(BaseModel):
+    decision: Literal["retry", "stop"]
+    retry_at: datetime | None
+    processor: str | None
+    expected_success: float | None = Field(
+        description="The model's success chance (null for the fixed schedule)."
+    )
+    ask_member_to_update_card: bool
+    decline_category: int
+    reason: str
+    policy: str
+    propensity: float
+
+
+class RecoveryPoint(BaseModel):
+    day: int
+    recovered_share: float
+
+
+class RecoveryCurve(BaseModel):
+    category: str
+    label: str
+    failed_invoices: int
+    points: list[RecoveryPoint]
+
+
+class RecoveryOut(BaseModel):
+    failed_invoices: int
+    curves: list[RecoveryCurve]
+
+
+_LABELS = {
+    "all": "all failed renewals",
+    "1": "category 1: issuer will never approve",
+    "2": "category 2: cannot approve now",
+    "3": "category 3: fix the card data",
+    "4": "category 4: generic",
+}
+
+
+def _hours(ts: datetime) -> float:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.timestamp() / 3600.0
+
+
+def _model(request: Request) -> Any:
+    """The registry's retry model, loaded once per file version (None when there is none)."""
+    from limelight.payments.model import RetrySuccessModel
+
+    state = request.app.state.limelight
+    path = state.config.registry_dir / "payments" / "retry_model.npz"
+    if not path.exists():
+        return None
+    stamp = path.stat().st_mtime_ns
+    with _lock:
+        cached = getattr(request.app.state, "payments_model", None)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        model = RetrySuccessModel.load(path)
+        request.app.state.payments_model = (stamp, model)
+        return model
+
+
+@router.post(
+    "/next-attempt",
+    dependencies=[Depends(require_roles("service", "analyst", "admin"))],
+    response_model=NextAttemptOut,
+)
+def next_attempt(body: NextAttemptRequest, request: Request) -> NextAttemptOut:
+    """Decide the next step for one failed charge, inside the card-network rules."""
+    from limelight.errors import InputError
+    from limelight.payments.charges import FailedCharges
+    from limelight.payments.decide import next_attempts
+
+    failed = _hours(body.failed_at)
+    first = _hours(body.first_failed_at) if body.first_failed_at is not None else failed
+    if first > failed:
+        raise InputError("first_failed_at must not be after failed_at")
+    charges = FailedCharges.build(
+        decline_code=body.decline_code,
+        amount=body.amount,
+        currency=body.currency.upper(),
+        failed_at=failed,
+        first_failed_at=first,
+        attempt_number=body.attempt_number,
+        merchant_advice_code=body.merchant_advice_code or "",
+        card_brand=body.card_brand,
+        funding_type=body.funding_type,
+        issuer_country=body.issuer_country,
+        card_attempts_30d=body.card_attempts_30d,
+        card_updated=body.card_updated,
+        cancelled_at=failed if body.member_cancelled else float("inf"),
+    )
+    row = next_attempts(charges, _model(request)).iloc[0]
+    retry_at = row["retry_at"]
+    return NextAttemptOut(
+        decision=row["decision"],
+        retry_at=None
+        if retry_at is None or retry_at != retry_at
+        else retry_at.to_pydatetime().replace(tzinfo=UTC),
+        processor=None if row["processor"] is None else str(row["processor"]),
+        expected_success=None
+        if row["expected_success"] != row["expected_success"]
+        else float(row["expected_success"]),
+        ask_member_to_update_card=bool(row["ask_member_to_update_card"]),
+        decline_category=int(row["decline_category"]),
+        reason=str(row["reason"]),
+        policy=str(row["policy"]),
+        propensity=float(row["propensity"]),
+    )
+
+
+@router.get(
+    "/recovery",
+    dependencies=[Depends(require_roles("analyst", "admin"))],
+    response_model=RecoveryOut,
+)
+def recovery(
+    store: StoreDep,
+    days: Annotated[int, Query(ge=1, le=60, description="Days after the first failure to draw.")] = 21,
+) -> RecoveryOut:
+    """Share of failed renewals recovered by each day after the first failure, per decline category."""
+    from limelight.payments.decide import recovery_curves
+
+    attempts = store.query(
+        "SELECT invoice_id, attempted_at, attempt_number, outcome, decline_code FROM payment_attempts"
+    )
+    curves = recovery_curves(attempts, max_days=days)
+    out: list[RecoveryCurve] = []
+    total = 0
+    for name, part in curves.groupby("category", sort=False):
+        n = int(part["failed_invoices"].iloc[0])
+        if name == "all":
+            total = n
+        out.append(
+            RecoveryCurve(
+                category=str(name),
+                label=_LABELS.get(str(name), str(name)),
+                failed_invoices=n,
+                points=[
+                    RecoveryPoint(day=int(d), recovered_share=float(s))
+                    for d, s in zip(part["day"], part["recovered_share"])
+                ],
+            )
+        )
+    return RecoveryOut(failed_invoices=total, curves=out)
