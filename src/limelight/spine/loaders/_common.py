@@ -227,6 +227,18 @@ def parse_numbers(
     """Numbers that may arrive as text with thousands separators → float64; `blanks` are NA markers."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
+    if values.dtype == object:
+        # Spreadsheet columns arrive as Python floats with the odd string: convert what is already a
+        # number directly (fast), and only clean the text of the cells that are not.
+        direct = pd.to_numeric(values, errors="coerce").astype("float64")
+        pending = direct.isna().to_numpy()
+        if not pending.any():
+            return direct
+        rest = parse_numbers(
+            values[pending].astype("string"), origin, line_numbers[pending], column, blanks=blanks
+        )
+        direct[pending] = rest.to_numpy()
+        return direct
     blank = blank_mask(values)
     text = values.astype("string").str.strip()
     if blanks:

@@ -129,10 +129,14 @@ def _runtime_minutes(values: pd.Series, origin: str, lines: np.ndarray, column: 
     blank |= text.isin(_RUNTIME_BLANKS).fillna(False).to_numpy(dtype=bool)
     # A trailing '*' marks a footnote ('4:44*'), not a different runtime.
     text = text.str.rstrip("*† ").str.strip()
-    parts = text.str.extract(r"^(?:(\d+) days? )?(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?$")
-    numbers = parts.apply(pd.to_numeric, errors="coerce").fillna({0: 0, 3: 0})
-    minutes = numbers[0] * 1440 + numbers[1] * 60 + numbers[2] + numbers[3] / 60
-    plain = pd.to_numeric(text.where(minutes.isna()), errors="coerce")  # a bare number of minutes
+    # 'H:MM[:SS]' split with Arrow string kernels (a regex extract would loop in Python).
+    pieces = text.str.split(":", n=2, expand=True).reindex(columns=[0, 1, 2])
+    hours, mins, secs = (pd.to_numeric(pieces[i], errors="coerce") for i in (0, 1, 2))
+    has_colon = text.str.contains(":", regex=False).fillna(False).to_numpy(dtype=bool)
+    valid = has_colon & (mins >= 0).to_numpy() & (mins < 60).to_numpy() & (hours >= 0).to_numpy()
+    valid &= (pieces[2].isna() | ((secs >= 0) & (secs < 60))).to_numpy(dtype=bool)
+    minutes = (hours * 60 + mins + secs.fillna(0) / 60).where(valid)
+    plain = pd.to_numeric(text.where(~has_colon), errors="coerce")  # a bare number of minutes
     out = minutes.fillna(plain).astype("float64").where(~blank)
     bad = np.flatnonzero(~blank & out.isna().to_numpy())
     if bad.size:
