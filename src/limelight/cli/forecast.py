@@ -271,7 +271,7 @@ def backtest(
         return
     table = Table(title=f"Back-test {period}: {result.n_with_actuals} titles with actuals")
     for col in ("model", "n", "RMSLE", "Spearman", "80% coverage", "bucket exact", "bucket ±1"):
-        table.add_column(col, justify="right" if col != "model" else "left", no_wrap=col == "model")
+        table.add_column(col, justify="right" if col != "model" else "left", no_wrap=col != "model")
     for name, m in result.metrics.items():
         cov = m.get("coverage")
         table.add_row(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -39,21 +40,22 @@ _SCRIPTS: tuple[tuple[str, str], ...] = (
     ("ta", r"[\u0b80-\u0bff]"),
     ("te", r"[\u0c00-\u0c7f]"),
     ("in_other", r"[\u0980-\u0b7f\u0c80-\u0dff]"),
+    ("vi", r"[ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđơư]"),
 )
 
-# Latin-script languages: the reports' word for "season"/"limited series" first, then telling letters and
-# function words. Order matters where the same word is shared (Spanish before Portuguese for "temporada").
+# Latin-script languages: the reports' words for "season"/"limited series", telling letters and suffixes,
+# and common function words. Each hit scores a point; the best score wins (ties: the order below).
 _LATIN: tuple[tuple[str, str], ...] = (
-    ("pt", r"\b(?:temporada \d+|minissérie)\b|[ãõ]|ção\b|\b(?:não|você|uma)\b"),
-    ("es", r"\b(?:temporada|miniserie|serie limitada|volumen)\b|[ñ¿¡]|\b(?:el|los|las|del|una|y)\b"),
-    ("fr", r"\b(?:saison|série limitée|minisérie)\b|\b(?:le|les|des|du|une|et|au)\b|[èêàç]"),
-    ("de", r"\b(?:staffel|miniserie)\b|[ß]|\b(?:der|die|das|und|ein|eine|nicht)\b"),
-    ("it", r"\b(?:stagione|miniserie)\b|\b(?:il|gli|della|di|che|una)\b"),
-    ("tr", r"\b(?:sezon|mini dizi|koleksiyon)\b|[ğşı]"),
-    ("pl", r"\b(?:sezon|serial limitowany|miniserial)\b|[łąęśźż]"),
-    ("nl", r"\b(?:seizoen)\b|\b(?:het|een|van|niet)\b"),
-    ("nordic", r"\b(?:sæson|säsong|sesong|kausi)\b|[åæøä]"),
-    ("id", r"\b(?:musim|yang|dan|cinta)\b"),
+    ("fr", r"\b(?:saison|série limitée|le|les|des|du|et|une|sous|sur|dans|pour|au|aux)\b|[èêàç]|\b[ld]'"),
+    ("es", r"\b(?:temporada|serie limitada|volumen|parte|el|los|las|del|y|una|que|con|por|para|mi|tu|de|la)\b|[ñ¿¡]|(?:dad|ción)\b"),
+    ("pt", r"\b(?:minissérie|não|você|uma|do|da|dos|das|com|em)\b|[ãõ]|ção\b"),
+    ("de", r"\b(?:staffel|miniserie|der|die|das|und|ein|eine|nicht|im|mit|von)\b|[ßüö]"),
+    ("it", r"\b(?:stagione|il|gli|della|di|che|una|nel|per)\b"),
+    ("tr", r"\b(?:sezon|mini dizi|koleksiyon|bir|ve)\b|[ğşı]"),
+    ("pl", r"\b(?:serial limitowany|miniserial|nie|się)\b|[łąęśźż]"),
+    ("nl", r"\b(?:seizoen|het|een|van|niet)\b"),
+    ("nordic", r"\b(?:sæson|säsong|sesong|kausi|och|og)\b|[åæø]"),
+    ("id", r"\b(?:musim|yang|dan|cinta|di)\b"),
 )
 
 
@@ -62,12 +64,15 @@ def _script_language(native: str) -> str:
         if re.search(pattern, native):
             return code
     lowered = native.lower()
+    best, best_score = "latin_other", 0
     for code, pattern in _LATIN:
-        if re.search(pattern, lowered):
-            return code
-    return "latin_other"
+        score = len(re.findall(pattern, lowered))
+        if score > best_score:
+            best, best_score = code, score
+    return best
 
 
+@lru_cache(maxsize=262_144)
 def language_of(native: str | None) -> str:
     """A rough original language from a native title: 'en' when there is none."""
     if native is None or not isinstance(native, str) or not native.strip():
@@ -75,6 +80,7 @@ def language_of(native: str | None) -> str:
     return _script_language(native)
 
 
+@lru_cache(maxsize=262_144)
 def franchise_key(name: str) -> str:
     """Normalised franchise: the English title before ':' (or the whole title), sequel numbers dropped."""
     english = name.split(" // ", 1)[0]
@@ -84,15 +90,18 @@ def franchise_key(name: str) -> str:
     return _NON_WORD.sub(" ", base).strip()
 
 
+@lru_cache(maxsize=262_144)
 def _title_key(name: str) -> str:
     english = name.split(" // ", 1)[0]
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", english).casefold()).strip()
 
 
-def parse_titles(names: pd.Series) -> pd.DataFrame:
+def parse_titles(names: pd.Series, *, keys_only: bool = False) -> pd.DataFrame:
     """One row per name: title_key, franchise, season_number, is_limited, has_installment, language.
 
-    Parsed once per distinct name (the reports repeat titles across windows) and mapped back.
+    Parsed once per distinct name (the reports repeat titles across windows) and mapped back; the
+    per-name parsers are memoised, so a history parsed once is cheap to parse again. `keys_only` gives
+    just title_key, franchise and season_number.
     """
     names = names.fillna("").astype(str)
     codes, uniques = pd.factorize(names)
@@ -101,6 +110,17 @@ def parse_titles(names: pd.Series) -> pd.DataFrame:
     english = split.str[0]
     native = split.str[1]
     season = english.str.extract(_SEASON, expand=False)
+    if keys_only:
+        parsed = pd.DataFrame(
+            {
+                "title_key": unique.map(_title_key),
+                "franchise": unique.map(franchise_key),
+                "season_number": pd.to_numeric(season, errors="coerce").astype("float64"),
+            }
+        )
+        out = parsed.iloc[codes].reset_index(drop=True)
+        out.index = names.index
+        return out
     parsed = pd.DataFrame(
         {
             "title_key": unique.map(_title_key),

@@ -9,6 +9,7 @@ Applications 30(2)). `run_backtest` does both and scores the two baselines in th
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,7 @@ def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     if len(parts) != 2:
         raise InputError(f"--period must be START:END like 2024-07-01:2024-12-31, got {text!r}")
     try:
-        start, end = (pd.Timestamp(p.strip()) for p in parts)
+        start, end = (pd.Timestamp(dt.date.fromisoformat(p.strip())) for p in parts)
     except ValueError:
         raise InputError(f"--period must be START:END with ISO dates, got {text!r}") from None
     if end < start:

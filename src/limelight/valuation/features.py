@@ -43,7 +43,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 LANGUAGES: tuple[str, ...] = (
-    "en", "ko", "ja", "zh", "th", "ar", "he", "ru", "el", "hi", "ta", "te", "in_other",
+    "en", "ko", "ja", "zh", "th", "ar", "he", "ru", "el", "hi", "ta", "te", "in_other", "vi",
     "pt", "es", "fr", "de", "it", "tr", "pl", "nl", "nordic", "id", "latin_other",
 )  # fmt: skip
 
@@ -118,7 +118,9 @@ def _check_reports(reports: pd.DataFrame) -> pd.DataFrame:
     frame["hours_viewed"] = frame["hours_viewed"].astype("float64")
     frame["views"] = pd.to_numeric(frame["views"], errors="coerce").astype("float64")
     frame["runtime_minutes"] = pd.to_numeric(frame["runtime_minutes"], errors="coerce").astype("float64")
-    frame["available_globally"] = frame["available_globally"].map(_as_bool).astype("float64")
+    glob = frame["available_globally"].astype("object")
+    mapping = {v: _as_bool(v) for v in glob.drop_duplicates()}
+    frame["available_globally"] = glob.map(mapping).astype("float64")
     kind = frame["kind"].astype("object")
     frame["kind"] = [k if isinstance(k, str) else None for k in kind]
     frame["title_name"] = frame["title_name"].astype(str)
@@ -307,7 +309,7 @@ class FeatureBuilder:
 
     def __post_init__(self) -> None:
         history = _check_reports(self.reports)
-        parts = parse_titles(history["title_name"])
+        parts = parse_titles(history["title_name"], keys_only=True)
         history = pd.concat([history, parts[["franchise", "season_number", "title_key"]]], axis=1)
         history["first_window"] = history["release_date"].between(
             history["period_start"], history["period_end"]
@@ -333,7 +335,7 @@ class FeatureBuilder:
         out["runtime_minutes"] = pd.to_numeric(titles["runtime_minutes"], errors="coerce").astype("float64")
         out["days_in_window"] = days.astype("float64")
         out["release_month"] = release.dt.month.astype("float64")
-        out["release_weekday"] = release.dt.weekday.astype("float64")
+        out["release_weekday"] = release.dt.day_of_week.astype("float64")
         out["available_globally"] = pd.to_numeric(titles["available_globally"], errors="coerce").astype(
             "float64"
         )

@@ -2,7 +2,7 @@
 
 The forecaster is trained on the earlier reporting windows and scored on the latest one it has; the
 absolute residuals of log1p(hours) on that later slice give the interval's half-width (the finite-sample
-`ceil((n + 1)(1 - alpha)) / n` quantile of Vovk et al. / Lei et al. 2018). Calibrating on a *later* slice
+`ceil((n + 1)(1 - alpha))`-th smallest score of Vovk et al. / Lei et al. 2018). Calibrating on a *later* slice
 measures what a forecast one window ahead really misses, including drift between windows — which a
 random split of the same windows would hide.
 """
@@ -39,8 +39,10 @@ class SplitConformal:
         n = scores.size
         if n == 0:
             raise InputError("conformal calibration needs at least one residual, got none")
-        level = min(1.0, math.ceil((n + 1) * (1.0 - self.alpha)) / n)
-        self.half_width_ = float(np.quantile(scores, level, method="higher"))
+        rank = math.ceil((n + 1) * (1.0 - self.alpha))  # the k-th smallest score
+        ordered = np.sort(scores)
+        # too few residuals for this coverage: an honest interval is unbounded
+        self.half_width_ = float(ordered[rank - 1]) if rank <= n else math.inf
         self.n_calibration_ = int(n)
         return self
 

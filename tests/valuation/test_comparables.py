@@ -1,0 +1,42 @@
+"""Comparables: the previous season first, with its reason; nothing released later."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from limelight.valuation.comparables import find_comparables
+from limelight.valuation.features import first_window_titles, normalize_candidates
+
+
+def test_previous_season_is_the_first_comparable(world_reports: pd.DataFrame) -> None:
+    titles = first_window_titles(world_reports)
+    seasons = titles[titles["title_name"].str.contains(": Season 2")]
+    later = seasons[seasons["period_end"] == seasons["period_end"].max()].iloc[0]
+    candidate = normalize_candidates(
+        pd.DataFrame(
+            [
+                {
+                    "title": later["title_name"],
+                    "kind": "show",
+                    "release_date": later["release_date"],
+                    "runtime_minutes": later["runtime_minutes"],
+                }
+            ]
+        )
+    )
+    comps = find_comparables(candidate, titles, k=5)[0]
+    assert len(comps) == 5
+    franchise = later["title_name"].split(":")[0]
+    assert comps[0].title.startswith(f"{franchise}: Season 1")
+    assert comps[0].reason.startswith("previous season")
+    assert all(c.reason for c in comps)
+    release = pd.Timestamp(later["release_date"])
+    assert all(pd.Timestamp(c.window.split(":")[1]) < release for c in comps)
+
+
+def test_no_comparable_when_nothing_was_measured_before(world_reports: pd.DataFrame) -> None:
+    titles = first_window_titles(world_reports)
+    candidate = normalize_candidates(
+        pd.DataFrame([{"title": "Early", "kind": "film", "release_date": "2022-05-01"}])
+    )
+    assert find_comparables(candidate, titles)[0] == []

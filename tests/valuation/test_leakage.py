@@ -1,0 +1,52 @@
+"""No leakage: changing a report later than the candidates' window changes no forecast."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from conftest import small_model
+from limelight.valuation.backtest import candidates_from_report, forecast_slate, parse_period
+
+PERIOD_2024H1 = parse_period("2024-01-01:2024-06-30")
+
+
+def _forecast(reports: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
+    forecasts, _ = forecast_slate(reports, candidates, period=PERIOD_2024H1, model=small_model())
+    return forecasts
+
+
+def test_mutating_a_later_report_changes_no_forecast(world_reports: pd.DataFrame) -> None:
+    candidates = candidates_from_report(
+        world_reports[world_reports["source"] == "report-202401.xlsx"], PERIOD_2024H1
+    )
+    before = _forecast(world_reports, candidates)
+
+    later = world_reports.copy()
+    is_later = later["period_end"] > PERIOD_2024H1[1]
+    later.loc[is_later, "hours_viewed"] = later.loc[is_later, "hours_viewed"] * 7 + 1
+    later.loc[is_later, "runtime_minutes"] = 1.0
+    pd.testing.assert_frame_equal(before, _forecast(later, candidates))
+
+    # the window being forecast is itself later than the history: its actuals must not matter either
+    same_window = world_reports.copy()
+    in_window = same_window["period_end"] == PERIOD_2024H1[1]
+    same_window.loc[in_window, "hours_viewed"] = 100_000
+    pd.testing.assert_frame_equal(before, _forecast(same_window, candidates))
+
+    # and the check can fail: the history the model is allowed to see does change the forecasts
+    earlier = world_reports.copy()
+    is_earlier = earlier["period_end"] < PERIOD_2024H1[0]
+    earlier.loc[is_earlier, "hours_viewed"] = earlier.loc[is_earlier, "hours_viewed"] * 3
+    changed = _forecast(earlier, candidates)
+    assert not np.allclose(changed["predicted_hours"], before["predicted_hours"])
+
+
+def test_real_reports_2024h2_cannot_move_2024h1_forecasts(real_reports: pd.DataFrame) -> None:
+    h1 = real_reports[real_reports["period_end"] == pd.Timestamp("2024-06-30")]
+    candidates = candidates_from_report(h1, PERIOD_2024H1).head(60)
+    before = _forecast(real_reports, candidates)
+    mutated = real_reports.copy()
+    last = mutated["period_end"] == pd.Timestamp("2024-12-31")
+    mutated.loc[last, "hours_viewed"] = mutated.loc[last, "hours_viewed"].to_numpy()[::-1]
+    pd.testing.assert_frame_equal(before, _forecast(mutated, candidates))
