@@ -83,7 +83,7 @@ def test_report_without_financials_or_overrides_is_refused(engagement_reports: p
         ReportAssumptions(first90_share=1.5)
 
 
-def test_catalog_join_and_credit_split_sum_to_the_performers_share(full_report: ReportResult) -> None:
+def test_catalog_join_and_credit_split_sum_to_the_performers_share(full_report: ReportResult, catalog: pd.DataFrame) -> None:
     titles, credits = full_report.titles, full_report.credits
     ginny = _row(titles, "Ginny & Georgia: Season 2", "2023-01-01")
     assert ginny["catalog_matched"] and "Brianne Howey" in ginny["cast"]
@@ -97,8 +97,12 @@ def test_catalog_join_and_credit_split_sum_to_the_performers_share(full_report: 
         assert len(mine) <= 4
         if len(mine):
             assert sum(mine["share"]) == pool == Decimal("15000.00")
-    background = credits[credits["billing"] == "background"]
-    assert (background["share"] == Decimal("0.00")).all()
+    on_reports = credits[credits["period_start"].notna()]
+    background = on_reports[on_reports["billing"] == "background"]
+    assert not background.empty and (background["share"] == Decimal("0.00")).all()
+    # Every credit in the catalog is there, matched or not (unmatched ones carry no money).
+    assert credits["show_id"].nunique() == catalog["show_id"][catalog["cast"].ne("") | catalog["director"].ne("")].nunique()
+    assert credits.loc[credits["period_start"].isna(), "share"].isna().all()
 
 
 def test_write_report_states_the_assumptions_on_every_page(full_report: ReportResult, engagement_reports: pd.DataFrame) -> None:

@@ -38,6 +38,8 @@ from limelight.talent.rules import AgreementPack, agreement_for
 __all__ = [
     "ReportAssumptions",
     "ReportResult",
+    "build_report",
+    "catalog_credits",
     "credit_rows",
     "estimate_titles",
     "name_key",
@@ -276,37 +278,43 @@ def _split_names(s: pd.Series) -> pd.Series:
     )
 
 
-def credit_rows(titles: pd.DataFrame, assumptions: ReportAssumptions) -> pd.DataFrame:
-    """One row per catalog credit (cast as performer, director) on every matched report row."""
-    matched = titles[titles["catalog_matched"]]
-    cols = ["period_start", "period_end", "title_name", "show_id", "views_90", "metric", "likely_crossed",
-            "release_eligible", "bonus_applies", "sag_performers_share"]
+def catalog_credits(catalog: pd.DataFrame, principal_cast: int | None = None) -> pd.DataFrame:
+    """Every credit in the catalog: listed cast as performers (in listed order), directors."""
     parts = []
+    base = catalog[["show_id", "title"]].rename(columns={"title": "catalog_title"})
     for role, col in (("performer", "cast"), ("director", "director")):
-        names = _split_names(matched[col])
-        exploded = matched[cols].assign(person_name=names).explode("person_name")
+        exploded = base.assign(person_name=_split_names(catalog[col])).explode("person_name")
         exploded = exploded[exploded["person_name"].notna()]
         exploded["role"] = role
         exploded["credit_order"] = exploded.groupby(level=0).cumcount() + 1
         parts.append(exploded)
-    credits = pd.concat(parts, ignore_index=False)
-    if credits.empty:
-        return credits.assign(billing=[], share=[], pay_per_thousand_views=[])
-    perf = credits["role"] == "performer"
-    limit = assumptions.principal_cast
-    credits["billing"] = np.where(
-        perf & ((credits["credit_order"] <= limit) if limit else True), "principal", np.where(perf, "background", None)  # type: ignore[call-overload]
-    )
-    credits = credits.reset_index(names="row")
+    credits = pd.concat(parts, ignore_index=True)
+    perf = (credits["role"] == "performer").to_numpy()
+    principal = perf & ((credits["credit_order"] <= principal_cast).to_numpy() if principal_cast else True)
+    credits["billing"] = np.where(principal, "principal", np.where(perf, "background", None))  # type: ignore[call-overload]
+    return credits
+
+
+def credit_rows(titles: pd.DataFrame, catalog: pd.DataFrame, assumptions: ReportAssumptions) -> pd.DataFrame:
+    """One row per catalog credit and matched report row (a credit on an unmatched title keeps one empty row).
+
+    With a supplied fixed residual, principal performers of a title over the trigger share the performers'
+    75% equally (leftover cents to the earliest listed), and pay per thousand views follows.
+    """
+    cols = ["period_start", "period_end", "title_name", "show_id", "views_90", "metric", "likely_crossed",
+            "release_eligible", "bonus_applies", "sag_performers_share"]
+    matched = titles.loc[titles["catalog_matched"], cols].reset_index(names="report_row")
+    credits = catalog_credits(catalog, assumptions.principal_cast).merge(matched, on="show_id", how="left")
+    credits["bonus_applies"] = credits["bonus_applies"].fillna(False).astype(bool)
     credits["share"] = None
     credits["pay_per_thousand_views"] = None
     if assumptions.fixed_residual is not None:
         zero = Decimal("0.00")
-        is_perf = perf.to_numpy()
+        is_perf = (credits["role"] == "performer").to_numpy() & credits["report_row"].notna().to_numpy()
         shares = np.where(is_perf, zero, None).astype(object)  # type: ignore[call-overload]
         per_k = np.where(is_perf & (credits["views_90"] > 0).to_numpy(), zero, None).astype(object)  # type: ignore[call-overload]
         paid = credits[(credits["billing"] == "principal") & credits["bonus_applies"]]
-        for _, group in paid.groupby("row", sort=False):
+        for _, group in paid.groupby("report_row", sort=False):
             pool = group["sag_performers_share"].iloc[0]
             views = float(group["views_90"].iloc[0])
             for pos, amount in zip(group.index, split_cents(pool, [1] * len(group))):
@@ -314,8 +322,7 @@ def credit_rows(titles: pd.DataFrame, assumptions: ReportAssumptions) -> pd.Data
                 per_k[pos] = money(amount * 1000 / Decimal(repr(views))) if views > 0 else None
         credits["share"] = shares
         credits["pay_per_thousand_views"] = per_k
-    credits = credits.drop(columns=["row"])
-    return credits.reset_index(drop=True)
+    return credits.drop(columns=["report_row"])
 
 
 @dataclass
@@ -338,6 +345,7 @@ class ReportResult:
             "likely_crossed_eligible": int(t["bonus_applies"].sum()),
             "catalog_matched": int(t["catalog_matched"].sum()) if "catalog_matched" in t else 0,
             "credits": len(self.credits),
+            "credits_on_report_rows": int(self.credits["period_start"].notna().sum()) if len(self.credits) else 0,
             "assumptions": self.assumptions.lines(),
             "files": [str(f) for f in self.files],
         }
@@ -362,7 +370,7 @@ def build_report(
     titles = estimate_titles(engagement, memberships, assumptions)
     if catalog is not None:
         titles = join_catalog(titles, catalog)
-        credits = credit_rows(titles, assumptions)
+        credits = credit_rows(titles, catalog, assumptions)
     else:
         titles = titles.assign(show_id=None, director=None, cast=None, catalog_matched=False)
         credits = pd.DataFrame()
@@ -519,7 +527,7 @@ def _index_page(pages: list[tuple[str, Any, Any, pd.DataFrame]], titles: pd.Data
         + "".join(rows)
         + "</table>"
         + f"<p>{matched:,} report rows matched a title in the catalog (cast and director joined); "
-        f"{len(credits):,} catalog credits on those rows. Files: titles.csv, credits.csv, assumptions.csv.</p>"
+        f"{len(credits):,} credit rows (every catalog credit; one per matched report row). Files: titles.csv, credits.csv, assumptions.csv.</p>"
     )
     return _page("Netflix engagement reports: which titles likely crossed the success-bonus trigger", body, stated)
 

@@ -135,13 +135,19 @@ def credit_lines(
         return pd.DataFrame(columns=columns)
     countries = ("US", "CA")
     windows = domestic_hours(store, windows, countries)
-    by_program = {k: g.sort_values(["credit_order", "person_id"]) for k, g in credits.groupby("program_id")}
+    # Plain tuples per program and role: the window loop must not touch pandas (thousands of windows).
+    by_program: dict[str, dict[str, list[Any]]] = {}
+    ordered = credits.sort_values(["program_id", "credit_order", "person_id"])
+    ordered = ordered.assign(billing=ordered["billing"].astype(object).where(ordered["billing"].notna(), None))
+    c: Any
+    for c in ordered.itertuples(index=False):
+        by_program.setdefault(str(c.program_id), {}).setdefault(str(c.role), []).append(c)
     subscriber_cache: dict[date, Any] = {}
     out: list[dict[str, Any]] = []
     w: Any
     for w in windows.itertuples(index=False):
-        people = by_program.get(w.program_id)
-        if people is None or people.empty:
+        people = by_program.get(str(w.program_id))
+        if not people:
             continue
         july1 = applicable_july1(w.start)
         if subscribers_override is not None:
@@ -152,8 +158,8 @@ def credit_lines(
             base = subscriber_cache[july1]
             subs_count, subs_as_of, subs_source = base.count, base.as_of, base.source
         runtime = None if pd.isna(w.runtime_minutes) or w.runtime_minutes <= 0 else float(w.runtime_minutes)
-        for role, group in people.groupby("role", sort=False):
-            guild = ROLE_GUILD[str(role)]
+        for role, group in people.items():
+            guild = ROLE_GUILD[role]
             pack = _pack_for(packs, guild, w.release_date)
             out.extend(
                 _lines_for(pack, guild, w, group, runtime, subs_count, subs_as_of, subs_source, residuals, use_published_examples)
@@ -165,7 +171,7 @@ def _lines_for(
     pack: AgreementPack | None,
     guild: str,
     w: Any,
-    group: pd.DataFrame,
+    group: list[Any],
     runtime: float | None,
     subs_count: int,
     subs_as_of: date,
@@ -183,7 +189,6 @@ def _lines_for(
         "program_fixed_residual": None, "fixed_residual_status": None, "bonus": None, "note": "",
     }
     rule = pack.success_bonus if pack else None
-    recipients = group
     notes = []
     if rule is None:
         notes.append(f"{pack.name if pack else guild}: no viewership bonus in the public terms")
@@ -214,27 +219,26 @@ def _lines_for(
             notes.append(f"released before {rule.released_from}: the bonus does not apply")
         if fixed is None:
             notes.append("fixed residual not supplied (not public): bonus unknown")
-        billing = group["billing"].fillna("principal")
-        recipients = group[billing.isin(rule.billing)]
+        recipients = [c for c in group if (c.billing or "principal") in rule.billing]
         if result.bonus is not None and result.performers_share is not None:
             pool = result.performers_share if release_ok else Decimal("0.00")
             base["bonus"] = result.bonus if release_ok else Decimal("0.00")
             weights = (
-                [Decimal(int(x)) for x in recipients["episodes_worked"]]
+                [Decimal(int(c.episodes_worked)) for c in recipients]
                 if rule.split_rule.value == "episodes_worked"
                 else [Decimal(1)] * len(recipients)
             )
-            shares = dict(zip(recipients["person_id"], split_cents(pool, weights)))
+            ids = [c.person_id for c in recipients]
+            shares = dict(zip(ids, split_cents(pool, weights)))
             base["_shares"] = shares
             if not result.eligible:
                 # What each recipient would receive if the window crossed the trigger (health plan, what-if).
                 potential = money(result.cap * rule.recipients_share.decimal()) if release_ok and result.cap else Decimal(0)
-                base["_potential"] = dict(zip(recipients["person_id"], split_cents(potential, weights)))
+                base["_potential"] = dict(zip(ids, split_cents(potential, weights)))
     lines = []
     shares = base.pop("_shares", {})
     potential = base.pop("_potential", {})
-    c: Any
-    for c in group.itertuples(index=False):
+    for c in group:
         line = dict(base)
         line.update(person_id=c.person_id, person_name=c.person_name, role=c.role, billing=c.billing)
         share = shares.get(c.person_id)
