@@ -133,3 +133,14 @@ def test_an_unknown_dataset_lists_the_known_ones() -> None:
         InputError, match="movielens-latest-small, movielens-100k, movielens-1m, movielens-25m"
     ):
         fetch_dataset("movielens-7m")
+
+
+def test_a_folder_skips_an_unrelated_workbook(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["A1"] = "budget"
+    (tmp_path / "f").mkdir()
+    book.save(tmp_path / "f" / "budget.xlsx")
+    write(tmp_path / "f" / "members.csv", "member_id,source\n1,crm\n")
+    assert [r.table for r in load_paths([tmp_path / "f"])] == ["members"]

@@ -208,3 +208,20 @@ def test_report_period_reads_file_names_and_headings(
 ) -> None:
     got = report_period(name, headings)
     assert (None if got is None else (got[0].isoformat(), got[1].isoformat())) == expected
+
+
+def test_one_sheet_with_a_type_column_gets_kind_per_row(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "All titles"
+    sheet["B2"] = "Hours viewed from January to June 2026"
+    sheet.append(["", "Title", "Type", "Hours Viewed", "Views"])
+    sheet.append(["", "A Show: Season 1", "TV", 5_000, 1_000])
+    sheet.append(["", "A Movie", "Movie", 3_000, 2_000])
+    sheet.append(["", "A Game", "Game", 100, 50])
+    book.save(tmp_path / "combined.xlsx")
+    frame = read_report_frame(tmp_path / "combined.xlsx")
+    assert frame["kind"].tolist()[:2] == ["show", "film"] and pd.isna(frame["kind"].iloc[2])
+    assert frame["row_number"].tolist() == [4, 5, 6]

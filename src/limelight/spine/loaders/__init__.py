@@ -100,12 +100,15 @@ def detect_format(path: Path) -> str | None:
     return "tabular" if guess_table(columns) else None
 
 
-def _workbook(path: Path) -> list[Rows]:
+def _workbook(path: Path, in_folder: bool) -> list[Rows]:
     sheets = read_workbook(path)
     if any(is_engagement_sheet(s) is not None for s in sheets):
         return read_report(path, sheets)
     if any(is_financials_sheet(s) for s in sheets):
         return read_financials(path, sheets)
+    if in_folder:
+        log.warning("%s: no known workbook layout; skipped", path.name)
+        return []
     raise DataError(
         "no sheet looks like a Netflix engagement report (a header row with 'Title' and 'Hours Viewed') "
         "nor Netflix investor financials (a 'Paid memberships at end of period' row)",
@@ -142,7 +145,7 @@ def load_path(
             raise DataError("the folder holds no file of a known format", origin=str(path))
         return batch
     if kind == "workbook":
-        return _workbook(path)
+        return _workbook(path, in_folder)
     if kind == "top10":
         return read_top10(path)
     if kind == "most_popular":

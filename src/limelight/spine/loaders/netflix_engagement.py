@@ -53,8 +53,8 @@ _HEADING_PERIOD = re.compile(
 _FILE_PERIOD_YEAR_FIRST = re.compile(rf"(\d{{4}})[\s_-]*({_MONTH})[\s_-]*(?:to[\s_-]*)?({_MONTH})(?![a-z])")
 _FILE_PERIOD_YEAR_LAST = re.compile(rf"(?<![a-z])({_MONTH})[\s_-]*(?:to[\s_-]*)?({_MONTH})[\s_-]*(\d{{4}})")
 
-_SHOW_WORDS = re.compile(r"\b(tv|shows?|series|seasons?|episodes?)\b")
-_FILM_WORDS = re.compile(r"\b(films?|movies?)\b")
+_SHOW_WORDS = re.compile(r"\b(?:tv|shows?|series|seasons?|episodes?)\b")
+_FILM_WORDS = re.compile(r"\b(?:films?|movies?)\b")
 
 
 def _column_for(header: str) -> str | None:
@@ -70,6 +70,8 @@ def _column_for(header: str) -> str | None:
         return "runtime"
     if "release" in h:
         return "release_date"
+    if h in {"type", "kind", "category", "content type", "show type"}:
+        return "kind_column"
     if "available" in h or "global" in h:
         return "available_globally"
     if h == "title" or h.endswith(" title") or h.startswith("title"):
@@ -190,6 +192,18 @@ def _sheet_rows(path: Path, sheet: Sheet, header_index: int) -> Rows | None:
             "kind": _kind(sheet.name, header),
         }
     )
+    if "kind_column" in positions:
+        # One sheet for everything, with a Type column ('TV', 'Film', 'Movie', 'Series'): kind per row.
+        words = raw[positions["kind_column"]].astype("string").str.lower()
+        show = words.str.contains(_SHOW_WORDS.pattern, regex=True).fillna(False)
+        film = words.str.contains(_FILM_WORDS.pattern, regex=True).fillna(False)
+        per_row = (
+            pd.Series(None, index=raw.index, dtype=object)
+            .mask(show & ~film, "show")
+            .mask(film & ~show, "film")
+        )
+        frame["kind"] = per_row.where(per_row.notna(), frame["kind"]).to_numpy()
+        source_columns["kind"] = source_columns.pop("kind_column")
     if "available_globally" in positions:
         frame["available_globally"] = raw[positions["available_globally"]]
     if "release_date" in positions:
