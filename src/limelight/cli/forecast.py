@@ -5,6 +5,7 @@
     limelight forecast backtest --history A.xlsx B.xlsx C.xlsx --candidates FILE.csv \
         --period 2024-07-01:2024-12-31 --out FILE.csv [--actuals D.xlsx]
     limelight forecast slate --candidates FILE.csv [--out ranked.csv]
+    limelight forecast candidates --report D.xlsx --period 2024-07-01:2024-12-31 --out FILE.csv
 
 Thin: parse, call `limelight.valuation`, render with Rich or `--json`.
 """
@@ -288,6 +289,22 @@ def backtest(
     if base:
         ratio = result.metrics["limelight"]["rmsle"] / base["rmsle"]
         console.print(f"RMSLE ratio to the kind-median baseline: {ratio:.3f}")
+
+
+@forecast_app.command("candidates")
+def candidates_cmd(
+    report: Annotated[Path, typer.Option("--report", help="An engagement report (xlsx).")],
+    period: Annotated[str, typer.Option("--period", help="Keep titles released in START:END.")],
+    out: Annotated[Path, typer.Option("--out", help="Candidates CSV to write.")],
+) -> None:
+    """Write a back-test candidates CSV: the report's titles released inside the period."""
+    from limelight.valuation.backtest import candidates_from_report, parse_period
+    from limelight.valuation.data import load_reports
+
+    frame = candidates_from_report(load_reports([report]), parse_period(period))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    console.print(f"wrote {len(frame)} candidates to {out}")
 
 
 @forecast_app.command("slate")
