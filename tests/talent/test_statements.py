@@ -138,3 +138,13 @@ def test_residuals_csv_is_read_and_bad_rows_are_named(tmp_path: Path, world_stor
     with pytest.raises(DataError, match="guild must be one of"):
         (tmp_path / "g.csv").write_text("guild,title_id,amount\nequity,f1,1\n")
         read_residual_inputs(tmp_path / "g.csv")
+
+
+def test_published_wga_feature_amount_stands_in_only_when_asked_and_is_labelled(world_store: Store) -> None:
+    plain = _line(credit_lines(world_store, as_of=AS_OF), "w1", "f1")
+    assert plain["bonus"] is None
+    lines = credit_lines(world_store, as_of=AS_OF, use_published_examples=True)
+    writer = _line(lines, "w1", "f1")
+    assert writer["bonus"] == Decimal("40500.00") and writer["share"] == Decimal("40500.00")
+    assert writer["fixed_residual_status"].startswith("published example")
+    assert _line(lines, "p1", "f1")["bonus"] is None  # SAG-AFTRA publishes no amounts: still unknown

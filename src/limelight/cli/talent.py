@@ -201,6 +201,10 @@ def statement(
     ] = None,
     health_year: Annotated[int | None, typer.Option("--health-year", help="Also show health-plan eligibility for this year.")] = None,
     other_earnings: Annotated[str, typer.Option("--other-earnings", help="Other covered earnings in the base period.")] = "0",
+    published_examples: Annotated[
+        bool,
+        typer.Option("--published-examples", help="Where no WGA residual is supplied, use the WGA's published largest-service amounts (labelled)."),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """A person's statement: per credit and window, views, trigger, fixed residual, bonus share, pay per 1,000 views."""
@@ -213,7 +217,9 @@ def statement(
     period_end = _date(end, "--to") or today
     inputs = read_residual_inputs(residuals) if residuals is not None else ResidualInputs()
     with Store(db, read_only=True) as store:
-        lines = credit_lines(store, inputs, as_of=max(today, period_end))
+        lines = credit_lines(
+            store, inputs, as_of=max(today, period_end), person_id=person, use_published_examples=published_examples
+        )
     st = person_statement(lines, person, period_start, period_end)
     if health_year is not None:
         st.health = person_health(lines, person, health_year, _decimal(other_earnings, "other earnings") or 0)

@@ -198,12 +198,14 @@ def _lines_for(
         notes.append("no domestic subscriber count for the applicable July 1")
     else:
         fixed: ResidualFigure | None = residuals.program(pack, w.program_id, w.start)
-        if fixed is None and use_published:
-            episodes = 1
-            band = pack.published_bonus_for(runtime / episodes)
-            if band is not None:
+        if fixed is None and use_published and w.program_kind == "film":
+            # Only the feature amount fits a whole program; the half-hour/one-hour amounts are per episode.
+            band = pack.published_bonus_for(runtime)
+            if band is not None and band[0] == "feature_over_30m":
                 amount = band[1].decimal() / rule.bonus_rate.decimal()
-                fixed = ResidualFigure(money(amount), "published example (largest services)", band[1].note)
+                fixed = ResidualFigure(
+                    money(amount), "published example (largest services, budget over $30M assumed)", band[1].note
+                )
         result = success_bonus(
             pack, domestic_hours=hours, runtime_minutes=runtime, domestic_subscribers=subs_count,
             fixed_residual=None if fixed is None else fixed.amount,
