@@ -1,0 +1,295 @@
+"""Batch mode: train on a CSV or Parquet file of interactions and write every member's top-K.
+
+Input columns: member_id, title_id (required), rating, timestamp (optional); every row is one
+interaction. Output columns: member_id, title_id, rank (1 = best), score — K rows per member,
+never a title the member already has in the input. The file format follows the suffix
+(`.csv`, `.csv.gz`, `.parquet`/`.pq`). Scoring runs in blocks of members so memory stays bounded;
+`engine="spark"` hands the fitted model to `limelight.scale.spark_scoring.score_all` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from limelight.errors import ConfigError, DataError, InputError, NotFoundError
+from limelight.personalize.base import Interactions, Recommender, check_number
+from limelight.personalize.models import MODEL_NAMES, make_model
+
+__all__ = [
+    "BatchResult",
+    "read_interactions",
+    "read_store_interactions",
+    "recommend_file",
+    "top_k_frame",
+    "write_frame",
+]
+
+log = logging.getLogger(__name__)
+
+REQUIRED = ("member_id", "title_id")
+OPTIONAL = ("rating", "timestamp")
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass
+class BatchResult:
+    """What a batch run wrote."""
+
+    out: Path
+    model: str
+    n_members: int
+    n_titles: int
+    n_rows: int
+    fit_seconds: float
+    recommend_seconds: float
+    chosen: Any = None
+
+
+def _kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+        return "csv"
+    raise DataError("the file must end in .csv, .csv.gz, .parquet or .pq", origin=str(path))
+
+
+def read_interactions(path: str | Path) -> pd.DataFrame:
+    """Read and validate an interactions file; the first bad row raises one `DataError` sentence.
+
+    Row numbers are file lines for CSV (the header is line 1) and 1-based rows for Parquet.
+    """
+    import duckdb
+
+    path = Path(path)
+    if not path.exists():
+        raise NotFoundError(f"interactions file '{path}' does not exist")
+    kind = _kind(path)
+    con = duckdb.connect()
+    try:
+        if kind == "csv":
+            frame = con.execute(
+                "SELECT * FROM read_csv(?, all_varchar = true, header = true, auto_detect = true)", [str(path)]
+            ).df()
+        else:
+            frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
+    except duckdb.Error as exc:
+        fallback = _read_csv_with_pandas(path, exc) if kind == "csv" else None
+        if fallback is None:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"the file must be readable {kind.upper()}, got: {first}", origin=str(path)) from exc
+        frame = fallback
+    finally:
+        con.close()
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    offset = 2 if kind == "csv" else 1
+    for column in REQUIRED:
+        if column not in frame.columns:
+            raise DataError(
+                f"the file must have a '{column}' column, got columns {', '.join(map(str, frame.columns))}",
+                origin=str(path),
+                column=column,
+            )
+    if frame.empty:
+        raise DataError("the file must have at least one interaction row, got none", origin=str(path))
+    for column in REQUIRED:
+        values = frame[column].astype("string").str.strip()
+        bad = values.isna() | (values == "")
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"{column} must not be empty", origin=str(path), row=row + offset, column=column)
+        frame[column] = values.astype(str)
+    if "rating" in frame.columns:
+        ratings = pd.to_numeric(frame["rating"], errors="coerce")
+        bad = ratings.isna() & frame["rating"].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"rating must be a number, got {frame['rating'].iloc[row]!r}", origin=str(path), row=row + offset,
+                column="rating",
+            )
+        frame["rating"] = ratings.fillna(1.0).astype(np.float32)
+    if "timestamp" in frame.columns:
+        frame["timestamp"] = _parse_times(frame["timestamp"], path, offset)
+    return frame[[c for c in (*REQUIRED, *OPTIONAL) if c in frame.columns]]
+
+
+def _read_csv_with_pandas(path: Path, error: Exception) -> pd.DataFrame | None:
+    """DuckDB's sniffer refuses some files (mixed line endings); pandas reads those as plain text."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=True)
+    except (ValueError, OSError, pd.errors.ParserError):
+        log.info("neither DuckDB (%s) nor pandas could read %s", error, path)
+        return None
+
+
+def _parse_times(column: pd.Series, path: Path, offset: int) -> pd.Series:
+    """Epoch seconds from numbers or ISO-8601 texts; a value that is neither is a `DataError`."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        parsed = pd.to_datetime(column, utc=True)
+        return pd.Series(parsed.dt.as_unit("s").astype("int64").to_numpy(np.float64), index=column.index)
+    numbers = pd.to_numeric(column, errors="coerce")
+    out = numbers.to_numpy(np.float64, na_value=np.nan).copy()
+    text = numbers.isna() & column.notna()
+    if text.any():
+        parsed = pd.to_datetime(column[text], utc=True, errors="coerce", format="mixed")
+        if parsed.isna().any():
+            row = int(np.flatnonzero(text.to_numpy())[int(np.flatnonzero(parsed.isna().to_numpy())[0])])
+            raise DataError(
+                f"timestamp must be epoch seconds or an ISO-8601 time, got {column.iloc[row]!r}",
+                origin=str(path), row=row + offset, column="timestamp",
+            )
+        out[text.to_numpy()] = parsed.dt.as_unit("s").astype("int64").to_numpy(np.float64)
+    if np.isnan(out).any():
+        row = int(np.flatnonzero(np.isnan(out))[0])
+        raise DataError("timestamp must not be empty", origin=str(path), row=row + offset, column="timestamp")
+    return pd.Series(out, index=column.index)
+
+
+def top_k_frame(model: Recommender, interactions: Interactions, k: int, *, block_size: int = 4096) -> pd.DataFrame:
+    """Every member's top-K as long rows (member_id, title_id, rank, score), seen titles left out."""
+    uses_order = bool(getattr(model, "uses_order", False)) and interactions.last_at is not None
+    history = interactions.last_at if uses_order else interactions.matrix
+    assert history is not None
+    recs = model.recommend(history.tocsr(), k, block_size=block_size)
+    n, width = recs.titles.shape
+    title_ids: np.ndarray = np.asarray(model.title_ids_, dtype=object)  # type: ignore[attr-defined]
+    return pd.DataFrame(
+        {
+            "member_id": np.repeat(np.asarray(interactions.member_ids, dtype=object), width),
+            "title_id": title_ids[recs.titles.ravel()],
+            "rank": np.tile(np.arange(1, width + 1, dtype=np.int32), n),
+            "score": recs.scores.ravel().astype(np.float32),
+        }
+    )
+
+
+def write_frame(frame: pd.DataFrame, out: str | Path) -> Path:
+    """Write CSV or Parquet by suffix, through DuckDB."""
+    import duckdb
+
+    out = Path(out)
+    kind = _kind(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.register("recommendations", frame)
+        fmt = "(FORMAT parquet)" if kind == "parquet" else "(FORMAT csv, HEADER true)"
+        con.execute(f"COPY recommendations TO '{str(out).replace(chr(39), chr(39) * 2)}' {fmt}")
+    finally:
+        con.close()
+    return out
+
+
+def recommend_file(
+    interactions_path: str | Path,
+    out: str | Path,
+    *,
+    k: int = 10,
+    model: str | Recommender = "auto",
+    engine: str = "duckdb",
+    params: dict[str, Any] | None = None,
+    spark: Any = None,
+) -> BatchResult:
+    """Train `model` on the file and write every member's top-`k` to `out`."""
+    check_number("recommend", "k", k, 1, 10_000, integer=True)
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if isinstance(model, str) and model not in MODEL_NAMES:
+        raise InputError(f"model must be one of {', '.join(MODEL_NAMES)}, got {model!r}")
+    _kind(Path(out))
+    frame = read_interactions(interactions_path)
+    time_col = "timestamp" if "timestamp" in frame.columns else None
+    interactions = Interactions.from_frame(frame, time_col=time_col)
+    estimator = make_model(model, **(params or {})) if isinstance(model, str) else model
+    started = time.perf_counter()
+    estimator.fit(interactions)
+    fitted = time.perf_counter()
+    if engine == "spark":
+        result = _score_on_spark(estimator, interactions, k, spark)
+    else:
+        result = top_k_frame(estimator, interactions, k)
+    done = time.perf_counter()
+    path = write_frame(result, out)
+    log.info("batch: %s on %d members, %d rows written to %s", estimator.name, interactions.n_members, len(result), path)
+    return BatchResult(
+        out=path,
+        model=estimator.name,
+        n_members=interactions.n_members,
+        n_titles=interactions.n_titles,
+        n_rows=len(result),
+        fit_seconds=fitted - started,
+        recommend_seconds=done - fitted,
+        chosen=getattr(estimator, "chosen_", None),
+    )
+
+
+def _score_on_spark(model: Recommender, interactions: Interactions, k: int, spark: Any) -> pd.DataFrame:
+    try:
+        from limelight.scale.spark_scoring import score_all
+    except ImportError as exc:
+        raise ConfigError(
+            "engine 'spark' needs limelight.scale.spark_scoring.score_all and pyspark "
+            "(pip install 'limelight[spark]'); use --engine duckdb"
+        ) from exc
+    own_session = False
+    if spark is None:
+        spark, own_session = _local_spark()
+    try:
+        coo = interactions.matrix.tocoo()
+        long = pd.DataFrame(
+            {
+                "member_id": np.asarray(interactions.member_ids, dtype=object)[coo.row].astype(str),
+                "title_id": np.asarray(interactions.title_ids, dtype=object)[coo.col].astype(str),
+                "weight": coo.data.astype(np.float32),
+            }
+        )
+        frame = score_all(model, long, k, spark=spark).toPandas()
+    finally:
+        if own_session:
+            spark.stop()
+    return frame.sort_values(["member_id", "rank"], kind="stable").reset_index(drop=True)
+
+
+def _local_spark() -> tuple[Any, bool]:
+    """The active Spark session, or a new local one (returned with True: the caller stops it)."""
+    from pyspark.sql import SparkSession
+
+    from limelight.spine.engines import spark_session
+
+    created = SparkSession.getActiveSession() is None
+    return spark_session("limelight-recommend"), created
+
+
+def read_store_interactions(db: str | Path) -> pd.DataFrame:
+    """member_id, title_id, timestamp from the spine: every viewing event and every rating that is
+    not a thumbs-down (a thumbs-down says the member saw the title but did not want it)."""
+    from limelight.spine.store import Store
+
+    db = Path(db)
+    if not db.exists():
+        raise NotFoundError(f"the store '{db}' does not exist; run 'limelight ingest' or 'limelight demo' first")
+    store = Store(db, read_only=True)
+    try:
+        frame = store.query(
+            """
+            SELECT member_id, title_id, epoch(started_at) AS timestamp FROM viewing_events
+            UNION ALL
+            SELECT member_id, title_id, epoch(rated_at) AS timestamp FROM ratings
+            WHERE NOT (scale = 'thumbs' AND rating < 0)
+            """
+        )
+    finally:
+        close = getattr(store, "close", None)
+        if callable(close):
+            close()
+    if frame.empty:
+        raise DataError("the store must hold viewing events or ratings, got none", origin=str(db))
+    return frame

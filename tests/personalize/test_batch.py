@@ -1,0 +1,135 @@
+"""Batch mode: a file in, every member's top-K out, bad files refused with one sentence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from limelight.cli.app import main
+from limelight.errors import DataError, NotFoundError
+from limelight.personalize.batch import read_interactions, recommend_file
+from limelight.personalize.testing import clustered_frame
+
+
+@pytest.fixture()
+def interactions_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "interactions.csv"
+    clustered_frame(n_members=40).to_csv(path, index=False)
+    return path
+
+
+def _check_lists(frame: pd.DataFrame, source: pd.DataFrame, k: int) -> None:
+    assert list(frame.columns) == ["member_id", "title_id", "rank", "score"]
+    assert frame.groupby("member_id").size().eq(k).all()
+    assert set(frame["member_id"].astype(str)) == set(source["member_id"].astype(str))
+    seen = set(zip(source["member_id"].astype(str), source["title_id"].astype(str)))
+    assert not seen & set(zip(frame["member_id"].astype(str), frame["title_id"].astype(str)))
+    assert frame.groupby("member_id")["rank"].apply(lambda r: list(r) == list(range(1, k + 1))).all()
+
+
+@pytest.mark.parametrize("model", ["popularity", "itemknn", "ease", "als"])
+def test_every_member_gets_k_unseen_titles_in_rank_order(interactions_csv: Path, tmp_path: Path, model: str) -> None:
+    out = tmp_path / "recs.csv"
+    result = recommend_file(interactions_csv, out, k=4, model=model)
+    assert result.n_members == 40 and result.n_rows == 160
+    _check_lists(pd.read_csv(out, dtype={"member_id": str, "title_id": str}), pd.read_csv(interactions_csv), 4)
+
+
+def test_parquet_in_and_out_with_iso_timestamps(tmp_path: Path) -> None:
+    frame = clustered_frame(n_members=20)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    source = tmp_path / "in.parquet"
+    frame.to_parquet(source)
+    out = tmp_path / "out.parquet"
+    recommend_file(source, out, k=3, model="ease")
+    _check_lists(pd.read_parquet(out), frame, 3)
+
+
+def test_empty_member_id_names_file_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("member_id,title_id,rating\nm1,t1,4\n,t2,5\n")
+    with pytest.raises(DataError) as info:
+        read_interactions(path)
+    assert str(info.value) == f"{path}, row 3, column 'member_id': member_id must not be empty"
+
+
+def test_bad_rating_and_bad_timestamp_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("member_id,title_id,rating,timestamp\nm1,t1,4,1600000000\nm2,t2,five,1600000001\n")
+    with pytest.raises(DataError, match=r"row 3, column 'rating': rating must be a number, got 'five'"):
+        read_interactions(path)
+    path.write_text("member_id,title_id,timestamp\nm1,t1,2024-01-01\nm2,t2,yesterday\n")
+    with pytest.raises(DataError, match=r"row 3, column 'timestamp': timestamp must be epoch seconds or an ISO"):
+        read_interactions(path)
+
+
+def test_missing_column_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("user,title_id\nm1,t1\n")
+    with pytest.raises(DataError, match="must have a 'member_id' column"):
+        read_interactions(path)
+    with pytest.raises(NotFoundError, match="does not exist"):
+        read_interactions(tmp_path / "nowhere.csv")
+
+
+def test_cli_bad_file_is_one_sentence_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("member_id,title_id\nm1,\n")
+    with pytest.raises(SystemExit) as info:
+        main(["recommend", "--interactions", str(path), "--out", str(tmp_path / "o.csv")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "row 2, column 'title_id'" in err and "Traceback" not in err
+
+
+def _run(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+
+
+def test_cli_recommend_and_evaluate_print_json(
+    interactions_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "recs.csv"
+    _run(["recommend", "--interactions", str(interactions_csv), "--k", "3", "--out", str(out), "--model",
+          "itemknn", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows"] == 120 and Path(summary["out"]).exists()
+    _run(["evaluate", "--interactions", str(interactions_csv), "--protocol", "leave-last-out", "--model", "ease",
+          "--k", "5", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["protocol"] == "leave-last-out"
+    assert 0 <= report["metrics"]["ndcg@5"]["low"] <= report["metrics"]["ndcg@5"]["mean"] <= 1
+
+
+def test_cli_unknown_model_and_protocol_are_refused(
+    interactions_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["recommend", "--interactions", str(interactions_csv), "--out", str(tmp_path / "o.csv"), "--model", "bpr"])
+    assert info.value.code == 2
+    assert "model must be one of" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--interactions", str(interactions_csv), "--protocol", "sampled"])
+    assert info.value.code == 2
+    assert "protocol must be one of" in capsys.readouterr().err
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_engine_writes_the_same_lists_as_duckdb(interactions_csv: Path, tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    local = tmp_path / "local.csv"
+    spark = tmp_path / "spark.csv"
+    recommend_file(interactions_csv, local, k=5, model="ease")
+    recommend_file(interactions_csv, spark, k=5, model="ease", engine="spark")
+    a = pd.read_csv(local, dtype={"member_id": str, "title_id": str})
+    b = pd.read_csv(spark, dtype={"member_id": str, "title_id": str})
+    a = a.sort_values(["member_id", "rank"]).reset_index(drop=True)
+    b = b.sort_values(["member_id", "rank"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[["member_id", "title_id", "rank"]], b[["member_id", "title_id", "rank"]])
+    assert (a["score"] - b["score"]).abs().max() < 1e-5
