@@ -40,3 +40,39 @@ def test_no_comparable_when_nothing_was_measured_before(world_reports: pd.DataFr
         pd.DataFrame([{"title": "Early", "kind": "film", "release_date": "2022-05-01"}])
     )
     assert find_comparables(candidate, titles)[0] == []
+
+
+def test_a_season_released_before_the_reports_is_found_in_a_catalog_window() -> None:
+    reports = pd.DataFrame(
+        {
+            "source": ["a.xlsx", "a.xlsx"],
+            "period_start": pd.Timestamp("2023-01-01"),
+            "period_end": pd.Timestamp("2023-06-30"),
+            "title_name": ["Gloom: Season 1", "Other Film"],
+            "kind": ["show", "film"],
+            "available_globally": True,
+            "release_date": [pd.Timestamp("2022-11-23"), pd.Timestamp("2023-03-01")],
+            "runtime_minutes": [400.0, 100.0],
+            "hours_viewed": [500_000_000.0, 9_000_000.0],
+            "views": [75_000_000.0, 5_400_000.0],
+        }
+    )
+    first = first_window_titles(reports)
+    assert first["title_name"].tolist() == ["Other Film"]
+    candidate = normalize_candidates(
+        pd.DataFrame(
+            [
+                {
+                    "title": "Gloom: Season 2",
+                    "kind": "show",
+                    "release_date": "2025-08-06",
+                    "runtime_minutes": 420,
+                }
+            ]
+        )
+    )
+    comps = find_comparables(candidate, first, k=2, reports=reports)[0]
+    assert comps[0].title == "Gloom: Season 1"
+    assert "previous season" in comps[0].reason
+    assert "catalog window" in comps[0].reason
+    assert find_comparables(candidate, first, k=2)[0][0].title == "Other Film"  # without reports: not found

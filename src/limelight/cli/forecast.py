@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
@@ -52,12 +53,18 @@ def _history_paths(values: list[Path] | None, extra: list[str]) -> list[Path]:
 
 
 def _reports(history: list[Path], db: Path) -> Any:
+    from limelight.errors import NotFoundError
     from limelight.valuation.data import default_report_paths, load_reports, reports_from_store
 
     if history:
         return load_reports(history)
     if db.exists():
-        return reports_from_store(db)
+        try:
+            return reports_from_store(db)
+        except NotFoundError:
+            Console(stderr=True).print(
+                f"[dim]{db} has no engagement rows; using the shared Netflix reports[/]"
+            )
     return load_reports(default_report_paths())
 
 

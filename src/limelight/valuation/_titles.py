@@ -47,7 +47,10 @@ _SCRIPTS: tuple[tuple[str, str], ...] = (
 # and common function words. Each hit scores a point; the best score wins (ties: the order below).
 _LATIN: tuple[tuple[str, str], ...] = (
     ("fr", r"\b(?:saison|série limitée|le|les|des|du|et|une|sous|sur|dans|pour|au|aux)\b|[èêàç]|\b[ld]'"),
-    ("es", r"\b(?:temporada|serie limitada|volumen|parte|el|los|las|del|y|una|que|con|por|para|mi|tu|de|la)\b|[ñ¿¡]|(?:dad|ción)\b"),
+    (
+        "es",
+        r"\b(?:temporada|serie limitada|volumen|parte|el|los|las|del|y|una|que|con|por|para|mi|tu|de|la)\b|[ñ¿¡]|(?:dad|ción)\b",
+    ),
     ("pt", r"\b(?:minissérie|não|você|uma|do|da|dos|das|com|em)\b|[ãõ]|ção\b"),
     ("de", r"\b(?:staffel|miniserie|der|die|das|und|ein|eine|nicht|im|mit|von)\b|[ßüö]"),
     ("it", r"\b(?:stagione|il|gli|della|di|che|una|nel|per)\b"),

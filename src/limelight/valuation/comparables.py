@@ -68,22 +68,44 @@ def _metadata(frame: pd.DataFrame, catalog: pd.DataFrame | None, parts: pd.DataF
     return meta
 
 
+def _franchise_catalog_rows(reports: pd.DataFrame, first: pd.DataFrame, franchises: set[str]) -> pd.DataFrame:
+    """Rows of franchise titles the reports list only after their first window: the earliest row each."""
+    if not franchises:
+        return first.iloc[:0]
+    rows = reports.loc[:, [c for c in first.columns if c in reports.columns]].copy()
+    rows["period_end"] = pd.to_datetime(rows["period_end"])
+    rows["period_start"] = pd.to_datetime(rows["period_start"])
+    rows = rows[parse_titles(rows["title_name"], keys_only=True)["franchise"].isin(franchises).to_numpy()]
+    rows = rows[~rows["title_name"].isin(set(first["title_name"]))]
+    for col in ("kind", "runtime_minutes"):  # static facts: the first report lacks them
+        known = rows.dropna(subset=[col]).drop_duplicates("title_name").set_index("title_name")[col]
+        rows[col] = rows[col].where(rows[col].notna(), rows["title_name"].map(known))
+    rows = rows.sort_values("period_end").drop_duplicates("title_name", keep="first")
+    return rows.assign(_first_window=False)
+
+
 def find_comparables(
     candidates: pd.DataFrame,
     history_titles: pd.DataFrame,
     *,
     catalog: pd.DataFrame | None = None,
     k: int = 5,
+    reports: pd.DataFrame | None = None,
 ) -> list[list[Comparable]]:
     """For each candidate row, the `k` most similar first-window titles released before it, with reasons.
 
     `candidates` has title_name, kind, release_date, window_end, runtime_minutes (and optionally genres,
-    cast, director, language); `history_titles` is `first_window_titles(reports)`.
+    cast, director, language); `history_titles` is `first_window_titles(reports)`. With `reports` (all
+    engagement rows), earlier seasons of a candidate's franchise that the reports only list after their
+    first window (released before the first report) join the pool, their reason saying so.
     """
-    hist = history_titles.reset_index(drop=True)
     cand = candidates.reset_index(drop=True)
-    hparts = parse_titles(hist["title_name"])
     cparts = parse_titles(cand["title_name"])
+    hist = history_titles.reset_index(drop=True).assign(_first_window=True)
+    if reports is not None and not reports.empty:
+        hist = pd.concat([hist, _franchise_catalog_rows(reports, hist, set(cparts["franchise"]) - {""})])
+        hist = hist.reset_index(drop=True)
+    hparts = parse_titles(hist["title_name"])
     hmeta = _metadata(hist, catalog, hparts)
     cmeta = _metadata(cand, catalog, cparts)
     h_people = [_people(c) | _people(d) for c, d in zip(hmeta["cast"], hmeta["director"])]
@@ -95,6 +117,7 @@ def find_comparables(
     h_season = hparts["season_number"].to_numpy(dtype="float64")
     h_lang = hparts["language"].to_numpy(dtype=object)
     h_end = hist["period_end"].to_numpy()
+    h_first = hist["_first_window"].to_numpy(dtype=bool)
     c_release = pd.to_datetime(cand["release_date"]).to_numpy()
     c_days = (
         (pd.to_datetime(cand["window_end"]) - pd.to_datetime(cand["release_date"])).dt.days + 1
@@ -161,6 +184,8 @@ def find_comparables(
                 reasons.append("previous season")
             elif same_franchise[j]:
                 reasons.append("same franchise")
+            if not h_first[j]:
+                reasons.append("catalog window, released before the reports")
             if shared_people[j] > 0:
                 names = sorted(people & h_people[j])[:2]
                 reasons.append("shares " + ", ".join(n.title() for n in names))

@@ -95,11 +95,13 @@ def reports_from_store(db: Path) -> pd.DataFrame:
         raise NotFoundError(f"store {db} does not exist; load engagement reports or pass --history")
     store = Store(db, read_only=True)
     try:
+        if not store.has_table("engagement") or store.count("engagement") == 0:
+            raise NotFoundError(
+                f"store {db} has no engagement rows; load engagement reports or pass --history"
+            )
         frame = store.query("SELECT * FROM engagement")
     finally:
         store.close()
-    if frame.empty:
-        raise NotFoundError(f"store {db} has no engagement rows; load engagement reports or pass --history")
     return frame
 
 

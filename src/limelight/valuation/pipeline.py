@@ -91,7 +91,13 @@ class Valuator:
             model = self.model_for(pd.Timestamp(str(start)))
             frame = model.predict(rows)
             comps: list[list[Comparable]] = (
-                find_comparables(rows, model.history_titles_, catalog=self.catalog, k=comparables)
+                find_comparables(
+                    rows,
+                    model.history_titles_,
+                    catalog=self.catalog,
+                    k=comparables,
+                    reports=model.builder_.history,
+                )
                 if comparables > 0
                 else [[] for _ in range(len(rows))]
             )
