@@ -67,3 +67,9 @@ def test_service_role_is_forbidden(api: tuple[object, dict[str, str]]) -> None:
 )
 def test_bad_body_is_422(api: tuple[object, dict[str, str]], change: dict[str, object]) -> None:
     assert _post(api, "analyst", {**BODY, **change}).status_code == 422  # type: ignore[attr-defined]
+
+
+def test_a_release_before_any_report_is_a_clear_client_error(api: tuple[object, dict[str, str]]) -> None:
+    response = _post(api, "analyst", {**BODY, "release_date": "2022-03-01"})
+    assert response.status_code in (400, 404, 422)  # type: ignore[attr-defined]
+    assert "engagement report" in response.json()["error"]["message"]  # type: ignore[attr-defined]
