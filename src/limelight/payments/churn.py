@@ -184,7 +184,7 @@ class ChurnModel:
             min_child_samples=20,
             random_state=self.seed,
             verbose=-1,
-            n_jobs=2,
+            n_jobs=1,
         ).fit(rows[list(FEATURES)].to_numpy(dtype=np.float64), y.astype(int))
         self.base_rate_ = float(y.mean())
         return self

@@ -59,8 +59,11 @@ class RetrySuccessModel:
         cols = np.stack([idx[g] + offsets[g] for g in space.groups], axis=1)
         rows = np.repeat(np.arange(n), len(space.groups))
         x = sparse.csr_matrix((np.ones(cols.size), (rows, cols.ravel())), shape=(n, space.width))
+        from threadpoolctl import threadpool_limits
+
         clf = LogisticRegression(C=self.C, max_iter=self.max_iter)
-        clf.fit(x, decisions.succeeded.astype(np.int64))
+        with threadpool_limits(1):  # one BLAS thread: faster than contended threads on small machines
+            clf.fit(x, decisions.succeeded.astype(np.int64))
         coef = clf.coef_.ravel()
         self.space_ = space
         self.weights_ = {g: coef[offsets[g] : offsets[g] + space.sizes[g]].copy() for g in space.groups}

@@ -1,0 +1,186 @@
+"""`limelight payments …` and `/v1/payments`: JSON output, one-sentence errors, roles."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+from limelight.cli.app import main
+from limelight.payments.model import RetrySuccessModel
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_next_attempt_stops_on_a_hard_decline_and_retries_a_soft_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "none.duckdb")
+    code, out, _ = _run(
+        capsys,
+        "payments",
+        "next-attempt",
+        "--decline-code",
+        "stolen_card",
+        "--amount",
+        "15.49",
+        "--failed-at",
+        "2025-03-03T10:00:00",
+        "--db",
+        db,
+        "--json",
+    )
+    assert code == 0
+    body = json.loads(out)
+    assert body["decision"] == "stop" and body["reason"] == "gate: category_1_never"
+    assert body["ask_member_to_update_card"] is True
+    code, out, _ = _run(
+        capsys,
+        "payments",
+        "next-attempt",
+        "--decline-code",
+        "insufficient_funds",
+        "--amount",
+        "15.49",
+        "--failed-at",
+        "2025-03-03T10:00:00",
+        "--mac",
+        "26",
+        "--db",
+        db,
+        "--json",
+    )
+    body = json.loads(out)
+    assert body["decision"] == "retry" and body["retry_at"] >= "2025-03-05T10:00:00Z"  # MAC 26: wait 2 days
+
+
+def test_bad_flags_give_one_sentence_and_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(
+        capsys, "payments", "next-attempt", "--decline-code", "x", "--amount", "1", "--funding-type", "gold"
+    )
+    assert code == 2 and "--funding-type must be" in err
+    code, _, err = _run(capsys, "payments", "simulate", "--policy", "clever")
+    assert code == 2 and "--policy must be smart or fixed" in err
+
+
+def test_simulate_train_and_evaluate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, dunning_logs: pd.DataFrame
+) -> None:
+    code, out, _ = _run(
+        capsys, "payments", "simulate", "--policy", "fixed", "--invoices", "400", "--seed", "4", "--json"
+    )
+    assert code == 0
+    body = json.loads(out)
+    for key in (
+        "recovery_rate",
+        "recovered_revenue",
+        "attempts",
+        "attempts_per_recovery",
+        "rule_violations",
+        "median_days_to_recovery",
+    ):
+        assert key in body
+    assert body["rule_violations"] == 0 and body["failed_invoices"] == 400
+    logs = tmp_path / "logs.parquet"
+    dunning_logs.to_parquet(logs)
+    model = tmp_path / "model.npz"
+    code, out, _ = _run(capsys, "payments", "train", "--logs", str(logs), "--out", str(model), "--json")
+    assert code == 0 and json.loads(out)["retries"] > 1000 and model.exists()
+    code, out, _ = _run(capsys, "payments", "evaluate", "--logs", str(logs), "--model", str(model), "--json")
+    assert code == 0 and {"ips", "snips", "dr"} <= set(json.loads(out))
+    code, _, err = _run(capsys, "payments", "train", "--logs", str(tmp_path / "missing.parquet"))
+    assert code == 2 and "logs file must exist" in err
+
+
+@pytest.fixture(scope="module")
+def api(
+    tmp_path_factory: pytest.TempPathFactory,
+    world_logs: pd.DataFrame,
+    members: pd.DataFrame,
+    retry_model: RetrySuccessModel,
+) -> Iterator[tuple[Any, dict[str, str]]]:
+    from fastapi.testclient import TestClient
+
+    from limelight.service import create_app
+    from limelight.service.keys import create_key
+    from limelight.spine.store import Rows, Store
+
+    path = tmp_path_factory.mktemp("payments-api") / "spine.duckdb"
+    with Store(path) as store:
+        store.ingest(
+            [
+                Rows("members", members.assign(source="test"), origin="test:members"),
+                Rows("payment_attempts", world_logs, origin="test:payments"),
+            ]
+        )
+    keys: dict[str, str] = {}
+    con = duckdb.connect(str(path))
+    try:
+        for role in ("admin", "analyst", "service", "ingest"):
+            keys[role], _ = create_key(con, role, label=f"payments {role}")
+    finally:
+        con.close()
+    app = create_app(path, load_engine=False)
+    retry_model.save(app.state.limelight.config.registry_dir / "payments" / "retry_model.npz")
+    with TestClient(app) as client:
+        yield client, keys
+
+
+def _h(keys: dict[str, str], role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {keys[role]}"}
+
+
+BODY = {
+    "decline_code": "insufficient_funds",
+    "amount": 15.49,
+    "failed_at": "2025-03-03T10:00:00Z",
+    "funding_type": "debit",
+    "issuer_country": "US",
+}
+
+
+def test_next_attempt_endpoint_uses_the_registry_model_and_checks_roles(
+    api: tuple[Any, dict[str, str]],
+) -> None:
+    client, keys = api
+    for role in ("service", "analyst", "admin"):
+        r = client.post("/v1/payments/next-attempt", json=BODY, headers=_h(keys, role))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["policy"] == "smart" and body["decision"] == "retry" and 0 < body["expected_success"] < 1
+    assert client.post("/v1/payments/next-attempt", json=BODY, headers=_h(keys, "ingest")).status_code == 403
+    assert client.post("/v1/payments/next-attempt", json=BODY).status_code == 401
+    r = client.post("/v1/payments/next-attempt", json={**BODY, "amount": -1}, headers=_h(keys, "service"))
+    assert r.status_code == 422 and r.json()["error"]["code"]
+    r = client.post(
+        "/v1/payments/next-attempt", json={**BODY, "decline_code": "lost_card"}, headers=_h(keys, "service")
+    )
+    assert r.json()["decision"] == "stop" and r.json()["retry_at"] is None
+
+
+def test_recovery_curves_by_category_for_analysts_only(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    r = client.get("/v1/payments/recovery", headers=_h(keys, "analyst"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    cats = {c["category"]: c for c in body["curves"]}
+    assert "all" in cats and "1" in cats and body["failed_invoices"] > 100
+    shares = [p["recovered_share"] for p in cats["all"]["points"]]
+    assert shares == sorted(shares) and 0 < shares[-1] < 1
+    assert all(p["recovered_share"] == 0 for p in cats["1"]["points"][:1])
+    assert client.get("/v1/payments/recovery", headers=_h(keys, "service")).status_code == 403

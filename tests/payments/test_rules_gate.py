@@ -1,0 +1,114 @@
+"""The network rules as data, and the gate that enforces them."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from limelight.payments.charges import FailedCharges
+from limelight.payments.gate import REASONS, Gate, audit_attempts
+from limelight.payments.rules import load_rules
+from limelight.settings import shared_data_dir
+
+T0 = 480_000.0  # hours since the epoch (2024-10-04)
+
+
+def _one(code: str, **kw: object) -> FailedCharges:
+    return FailedCharges.build(decline_code=code, amount=15.49, failed_at=T0, **kw)  # type: ignore[arg-type]
+
+
+def _reason(charges: FailedCharges, at: float) -> str:
+    allowed, why = Gate().check(charges, np.array([at]))
+    return REASONS[int(why[0, 0])]
+
+
+def test_every_stripe_decline_code_in_the_shared_list_is_mapped() -> None:
+    path = shared_data_dir() / "payments" / "stripe_decline_codes.csv"
+    with path.open() as fh:
+        codes = [row["code"] for row in csv.DictReader(fh)]
+    rules = load_rules()
+    assert len(codes) == 43
+    assert set(codes) <= set(rules.stripe_map)
+
+
+@pytest.mark.parametrize("code", ["04", "07", "12", "15", "41", "43", "46", "57", "62", "R0", "R1", "R3"])
+def test_visa_category_1_codes_are_never_retried(code: str) -> None:
+    rules = load_rules()
+    assert rules.category(code) == 1
+    assert _reason(_one(code), T0 + 24 * 5) == "category_1_never"
+
+
+def test_stripe_hard_declines_map_to_category_1_and_soft_ones_may_retry() -> None:
+    for code in ("lost_card", "stolen_card", "pickup_card", "do_not_try_again", "restricted_card"):
+        assert _reason(_one(code), T0 + 48) == "category_1_never"
+    for code in ("insufficient_funds", "do_not_honor", "processing_error"):
+        assert _reason(_one(code), T0 + 48) == "allowed"
+
+
+def test_category_3_waits_for_new_card_data() -> None:
+    assert _reason(_one("expired_card"), T0 + 48) == "fix_data_first"
+    assert _reason(_one("expired_card", card_updated=True), T0 + 48) == "allowed"
+
+
+def test_mastercard_advice_codes() -> None:
+    rules = load_rules()
+    assert rules.mac_action["03"] == rules.mac_action["21"] == "never"
+    assert rules.mac_action["01"] == "update"
+    waits = [rules.mac_wait_hours[c] for c in ("24", "25", "26", "27", "28", "29", "30")]
+    assert waits == [1, 24, 48, 96, 144, 192, 240]
+    assert _reason(_one("insufficient_funds", merchant_advice_code="03"), T0 + 100) == "mac_never"
+    assert _reason(_one("insufficient_funds", merchant_advice_code="21"), T0 + 100) == "mac_never"
+    assert _reason(_one("insufficient_funds", merchant_advice_code="27"), T0 + 95) == "mac_wait"
+    assert _reason(_one("insufficient_funds", merchant_advice_code="27"), T0 + 96) == "allowed"
+    assert _reason(_one("insufficient_funds", merchant_advice_code="01"), T0 + 96) == "fix_data_first"
+
+
+def test_no_charge_after_cancellation_or_outside_the_dunning_window() -> None:
+    assert _reason(_one("insufficient_funds", cancelled_at=T0 + 10), T0 + 24) == "member_cancelled"
+    window = load_rules().dunning_window_days * 24
+    assert _reason(_one("insufficient_funds"), T0 + window + 1) == "outside_dunning_window"
+    assert _reason(_one("insufficient_funds"), T0 + 0.5) == "too_soon"
+
+
+def test_at_most_15_attempts_per_card_in_30_days() -> None:
+    recent = np.full((1, 16), np.nan)
+    recent[0, :15] = T0 - np.arange(15) * 24.0  # 15 attempts in the last 15 days
+    charges = _one("insufficient_funds", recent_attempts=recent, attempt_number=2)
+    assert _reason(charges, T0 + 24) == "reattempt_cap"
+    # once the oldest have left the 30-day window, a retry is allowed again
+    assert _reason(charges, T0 + 24 * 17) == "allowed"
+
+
+def test_audit_flags_a_retry_after_a_hard_decline_and_a_charge_after_success() -> None:
+    rows = pd.DataFrame(
+        {
+            "attempt_id": ["a1", "a2", "b1", "b2", "b3"],
+            "invoice_id": ["a", "a", "b", "b", "b"],
+            "card_id": ["c1", "c1", "c2", "c2", "c2"],
+            "attempted_at": pd.to_datetime(
+                [
+                    "2025-01-01 10:00",
+                    "2025-01-03 10:00",
+                    "2025-01-01 00:00",
+                    "2025-01-02 00:00",
+                    "2025-01-03 00:00",
+                ]
+            ),
+            "outcome": ["failed", "failed", "failed", "succeeded", "succeeded"],
+            "decline_code": ["lost_card", "lost_card", "insufficient_funds", None, None],
+            "merchant_advice_code": [None] * 5,
+        }
+    )
+    found = audit_attempts(rows)
+    assert set(zip(found["attempt_id"], found["rule"])) == {
+        ("a2", "category_1_never"),
+        ("b3", "charged_after_success"),
+    }
+
+
+def test_simulated_logs_break_no_rule(world_logs: pd.DataFrame, members: pd.DataFrame) -> None:
+    assert len(world_logs) > 5000
+    assert audit_attempts(world_logs, members).empty
