@@ -21,7 +21,7 @@ def _one(code: str, **kw: object) -> FailedCharges:
 
 
 def _reason(charges: FailedCharges, at: float) -> str:
-    allowed, why = Gate().check(charges, np.array([at]))
+    _, why = Gate().check(charges, np.array([at]))
     return REASONS[int(why[0, 0])]
 
 
