@@ -133,3 +133,19 @@ def test_spark_engine_writes_the_same_lists_as_duckdb(interactions_csv: Path, tm
     b = b.sort_values(["member_id", "rank"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(a[["member_id", "title_id", "rank"]], b[["member_id", "title_id", "rank"]])
     assert (a["score"] - b["score"]).abs().max() < 1e-5
+
+
+def test_blocked_factor_top_k_equals_the_full_sort_and_skips_excluded() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from limelight.personalize.batch import top_k_from_factors
+
+    rng = np.random.default_rng(0)
+    members, titles = rng.normal(size=(53, 6)), rng.normal(size=(40, 6))
+    exclude = sp.random(53, 40, density=0.1, random_state=1, format="csr")
+    top, scores = top_k_from_factors(members, titles, 5, exclude=exclude, block_size=7)
+    full = members @ titles.T
+    full[exclude.toarray() > 0] = -np.inf
+    np.testing.assert_array_equal(top, np.argsort(-full, axis=1, kind="stable")[:, :5])
+    np.testing.assert_allclose(scores, np.take_along_axis(full, top, axis=1), rtol=1e-5)

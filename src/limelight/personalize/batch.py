@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from limelight.errors import ConfigError, DataError, InputError, NotFoundError
 from limelight.personalize.base import Interactions, Recommender, check_number
@@ -28,6 +29,7 @@ __all__ = [
     "read_store_interactions",
     "recommend_file",
     "top_k_frame",
+    "top_k_from_factors",
     "write_frame",
 ]
 
@@ -169,6 +171,39 @@ def top_k_frame(model: Recommender, interactions: Interactions, k: int, *, block
             "score": recs.scores.ravel().astype(np.float32),
         }
     )
+
+
+def top_k_from_factors(
+    member_factors: np.ndarray,
+    title_factors: np.ndarray,
+    k: int,
+    *,
+    exclude: sp.csr_matrix | None = None,
+    block_size: int = 8192,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-K titles per member from factor matrices, one (block × titles) score matrix at a time.
+
+    Memory is `block_size × n_titles × 4` bytes for scores beyond the inputs and outputs, so a
+    million members × 20k titles stays within a few hundred MiB of working space. `exclude`
+    (members × titles) marks titles to leave out (what each member already has).
+    """
+    n_members, n_titles = member_factors.shape[0], title_factors.shape[0]
+    check_number("top_k_from_factors", "k", k, 1, n_titles, integer=True)
+    titles_t = np.ascontiguousarray(title_factors.T, dtype=np.float32)
+    out_titles = np.empty((n_members, k), dtype=np.int32)
+    out_scores = np.empty((n_members, k), dtype=np.float32)
+    for start in range(0, n_members, block_size):
+        stop = min(start + block_size, n_members)
+        scores = np.asarray(member_factors[start:stop], dtype=np.float32) @ titles_t
+        if exclude is not None:
+            block = exclude[start:stop].tocoo()
+            scores[block.row, block.col] = -np.inf
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top_scores = np.take_along_axis(scores, top, axis=1)
+        order = np.argsort(-top_scores, axis=1, kind="stable")
+        out_titles[start:stop] = np.take_along_axis(top, order, axis=1)
+        out_scores[start:stop] = np.take_along_axis(top_scores, order, axis=1)
+    return out_titles, out_scores
 
 
 def write_frame(frame: pd.DataFrame, out: str | Path) -> Path:

@@ -1,0 +1,90 @@
+"""Accuracy of every model under every protocol on MovieLens (ml-latest-small by default).
+
+Microsoft Recommenders' protocol is `--protocols random`: a per-member stratified 75/25 random
+split (seed 42), binary relevance (every held-out rating is relevant), top-10 excluding seen titles.
+
+    .venv/bin/python benchmarks/accuracy.py                      # every model × every protocol
+    .venv/bin/python benchmarks/accuracy.py --protocols random --models auto,ease
+    .venv/bin/python benchmarks/accuracy.py --ratings path/to/ml-100k/u.data   # ML-100k layout
+
+Reads `ratings.csv` (userId,movieId,rating,timestamp) or ML-100k's `u.data` (tab-separated user,
+item, rating, timestamp without a header). Prints a table; writes benchmarks/results/accuracy.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pandas as pd
+
+from limelight.personalize.evaluate import evaluate
+from limelight.personalize.models import MODEL_NAMES
+from limelight.settings import shared_data_dir
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def load_ratings(path: Path) -> pd.DataFrame:
+    """ratings.csv (ml-latest*, ml-20m, ml-25m) or u.data (ml-100k) as member_id,title_id,rating,timestamp."""
+    if path.name == "u.data":
+        frame = pd.read_csv(path, sep="\t", names=["member_id", "title_id", "rating", "timestamp"])
+    elif path.name == "ratings.dat":  # ml-1m / ml-10m
+        frame = pd.read_csv(path, sep="::", engine="python", names=["member_id", "title_id", "rating", "timestamp"])
+    else:
+        frame = pd.read_csv(path).rename(columns={"userId": "member_id", "movieId": "title_id"})
+    return frame[["member_id", "title_id", "rating", "timestamp"]]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ratings", type=Path,
+                        default=shared_data_dir() / "movielens" / "ml-latest-small" / "ratings.csv")
+    parser.add_argument("--protocols", default="random,leave-last-out,strong-generalization,temporal")
+    parser.add_argument("--models", default=",".join(m for m in MODEL_NAMES))
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", type=Path, default=RESULTS / "accuracy.json")
+    args = parser.parse_args(argv)
+
+    ratings = load_ratings(args.ratings)
+    rows: list[dict] = []
+    if args.out.exists():  # keep earlier rows of other (protocol, model) pairs
+        previous = json.loads(args.out.read_text())
+        if previous.get("ratings") == str(args.ratings):
+            rows = previous.get("rows", [])
+    header = f"{'protocol':<22} {'model':<11} {'NDCG@K':>16} {'Recall@K':>8} {'Prec@K':>7} {'MAP@K':>7} {'cover':>6} {'novel':>6} {'ILD':>5} {'fit s':>7}"
+    print(f"{args.ratings} — {len(ratings):,} ratings, {ratings.member_id.nunique():,} members, "
+          f"{ratings.title_id.nunique():,} titles; K={args.k}, seed={args.seed}")
+    print(header)
+    for protocol in args.protocols.split(","):
+        for model in args.models.split(","):
+            started = time.perf_counter()
+            report = evaluate(ratings, protocol=protocol, model=model, k=args.k, seed=args.seed)
+            m = report.metrics
+            k = args.k
+            ndcg = m[f"ndcg@{k}"]
+            print(f"{protocol:<22} {model:<11} {ndcg.mean:.4f}±{ndcg.high - ndcg.mean:.4f}  "
+                  f"{m[f'recall@{k}'].mean:8.4f} {m[f'precision@{k}'].mean:7.4f} {m[f'map@{k}'].mean:7.4f} "
+                  f"{m['catalog_coverage'].mean:6.3f} {m['novelty'].mean:6.2f} {m['intra_list_diversity'].mean:5.3f} "
+                  f"{report.fit_seconds:7.1f}", flush=True)
+            row = {**report.as_dict(), "wall_seconds": time.perf_counter() - started}
+            rows = [r for r in rows if not (r["protocol"] == protocol and r["model"] == report.model)] + [row]
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps({
+                "ratings": str(args.ratings),
+                "command": "python " + " ".join(sys.argv),
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
+                "rows": rows,
+            }, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
