@@ -84,7 +84,9 @@ def slate_speed(
         normalized = normalize_candidates(slate, window_end=period[1])
         forecasts = model.predict(normalized)
         t1 = time.perf_counter()
-        find_comparables(normalized, model.history_titles_, catalog=catalog, k=5)
+        find_comparables(
+            normalized, model.history_titles_, catalog=catalog, k=5, reports=model.builder_.history
+        )
         t2 = time.perf_counter()
         predict_runs.append(t1 - t0)
         comparable_runs.append(t2 - t0)

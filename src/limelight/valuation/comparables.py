@@ -48,6 +48,18 @@ def _people(value: object) -> set[str]:
     return {p.strip().casefold() for p in value.split(",") if p.strip()}
 
 
+_GENRE_BITS = {name: 1 << i for i, name in enumerate(GENRES)}
+
+
+def _codes(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, _ = pd.factorize(pd.Series(np.concatenate([left, right]).astype(str)))
+    return codes[: len(left)], codes[len(left) :]
+
+
+def _mask(genres: set[str]) -> int:
+    return sum(_GENRE_BITS[g] for g in genres)
+
+
 def _genres(value: object) -> set[str]:
     if not isinstance(value, str):
         return set()
@@ -72,10 +84,17 @@ def _franchise_catalog_rows(reports: pd.DataFrame, first: pd.DataFrame, franchis
     """Rows of franchise titles the reports list only after their first window: the earliest row each."""
     if not franchises:
         return first.iloc[:0]
-    rows = reports.loc[:, [c for c in first.columns if c in reports.columns]].copy()
+    # FeatureBuilder.history already carries the franchise of every row; parse only when it does not
+    keys = (
+        reports["franchise"]
+        if "franchise" in reports.columns
+        else parse_titles(reports["title_name"], keys_only=True)["franchise"]
+    )
+    rows = reports.loc[
+        keys.isin(franchises).to_numpy(), [c for c in first.columns if c in reports.columns]
+    ].copy()
     rows["period_end"] = pd.to_datetime(rows["period_end"])
     rows["period_start"] = pd.to_datetime(rows["period_start"])
-    rows = rows[parse_titles(rows["title_name"], keys_only=True)["franchise"].isin(franchises).to_numpy()]
     rows = rows[~rows["title_name"].isin(set(first["title_name"]))]
     for col in ("kind", "runtime_minutes"):  # static facts: the first report lacks them
         known = rows.dropna(subset=[col]).drop_duplicates("title_name").set_index("title_name")[col]
@@ -110,6 +129,7 @@ def find_comparables(
     cmeta = _metadata(cand, catalog, cparts)
     h_people = [_people(c) | _people(d) for c, d in zip(hmeta["cast"], hmeta["director"])]
     h_genres = [_genres(g) for g in hmeta["genres"]]
+    h_genre_mask = np.array([_mask(g) for g in h_genres], dtype="int64")
     h_runtime = np.log(hist["runtime_minutes"].to_numpy(dtype="float64"))
     h_days = ((hist["period_end"] - hist["release_date"]).dt.days + 1).to_numpy(dtype="float64")
     h_kind = hist["kind"].to_numpy(dtype=object)
@@ -140,11 +160,15 @@ def find_comparables(
         for a, b in zip(hist["period_start"], hist["period_end"])
     ]
     n_hist = len(hist)
+    # integer codes: comparing ints in the loop is much cheaper than comparing Python strings
+    h_fr_code, c_fr_code = _codes(h_franchise, c_franchise)
+    h_lang_code, c_lang_code = _codes(h_lang, c_lang)
+    h_kind_code, c_kind_code = _codes(h_kind, c_kind)
     out: list[list[Comparable]] = []
     for i in range(len(cand)):
         eligible = h_end < c_release[i]  # the as-of rule
         franchise = str(c_franchise[i])
-        same_franchise = (h_franchise == franchise) & (franchise != "")
+        same_franchise = (h_fr_code == c_fr_code[i]) & (franchise != "")
         prev_season = same_franchise & (h_season == c_season[i] - 1)
         people = c_people[i]
         genres = c_genres[i]
@@ -152,11 +176,9 @@ def find_comparables(
         shared_people = (
             np.array([len(people & p) for p in h_people], dtype="float64") if people else np.zeros(n_hist)
         )
-        same_genre = (
-            np.array([bool(genres & g) for g in h_genres]) if genres else np.zeros(n_hist, dtype=bool)
-        )
-        same_lang = h_lang == lang
-        same_kind = h_kind == c_kind[i]
+        same_genre = (h_genre_mask & _mask(genres)) != 0
+        same_lang = h_lang_code == c_lang_code[i]
+        same_kind = h_kind_code == c_kind_code[i]
         runtime = float(c_runtime[i])
         runtime_gap = np.abs(h_runtime - runtime)
         runtime_gap = np.where(np.isfinite(runtime_gap), runtime_gap, 1.0)
@@ -174,7 +196,11 @@ def find_comparables(
             - WEIGHTS["timing"] * timing_gap
         )
         score = np.where(eligible, score, -np.inf)
-        top = np.argsort(-score, kind="stable")[:k]
+        if n_hist > k:
+            best = np.argpartition(-score, k)[:k]
+            top = best[np.argsort(-score[best], kind="stable")]
+        else:
+            top = np.argsort(-score, kind="stable")[:k]
         rows = []
         for j in top:
             if not np.isfinite(score[j]):
