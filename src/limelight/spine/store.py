@@ -260,10 +260,22 @@ def check_foreign_keys(
 
 
 def _isin(values: pd.Series, reference: pd.Series | set[str]) -> pd.Series:
-    """`values.isin(reference)` through object arrays: pandas' Arrow-string `isin` loops in Python."""
-    ref = pd.Index(list(reference) if isinstance(reference, set) else reference.to_numpy(dtype=object), dtype=object)
-    found = pd.Series(values.to_numpy(dtype=object), index=values.index, dtype=object).isin(ref)
-    return found
+    """`values.isin(reference)` with Arrow's hash kernel: pandas' Arrow-string `isin` loops in Python,
+    and going through object arrays builds a Python string per row (slow at millions of rows)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(strings: pd.Series | list[str]) -> pa.Array:
+        arr = pa.array(strings, from_pandas=True)
+        return arr if arr.type == pa.large_string() else pc.cast(arr, pa.large_string())
+
+    try:
+        ref = arrow(list(reference) if isinstance(reference, set) else reference)
+        found = pc.is_in(arrow(values), value_set=ref).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # not strings: plain pandas
+        ref_values = list(reference) if isinstance(reference, set) else reference.to_numpy(dtype=object)
+        return pd.Series(values.to_numpy(dtype=object), index=values.index).isin(pd.Index(ref_values, dtype=object))
+    return pd.Series(found, index=values.index)
 
 
 def _source_column(rows: Rows, column: str) -> str:
