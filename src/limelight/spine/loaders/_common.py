@@ -99,42 +99,78 @@ def read_delimited(
     names: Sequence[str] | None = None,
     **kw: Any,
 ) -> pd.DataFrame:
-    """A CSV/TSV as strings (no type guessing: the validator owns types).
+    """A CSV/TSV as strings (no type guessing: the validator owns types), blank lines skipped.
 
     With a header (the default) `frame.index` is the file's row number of each record (header = 1,
-    first data row = 2); with `names` (a headerless file) the first record is row 1. This assumes
-    one line per record, which holds for every format we read; quoted newlines would shift it.
+    first data row = 2); with `names` (a headerless file) the first record is row 1. Blank lines and
+    quoted line breaks are counted, so the numbers are the ones a text editor shows.
+    Arrow's parser reads first (5-10x the C parser on large files); any file it refuses goes to
+    pandas' C parser, which decides and explains.
     """
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding=encoding,
-            header=None if names is not None else "infer",
-            names=list(names) if names is not None else None,
-            skip_blank_lines=False,
-            **kw,
-        )
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(
-            f"cannot be read as a {'tab' if sep == chr(9) else 'comma'}-separated file ({exc})",
-            origin=path.name,
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise DataError("the file is empty", origin=path.name) from None
+    options: dict[str, Any] = {
+        "sep": sep,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": [""],
+        "encoding": encoding,
+        "header": None if names is not None else "infer",
+        "names": list(names) if names is not None else None,
+    }
+    frame: pd.DataFrame | None = None
+    if "engine" not in kw and len(sep) == 1:
+        try:
+            frame = pd.read_csv(path, engine="pyarrow", **options, **kw)
+        except Exception:  # ragged rows, odd quoting, an encoding Arrow lacks: the C parser explains
+            frame = None
+    if frame is None:
+        if len(sep) == 1:
+            _check_field_counts(path, sep, encoding, len(names) if names is not None else None)
+        try:
+            frame = pd.read_csv(path, skip_blank_lines=True, index_col=False, **options, **kw)
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise DataError(
+                f"cannot be read as a {'tab' if sep == chr(9) else 'comma'}-separated file ({exc})",
+                origin=path.name,
+            ) from None
+        except pd.errors.EmptyDataError:
+            raise DataError("the file is empty", origin=path.name) from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     first = 1 if names is not None else 2
     frame.index = _record_lines(path, len(frame), first, sep, encoding)
-    # Blank lines keep their number (skip_blank_lines=False) and are dropped here.
-    frame = frame.loc[~frame.isna().all(axis=1).to_numpy()] if len(frame.columns) else frame
     return frame
 
 
+def _check_field_counts(path: Path, sep: str, encoding: str, expected: int | None) -> None:
+    """Name the first record whose number of fields differs from the header's (pandas would guess)."""
+    import csv
+
+    try:
+        with path.open("r", encoding=encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=sep)
+            previous_end = 0
+            for row in reader:
+                start, previous_end = previous_end + 1, reader.line_num
+                if not row:
+                    continue
+                if expected is None:
+                    expected = len(row)
+                elif len(row) != expected:
+                    fields = f"{len(row)} field{'' if len(row) == 1 else 's'}"
+                    raise DataError(
+                        f"has {fields} where the header has {expected}", origin=path.name, row=start
+                    )
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"is not {encoding} text (byte {exc.object[exc.start : exc.start + 1]!r} at offset {exc.start}); "
+            f"save it as {encoding}",
+            origin=path.name,
+        ) from None
+    except csv.Error as exc:
+        raise DataError(f"cannot be read as delimited text ({exc})", origin=path.name) from None
+
+
 def _record_lines(path: Path, records: int, first: int, sep: str, encoding: str) -> pd.Index:
-    """The file line on which each record starts: `first, first+1, …` unless quoted fields hold newlines.
+    """The file line on which each record starts: `first, first+1, …` unless blank lines or quoted line breaks.
 
     Counting newlines is cheap; only when the count disagrees (a quoted newline, as in the Netflix
     catalog's descriptions) are the record starts found with the csv module, so messages stay exact.
@@ -155,8 +191,9 @@ def _record_lines(path: Path, records: int, first: int, sep: str, encoding: str)
     reader = csv.reader(io.StringIO(data.decode(encoding, errors="replace"), newline=""), delimiter=sep)
     starts = []
     previous_end = 0
-    for _ in reader:
-        starts.append(previous_end + 1)
+    for row in reader:
+        if row:  # a blank line is no record (the parsers skip it) but keeps its number
+            starts.append(previous_end + 1)
         previous_end = reader.line_num
     starts = starts[first - 1 :] if first > 1 else starts
     if len(starts) != records:
@@ -221,6 +258,22 @@ def parse_dates(values: pd.Series, origin: str, line_numbers: np.ndarray, column
     return out
 
 
+def _arrow_float(text: pd.Series) -> np.ndarray | None:
+    """Arrow's string → float64 cast (C speed, ~10x `pd.to_numeric` on strings); None if any cell fails,
+    so that the exact path finds and names the first bad cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        cast = pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    out = cast.to_numpy(zero_copy_only=False)
+    if np.isnan(out).sum() != cast.null_count:  # 'nan' spelled out: let the exact path decide
+        return None
+    return out
+
+
 def parse_numbers(
     values: pd.Series, origin: str, line_numbers: np.ndarray, column: str, *, blanks: tuple[str, ...] = ()
 ) -> pd.Series:
@@ -243,6 +296,9 @@ def parse_numbers(
     text = values.astype("string").str.strip()
     if blanks:
         blank = blank | text.isin(blanks).fillna(False).to_numpy(dtype=bool)
+    fast = _arrow_float(text.where(~blank))
+    if fast is not None:
+        return pd.Series(fast, index=values.index, dtype="float64")
     cleaned = text.str.replace(",", "", regex=False).str.replace("_", "", regex=False)
     out = pd.to_numeric(cleaned.where(~blank), errors="coerce").astype("float64")
     bad = np.flatnonzero(~blank & out.isna().to_numpy())

@@ -74,15 +74,18 @@ def _epoch(values: pd.Series, origin: str, lines: np.ndarray, column: str) -> pd
 
 
 def _ratings(frame: pd.DataFrame, origin: str, cols: dict[str, str]) -> Rows:
+    # Columns stay pandas Series aligned on the file's row numbers: `.to_numpy()` on Arrow strings
+    # would build millions of Python objects.
     lines = frame.index.to_numpy()
     out = pd.DataFrame(
         {
-            "member_id": frame[cols["member_id"]].to_numpy(),
-            "title_id": frame[cols["title_id"]].to_numpy(),
-            "rating": parse_numbers(frame[cols["rating"]], origin, lines, cols["rating"]).to_numpy(),
-            "rated_at": _epoch(frame[cols["rated_at"]], origin, lines, cols["rated_at"]).to_numpy(),
+            "member_id": frame[cols["member_id"]],
+            "title_id": frame[cols["title_id"]],
+            "rating": parse_numbers(frame[cols["rating"]], origin, lines, cols["rating"]),
+            "rated_at": _epoch(frame[cols["rated_at"]], origin, lines, cols["rated_at"]),
             "scale": "stars",
-        }
+        },
+        index=frame.index,
     )
     return make_rows("ratings", out, origin, lines, cols)
 
@@ -91,11 +94,12 @@ def _tags(frame: pd.DataFrame, origin: str, cols: dict[str, str]) -> Rows:
     lines = frame.index.to_numpy()
     out = pd.DataFrame(
         {
-            "member_id": frame[cols["member_id"]].to_numpy(),
-            "title_id": frame[cols["title_id"]].to_numpy(),
-            "tag": frame[cols["tag"]].to_numpy(),
-            "tagged_at": _epoch(frame[cols["tagged_at"]], origin, lines, cols["tagged_at"]).to_numpy(),
-        }
+            "member_id": frame[cols["member_id"]],
+            "title_id": frame[cols["title_id"]],
+            "tag": frame[cols["tag"]],
+            "tagged_at": _epoch(frame[cols["tagged_at"]], origin, lines, cols["tagged_at"]),
+        },
+        index=frame.index,
     )
     return make_rows("tags", out, origin, lines, cols)
 
@@ -105,11 +109,10 @@ def _members(parts: list[tuple[pd.Series, str, str]]) -> Rows:
     ids = pd.concat([s for s, _, _ in parts])
     first = ~ids.duplicated().to_numpy()
     origin, column = parts[0][1], parts[0][2]
-    out = pd.DataFrame({"member_id": ids.to_numpy()[first], "source": SOURCE})
-    keep = ~blank_mask(out["member_id"])
-    return make_rows(
-        "members", out.loc[keep], origin, ids.index.to_numpy()[first][keep], {"member_id": column}
-    )
+    unique = ids[first]
+    keep = ~blank_mask(unique)
+    out = pd.DataFrame({"member_id": unique[keep].reset_index(drop=True), "source": SOURCE})
+    return make_rows("members", out, origin, unique.index.to_numpy()[keep], {"member_id": column})
 
 
 def _titles(
