@@ -87,18 +87,33 @@ def load_countries() -> Countries:
     )
 
 
+def _day_table(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Day of week (Mon=0), day of month and days in month for epoch days."""
+    d64 = days.astype("datetime64[D]")
+    months = d64.astype("datetime64[M]")
+    month_start = months.astype("datetime64[D]")
+    next_month = (months + 1).astype("datetime64[D]")
+    dow = (days + 3) % 7  # 1970-01-01 was a Thursday
+    dom = (d64 - month_start).astype(np.int64) + 1
+    dim = (next_month - month_start).astype(np.int64)
+    return dow, dom, dim
+
+
 def local_calendar(hours: np.ndarray, utc_offset: np.ndarray) -> dict[str, np.ndarray]:
     """Local hour of day, day of week (Mon=0), day of month and days-in-month for UTC hours + offset."""
     local = np.asarray(hours, dtype=np.float64) + utc_offset
     day = np.floor(local / 24.0)
     hour = local - day * 24.0
-    days = day.astype("int64")
-    dow = (days + 3) % 7  # 1970-01-01 was a Thursday
-    d64 = days.astype("datetime64[D]")
-    month_start = d64.astype("datetime64[M]").astype("datetime64[D]")
-    next_month = (d64.astype("datetime64[M]") + 1).astype("datetime64[D]")
-    dom = (d64 - month_start).astype(np.int64) + 1
-    dim = (next_month - month_start).astype(np.int64)
+    finite = np.isfinite(day)
+    days = np.where(finite, day, 0).astype(np.int64)
+    lo, hi = (int(days.min()), int(days.max())) if days.size else (0, 0)
+    if hi - lo < 20_000:
+        # few distinct days: compute the calendar once per day and gather (grids repeat days a lot)
+        dow_t, dom_t, dim_t = _day_table(np.arange(lo, hi + 1, dtype=np.int64))
+        pos = days - lo
+        dow, dom, dim = dow_t[pos], dom_t[pos], dim_t[pos]
+    else:
+        dow, dom, dim = _day_table(days)
     return {"local": local, "hour": hour, "day": days, "dow": dow, "dom": dom, "days_in_month": dim}
 
 

@@ -56,6 +56,7 @@ FIXED_SCHEDULES: dict[str, tuple[float, ...]] = {
 }
 # The strongest fixed schedule on the benchmark's training seeds (benchmarks/payments.py; see docs).
 STRONGEST_FIXED = "daily_14"
+STRONGEST_FIXED_ASKS_FIRST = True
 LOGGING_EPSILON = 0.3
 LOGGING_PROCESSOR_EPSILON = 0.3
 
@@ -139,6 +140,7 @@ class FixedSchedulePolicy(RetryPolicy):
         epsilon: float = 0.0,
         processor_epsilon: float = 0.0,
         router: ProcessorRouter | None = None,
+        ask_first: bool = False,
     ) -> None:
         super().__init__()
         if not offsets_days or any(o <= 0 for o in offsets_days):
@@ -149,7 +151,9 @@ class FixedSchedulePolicy(RetryPolicy):
         self.epsilon = epsilon
         self.processor_epsilon = processor_epsilon
         self.router = router
-        self.name = name if epsilon == 0 and processor_epsilon == 0 else f"{name}~eps{epsilon:g}"
+        self.ask_first = ask_first
+        base = f"{name}+ask_first" if ask_first else name
+        self.name = base if epsilon == 0 and processor_epsilon == 0 else f"{base}~eps{epsilon:g}"
 
     def _decide(self, charges: FailedCharges, gate: Gate, rng: np.random.Generator) -> Decision:
         router = self.router if self.router is not None else load_router()
@@ -182,7 +186,7 @@ class FixedSchedulePolicy(RetryPolicy):
             retry_at=retry_at,
             processor=router.names[proc],
             propensity=np.where(stop, 1.0, time_prob * proc_prob),
-            ask_update=stop,
+            ask_update=stop | (self.ask_first & (charges.attempt_number == 1)),
             expected_success=np.full(n, np.nan),
         )
 
@@ -218,18 +222,28 @@ class FixedSchedulePolicy(RetryPolicy):
         return np.where(np.isfinite(times), time_prob * proc_prob, 0.0)
 
 
-def fixed_policy(name: str = STRONGEST_FIXED, *, logging: bool = False) -> FixedSchedulePolicy:
-    """A named fixed schedule; `logging=True` gives its epsilon-randomised version (for OPE-ready logs)."""
+def fixed_policy(
+    name: str = STRONGEST_FIXED, *, logging: bool = False, ask_first: bool | None = None
+) -> FixedSchedulePolicy:
+    """A named fixed schedule; `logging=True` gives its epsilon-randomised version (for OPE-ready logs).
+
+    `ask_first`: also ask the member for new card data at the first failure (a "payment failed" email);
+    default: as in the strongest configuration (`STRONGEST_FIXED_ASKS_FIRST`), except when logging: the
+    logging policy asks only when it stops, so no member update pre-empts the first retry it logs (which
+    keeps first-retry off-policy evaluation clean).
+    """
     if name not in FIXED_SCHEDULES:
         raise InputError(f"fixed schedule must be one of {', '.join(FIXED_SCHEDULES)}, got '{name}'")
+    ask = (False if logging else STRONGEST_FIXED_ASKS_FIRST) if ask_first is None else ask_first
     if logging:
         return FixedSchedulePolicy(
             FIXED_SCHEDULES[name],
             name=f"fixed:{name}",
             epsilon=LOGGING_EPSILON,
             processor_epsilon=LOGGING_PROCESSOR_EPSILON,
+            ask_first=ask,
         )
-    return FixedSchedulePolicy(FIXED_SCHEDULES[name], name=f"fixed:{name}")
+    return FixedSchedulePolicy(FIXED_SCHEDULES[name], name=f"fixed:{name}", ask_first=ask)
 
 
 class SmartRetryPolicy(RetryPolicy):
@@ -237,8 +251,10 @@ class SmartRetryPolicy(RetryPolicy):
 
     For each allowed candidate time t and processor p: value = P(success | context, t, p) * amount_usd *
     exp(-daily_discount * days until t) - (fee_p + network fee). The best pair is taken when its value is
-    above `min_value_usd`; otherwise the policy stops and asks the member to update the card. At most
-    `max_retries` retries per invoice (a business setting, like Stripe's "8 tries").
+    above `min_value_usd`; otherwise the policy stops and asks the member to update the card. It also asks
+    when the chosen retry is unlikely to work (`update_below`) and, with `ask_first`, at the first failure
+    (the "payment failed" email most services send). At most `max_retries` retries per invoice (a business
+    setting, like Stripe's "8 tries").
     """
 
     name = "smart"
@@ -251,8 +267,9 @@ class SmartRetryPolicy(RetryPolicy):
         max_retries: int = 8,
         daily_discount: float = 0.01,
         min_value_usd: float = 0.0,
-        update_below: float = 0.05,
+        update_below: float = 0.10,
         epsilon: float = 0.0,
+        ask_first: bool = True,
     ) -> None:
         super().__init__()
         if max_retries < 1:
@@ -266,6 +283,7 @@ class SmartRetryPolicy(RetryPolicy):
         self.min_value_usd = min_value_usd
         self.update_below = update_below
         self.epsilon = epsilon
+        self.ask_first = ask_first
         if epsilon > 0:
             self.name = f"smart~eps{epsilon:g}"
 
@@ -329,7 +347,7 @@ class SmartRetryPolicy(RetryPolicy):
         retry_at = np.where(go, times[rows, chosen], np.inf)
         p_success = prob[rows, chosen]
         # Ask for new card data when retrying is not allowed or not worth it, or unlikely to work.
-        ask = ~go | (p_success < self.update_below)
+        ask = ~go | (p_success < self.update_below) | (self.ask_first & (charges.attempt_number == 1))
         return Decision(
             retry_at=retry_at,
             processor=router.names[pi],

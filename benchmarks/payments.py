@@ -1,0 +1,222 @@
+"""Payments benchmark: smart retries vs fixed schedules on unseen simulated invoices, OPE accuracy,
+decision speed and involuntary-churn metrics. Prints a table and writes benchmarks/results/payments.json.
+
+    .venv/bin/python benchmarks/payments.py            # full run (~10 min on 2 shared cores)
+    .venv/bin/python benchmarks/payments.py --quick    # smaller, for a smoke test
+
+Seeds: training logs 1, 2 (logged by the epsilon-randomised strongest fixed schedule); selection of the
+fixed schedule and of the smart policy's two settings on validation seed 50; test seeds 101, 102, 103
+(never used for training or selection); OPE on seed 201; churn world on seed 301.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from limelight.payments.churn import ChurnModel, build_panel, temporal_evaluation
+from limelight.payments.features import attempts_to_decisions
+from limelight.payments.model import RetrySuccessModel
+from limelight.payments.ope import evaluate_first_retry, measured_first_retry_recovery
+from limelight.payments.policy import FIXED_SCHEDULES, SmartRetryPolicy, fixed_policy
+from limelight.payments.simulator import simulate_dunning, simulate_payment_logs, summarize
+
+TRAIN_SEEDS = (1, 2)
+VALIDATION_SEED = 50
+TEST_SEEDS = (101, 102, 103)
+OPE_SEED = 201
+CHURN_SEED = 301
+SMART_GRID: tuple[dict[str, Any], ...] = (
+    {"max_retries": 8, "ask_first": True},
+    {"max_retries": 14, "ask_first": True},
+    {"max_retries": 8, "ask_first": False},
+    {"max_retries": 14, "ask_first": False},
+)
+
+
+def _smart_key(params: dict[str, Any]) -> str:
+    return "smart(" + ",".join(f"{k}={v}" for k, v in params.items()) + ")"
+
+
+def _fixed_variants() -> list[tuple[str, bool]]:
+    return [(name, ask) for name in FIXED_SCHEDULES for ask in (False, True)]
+
+
+def _row(summary: Any) -> dict[str, Any]:
+    return summary.as_dict()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default="benchmarks/results/payments.json")
+    args = ap.parse_args()
+    n_train, n_eval, n_ope, n_speed, n_members = (
+        (6000, 4000, 10000, 20000, 3000) if args.quick else (30000, 20000, 60000, 100000, 20000)
+    )
+    result: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {platform.python_version()}, 2 shared cores",
+        "sizes": {
+            "train_invoices_per_seed": n_train,
+            "eval_invoices": n_eval,
+            "ope_invoices": n_ope,
+            "speed_charges": n_speed,
+            "churn_members": n_members,
+        },
+    }
+    t0 = time.perf_counter()
+    logs = pd.concat([simulate_dunning(n_train, seed) for seed in TRAIN_SEEDS], ignore_index=True)
+    t1 = time.perf_counter()
+    model = RetrySuccessModel().fit(logs)
+    t2 = time.perf_counter()
+    result["training"] = {
+        "retries": model.n_train_,
+        "simulate_s": round(t1 - t0, 1),
+        "fit_s": round(t2 - t1, 1),
+    }
+    print(f"trained on {model.n_train_} logged retries ({t2 - t1:.1f} s)", file=sys.stderr)
+
+    # selection on the validation seed
+    val: dict[str, Any] = {}
+    for name, ask in _fixed_variants():
+        val[f"fixed:{name}{'+ask_first' if ask else ''}"] = _row(
+            summarize(simulate_dunning(n_eval, VALIDATION_SEED, fixed_policy(name, ask_first=ask)))
+        )
+    for params in SMART_GRID:
+        val[_smart_key(params)] = _row(
+            summarize(simulate_dunning(n_eval, VALIDATION_SEED, SmartRetryPolicy(model, **params)))
+        )
+    best_fixed = max((k for k in val if k.startswith("fixed:")), key=lambda k: val[k]["recovered_revenue"])
+    best_smart_i = max(
+        range(len(SMART_GRID)), key=lambda i: val[_smart_key(SMART_GRID[i])]["recovered_revenue"]
+    )
+    smart_params = SMART_GRID[best_smart_i]
+    result["validation"] = {
+        "seed": VALIDATION_SEED,
+        "policies": val,
+        "best_fixed": best_fixed,
+        "smart_params": smart_params,
+    }
+    print(f"validation: best fixed {best_fixed}, smart {smart_params}", file=sys.stderr)
+
+    # test seeds: every fixed variant, the validated best fixed, and smart
+    fixed_name = best_fixed.split(":", 1)[1].replace("+ask_first", "")
+    fixed_ask = best_fixed.endswith("+ask_first")
+    tests = []
+    for seed in TEST_SEEDS:
+        fixed_all = {}
+        for name, ask in _fixed_variants():
+            fixed_all[f"fixed:{name}{'+ask_first' if ask else ''}"] = _row(
+                summarize(simulate_dunning(n_eval, seed, fixed_policy(name, ask_first=ask)))
+            )
+        smart = _row(summarize(simulate_dunning(n_eval, seed, SmartRetryPolicy(model, **smart_params))))
+        best_on_test = max(fixed_all, key=lambda k: fixed_all[k]["recovered_revenue"])
+        ref = fixed_all[best_fixed]
+        tests.append(
+            {
+                "seed": seed,
+                "smart": smart,
+                "validated_fixed": best_fixed,
+                "fixed": fixed_all,
+                "revenue_lift_vs_validated_fixed": smart["recovered_revenue"] / ref["recovered_revenue"] - 1,
+                "best_fixed_on_this_seed": best_on_test,
+                "revenue_lift_vs_best_fixed_on_this_seed": smart["recovered_revenue"]
+                / fixed_all[best_on_test]["recovered_revenue"]
+                - 1,
+            }
+        )
+        print(f"seed {seed}: lift {tests[-1]['revenue_lift_vs_validated_fixed']:+.1%}", file=sys.stderr)
+    result["test"] = tests
+    del fixed_name, fixed_ask
+
+    # OPE: logs of the (epsilon-randomised) strongest fixed schedule, then the smart policy on the same seed
+    smart_policy = SmartRetryPolicy(model, **smart_params)
+    ope_logs = simulate_dunning(n_ope, OPE_SEED)
+    est = evaluate_first_retry(ope_logs, smart_policy, model)
+    measured = measured_first_retry_recovery(simulate_dunning(n_ope, OPE_SEED, smart_policy))
+    est["measured_by_simulator"] = measured
+    for k in ("ips", "snips", "dr"):
+        est[k]["relative_error"] = est[k]["value"] / measured - 1 if measured else float("nan")
+    est["logging_policy"] = fixed_policy(logging=True).name
+    result["ope"] = est
+
+    # speed: next attempt for n_speed failed charges (first failures of simulated invoices)
+    first = simulate_dunning(n_speed, 401, fixed_policy("weekly_3", ask_first=False))
+    d = attempts_to_decisions(first)
+    charges = d.charges
+    reps = [n_speed // max(len(charges), 1) + 1]
+    idx = np.resize(np.arange(len(charges)), n_speed)
+    batch = charges.subset(idx)
+    times = []
+    for _ in range(3):
+        s = time.perf_counter()
+        smart_policy.decide(batch)
+        times.append(time.perf_counter() - s)
+    result["speed"] = {
+        "charges": len(batch),
+        "median_s": statistics.median(times),
+        "runs_s": times,
+        "tiled_from_contexts": len(charges),
+        "reps": reps[0],
+    }
+    print(f"speed: {len(batch)} decisions in {statistics.median(times):.2f} s", file=sys.stderr)
+
+    # involuntary churn on a simulated world (12 months)
+    rng = np.random.default_rng(CHURN_SEED)
+    members = pd.DataFrame(
+        {
+            "member_id": [f"m{i}" for i in range(n_members)],
+            "country": rng.choice(["US", "GB", "DE", "FR", "BR", "MX", "IN", "JP"], n_members),
+            "plan": rng.choice(["standard_with_ads", "standard", "premium"], n_members),
+            "signup_date": pd.Timestamp("2023-06-01")
+            + pd.to_timedelta(rng.integers(0, 540, n_members), unit="D"),
+            "cancelled_at": pd.NaT,
+        }
+    )
+    world = simulate_payment_logs(members, date(2025, 1, 1), date(2025, 12, 31), seed=CHURN_SEED)
+    panel = build_panel(world)
+    result["churn"] = temporal_evaluation(panel, ChurnModel())
+    result["elapsed_s"] = round(time.perf_counter() - t0, 1)
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2, default=float))
+    print(f"\nrecovery on unseen seeds ({n_eval} failed renewals each), smart {smart_params} vs {best_fixed}")
+    print(
+        f"{'seed':>6} {'policy':<44} {'recovery':>9} {'revenue':>11} {'att/rec':>8} {'viol':>5} {'med days':>9}"
+    )
+    for t in tests:
+        for name, row in ((t["validated_fixed"], t["fixed"][t["validated_fixed"]]), ("smart", t["smart"])):
+            print(
+                f"{t['seed']:>6} {name:<44} {row['recovery_rate']:>9.3f} {row['recovered_revenue']:>11,.0f} "
+                f"{row['attempts_per_recovery']:>8.2f} {row['rule_violations']:>5} {row['median_days_to_recovery']:>9.2f}"
+            )
+        print(
+            f"{'':>6} lift vs validated fixed {t['revenue_lift_vs_validated_fixed']:+.1%}; "
+            f"vs best fixed on this seed ({t['best_fixed_on_this_seed']}) {t['revenue_lift_vs_best_fixed_on_this_seed']:+.1%}"
+        )
+    print(f"\nOPE (first-retry recovery per failed invoice), measured {measured:.4f}")
+    for k in ("ips", "snips", "dr"):
+        e = est[k]
+        print(
+            f"  {k:<6} {e['value']:.4f}  95% CI [{e['ci_low']:.4f}, {e['ci_high']:.4f}]  error {e['relative_error']:+.1%}"
+        )
+    print(f"\nnext attempt for {len(batch):,} charges: median {result['speed']['median_s']:.2f} s")
+    c = result["churn"]
+    print(
+        f"churn: log loss {c['log_loss']:.4f} (base rate {c['base_rate_log_loss']:.4f}), AUC {c['auc']:.3f}"
+    )
+    print(f"wrote {args.out} ({result['elapsed_s']} s)")
+
+
+if __name__ == "__main__":
+    main()
