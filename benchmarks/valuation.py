@@ -78,24 +78,32 @@ def slate_speed(
     rng = np.random.default_rng(7)
     slate = base.iloc[rng.integers(0, len(base), 500)].reset_index(drop=True)
     slate["title"] = [f"{t} #{i}" for i, t in enumerate(slate["title"])]
-    predict_runs, comparable_runs = [], []
+    predict_runs, comparable_runs, predict_cpu, comparable_cpu = [], [], [], []
     for _ in range(5):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         normalized = normalize_candidates(slate, window_end=period[1])
         forecasts = model.predict(normalized)
         t1 = time.perf_counter()
+        c1 = time.process_time()
         find_comparables(
             normalized, model.history_titles_, catalog=catalog, k=5, reports=model.builder_.history
         )
         t2 = time.perf_counter()
+        c2 = time.process_time()
         predict_runs.append(t1 - t0)
         comparable_runs.append(t2 - t0)
+        predict_cpu.append(c1 - c0)
+        comparable_cpu.append(c2 - c0)
     assert len(forecasts) == 500
     return {
         "fit_seconds": round(fit_s, 2),
         "slate": 500,
         "forecast_seconds_median": round(statistics.median(predict_runs), 3),
         "forecast_with_comparables_seconds_median": round(statistics.median(comparable_runs), 3),
+        "forecast_cpu_seconds_median": round(statistics.median(predict_cpu), 3),
+        "forecast_with_comparables_cpu_seconds_median": round(statistics.median(comparable_cpu), 3),
+        "load_average_1min": round(os.getloadavg()[0], 1),
         "runs": 5,
     }
 
@@ -103,6 +111,7 @@ def slate_speed(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the ablations")
+    parser.add_argument("--speed-only", action="store_true", help="only the slate timing")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/valuation.json"))
     args = parser.parse_args(argv)
 
@@ -113,6 +122,8 @@ def main(argv: list[str] | None = None) -> None:
 
     runs: dict[str, dict[str, object]] = {}
     for name, period in WINDOWS.items():
+        if args.speed_only:
+            break
         runs[f"{name}: all features"] = backtest(reports, period, top10=top10, catalog=catalog)
         if not args.quick:
             runs[f"{name}: report-only features"] = backtest(reports, period, top10=None, catalog=None)
@@ -140,10 +151,14 @@ def main(argv: list[str] | None = None) -> None:
             )
     print(
         f"\nslate of 500: fit {speed['fit_seconds']}s once; forecast {speed['forecast_seconds_median']}s, "
-        f"with 5 comparables each {speed['forecast_with_comparables_seconds_median']}s (median of 5)"
+        f"with 5 comparables each {speed['forecast_with_comparables_seconds_median']}s (median of 5); CPU "
+        f"{speed['forecast_cpu_seconds_median']}s / {speed['forecast_with_comparables_cpu_seconds_median']}s; "
+        f"load average {speed['load_average_1min']}"
     )
     payload = {
-        "command": "python benchmarks/valuation.py" + (" --quick" if args.quick else ""),
+        "command": "python benchmarks/valuation.py"
+        + (" --quick" if args.quick else "")
+        + (" --speed-only" if args.speed_only else ""),
         "machine": {
             "cores": os.cpu_count(),
             "python": sys.version.split()[0],
