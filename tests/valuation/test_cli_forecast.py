@@ -120,3 +120,24 @@ def test_forecast_without_title_asks_for_it() -> None:
     result = runner.invoke(app, ["forecast"])
     assert result.exit_code != 0
     assert "--title" in str(result.exception) or "--title" in result.output
+
+
+def test_slate_ranks_by_cost_per_view_when_fees_are_given(
+    workbooks: list[Path], world_reports: pd.DataFrame, tmp_path: Path, isolated_cache: None
+) -> None:
+    period = parse_period("2024-07-01:2024-12-31")
+    slate = candidates_from_report(world_reports[world_reports["period_end"] == period[1]], period).head(12)
+    slate["fee"] = [1_000_000 * (i + 1) for i in range(len(slate))]
+    slate_csv = tmp_path / "slate.csv"
+    slate.to_csv(slate_csv, index=False)
+    out = tmp_path / "ranked.csv"
+    result = runner.invoke(
+        app,
+        ["forecast", "slate", "--candidates", str(slate_csv), "--out", str(out),
+         "--db", str(tmp_path / "none.duckdb"), *[a for p in workbooks[:3] for a in ("--history", str(p))]],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ranked = pd.read_csv(out)
+    assert ranked["rank"].tolist() == list(range(1, 13))
+    assert ranked["cost_per_view"].is_monotonic_increasing
+    assert set(ranked["title"]) == set(slate["title"])
