@@ -94,7 +94,11 @@ _LABELS = {
 }
 
 
-def _hours(ts: datetime) -> float:
+def _hours(ts: datetime, name: str) -> float:
+    from limelight.errors import InputError
+
+    if not 2000 <= ts.year <= 2100:
+        raise InputError(f"{name} must be between the years 2000 and 2100, got {ts.isoformat()}")
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
     return ts.timestamp() / 3600.0
@@ -129,8 +133,8 @@ def next_attempt(body: NextAttemptRequest, request: Request) -> NextAttemptOut:
     from limelight.payments.charges import FailedCharges
     from limelight.payments.decide import next_attempts
 
-    failed = _hours(body.failed_at)
-    first = _hours(body.first_failed_at) if body.first_failed_at is not None else failed
+    failed = _hours(body.failed_at, "failed_at")
+    first = _hours(body.first_failed_at, "first_failed_at") if body.first_failed_at is not None else failed
     if first > failed:
         raise InputError("first_failed_at must not be after failed_at")
     charges = FailedCharges.build(
