@@ -50,3 +50,22 @@ def test_real_reports_2024h2_cannot_move_2024h1_forecasts(real_reports: pd.DataF
     last = mutated["period_end"] == pd.Timestamp("2024-12-31")
     mutated.loc[last, "hours_viewed"] = mutated.loc[last, "hours_viewed"].to_numpy()[::-1]
     pd.testing.assert_frame_equal(before, _forecast(mutated, candidates))
+
+
+def test_valuator_single_forecasts_ignore_reports_of_their_own_window_and_later(
+    world_reports: pd.DataFrame,
+) -> None:
+    from limelight.valuation.model import GradientBoostedForecaster
+    from limelight.valuation.pipeline import Valuator
+
+    candidate = pd.DataFrame(
+        [{"title": "Fresh: Season 1", "kind": "show", "release_date": "2024-03-10", "runtime_minutes": 400}]
+    )
+    forecaster = GradientBoostedForecaster(n_estimators=40, n_seeds=1)
+    before = Valuator(world_reports, forecaster=forecaster).forecast(candidate)[0]
+    mutated = world_reports.copy()
+    late = mutated["period_end"] >= PERIOD_2024H1[0]
+    mutated.loc[late, "hours_viewed"] = 100_000
+    after = Valuator(mutated, forecaster=forecaster).forecast(candidate)[0]
+    assert before == after
+    assert before["trained_on_windows_ending"] == ["2023-06-30", "2023-12-31"]

@@ -22,7 +22,7 @@ from limelight.valuation.backtest import history_before
 from limelight.valuation.comparables import Comparable, find_comparables
 from limelight.valuation.decisions import cost_per_view, talent_share
 from limelight.valuation.features import normalize_candidates, window_of
-from limelight.valuation.model import ValuationModel
+from limelight.valuation.model import Forecaster, ValuationModel
 
 __all__ = ["Decisions", "Valuator"]
 
@@ -47,9 +47,11 @@ class Valuator:
         *,
         top10: pd.DataFrame | None = None,
         catalog: pd.DataFrame | None = None,
+        forecaster: Forecaster | None = None,
         seed: int = 7,
     ) -> None:
         self.reports = reports
+        self.forecaster = forecaster
         self.top10 = top10
         self.catalog = catalog
         self.seed = seed
@@ -70,7 +72,9 @@ class Valuator:
             model = self._models.get(key)
             if model is None:
                 logger.info("fitting the valuation model on %d report rows", len(history))
-                model = ValuationModel(top10=self.top10, catalog=self.catalog, seed=self.seed).fit(history)
+                model = ValuationModel(
+                    self.forecaster, top10=self.top10, catalog=self.catalog, seed=self.seed
+                ).fit(history)
                 self._models[key] = model
         return model
 
