@@ -73,6 +73,7 @@ def interactions(
     weight: Literal["fraction", "count"] = "fraction",
     cap: float = 1.0,
     roll_up: Literal["series", "none"] = "series",
+    ordered: bool = True,
 ) -> ir.Table:
     """One row per (member_id, title_id) with `weight` and `last_at`, sorted by member then title.
 
@@ -81,7 +82,8 @@ def interactions(
     and title and capped at `cap`; or, with `weight="count"`, the number of events.
     `last_at` is the latest `started_at`.
     From ratings (`source="ratings"`): the member's latest rating of the title and its time.
-    `source="auto"` uses events when there are any, else ratings.
+    `source="auto"` uses events when there are any, else ratings. `ordered=False` skips the
+    final sort (a global sort is a costly shuffle on Spark when the rows go straight to Parquet).
     """
     import ibis
 
@@ -134,7 +136,8 @@ def interactions(
         capped = out.total if weight == "count" else ibis.least(out.total, ibis.literal(float(cap)))
         out = out.mutate(weight=capped.cast("float64")).drop("total")
     out = out.rename(title_id="unit_id")
-    return out.select("member_id", "title_id", "weight", "last_at").order_by(["member_id", "title_id"])
+    out = out.select("member_id", "title_id", "weight", "last_at")
+    return out.order_by(["member_id", "title_id"]) if ordered else out
 
 
 def _as_timestamp(value: date | datetime | str, name: str) -> datetime:
@@ -155,6 +158,7 @@ def views_per_window(
     end: date | datetime | str,
     *,
     countries: list[str] | tuple[str, ...] | None = None,
+    ordered: bool = True,
 ) -> ir.Table:
     """Hours viewed and views per title for events with `start <= started_at < end` (UTC).
 
@@ -202,5 +206,5 @@ def views_per_window(
         runtime_hours=runtime_hours,
         views=ibis.ifelse(runtime_hours > 0, joined.hours_viewed / runtime_hours, ibis.null("float64")),
     )
-    return out.order_by([ibis.desc("hours_viewed"), "title_id"])
+    return out.order_by([ibis.desc("hours_viewed"), "title_id"]) if ordered else out
 

@@ -1,0 +1,315 @@
+"""Scale-out benchmark: the spine's pipelines, training and score-all on DuckDB and Spark local, by size.
+
+For each size (viewing events from the demo world, written to Parquet in chunks) it times, each
+step in its own child process so that peak memory is the step's own:
+
+- world:        writing the demo world to Parquet (chunked; never all events in memory)
+- interactions: the Ibis `interactions` pipeline, Parquet in → Parquet out (DuckDB, Spark)
+- views:        the Ibis `views_per_window` pipeline over the last 365 days (DuckDB, Spark)
+- train-ease / train-als: the models engineer's EASE and ALS on the interactions (one machine)
+- score:        top-10 for every member with the EASE model: `score_all_local` (one machine,
+                what `--engine duckdb` runs) and `score_all` on Spark (model broadcast)
+
+Spark steps report `startup_s` (session start) apart from the step's own `seconds`.
+Peak memory is the summed RSS of the step's process tree (Python, and for Spark the JVM and its
+Python workers), sampled every 0.2 s.
+
+    .venv/bin/python benchmarks/scale.py --sizes 1000000,10000000 --data /tmp/limelight-scale
+
+Prints a table and writes benchmarks/results/scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import pickle
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+HERE = Path(__file__).resolve()
+RESULTS = HERE.parent / "results" / "scale.json"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+WINDOW = ("2025-11-01", "2026-11-01")
+
+
+# -- peak memory of a process tree --------------------------------------------------------------
+def _tree_rss(root: int) -> int:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/statm") as handle:
+                resident = int(handle.read().split()[1]) * PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = resident
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_step(args: list[str], timeout: float = 3_000) -> dict[str, Any]:
+    """Run this script's `_step` in a child; its last stdout line is a JSON object."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE), "_step", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        err += "\ntimed out"
+    finally:
+        done.set()
+        sampler.join()
+    wall = time.perf_counter() - start
+    lines = [line for line in out.strip().splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = [line for line in err.strip().splitlines() if line.strip()]
+        return {"error": tail[-1][:300] if tail else f"exit {proc.returncode}", "process_wall_s": round(wall, 2)}
+    result: dict[str, Any] = json.loads(lines[-1])
+    result["process_wall_s"] = round(wall, 2)
+    result["peak_rss_mib"] = round(peak / 2**20, 1)
+    return result
+
+
+# -- the steps, run in the child ------------------------------------------------------------------
+def _spark() -> tuple[Any, float]:
+    from limelight.spine.engines import spark_session
+
+    t0 = time.perf_counter()
+    session = spark_session("limelight-bench", **{"spark.driver.memory": "3g"})
+    session.range(1).count()
+    return session, time.perf_counter() - t0
+
+
+def _backend(engine: str, world: Path) -> tuple[Any, float]:
+    from limelight.spine.engines import connect
+
+    if engine == "spark":
+        session, startup = _spark()
+        return connect("spark", parquet_dir=world, spark=session), startup
+    return connect("duckdb", parquet_dir=world), 0.0
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def step(name: str, size: int, engine: str, data: Path) -> dict[str, Any]:
+    world = data / f"world-{size}"
+    out: dict[str, Any] = {"step": name, "events": size, "engine": engine}
+    if name == "world":
+        from limelight.spine.world import write_world_parquet
+
+        _remove(world)
+        t0 = time.perf_counter()
+        summary = write_world_parquet(world, events=size, seed=7, payments=False)
+        out["seconds"] = round(time.perf_counter() - t0, 2)
+        out["counts"] = summary["counts"]
+        return out
+    if name in ("interactions", "views"):
+        from limelight.spine.pipelines import interactions, views_per_window
+
+        backend, startup = _backend(engine, world)
+        target = data / f"{name}-{size}-{engine}.parquet"
+        _remove(target)
+        t0 = time.perf_counter()
+        if name == "interactions":
+            expr = interactions(backend, source="events", ordered=False)
+        else:
+            expr = views_per_window(backend, *WINDOW, ordered=False)
+        backend.to_parquet(expr, target)
+        out["seconds"] = round(time.perf_counter() - t0, 2)
+        out["startup_s"] = round(startup, 2)
+        import pyarrow.dataset as ds
+
+        out["rows"] = ds.dataset(str(target), format="parquet").count_rows()
+        return out
+    if name in ("train-ease", "train-als"):
+        import pandas as pd
+        from threadpoolctl import threadpool_limits
+
+        from limelight.personalize.base import Interactions
+
+        frame = pd.read_parquet(data / f"interactions-{size}-duckdb.parquet", columns=["member_id", "title_id", "weight"])
+        t0 = time.perf_counter()
+        matrix = Interactions.from_frame(frame, weight_col="weight")
+        del frame
+        out["load_s"] = round(time.perf_counter() - t0, 2)
+        out["members"], out["titles"], out["nnz"] = matrix.n_members, matrix.n_titles, int(matrix.matrix.nnz)
+        t0 = time.perf_counter()
+        if name == "train-ease":
+            from limelight.personalize.models.ease import EASE
+
+            model: Any = EASE(regularization=500.0)
+            model.fit(matrix)
+        else:
+            from limelight.personalize.models.als import ALS
+
+            model = ALS(factors=64, iterations=10, seed=7)
+            with threadpool_limits(1, "blas"):
+                model.fit(matrix)
+        out["seconds"] = round(time.perf_counter() - t0, 2)
+        with open(data / f"{name}-{size}.pkl", "wb") as handle:
+            pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        return out
+    if name == "score":
+        with open(data / f"train-ease-{size}.pkl", "rb") as handle:
+            model = pickle.load(handle)
+        target = data / f"scores-{size}-{engine}.parquet"
+        _remove(target)
+        if engine == "spark":
+            from limelight.scale.spark_scoring import score_all
+
+            session, startup = _spark()
+            t0 = time.perf_counter()
+            rows = session.read.parquet(str(data / f"interactions-{size}-spark.parquet"))
+            score_all(model, rows, 10, spark=session).write.parquet(str(target))
+            out["startup_s"] = round(startup, 2)
+        else:
+            import pandas as pd
+
+            from limelight.personalize.base import Interactions
+            from limelight.scale.spark_scoring import score_all_local
+
+            t0 = time.perf_counter()
+            frame = pd.read_parquet(data / f"interactions-{size}-duckdb.parquet", columns=["member_id", "title_id", "weight"])
+            matrix = Interactions.from_frame(frame, weight_col="weight", title_ids=model.title_ids_)
+            del frame
+            score_all_local(model, matrix, 10).to_parquet(target)
+        out["seconds"] = round(time.perf_counter() - t0, 2)
+        import pyarrow.dataset as ds
+
+        out["rows"] = ds.dataset(str(target), format="parquet").count_rows()
+        return out
+    raise SystemExit(f"unknown step {name}")
+
+
+# -- the driver ----------------------------------------------------------------------------------
+PLAN = (
+    ("world", "-"),
+    ("interactions", "duckdb"),
+    ("interactions", "spark"),
+    ("views", "duckdb"),
+    ("views", "spark"),
+    ("train-ease", "-"),
+    ("train-als", "-"),
+    ("score", "duckdb"),
+    ("score", "spark"),
+)
+
+
+def _exponents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Growth exponent b in time ∝ events^b between the smallest and largest size of each step."""
+    out = []
+    keys = sorted({(r["step"], r["engine"]) for r in rows if "seconds" in r})
+    for step_name, engine in keys:
+        found = sorted((r["events"], r["seconds"]) for r in rows if (r["step"], r["engine"]) == (step_name, engine) and "seconds" in r)
+        if len(found) >= 2 and found[0][1] > 0 and found[-1][0] > found[0][0]:
+            (n0, t0), (n1, t1) = found[0], found[-1]
+            out.append({"step": step_name, "engine": engine, "from": n0, "to": n1, "exponent": round(math.log(t1 / t0) / math.log(n1 / n0), 2)})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000000,10000000", help="comma-separated event counts")
+    parser.add_argument("--data", default="/tmp/limelight-scale", help="scratch folder for worlds and outputs")
+    parser.add_argument("--steps", default=",".join(sorted({s for s, _ in PLAN})), help="steps to run")
+    parser.add_argument("--engines", default="duckdb,spark")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch data afterwards")
+    args = parser.parse_args()
+    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    wanted = set(args.steps.split(","))
+    engines = set(args.engines.split(",")) | {"-"}
+    data = Path(args.data)
+    data.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    previous: list[dict[str, Any]] = []
+    if RESULTS.exists():
+        previous = json.loads(RESULTS.read_text()).get("rows", [])
+    print(f"{'events':>12} {'step':<13} {'engine':<7} {'seconds':>9} {'startup':>8} {'peak MiB':>9}  rows")
+    for size in sizes:
+        for name, engine in PLAN:
+            if name not in wanted or engine not in engines:
+                continue
+            result = run_step([name, str(size), engine, str(data)])
+            result.setdefault("step", name)
+            result.setdefault("events", size)
+            result.setdefault("engine", engine)
+            rows.append(result)
+            if "error" in result:
+                print(f"{size:>12,} {name:<13} {engine:<7} ERROR {result['error']}")
+            else:
+                print(
+                    f"{size:>12,} {name:<13} {engine:<7} {result['seconds']:>9.2f} {result.get('startup_s', 0):>8.2f} "
+                    f"{result['peak_rss_mib']:>9.0f}  {result.get('rows', result.get('counts', {}).get('viewing_events', ''))}",
+                    flush=True,
+                )
+    # Keep earlier rows for sizes/steps not rerun, so one file holds the whole curve.
+    fresh = {(r["events"], r["step"], r["engine"]) for r in rows}
+    merged = [r for r in previous if (r["events"], r["step"], r["engine"]) not in fresh] + rows
+    merged.sort(key=lambda r: (r["events"], [p for p, _ in PLAN].index(r["step"]) if r["step"] in dict(PLAN) else 99, r["engine"]))
+    ratios = []
+    for size in sorted({r["events"] for r in merged}):
+        for name in ("interactions", "views", "score"):
+            got = {r["engine"]: r for r in merged if r["events"] == size and r["step"] == name and "seconds" in r}
+            if "duckdb" in got and "spark" in got and got["duckdb"]["seconds"] > 0:
+                ratios.append({"events": size, "step": name, "spark_over_duckdb": round(got["spark"]["seconds"] / got["duckdb"]["seconds"], 2)})
+    payload = {
+        "benchmark": "scale",
+        "command": "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:]),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other engineers), Python {platform.python_version()}",
+        "rows": merged,
+        "exponents": _exponents(merged),
+        "spark_over_duckdb": ratios,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(payload, indent=2))
+    print(json.dumps({"exponents": payload["exponents"], "spark_over_duckdb": ratios}, indent=1))
+    if not args.keep:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_step":
+        _, _, name, size, engine, folder = sys.argv
+        print(json.dumps(step(name, int(size), engine, Path(folder))))
+    else:
+        main()
