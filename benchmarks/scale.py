@@ -294,7 +294,7 @@ def main() -> None:
                 ratios.append({"events": size, "step": name, "spark_over_duckdb": round(got["spark"]["seconds"] / got["duckdb"]["seconds"], 2)})
     payload = {
         "benchmark": "scale",
-        "command": "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:]),
+        "command": "python " + " ".join([str(Path(sys.argv[0])), *sys.argv[1:]]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other engineers), Python {platform.python_version()}",
         "rows": merged,
         "exponents": _exponents(merged),

@@ -87,7 +87,7 @@ def main() -> None:
         print(f"{kind:<9} {events:>12,} {row['seconds']:>9.2f} {row['events_per_second']:>11,} {row['peak_rss_mib']:>9.0f}", flush=True)
     payload = {
         "benchmark": "world",
-        "command": "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:]),
+        "command": "python " + " ".join([str(Path(sys.argv[0])), *sys.argv[1:]]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other engineers), Python {platform.python_version()}",
         "load_average_at_end": os.getloadavg(),
         "rows": rows,
