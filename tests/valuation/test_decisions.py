@@ -81,3 +81,21 @@ def test_value_per_hour_from_netflix_revenue_and_reports(
     assert Decimal("0.15") < value < Decimal("0.30")  # $39.0B over ~190B hours
     with pytest.raises(InputError, match="both half-year reports"):
         value_per_hour_from_financials(revenue, real_reports[real_reports["period_end"].dt.month == 6], 2024)
+
+
+def test_guild_bonuses_come_from_the_talent_engine_and_rise_with_views() -> None:
+    from limelight.valuation.decisions import guild_bonuses
+
+    low, point, high = guild_bonuses(
+        title="Hit: Season 1",
+        release_date="2024-09-05",
+        window_end="2024-12-31",
+        runtime_minutes=300.0,
+        hours=(1e6, 50e6, 2e9),
+        fixed_residual="1000000",
+        domestic_share=0.4,
+        domestic_subscribers=80_000_000,
+    )
+    assert low == Decimal("0")
+    assert high > Decimal("0")  # 2B hours: far past the trigger
+    assert low <= point <= high

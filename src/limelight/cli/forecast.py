@@ -117,11 +117,26 @@ def forecast(
             "--value-per-hour", help="Value of an hour viewed (default: Netflix revenue ÷ hours viewed)."
         ),
     ] = None,
+    fixed_residual: Annotated[
+        str | None,
+        typer.Option(
+            "--fixed-residual",
+            help="Program's fixed residual: adds the guild success bonuses (talent engine).",
+        ),
+    ] = None,
+    domestic_share: Annotated[
+        float | None,
+        typer.Option("--domestic-share", help="Share of hours in the US and Canada (with --fixed-residual)."),
+    ] = None,
+    domestic_subscribers: Annotated[
+        int | None,
+        typer.Option("--domestic-subscribers", help="Domestic subscribers (with --fixed-residual)."),
+    ] = None,
     history: HistoryOption = None,
     db: DbOption = DEFAULT_DB,
     json_output: JsonOption = False,
 ) -> None:
-    """Forecast one title (or run a sub-command: backtest, slate)."""
+    """Forecast one title (or run a sub-command: backtest, slate, candidates)."""
     if ctx.invoked_subcommand is not None:
         return
     missing = [
@@ -162,6 +177,9 @@ def forecast(
         fee=to_money(fee, "--fee") if fee else None,
         talent_cost=to_money(talent_cost, "--talent-cost") if talent_cost else None,
         value_per_hour=per_hour,
+        fixed_residual=to_money(fixed_residual, "--fixed-residual") if fixed_residual else None,
+        domestic_share=domestic_share,
+        domestic_subscribers=domestic_subscribers,
     )
     valuator = Valuator(reports, top10=default_top10(), catalog=default_catalog())
     result = valuator.forecast(candidate, window_end=end, decisions=[wanted])[0]

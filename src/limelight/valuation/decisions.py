@@ -26,6 +26,7 @@ __all__ = [
     "CostPerView",
     "TalentShare",
     "cost_per_view",
+    "guild_bonuses",
     "rank_slate",
     "talent_share",
     "to_money",
@@ -186,3 +187,49 @@ def value_per_hour_from_financials(revenue_csv: Path, reports: pd.DataFrame, yea
         raise InputError(f"value per hour for {year} needs both half-year reports of {year}, got {windows}")
     hours = Decimal(int(year_rows["hours_viewed"].sum()))
     return (billions * Decimal(1_000_000_000) / hours).quantize(MILLI, rounding=ROUND_HALF_UP)
+
+
+def guild_bonuses(
+    *,
+    title: str,
+    release_date: object,
+    window_end: object,
+    runtime_minutes: float,
+    hours: tuple[float, float, float],
+    fixed_residual: Decimal | int | float | str,
+    domestic_share: float,
+    domestic_subscribers: int,
+) -> tuple[Decimal, Decimal, Decimal]:
+    """SAG-AFTRA + WGA viewership success bonuses at (lower, predicted, upper) hours, via the talent engine.
+
+    Uses `limelight.talent.report.estimate_titles` — the guild packs' trigger (views in the first 90 days
+    ÷ domestic subscribers), the user's domestic share of hours and subscriber count, the talent engine's
+    first-90-days share — so the bonus a forecast would trigger is counted in the talent cost.
+    """
+    from limelight.talent.report import ReportAssumptions, estimate_titles
+
+    if not math.isfinite(runtime_minutes) or runtime_minutes <= 0:
+        raise InputError("a guild bonus needs the runtime: views are hours ÷ runtime")
+    release = pd.Timestamp(str(release_date))
+    end = pd.Timestamp(str(window_end))
+    start = pd.Timestamp(release.year, 1 if release.month <= 6 else 7, 1)
+    rows = pd.DataFrame(
+        {
+            "title_name": [title] * 3,
+            "release_date": [release] * 3,
+            "hours_viewed": [max(float(h), 0.0) for h in hours],
+            "period_start": [start] * 3,
+            "period_end": [end] * 3,
+            "runtime_minutes": [float(runtime_minutes)] * 3,
+        }
+    )
+    assumptions = ReportAssumptions(
+        domestic_share=domestic_share,
+        domestic_subscribers=int(domestic_subscribers),
+        fixed_residual=to_money(fixed_residual, "fixed residual"),
+    )
+    estimated = estimate_titles(rows, None, assumptions)
+    totals = [
+        Decimal(str(a)) + Decimal(str(b)) for a, b in zip(estimated["sag_bonus"], estimated["wga_bonus"])
+    ]
+    return totals[0], totals[1], totals[2]

@@ -253,7 +253,7 @@ class ValuationModel:
     def predict(self, candidates: pd.DataFrame) -> pd.DataFrame:
         """Candidates (normalised by `features.normalize_candidates`) → forecast frame, one row each.
 
-        Columns: title, kind, release_date, window_end, days_in_window, predicted_hours, lower_hours,
+        Columns: title, kind, release_date, window_end, days_in_window, runtime_minutes, predicted_hours, lower_hours,
         upper_hours, predicted_views, lower_views, upper_views.
         """
         self._check_fitted()
@@ -269,6 +269,7 @@ class ValuationModel:
                 "release_date": pd.to_datetime(candidates["release_date"]).dt.date.to_numpy(),
                 "window_end": pd.to_datetime(candidates["window_end"]).dt.date.to_numpy(),
                 "days_in_window": features["days_in_window"].to_numpy(),
+                "runtime_minutes": candidates["runtime_minutes"].to_numpy(dtype="float64"),
                 "predicted_hours": hours,
                 "lower_hours": np.maximum(np.expm1(lower), 0.0),
                 "upper_hours": np.expm1(upper),

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError
+from limelight.errors import DataError, InputError
 from limelight.valuation.backtest import history_before
 from limelight.valuation.comparables import Comparable, find_comparables
-from limelight.valuation.decisions import cost_per_view, talent_share
+from limelight.valuation.decisions import cost_per_view, guild_bonuses, talent_share
 from limelight.valuation.features import normalize_candidates, window_of
 from limelight.valuation.model import Forecaster, ValuationModel
 
@@ -36,6 +36,10 @@ class Decisions:
     fee: Decimal | None = None
     talent_cost: Decimal | None = None
     value_per_hour: Decimal | None = None
+    # the guild success bonuses (limelight.talent) the forecast would trigger, added to the talent cost
+    fixed_residual: Decimal | None = None
+    domestic_share: float | None = None
+    domestic_subscribers: int | None = None
 
 
 class Valuator:
@@ -157,11 +161,41 @@ def _decision_figures(row: pd.Series, wanted: Decisions) -> dict[str, Any]:
             wanted.fee, row["predicted_views"], row["lower_views"], row["upper_views"]
         ).as_json()
     if wanted.talent_cost is not None and wanted.value_per_hour is not None:
-        out["talent_share"] = talent_share(
-            wanted.talent_cost,
-            row["predicted_hours"],
-            row["lower_hours"],
-            row["upper_hours"],
-            wanted.value_per_hour,
-        ).as_json()
+        hours = (float(row["lower_hours"]), float(row["predicted_hours"]), float(row["upper_hours"]))
+        bonuses: tuple[Decimal, Decimal, Decimal] | None = None
+        if wanted.fixed_residual is not None:
+            if wanted.domestic_share is None or wanted.domestic_subscribers is None:
+                raise InputError(
+                    "a guild bonus needs the domestic share of hours and the domestic subscribers"
+                )
+            bonuses = guild_bonuses(
+                title=str(row["title"]),
+                release_date=row["release_date"],
+                window_end=row["window_end"],
+                runtime_minutes=float(row["runtime_minutes"]),
+                hours=hours,
+                fixed_residual=wanted.fixed_residual,
+                domestic_share=wanted.domestic_share,
+                domestic_subscribers=wanted.domestic_subscribers,
+            )
+        point = talent_share(
+            wanted.talent_cost, hours[1], hours[0], hours[2], wanted.value_per_hour,
+            bonus=None if bonuses is None else bonuses[1],
+        )  # fmt: skip
+        figures = point.as_json()
+        if bonuses is not None:
+            # the bonus rises with views: recompute each end of the interval with its own bonus
+            low_end = talent_share(
+                wanted.talent_cost, hours[2], hours[2], hours[2], wanted.value_per_hour, bonus=bonuses[2]
+            )
+            high_end = talent_share(
+                wanted.talent_cost, hours[0], hours[0], hours[0], wanted.value_per_hour, bonus=bonuses[0]
+            )
+            figures["share_low"] = None if low_end.share is None else str(low_end.share)
+            figures["share_high"] = None if high_end.share is None else str(high_end.share)
+            figures["bonus_at_lower_upper"] = [str(bonuses[0]), str(bonuses[2])]
+            figures["note"] = (
+                "talent cost includes the SAG-AFTRA and WGA success bonuses the forecast would trigger"
+            )
+        out["talent_share"] = figures
     return out
