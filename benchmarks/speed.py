@@ -43,13 +43,14 @@ RATINGS = shared_data_dir() / "movielens" / "ml-latest-small" / "ratings.csv"
 CORNAC_SCRIPT = textwrap.dedent(
     """
     import json, sys, time
-    import numpy as np, pandas as pd
+    import csv
+    import numpy as np
     import cornac
     from cornac.data import Dataset
     from cornac.models import EASE, ItemKNN
     which, path = sys.argv[1], sys.argv[2]
-    frame = pd.read_csv(path)
-    triples = list(zip(frame.userId.astype(str), frame.movieId.astype(str), np.ones(len(frame))))
+    with open(path, newline="") as handle:
+        triples = [(row["userId"], row["movieId"], 1.0) for row in csv.DictReader(handle)]
     data = Dataset.build(triples, seed=1)
     model = EASE(lamb=500.0, posB=False, verbose=False) if which == "ease" else ItemKNN(k=100, similarity="cosine", verbose=False)
     started = time.perf_counter()
@@ -59,7 +60,7 @@ CORNAC_SCRIPT = textwrap.dedent(
     seen = data.matrix.tocsr()
     tops = []
     for u in users:
-        scores = np.asarray(model.score(int(u)), dtype=np.float64)
+        scores = np.asarray(model.score(int(u)), dtype=np.float64).ravel()
         scores[seen[u].indices] = -np.inf
         tops.append(np.argpartition(-scores, 9)[:10])
     done = time.perf_counter()

@@ -149,3 +149,14 @@ def test_blocked_factor_top_k_equals_the_full_sort_and_skips_excluded() -> None:
     full[exclude.toarray() > 0] = -np.inf
     np.testing.assert_array_equal(top, np.argsort(-full, axis=1, kind="stable")[:, :5])
     np.testing.assert_allclose(scores, np.take_along_axis(full, top, axis=1), rtol=1e-5)
+
+
+def test_member_who_has_almost_everything_gets_only_unseen_titles(tmp_path: Path) -> None:
+    rows = [("m1", f"t{i}") for i in range(6)] + [("m2", "t0"), ("m2", "t1")]
+    path = tmp_path / "few.csv"
+    pd.DataFrame(rows, columns=["member_id", "title_id"]).to_csv(path, index=False)
+    out = tmp_path / "out.csv"
+    recommend_file(path, out, k=5, model="popularity")
+    recs = pd.read_csv(out)
+    assert recs[recs["member_id"] == "m1"].empty
+    assert len(recs[recs["member_id"] == "m2"]) == 4

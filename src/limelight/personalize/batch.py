@@ -163,7 +163,7 @@ def top_k_frame(model: Recommender, interactions: Interactions, k: int, *, block
     recs = model.recommend(history.tocsr(), k, block_size=block_size)
     n, width = recs.titles.shape
     title_ids: np.ndarray = np.asarray(model.title_ids_, dtype=object)  # type: ignore[attr-defined]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "member_id": np.repeat(np.asarray(interactions.member_ids, dtype=object), width),
             "title_id": title_ids[recs.titles.ravel()],
@@ -171,6 +171,8 @@ def top_k_frame(model: Recommender, interactions: Interactions, k: int, *, block
             "score": recs.scores.ravel().astype(np.float32),
         }
     )
+    # a member who has nearly every title gets fewer than K rows, never one they already have
+    return frame[np.isfinite(frame["score"].to_numpy())].reset_index(drop=True)
 
 
 def top_k_from_factors(
