@@ -1,11 +1,113 @@
-"""CLI commands of this group (registered on the root app)."""
+"""`limelight scale …`: the spine's pipelines on DuckDB or Spark over Parquet, and the world as Parquet."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from limelight.cli._common import JsonOption, console, print_json
 
 __all__ = ["register"]
 
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", help="duckdb or spark; default: settings.engine (LIMELIGHT_ENGINE)."),
+]
+ParquetOption = Annotated[
+    str | None,
+    typer.Option("--parquet", help="Folder (or fsspec URL) of spine tables as Parquet, e.g. from 'scale world'."),
+]
+DbOption = Annotated[Path | None, typer.Option("--db", help="A spine DuckDB file instead of --parquet.")]
+OutOption = Annotated[str, typer.Option("--out", help="Where to write the result as Parquet (file or URL).")]
+
+
+def _run(engine: str | None, db: Path | None, parquet: str | None, build: Any, out: str) -> dict[str, Any]:
+    from limelight.errors import InputError
+    from limelight.spine.engines import connect, resolve_engine
+
+    if db is None and parquet is None:
+        raise InputError("the data must come from --parquet DIR or --db FILE, got neither")
+    chosen = resolve_engine(engine)
+    t0 = time.perf_counter()
+    with Console(stderr=True).status(f"{chosen}: running the pipeline"):
+        backend = connect(chosen, db=db, parquet_dir=parquet)
+        expr = build(backend)
+        backend.to_parquet(expr, out)
+    import pyarrow.dataset as ds
+
+    rows = ds.dataset(out, format="parquet").count_rows()
+    return {"engine": chosen, "out": out, "rows": rows, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def _show(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(show_header=False, show_edge=False)
+    for key, value in summary.items():
+        table.add_row(str(key), f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    """Add the `scale` group to the root app."""
+    scale = typer.Typer(
+        help="Scale-out: the spine's pipelines on DuckDB or Apache Spark over Parquet; the world as Parquet.",
+        no_args_is_help=True,
+    )
+    app.add_typer(scale, name="scale")
+
+    @scale.command("world")
+    def world(
+        out: Annotated[str, typer.Option("--out", help="Folder or fsspec URL to write the Parquet world to.")],
+        events: Annotated[int, typer.Option("--events", "-n", min=1_000, help="Viewing events (up to 2 billion).")] = 1_000_000,
+        seed: Annotated[int, typer.Option("--seed", min=0)] = 7,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Write the synthetic demo world as Parquet, one chunk of events at a time (bounded memory)."""
+        from limelight.cli.demo import build_with_progress, render_summary
+
+        summary = build_with_progress(db=None, parquet=out, events=events, seed=seed, show=not as_json)
+        if as_json:
+            print_json(summary)
+        else:
+            render_summary(summary)
+
+    @scale.command("interactions")
+    def interactions_cmd(
+        out: OutOption,
+        parquet: ParquetOption = None,
+        db: DbOption = None,
+        engine: EngineOption = None,
+        source: Annotated[str, typer.Option("--source", help="events, ratings or auto.")] = "auto",
+        as_json: JsonOption = False,
+    ) -> None:
+        """Member × title interactions (weight, last_at) from viewing events or ratings, to Parquet."""
+        from limelight.spine.pipelines import interactions
+
+        summary = _run(engine, db, parquet, lambda b: interactions(b, source=source, ordered=False), out)  # type: ignore[arg-type]
+        _show(summary, as_json)
+
+    @scale.command("views")
+    def views_cmd(
+        out: OutOption,
+        start: Annotated[str, typer.Option("--start", help="First day of the window (UTC), e.g. 2026-01-01.")],
+        end: Annotated[str, typer.Option("--end", help="Day after the window's last (UTC).")],
+        parquet: ParquetOption = None,
+        db: DbOption = None,
+        engine: EngineOption = None,
+        country: Annotated[list[str] | None, typer.Option("--country", help="Keep only these countries.")] = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Hours viewed and views (hours / runtime) per title in a window, episodes rolled up to seasons."""
+        from limelight.spine.pipelines import views_per_window
+
+        summary = _run(
+            engine, db, parquet, lambda b: views_per_window(b, start, end, countries=country, ordered=False), out
+        )
+        _show(summary, as_json)
