@@ -500,8 +500,25 @@ def _rows_table(part: pd.DataFrame) -> str:
 def _period_page(part: pd.DataFrame, a: Any, b: Any, stated: list[str], top: int) -> str:
     measured = part[part["views_90"].notna()].sort_values("metric", ascending=False)
     crossed = int(measured["likely_crossed"].fillna(False).sum())
+    used = (
+        measured[["july1", "domestic_share", "domestic_subscribers", "subscribers_as_of"]]
+        .drop_duplicates()
+        .sort_values("july1")
+    )
+    items = []
+    r: Any
+    for r in used.itertuples(index=False):
+        if pd.isna(r.july1):
+            continue
+        published = "" if pd.isna(r.subscribers_as_of) else f" (published as of {pd.Timestamp(r.subscribers_as_of):%Y-%m-%d})"
+        items.append(
+            f"<li>July 1 {pd.Timestamp(r.july1):%Y}: domestic share {r.domestic_share:.1%}, "
+            f"domestic subscribers {r.domestic_subscribers:,.0f}{published}</li>"
+        )
+    values = "".join(items)
     body = (
-        f"<p>{len(part):,} titles in the report; {len(measured):,} released in the half-year with a runtime "
+        (f"<p>Values used on this page:</p><ul>{values}</ul>" if values else "")
+        + f"<p>{len(part):,} titles in the report; {len(measured):,} released in the half-year with a runtime "
         f"(first-90-day estimate possible); <strong>{crossed:,}</strong> likely crossed the 20% trigger. "
         f"The {min(top, len(measured))} highest shares of the domestic base are shown; titles.csv has every row.</p>"
         + _rows_table(measured.head(top))

@@ -124,7 +124,10 @@ def credit_lines(
         wanted = set(credits.loc[credits["person_id"] == person_id, "program_id"])
     if program_ids is not None:
         wanted = set(program_ids) if wanted is None else wanted & set(program_ids)
-    windows = _window_frame(store, as_of, window_days, wanted)
+    # Windows after the last viewing event hold no data: measure up to it (bounds a far-future as_of).
+    last = store.scalar("SELECT max(started_at) FROM viewing_events")
+    through = min(as_of, pd.Timestamp(last).date()) if last is not None else as_of
+    windows = _window_frame(store, through, window_days, wanted)
     columns = [
         "person_id", "person_name", "role", "billing", "guild", "pack", "program_id", "title", "window", "window_start",
         "window_end", "hours", "views", "domestic_subscribers", "subscribers_as_of", "subscribers_source", "metric",
