@@ -3,7 +3,7 @@
 Each measurement runs in its own child process (peak memory = that child's max RSS):
 
 - generate:  every table of the world generated in memory, chunk by chunk (no payments), nothing kept
-- parquet:   `write_world_parquet` (chunked, zstd), no payments
+- parquet:   `write_world_parquet` (chunked, snappy), no payments
 - store:     `build_demo_world` into a fresh DuckDB file (one transaction), no payments
 - demo:      `build_demo_world` at the `limelight demo` default size, with the payments simulator
 

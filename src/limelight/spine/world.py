@@ -1258,7 +1258,7 @@ def write_world_parquet(
     seed: int = 7,
     progress: ProgressCallback | None = None,
     payments: bool | None = None,
-    compression: str = "zstd",
+    compression: str = "snappy",
 ) -> dict[str, Any]:
     """Write the world as Parquet, one chunk at a time, never holding every event in memory.
 
