@@ -6,7 +6,10 @@ same run so the figures can be compared on a shared, noisy machine:
 - MovieLens: DuckDB's own `read_csv` of the four files into tables, with no validation (a lower bound);
 - engagement: `pandas.read_excel(engine="openpyxl")` of one report's raw cells (the common default).
 
-    .venv/bin/python benchmarks/ingest.py [--repeats 3] [--skip-peers]
+    .venv/bin/python benchmarks/ingest.py [--repeats 3] [--skip-peers] [--synthetic-ratings 2000000]
+
+`--synthetic-ratings N` adds a scaling case: a generated (synthetic, seed 0) MovieLens-layout folder
+with N ratings by 20,000 members of 5,000 titles, written to a temporary folder and timed once.
 
 Prints a table and writes `benchmarks/results/ingest.json`. Medians of `--repeats` runs.
 """
@@ -63,6 +66,56 @@ def _case(name: str, paths: list[Path], repeats: int) -> dict[str, Any]:
     }
 
 
+def _synthetic_movielens(folder: Path, n: int) -> Path:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    ratings = pd.DataFrame({
+        "userId": rng.integers(1, 20_001, n), "movieId": rng.integers(1, 5_001, n),
+        "rating": rng.integers(1, 11, n) / 2, "timestamp": rng.integers(900_000_000, 1_600_000_000, n),
+    }).drop_duplicates(["userId", "movieId", "timestamp"])  # fmt: skip
+    ratings.to_csv(folder / "ratings.csv", index=False)
+    titles = np.arange(1, 5_001)
+    pd.DataFrame({"movieId": titles, "title": [f"Synthetic film {i} (1999)" for i in titles],
+                  "genres": "Drama"}).to_csv(folder / "movies.csv", index=False)  # fmt: skip
+    return folder
+
+
+def _peer_primary_key(folder: Path) -> list[dict[str, Any]]:
+    """Where the write time goes: DuckDB INSERT of the same ratings into the spine's `ratings` table,
+    with its PRIMARY KEY and without it (same types, NOT NULL and CHECK constraints)."""
+    import duckdb
+
+    from limelight.spine.schema import SCHEMA, ddl
+
+    out = []
+    for with_key in (True, False):
+        with tempfile.TemporaryDirectory() as tmp:
+            con = duckdb.connect(str(Path(tmp) / "pk.duckdb"))
+            statement = ddl(SCHEMA["ratings"])
+            if not with_key:
+                statement = statement.replace(',\n  PRIMARY KEY ("member_id", "title_id", "rated_at")', "")
+                assert "PRIMARY KEY" not in statement, "the ratings DDL changed shape; update this peer"
+            con.execute(statement)
+            incoming = con.sql(
+                "SELECT userId::VARCHAR AS member_id, movieId::VARCHAR AS title_id, rating::DOUBLE AS rating, "
+                f"to_timestamp(timestamp)::TIMESTAMP AS rated_at, 'stars' AS scale "
+                f"FROM read_csv('{folder / 'ratings.csv'}')"
+            ).to_arrow_table()
+            con.register("_incoming", incoming)
+            start = time.perf_counter()
+            con.execute("INSERT INTO ratings SELECT * FROM _incoming")
+            seconds = time.perf_counter() - start
+            rows = con.execute("SELECT count(*) FROM ratings").fetchall()[0][0]
+            con.close()
+        label = "with" if with_key else "without"
+        out.append({"case": f"peer: DuckDB INSERT ratings {label} PRIMARY KEY (synthetic)", "rows": rows,
+                    "total_s": round(seconds, 3), "runs": [round(seconds, 3)]})  # fmt: skip
+    return out
+
+
 def _peer_duckdb_csv(folder: Path, repeats: int) -> dict[str, Any]:
     import duckdb
 
@@ -94,6 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--synthetic-ratings", type=int, default=0, help="add a scaling case with N ratings")
     args = parser.parse_args()
     data = shared_data_dir()
     engagement = sorted((data / "netflix" / "engagement").glob("*.xlsx"))
@@ -103,11 +157,21 @@ def main() -> None:
         _case("Netflix titles catalog", [data / "netflix" / "titles" / "netflix_titles.csv"], args.repeats),
         _case("Netflix Top 10, global + countries", [data / "netflix" / "top10"], args.repeats),
     ]
+    if args.synthetic_ratings:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = _synthetic_movielens(Path(tmp) / "ml-synthetic", args.synthetic_ratings)
+            cases.append(
+                _case(f"SYNTHETIC MovieLens layout, {args.synthetic_ratings:,} ratings", [folder], 1)
+            )
+            key_peers = [] if args.skip_peers else _peer_primary_key(folder)
+    else:
+        key_peers = []
     peers = []
     if not args.skip_peers:
         peers.append(_peer_duckdb_csv(data / "movielens" / "ml-latest-small", args.repeats))
         peers.append(_peer_openpyxl(engagement[1]))
         ours = _median_seconds(lambda: load_paths([engagement[1]]), args.repeats)[0]
+        peers.extend(key_peers)
         peers.append({"case": f"ours: limelight read ({engagement[1].name})", "rows": None,
                       "total_s": round(ours, 3), "runs": []})  # fmt: skip
 
@@ -122,7 +186,8 @@ def main() -> None:
     payload = {
         "benchmark": "ingest",
         "command": "python benchmarks/ingest.py" + (f" --repeats {args.repeats}" if args.repeats != 3 else "")
-        + (" --skip-peers" if args.skip_peers else ""),
+        + (" --skip-peers" if args.skip_peers else "")
+        + (f" --synthetic-ratings {args.synthetic_ratings}" if args.synthetic_ratings else ""),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average_at_end": os.getloadavg()},
         "repeats": args.repeats,
