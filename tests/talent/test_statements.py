@@ -148,3 +148,10 @@ def test_published_wga_feature_amount_stands_in_only_when_asked_and_is_labelled(
     assert writer["bonus"] == Decimal("40500.00") and writer["share"] == Decimal("40500.00")
     assert writer["fixed_residual_status"].startswith("published example")
     assert _line(lines, "p1", "f1")["bonus"] is None  # SAG-AFTRA publishes no amounts: still unknown
+
+
+def test_only_sag_aftra_pay_counts_toward_the_health_plan(world_store: Store) -> None:
+    lines = credit_lines(world_store, as_of=AS_OF, use_published_examples=True)  # w1 earns a WGA bonus
+    assert _line(lines, "w1", "f1")["pay"] == Decimal("40500.00")
+    status = person_health(lines, "w1", 2025)
+    assert status.earnings == 0 and status.shortfall == Decimal("27540.00")

@@ -369,10 +369,11 @@ def person_health(
     lines: pd.DataFrame, person_id: str, year: int, other_earnings: Decimal | int | str = 0
 ) -> HealthStatus:
     """Covered earnings toward `year`'s threshold: other covered earnings (supplied) plus this person's
-    residuals and bonus shares from windows closing in the base period; if short, the titles whose bonus
+    SAG-AFTRA residuals and bonus shares from windows closing in the base period; if short, the titles whose bonus
     would close the gap (nearest their trigger first)."""
     start, end = health_base_period(year)
-    mine = lines[lines["person_id"] == person_id]
+    # Only SAG-AFTRA work counts toward the SAG-AFTRA Health Plan (a writer's WGA pay does not).
+    mine = lines[(lines["person_id"] == person_id) & (lines["guild"] == "sag-aftra")]
     if not mine.empty:
         ends = (pd.to_datetime(mine["window_end"]) - pd.Timedelta(days=1)).dt.date
         mine = mine[(ends >= start) & (ends <= end)]
