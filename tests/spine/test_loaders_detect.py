@@ -144,3 +144,10 @@ def test_a_folder_skips_an_unrelated_workbook(tmp_path: Path) -> None:
     book.save(tmp_path / "f" / "budget.xlsx")
     write(tmp_path / "f" / "members.csv", "member_id,source\n1,crm\n")
     assert [r.table for r in load_paths([tmp_path / "f"])] == ["members"]
+
+
+def test_subfolders_are_searched(tmp_path: Path) -> None:
+    write(tmp_path / "all" / "crm" / "members.csv", "member_id,source\n1,crm\n")
+    write(tmp_path / "all" / "ml" / "ratings.csv", "userId,movieId,rating,timestamp\n1,1,4,0\n")
+    write(tmp_path / "all" / "notes" / "x.csv", "a,b\n1,2\n")
+    assert sorted(r.table for r in load_paths([tmp_path / "all"])) == ["members", "members", "ratings"]

@@ -12,8 +12,9 @@
 - any other CSV/TSV/Parquet → the spine table whose columns it has (identity mapping), or the table
   and mapping given (`table=`, `mapping=`, `constants=`; the CLI's `--table`, `--map`, `--set`).
 
-Any other folder is searched for files of these formats (files of no known format are skipped and
-logged); a file given by name that fits nothing is refused with the columns that were expected.
+Any other folder is searched, with its subfolders, for files of these formats (files of no known
+format are skipped and logged); a file given by name that fits nothing is refused with the columns
+that were expected.
 """
 
 from __future__ import annotations
@@ -138,10 +139,10 @@ def load_path(
     if kind == "folder":
         batch: list[Rows] = []
         for child in sorted(path.iterdir()):
-            if child.name.startswith(".") or child.is_dir():
+            if child.name.startswith((".", "_")):
                 continue
-            batch.extend(load_path(child, in_folder=True))
-        if not batch:
+            batch.extend(load_path(child, in_folder=True))  # subfolders too (e.g. netflix/engagement)
+        if not batch and not in_folder:
             raise DataError("the folder holds no file of a known format", origin=str(path))
         return batch
     if kind == "workbook":
