@@ -305,8 +305,9 @@ class SmartRetryPolicy(RetryPolicy):
         self, charges: FailedCharges, gate: Gate
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For each candidate time: the best processor, its success probability and the value of trying
-        then and continuing optimally afterwards (backward induction over the time grid, treating later
-        candidates' probabilities as independent of this attempt's failure; re-planned after each failure).
+        then and continuing optimally afterwards with the retries left (backward induction over the time
+        grid and the retry budget, treating later candidates' probabilities as independent of this
+        attempt's failure; the plan is recomputed after each failure).
 
         Returns (times (n, K), processor index (n, K), probability (n, K), plan value Q (n, K); -inf where
         the gate or business rules refuse).
@@ -318,14 +319,20 @@ class SmartRetryPolicy(RetryPolicy):
         cols = np.arange(k)[None, :]
         v = value[rows, cols, best_p]
         p = prob[rows, cols, best_p]
-        q = np.full((n, k), -np.inf)
-        w_next = np.zeros(n)
+        ok = np.isfinite(v)
+        left = np.clip(self.max_retries + 1 - charges.attempt_number, 0, self.max_retries)
+        budget = int(left.max()) if n else 0
+        # w[r] = value of the best plan over the candidates after the current one with r retries left
+        w = np.zeros((budget + 1, n))
+        q_now = np.full((n, k), -np.inf)
         for j in range(k - 1, -1, -1):
-            ok = np.isfinite(v[:, j])
-            qj = v[:, j] + (1.0 - p[:, j]) * w_next
-            q[:, j] = np.where(ok, qj, -np.inf)
-            w_next = np.maximum(w_next, np.where(ok, qj, 0.0))
-        return times, best_p, p, q
+            vj = np.where(ok[:, j], v[:, j], 0.0)
+            q = np.full((budget + 1, n), -np.inf)
+            q[1:] = vj[None, :] + (1.0 - p[:, j])[None, :] * w[:-1]
+            q[:, ~ok[:, j]] = -np.inf
+            q_now[:, j] = q[left, np.arange(n)]
+            w = np.maximum(w, np.where(np.isfinite(q), q, 0.0))
+        return times, best_p, p, q_now
 
     def _decide(self, charges: FailedCharges, gate: Gate, rng: np.random.Generator) -> Decision:
         router = self.router if self.router is not None else load_router()
