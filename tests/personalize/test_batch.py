@@ -160,3 +160,19 @@ def test_member_who_has_almost_everything_gets_only_unseen_titles(tmp_path: Path
     recs = pd.read_csv(out)
     assert recs[recs["member_id"] == "m1"].empty
     assert len(recs[recs["member_id"] == "m2"]) == 4
+
+
+def test_cli_one_members_list_with_reasons_and_evaluate_on_the_spine(capsys: pytest.CaptureFixture[str]) -> None:
+    from home_world import shared_store_path
+
+    from limelight.spine.store import Store
+
+    db = shared_store_path()
+    with Store(db, read_only=True) as store:
+        member = str(store.query("SELECT min(member_id) AS m FROM viewing_events")["m"].iloc[0])
+    _run(["recommend", member, "--db", str(db), "--k", "3", "--json"])
+    items = json.loads(capsys.readouterr().out)
+    assert len(items) == 3 and all(item["reason"] for item in items)
+    _run(["evaluate", "--db", str(db), "--protocol", "random", "--model", "itemknn", "--k", "5", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_members"] > 0 and report["metrics"]["ndcg@5"]["mean"] > 0
