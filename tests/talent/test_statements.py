@@ -155,3 +155,9 @@ def test_only_sag_aftra_pay_counts_toward_the_health_plan(world_store: Store) ->
     assert _line(lines, "w1", "f1")["pay"] == Decimal("40500.00")
     status = person_health(lines, "w1", 2025)
     assert status.earnings == 0 and status.shortfall == Decimal("27540.00")
+
+
+def test_statement_totals_are_unknown_when_nothing_was_supplied(world_store: Store) -> None:
+    st = person_statement(credit_lines(world_store, as_of=AS_OF), "p1", date(2024, 1, 1), date(2024, 12, 31))
+    assert st.total_pay is None and st.total_bonus is None and st.supplied == []
+    assert st.as_json()["total_pay"] is None

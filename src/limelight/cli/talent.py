@@ -253,7 +253,10 @@ def _render_statement(st: Any) -> None:
             "—" if r.pay_per_thousand_views is None else f"${r.pay_per_thousand_views:,}",
         )
     console.print(table)
-    console.print(f"total pay ${st.total_pay:,} (bonus shares ${st.total_bonus:,}); {st.rounding}")
+    if st.total_pay is None:
+        console.print("total pay unknown: no fixed residual supplied (the tier tables are not public; use --residuals)")
+    else:
+        console.print(f"total pay ${st.total_pay:,} (bonus shares ${st.total_bonus or 0:,}); {st.rounding}")
     for s in st.supplied:
         console.print(f"[yellow]supplied:[/] {s}")
     for a in st.assumptions:

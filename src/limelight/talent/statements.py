@@ -270,8 +270,8 @@ class Statement:
     period_start: date
     period_end: date
     lines: pd.DataFrame
-    total_pay: Decimal
-    total_bonus: Decimal
+    total_pay: Decimal | None  # None when no line's pay is known (no fixed residual supplied)
+    total_bonus: Decimal | None
     supplied: list[str]
     assumptions: list[str]
     sources: list[str]
@@ -288,8 +288,8 @@ class Statement:
             "person_id": self.person_id,
             "person_name": self.person_name,
             "period": {"start": self.period_start.isoformat(), "end": self.period_end.isoformat()},
-            "total_pay": str(self.total_pay),
-            "total_bonus": str(self.total_bonus),
+            "total_pay": None if self.total_pay is None else str(self.total_pay),
+            "total_bonus": None if self.total_bonus is None else str(self.total_bonus),
             "lines": records,
             "supplied_figures": self.supplied,
             "assumptions": self.assumptions,
@@ -326,8 +326,10 @@ def person_statement(
     name = str(mine["person_name"].iloc[0])
     starts = pd.to_datetime(mine["window_start"]).dt.date
     mine = mine[(starts >= start) & (starts <= end)].reset_index(drop=True)
-    total_pay = sum((p for p in mine["pay"] if p is not None), Decimal("0.00"))
-    total_bonus = sum((s for s in mine["share"] if s is not None), Decimal("0.00"))
+    pays = [p for p in mine["pay"] if p is not None]
+    bonuses = [s for s in mine["share"] if s is not None]
+    total_pay = money(sum(pays, Decimal(0))) if pays else None
+    total_bonus = money(sum(bonuses, Decimal(0))) if bonuses else None
     rows: list[Any] = list(mine.itertuples(index=False))
     supplied = sorted(
         {
@@ -357,7 +359,7 @@ def person_statement(
                     assumptions.append(f"{p.name}, {fname} ({fig.status}): {fig.value}. {fig.note}".strip())
         sources.extend(p.cite(k) for k in p.sources)
     assumptions.append("a credit without billing counts as principal; pay is counted when its window closes")
-    return Statement(person_id, name, start, end, mine, money(total_pay), money(total_bonus), supplied, assumptions, sources)
+    return Statement(person_id, name, start, end, mine, total_pay, total_bonus, supplied, assumptions, sources)
 
 
 def health_base_period(year: int) -> tuple[date, date]:

@@ -71,8 +71,8 @@ class StatementOut(BaseModel):
     person_id: str
     person_name: str
     period: dict[str, date]
-    total_pay: str
-    total_bonus: str
+    total_pay: str | None = Field(description="None when no pay is known (no fixed residual supplied).")
+    total_bonus: str | None
     lines: list[StatementLine]
     supplied_figures: list[str]
     assumptions: list[str]
