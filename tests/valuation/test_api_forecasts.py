@@ -73,3 +73,24 @@ def test_a_release_before_any_report_is_a_clear_client_error(api: tuple[object, 
     response = _post(api, "analyst", {**BODY, "release_date": "2022-03-01"})
     assert response.status_code in (400, 404, 422)  # type: ignore[attr-defined]
     assert "engagement report" in response.json()["error"]["message"]  # type: ignore[attr-defined]
+
+
+def test_generated_bodies_never_get_a_server_error_or_an_undocumented_status(
+    api: tuple[object, dict[str, str]],
+) -> None:
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+    client, keys = api
+    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)  # type: ignore[attr-defined]
+    operation = schema["/v1/forecasts"]["POST"]
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def check(case: schemathesis.Case) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {keys['analyst']}"}
+        case.call_and_validate(checks=[not_a_server_error, status_code_conformance, response_schema_conformance])
+
+    check()

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from limelight.errors import DataError, InputError
 from limelight.valuation.features import first_window_titles, normalize_candidates
@@ -134,6 +133,8 @@ def score_forecasts(
     ok = np.isfinite(pred) & np.isfinite(actual)
     if ok.sum() < 2:
         raise DataError(f"scoring needs at least two forecasts with actuals, got {int(ok.sum())}")
+    from scipy.stats import spearmanr  # slow to import; only scoring needs it
+
     p, a = pred[ok], actual[ok]
     result = {
         "n": float(ok.sum()),

@@ -1,9 +1,9 @@
 """Content valuation over HTTP: `POST /v1/forecasts` (analyst/admin) forecasts one candidate title.
 
 Thin: validate, authorize (through `limelight.service.deps`), call `limelight.valuation.pipeline`, return a
-typed model. The history is the store's `engagement` table (or, when it is empty, the shared Netflix
-reports); a fitted model per history and window is kept on the app, so only the first request pays for
-training. Money travels as strings (exact Decimals).
+typed model. The history is the store's `engagement` table (load reports with `limelight data load`; 404
+while it is empty); a fitted model per history and window is kept on the app, so only the first request
+for a window pays for training. Money travels as strings (exact Decimals).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.errors import NotFoundError
 from limelight.service.deps import StoreDep, require_roles
-from limelight.service.errors import ERROR_RESPONSES
+from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
 __all__ = ["router"]
 
@@ -28,6 +28,10 @@ router = APIRouter(
     responses=ERROR_RESPONSES,
 )
 
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "The store has no engagement reports to learn from."}
+}
+_EARLIEST, _LATEST = date(1990, 1, 1), date(2100, 12, 31)
 _MONEY = r"^\$?[0-9][0-9,]{0,20}(\.[0-9]{1,4})?$"
 _lock = threading.Lock()
 
@@ -37,10 +41,13 @@ class ForecastRequest(BaseModel):
 
     title: Annotated[str, Field(min_length=1, max_length=300, description="As the reports write it.")]
     kind: Literal["film", "show"]
-    release_date: date
+    release_date: Annotated[date, Field(ge=_EARLIEST, le=_LATEST)]
     runtime_minutes: Annotated[float | None, Field(gt=0, le=100_000)] = None
     available_globally: bool = True
-    window_end: date | None = Field(default=None, description="Default: the end of the release's half-year.")
+    window_end: Annotated[
+        date | None,
+        Field(ge=_EARLIEST, le=_LATEST, description="Default: the end of the release's half-year."),
+    ] = None
     language: Annotated[str | None, Field(max_length=16)] = None
     genres: Annotated[str | None, Field(max_length=500)] = None
     cast: Annotated[str | None, Field(max_length=2000)] = None
@@ -48,6 +55,12 @@ class ForecastRequest(BaseModel):
     fee: Annotated[str | None, Field(pattern=_MONEY, description="Licence fee or budget.")] = None
     talent_cost: Annotated[str | None, Field(pattern=_MONEY)] = None
     value_per_hour: Annotated[str | None, Field(pattern=_MONEY)] = None
+    fixed_residual: Annotated[
+        str | None,
+        Field(pattern=_MONEY, description="Adds the guild success bonuses the forecast would trigger."),
+    ] = None
+    domestic_share: Annotated[float | None, Field(gt=0, le=1)] = None
+    domestic_subscribers: Annotated[int | None, Field(gt=0, le=10_000_000_000)] = None
     comparables: Annotated[int, Field(ge=0, le=20)] = 5
 
 
@@ -81,30 +94,20 @@ class ForecastOut(BaseModel):
 def _valuator(request: Request, store: Any) -> Any:
     import pandas as pd
 
-    from limelight.valuation.data import default_catalog, default_report_paths, default_top10, load_reports
+    from limelight.valuation.data import default_catalog, default_top10
     from limelight.valuation.pipeline import Valuator
 
-    frame = None
-    if store.has_table("engagement") and store.count("engagement") > 0:
-        stamp = store.query(
-            "SELECT count(*) AS n, max(period_end) AS last, sum(hours_viewed) AS hours FROM engagement"
-        ).iloc[0]
-        key = f"store:{stamp['n']}:{stamp['last']}:{stamp['hours']}"
-    else:
-        key = "shared"
+    if not store.has_table("engagement") or store.count("engagement") == 0:
+        raise NotFoundError("the store has no engagement reports; load some with `limelight data load` first")
+    stamp = store.query(
+        "SELECT count(*) AS n, max(period_end) AS last, sum(hours_viewed) AS hours FROM engagement"
+    ).iloc[0]
+    key = f"store:{stamp['n']}:{stamp['last']}:{stamp['hours']}"
     cache: dict[str, Any] = request.app.state.__dict__.setdefault("valuation_cache", {})
     with _lock:
         valuator = cache.get(key)
         if valuator is None:
-            if key == "shared":
-                try:
-                    frame = load_reports(default_report_paths())
-                except NotFoundError:
-                    raise NotFoundError(
-                        "no engagement history: load engagement reports into the store first"
-                    ) from None
-            else:
-                frame = store.query("SELECT * FROM engagement")
+            frame = store.query("SELECT * FROM engagement")
             frame["period_end"] = pd.to_datetime(frame["period_end"])
             valuator = Valuator(frame, top10=default_top10(), catalog=default_catalog())
             cache.clear()
@@ -112,7 +115,9 @@ def _valuator(request: Request, store: Any) -> Any:
     return valuator
 
 
-@router.post("", response_model=ForecastOut, summary="Forecast a candidate title's first window")
+@router.post(
+    "", response_model=ForecastOut, summary="Forecast a candidate title's first window", responses=_NOT_FOUND
+)
 def create_forecast(body: ForecastRequest, request: Request, store: StoreDep) -> ForecastOut:
     """Hours and views in the first reporting window, an 80% interval, comparables and decision figures."""
     import pandas as pd
@@ -123,7 +128,19 @@ def create_forecast(body: ForecastRequest, request: Request, store: StoreDep) ->
 
     valuator = _valuator(request, store)
     candidate = pd.DataFrame(
-        [body.model_dump(exclude={"fee", "talent_cost", "value_per_hour", "comparables"})]
+        [
+            body.model_dump(
+                exclude={
+                    "fee",
+                    "talent_cost",
+                    "value_per_hour",
+                    "comparables",
+                    "fixed_residual",
+                    "domestic_share",
+                    "domestic_subscribers",
+                }
+            )
+        ]
     )
     candidate = candidate.drop(columns=["window_end"])
     per_hour = to_money(body.value_per_hour, "value_per_hour") if body.value_per_hour else None
@@ -134,6 +151,9 @@ def create_forecast(body: ForecastRequest, request: Request, store: StoreDep) ->
         fee=to_money(body.fee, "fee") if body.fee else None,
         talent_cost=to_money(body.talent_cost, "talent_cost") if body.talent_cost else None,
         value_per_hour=per_hour,
+        fixed_residual=to_money(body.fixed_residual, "fixed_residual") if body.fixed_residual else None,
+        domestic_share=body.domestic_share,
+        domestic_subscribers=body.domestic_subscribers,
     )
     end = pd.Timestamp(body.window_end) if body.window_end else None
     record = valuator.forecast(candidate, window_end=end, comparables=body.comparables, decisions=[wanted])[0]
