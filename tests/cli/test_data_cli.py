@@ -67,7 +67,7 @@ def small_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 BAD_RATINGS = [
     (
         "userId,movieId,timestamp\n1,10,964982703\n",
-        "ratings.csv, column 'rating': required column is missing",
+        "ratings.csv, row 1, column 'rating': required column is missing from the header",
     ),
     (
         "userId,movieId,rating,timestamp\n1,10,4.0,964982800\n2,10,abc,964982801\n",
@@ -207,7 +207,7 @@ def test_parquet_with_spine_column_names_needs_no_mapping(
         (["--table", "ratings", "--map", "rating=score"], "the file has no column 'score'"),
         (["--table", "ratings", "--map", "member_id"], "--map must be SPINE_COLUMN=VALUE, got 'member_id'"),
         (["--map", "member_id=userId"], "--map and --set need --table"),
-        (["--table", "ratings"], "required column 'scale' of table ratings is missing"),
+        (["--table", "ratings"], "mine.csv, row 1, column 'scale': table ratings requires this column"),
     ],
 )
 def test_generic_loader_refuses_unknown_tables_and_columns(

@@ -168,5 +168,7 @@ def test_a_folder_without_movielens_files_is_refused(tmp_path: Path) -> None:
 def test_missing_column_is_named(tmp_path: Path) -> None:
     folder = tmp_path / "ml"
     _write(folder / "ratings.csv", "userId,movieId,score,timestamp\n1,1,4,0\n")
-    with pytest.raises(DataError, match=r"ratings.csv, column 'rating': required column is missing"):
+    with pytest.raises(
+        DataError, match=r"ratings.csv, row 1, column 'rating': required column is missing from the header"
+    ):
         read_movielens(folder)

@@ -202,11 +202,16 @@ def _record_lines(path: Path, records: int, first: int, sep: str, encoding: str)
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], origin: str) -> None:
-    """Refuse a file that lacks a column the format needs, naming the column and what was found."""
+    """Refuse a file whose header (row 1) lacks a column the format needs, naming it and what was found."""
     for name in columns:
         if name not in frame.columns:
             found = ", ".join(map(str, frame.columns)) or "no columns"
-            raise DataError(f"required column is missing (found {found})", origin=origin, column=name)
+            raise DataError(
+                f"required column is missing from the header (found {found})",
+                origin=origin,
+                row=1,
+                column=name,
+            )
 
 
 def raise_at(origin: str, row: int | None, column: str, message: str) -> None:

@@ -136,9 +136,11 @@ def read_tabular(
     if missing:
         unmapped = [c for c in columns if c not in source_columns.values()]
         raise DataError(
-            f"required column '{missing[0]}' of table {table} is missing; map it with --map {missing[0]}=COLUMN "
+            f"table {table} requires this column and the file has none; map it with --map {missing[0]}=COLUMN "
             f"(unmapped file columns: {', '.join(unmapped) or 'none'}) or give --set {missing[0]}=VALUE",
             origin=path.name,
+            row=None if path.suffix.lower() in (".parquet", ".pq") else 1,  # the header row of a CSV/TSV
+            column=missing[0],
         )
     lines = np.asarray(frame.index, dtype=np.int64)
     return [make_rows(table, out, path.name, lines, source_columns)]
