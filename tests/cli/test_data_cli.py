@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -52,15 +53,24 @@ def test_ml_latest_small_gives_100836_ratings_610_members_9742_titles(
     assert (summary["viewing_events"], summary["engagement_rows"], summary["payment_attempts"]) == (0, 0, 0)
 
 
-@pytest.fixture()
-def small_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    """A store holding members 1 and 2 and titles 10 and 20 (a tiny MovieLens folder)."""
-    folder = tmp_path / "ml"
+@pytest.fixture(scope="module")
+def small_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding members 1 and 2 and titles 10 and 20, built once through the CLI (a tiny MovieLens folder)."""
+    folder = tmp_path_factory.mktemp("ml")
     write(folder / "movies.csv", "movieId,title,genres\n10,Heat (1995),Crime\n20,Up (2009),Animation\n")
     write(folder / "ratings.csv", "userId,movieId,rating,timestamp\n1,10,4.0,964982703\n2,20,3.5,964982704\n")
+    db = folder / "spine.duckdb"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ingest", str(folder), "--db", str(db)])
+    assert exit_info.value.code == 0
+    return db
+
+
+@pytest.fixture()
+def small_store(small_store_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the template store for one test."""
     db = tmp_path / "spine.duckdb"
-    code, _, err = run(["ingest", str(folder), "--db", str(db)], capsys)
-    assert code == 0, err
+    shutil.copyfile(small_store_template, db)
     return db
 
 
