@@ -87,7 +87,7 @@ runtime_st = st.integers(min_value=1, max_value=1_500)
 amount_st = st.decimals(min_value=0, max_value=1_000_000, places=2, allow_nan=False, allow_infinity=False)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(hours=hours_st, runtime=runtime_st, k=st.integers(min_value=0, max_value=1000))
 def test_views_scale_linearly_with_hours(hours: int, runtime: int, k: int) -> None:
     assert abs(views(hours * k, runtime) - k * views(hours, runtime)) <= Decimal("1e-12") * (1 + abs(k * views(hours, runtime)))
@@ -95,7 +95,7 @@ def test_views_scale_linearly_with_hours(hours: int, runtime: int, k: int) -> No
     assert arr[1] == pytest.approx(k * arr[0], rel=1e-12, abs=1e-9)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(hours=hours_st, runtime=runtime_st, subs=st.integers(min_value=1, max_value=500_000_000), fixed=amount_st)
 def test_bonus_never_exceeds_its_cap_and_the_split_sums_to_the_cent(hours: int, runtime: int, subs: int, fixed: Decimal) -> None:
     for pack in (SAG, WGA):
@@ -108,7 +108,7 @@ def test_bonus_never_exceeds_its_cap_and_the_split_sums_to_the_cent(hours: int, 
             assert r.views_needed == 0 and r.bonus == r.cap
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(amount=amount_st, weights=st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=30))
 def test_split_among_recipients_sums_to_the_amount_exactly(amount: Decimal, weights: list[int]) -> None:
     parts = split_cents(amount, weights)

@@ -81,14 +81,14 @@ def test_statement_from_a_store_with_supplied_residuals(
 
 def test_report_cli_writes_html_and_csv(capsys: pytest.CaptureFixture[str], shared_data: Path, tmp_path: Path) -> None:
     report = shared_data / "netflix" / "engagement" / "What_We_Watched_A_Netflix_Engagement_Report_2023Jul-Dec.xlsx"  # not parsed by the session fixture
-    fin = shared_data / "netflix" / "financials" / "Q3-23-Website-Financials.xlsx"
-    code, out, err = _run(
-        capsys, "talent", "report", "--engagement", str(report), "--financials", str(fin),
+    code, out, err = _run(  # both overrides given: the financials workbook is not read again
+        capsys, "talent", "report", "--engagement", str(report), "--domestic-subscribers", "76000000",
         "--domestic-share", "0.3", "--out", str(tmp_path / "out"), "--json",
     )
     assert code == 0, err
     body = json.loads(out)
     assert body["report_rows"] == 15_994 and any("30.0%" in a for a in body["assumptions"])
+    assert any("76,000,000 (user-set)" in a for a in body["assumptions"])
     assert (tmp_path / "out" / "index.html").exists() and (tmp_path / "out" / "titles.csv").exists()
     code, _, err = _run(capsys, "talent", "report", "--engagement", str(tmp_path / "nope.xlsx"), "--out", str(tmp_path))
     assert code == 2 and "does not exist" in err

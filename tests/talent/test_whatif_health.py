@@ -32,7 +32,7 @@ def test_health_for_an_unpublished_year_is_unknown() -> None:
         health_status(-1, 2025)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(earnings=st.decimals(min_value=0, max_value=100_000, places=2, allow_nan=False, allow_infinity=False))
 def test_shortfall_plus_earnings_reaches_the_threshold(earnings: Decimal) -> None:
     s = health_status(earnings, 2025)
