@@ -91,6 +91,8 @@ def test_generated_bodies_never_get_a_server_error_or_an_undocumented_status(
     @settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def check(case: schemathesis.Case) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {keys['analyst']}"}
-        case.call_and_validate(checks=[not_a_server_error, status_code_conformance, response_schema_conformance])
+        case.call_and_validate(
+            checks=[not_a_server_error, status_code_conformance, response_schema_conformance]
+        )
 
     check()
