@@ -46,27 +46,35 @@ def create_app(
     db_path: str | Path,
     *,
     config: ServiceConfig | None = None,
+    state: ServiceState | None = None,
     **overrides: Any,
 ) -> FastAPI:
     """Build the service for one spine file. Opens the file for writing (one process per file).
 
     `overrides` are `ServiceConfig` fields (e.g. `max_events_per_batch=100`, `load_engine=False`).
+    `state` shares another app's running state (tests): this app then neither starts nor closes it.
     """
-    if config is None:
-        config = ServiceConfig(db_path=Path(db_path), **overrides)
-    state = ServiceState(config)
-    state.start_engine()
+    owned = state is None
+    if state is None:
+        if config is None:
+            config = ServiceConfig(db_path=Path(db_path), **overrides)
+        state = ServiceState(config)
+        state.start_engine()
+    live = state
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import asyncio
 
-        state.loop = asyncio.get_running_loop()
+        if not owned:
+            yield
+            return
+        live.loop = asyncio.get_running_loop()
         try:
             yield
         finally:
-            state.loop = None
-            state.close()
+            live.loop = None
+            live.close()
 
     app = FastAPI(
         title="limelight",

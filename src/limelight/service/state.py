@@ -240,6 +240,8 @@ class ServiceState:
 
     # -- shutdown -----------------------------------------------------------------------------
     def close(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self._watcher is not None:
             self._watcher.join(timeout=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -54,9 +54,13 @@ class KeyPublic(BaseModel):
             person_id=key.person_id,
             label=key.label,
             rate_per_s=key.rate_per_s,
-            created_at=key.created_at,
-            revoked_at=key.revoked_at,
+            created_at=_utc(key.created_at),
+            revoked_at=_utc(key.revoked_at),
         )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else (value if value.tzinfo else value.replace(tzinfo=UTC))
 
 
 class KeyCreated(KeyPublic):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -47,6 +47,32 @@ class MemberHistory(BaseModel):
     model_config = ConfigDict(extra="forbid")
     member_id: str
     events: list[ViewingEvent]
+
+
+class MemberPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_ids: list[str]
+    offset: int
+    limit: int
+
+
+@router.get("", response_model=MemberPage, dependencies=_READ, summary="Member ids, a page at a time (ids only)")
+async def member_ids(
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size (limit 100).")] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> MemberPage:
+    def _read() -> list[str]:
+        store = state.reader()
+        try:
+            rows = store.con.execute(
+                "SELECT member_id FROM members ORDER BY member_id LIMIT ? OFFSET ?", [limit, offset]
+            ).fetchall()
+        finally:
+            store.close()
+        return [str(r[0]) for r in rows]
+
+    return MemberPage(member_ids=await run_in_threadpool(_read), offset=offset, limit=limit)
 
 
 @router.get(
@@ -116,6 +142,9 @@ async def member_history(
         finally:
             store.close()
         fields = ("event_id", "title_id", "name", "started_at", "seconds_viewed", "device", "country")
-        return MemberHistory(member_id=member_id, events=[ViewingEvent(**dict(zip(fields, r))) for r in rows])
+        events = [ViewingEvent(**dict(zip(fields, r))) for r in rows]
+        for e in events:  # stored as naive UTC; say so on the wire
+            e.started_at = e.started_at.replace(tzinfo=UTC)
+        return MemberHistory(member_id=member_id, events=events)
 
     return await run_in_threadpool(_read)

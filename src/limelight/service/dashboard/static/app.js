@@ -1,0 +1,268 @@
+// limelight dashboard: a small single-page app. Sign in with an API key (kept in sessionStorage),
+// then each page asks the REST API with that key; pages the key's role may not use are not shown.
+"use strict";
+
+const KEY = "limelight.key";
+const main = document.getElementById("main");
+let me = null;
+
+function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+async function api(path, options = {}) {
+  const headers = { Authorization: "Bearer " + sessionStorage.getItem(KEY), ...(options.headers || {}) };
+  if (options.body) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { ...options, headers });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = body && body.error ? body.error.message : response.statusText;
+    const err = new Error(message);
+    err.status = response.status;
+    throw err;
+  }
+  return body;
+}
+
+function may(action) { return me && me.allowed.includes(action); }
+function has(router) { return me && me.routers.includes(router); }
+
+// -- charts (inline SVG) ---------------------------------------------------------------------
+function barChart(items, { width = 560, barHeight = 18, format = (v) => v.toFixed(3) } = {}) {
+  const max = Math.max(...items.map((i) => i.value), 1e-9);
+  const label = 180;
+  const rows = items.map((item, n) => {
+    const w = Math.max(1, ((width - label - 70) * item.value) / max);
+    const y = n * (barHeight + 6);
+    return `<text x="0" y="${y + barHeight - 5}">${esc(item.label)}</text>
+      <rect x="${label}" y="${y}" width="${w}" height="${barHeight}" fill="#f5c518" rx="2"></rect>
+      <text x="${label + w + 6}" y="${y + barHeight - 5}">${esc(format(item.value))}</text>`;
+  });
+  return `<svg role="img" width="${width}" height="${items.length * (barHeight + 6)}">${rows.join("")}</svg>`;
+}
+
+function lineChart(series, { width = 640, height = 260, xLabel = "", yLabel = "" } = {}) {
+  const colors = ["#f5c518", "#5fd38d", "#6bb4ff", "#ff8a65", "#c792ea", "#9aa8b5"];
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  const ys = series.flatMap((s) => s.points.map((p) => p.y));
+  const [x0, x1] = [Math.min(...xs, 0), Math.max(...xs, 1)];
+  const y1 = Math.max(...ys, 1e-9);
+  const pad = 40;
+  const sx = (x) => pad + ((width - 2 * pad) * (x - x0)) / (x1 - x0 || 1);
+  const sy = (y) => height - pad - ((height - 2 * pad) * y) / y1;
+  const paths = series.map((s, i) => {
+    const d = s.points.map((p, j) => `${j ? "L" : "M"}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(" ");
+    return `<path d="${d}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="2"></path>
+      <text x="${width - pad + 4}" y="${20 + i * 14}" style="fill:${colors[i % colors.length]}">${esc(s.name)}</text>`;
+  });
+  const axes = `<line x1="${pad}" y1="${height - pad}" x2="${width - pad}" y2="${height - pad}" stroke="#3a4450"></line>
+    <line x1="${pad}" y1="${pad}" x2="${pad}" y2="${height - pad}" stroke="#3a4450"></line>
+    <text x="${pad}" y="${height - 10}">${esc(xLabel)} ${x0}–${x1}</text>
+    <text x="4" y="${pad - 8}">${esc(yLabel)} (max ${(y1 * 100).toFixed(0)}%)</text>`;
+  return `<svg role="img" width="${width + 200}" height="${height}">${axes}${paths.join("")}</svg>`;
+}
+
+function intervalChart(lower, mid, upper, { width = 520 } = {}) {
+  const max = Math.max(upper, 1);
+  const s = (v) => 20 + ((width - 40) * v) / max;
+  return `<svg role="img" width="${width}" height="50">
+    <line x1="${s(lower)}" y1="25" x2="${s(upper)}" y2="25" stroke="#6bb4ff" stroke-width="8" stroke-linecap="round"></line>
+    <circle cx="${s(mid)}" cy="25" r="7" fill="#f5c518"></circle>
+    <text x="${s(lower)}" y="48">${fmt(lower)}</text><text x="${s(upper) - 30}" y="48">${fmt(upper)}</text></svg>`;
+}
+
+function fmt(n) {
+  if (n === null || n === undefined) return "—";
+  return Math.abs(n) >= 1e6 ? (n / 1e6).toFixed(1) + "M" : Math.abs(n) >= 1e3 ? (n / 1e3).toFixed(1) + "k" : Number(n).toFixed(1);
+}
+
+// -- pages -------------------------------------------------------------------------------------
+function card(item) {
+  return `<a class="card" href="#/title/${encodeURIComponent(item.title_id)}" data-title="${esc(item.title_id)}">
+    <div class="name">${esc(item.name)}</div>
+    <div class="meta">${esc(item.kind)} · ${esc((item.genres || []).join(", "))}</div>
+    <div class="reason">${esc(item.reason)}</div></a>`;
+}
+
+async function pageHome(params) {
+  let member = params.get("member");
+  if (!member) {
+    const members = await api("/v1/members?limit=1");
+    member = members.member_ids[0];
+  }
+  const page = await api(`/v1/members/${encodeURIComponent(member)}/home`);
+  main.innerHTML = `<h2>Home screen of member <span id="member-id">${esc(member)}</span></h2>
+    <form id="member-form"><input id="member-input" placeholder="member id" value="${esc(member)}"> <button>Show</button></form>
+    ${page.rows.map((row) => `<section class="row" data-row="${esc(row.row_id)}"><h3>${esc(row.title)}</h3>
+      <div class="cards">${row.items.map(card).join("")}</div></section>`).join("")}`;
+  document.getElementById("member-form").onsubmit = (e) => {
+    e.preventDefault();
+    location.hash = "#/home?member=" + encodeURIComponent(document.getElementById("member-input").value.trim());
+  };
+}
+
+async function pageTitle(titleId) {
+  const [title, similar] = await Promise.all([
+    api(`/v1/titles/${encodeURIComponent(titleId)}`),
+    api(`/v1/titles/${encodeURIComponent(titleId)}/similar?k=8`),
+  ]);
+  main.innerHTML = `<h2 id="title-name">${esc(title.name)}</h2>
+    <p class="muted">${esc(title.kind)} · ${esc((title.genres || []).join(", "))} · ${esc(title.release_date || "")}
+      ${title.runtime_minutes ? " · " + Math.round(title.runtime_minutes) + " min" : ""} · ${esc(title.maturity_rating || "unrated")}</p>
+    <div class="panel"><h3>Credits</h3>${title.credits.length ? `<ul>${title.credits.map((c) =>
+      `<li>${esc(c.name)} — ${esc(c.role)}${c.character ? " as " + esc(c.character) : ""}</li>`).join("")}</ul>` : "<p class='muted'>No credits in the spine.</p>"}</div>
+    <div class="panel"><h3>Similar titles</h3><div class="cards">${similar.map(card).join("")}</div></div>
+    <div class="panel" id="forecast"><h3>Audience forecast</h3><p class="muted">${has("forecasts") && may("forecasts") ? "Forecasting…" : "Needs the valuation engine and an analyst key."}</p></div>`;
+  if (has("forecasts") && may("forecasts")) {
+    const box = document.getElementById("forecast");
+    const kind = title.kind === "film" ? "film" : "show";
+    const body = { title: title.name, kind, release_date: title.release_date || new Date().toISOString().slice(0, 10),
+      runtime_minutes: title.runtime_minutes || null, genres: (title.genres || []).join("|") || null, comparables: 5 };
+    try {
+      const f = await api("/v1/forecasts", { method: "POST", body: JSON.stringify(body) });
+      box.innerHTML = `<h3>Audience forecast (to ${esc(f.window_end)})</h3>
+        <p>Predicted views <b>${fmt(f.predicted_views)}</b> (80% interval ${fmt(f.lower_views)} – ${fmt(f.upper_views)}),
+        hours ${fmt(f.predicted_hours)}.</p>
+        ${f.predicted_hours != null ? intervalChart(f.lower_hours, f.predicted_hours, f.upper_hours) : ""}
+        <h4>Comparables</h4><table><tr><th>title</th><th>window</th><th>hours</th><th>why</th></tr>
+        ${(f.comparables || []).map((c) => `<tr><td>${esc(c.title)}</td><td>${esc(c.window)}</td><td>${fmt(c.hours_viewed)}</td><td>${esc(c.reason)}</td></tr>`).join("")}</table>`;
+    } catch (err) {
+      box.innerHTML = `<h3>Audience forecast</h3><p class="muted">${esc(err.message)}</p>`;
+    }
+  }
+}
+
+async function pageTalent() {
+  let html = "<h2>Talent pay</h2>";
+  if (me.role === "person") {
+    const s = await api(`/v1/talent/people/${encodeURIComponent(me.person_id)}/statement`);
+    html += `<div class="panel"><h3>Statement of ${esc(s.person_name)}</h3>
+      <p>Total bonus: <b>${esc(s.total_bonus ?? "unknown")}</b> · total pay: <b>${esc(s.total_pay ?? "unknown (no residual supplied)")}</b></p>
+      <table><tr><th>title</th><th>role</th><th>window</th><th>views</th></tr>${s.lines.map((l) =>
+        `<tr><td>${esc(l.title)}</td><td>${esc(l.role)}</td><td>${esc(l.window)}</td><td>${fmt(l.views)}</td></tr>`).join("")}</table></div>`;
+  } else {
+    const windows = await api("/v1/talent/titles/windows?limit=20");
+    html += `<div class="panel"><h3>Success-bonus metric by program window (views ÷ domestic subscribers)</h3>
+      ${windows.length ? barChart(windows.filter((w) => w.metric != null).map((w) => ({ label: `${w.title} (${w.window})`.slice(0, 28), value: w.metric })), { format: (v) => (v * 100).toFixed(2) + "%" }) : "<p class='muted'>No engagement in the spine yet.</p>"}
+      <table><tr><th>program</th><th>window</th><th>views</th><th>eligible</th><th>views needed</th></tr>${windows.map((w) =>
+        `<tr><td>${esc(w.title)}</td><td>${esc(w.window)}</td><td>${fmt(w.views)}</td><td>${w.eligible === null ? "—" : w.eligible ? "yes" : "no"}</td><td>${fmt(w.views_needed)}</td></tr>`).join("")}</table></div>`;
+  }
+  main.innerHTML = html;
+}
+
+async function pagePayments() {
+  const r = await api("/v1/payments/recovery?days=21");
+  main.innerHTML = `<h2>Payments recovery</h2>
+    <p>${fmt(r.failed_invoices)} failed renewals. Share recovered by day after the first failure, per decline category:</p>
+    <div class="panel">${r.curves.length ? lineChart(r.curves.map((c) => ({ name: c.label, points: c.points.map((p) => ({ x: p.day, y: p.recovered_share })) })), { xLabel: "day", yLabel: "recovered" }) : "<p class='muted'>No payment attempts in the spine.</p>"}</div>`;
+}
+
+let trainingTimer = null;
+
+async function pageModels() {
+  const m = await api("/v1/models");
+  const bars = [];
+  for (const v of m.versions) for (const [protocol, values] of Object.entries(v.metrics || {}))
+    for (const [name, value] of Object.entries(values)) if (name !== "members") bars.push({ label: `v${v.version} ${protocol} ${name}`.slice(0, 30), value });
+  main.innerHTML = `<h2>Models</h2>
+    <p>Serving version <b id="serving">${m.serving ?? "default (no published model)"}</b>; registry current: ${m.current ?? "none"}.</p>
+    ${m.engine_error ? `<p class="error">${esc(m.engine_error)}</p>` : ""}
+    <div class="panel"><h3>Offline metrics by protocol</h3>${bars.length ? barChart(bars) : "<p class='muted'>No metrics recorded.</p>"}</div>
+    <div class="panel"><h3>Versions</h3><table id="versions"><tr><th>version</th><th>model</th><th>created</th><th>data</th><th>metrics</th></tr>
+    ${m.versions.map((v) => `<tr><td>${v.version}${v.current ? " (current)" : ""}</td><td>${esc(v.model_name)}</td><td>${esc(v.created_at)}</td>
+      <td>${esc(v.data.members ?? "")} members × ${esc(v.data.titles ?? "")} titles</td>
+      <td>${esc(Object.entries(v.metrics).map(([p, vals]) => p + ": " + Object.entries(vals).map(([k, x]) => k + " " + Number(x).toFixed(3)).join(", ")).join("; "))}</td></tr>`).join("")}</table></div>
+    <div class="panel"><h3>Training</h3>
+      ${may("models.manage") ? `<button id="train">Train a new version</button> <button id="rollback">Roll back</button>` : ""}
+      <p id="train-step" class="muted"></p><div class="progress"><div id="train-bar" style="width:0%"></div></div></div>`;
+  if (may("models.manage")) {
+    document.getElementById("train").onclick = async () => {
+      try { await api("/v1/models/train", { method: "POST", body: JSON.stringify({ model: "auto" }) }); } catch (err) { showTraining({ state: "failed", message: err.message, progress: 0, step: "" }); }
+      pollTraining();
+    };
+    document.getElementById("rollback").onclick = async () => {
+      try { await api("/v1/models/rollback", { method: "POST" }); route(); } catch (err) { document.getElementById("train-step").textContent = err.message; }
+    };
+  }
+  pollTraining();
+}
+
+function showTraining(t) {
+  const step = document.getElementById("train-step");
+  const bar = document.getElementById("train-bar");
+  if (!step || !bar) return;
+  step.textContent = t.state === "idle" ? "No training has run in this process." :
+    `${t.state}: ${t.step}${t.message ? " — " + t.message : ""}`;
+  bar.style.width = Math.round(100 * (t.progress || 0)) + "%";
+}
+
+async function pollTraining() {
+  clearTimeout(trainingTimer);
+  if (!location.hash.startsWith("#/models")) return;
+  const t = await api("/v1/models/training");
+  showTraining(t);
+  if (t.state === "running") trainingTimer = setTimeout(pollTraining, 700);
+  else if (t.state === "done" && document.getElementById("serving") && String(t.version) !== document.getElementById("serving").textContent) pageModels();
+}
+
+function pageSignIn(message) {
+  main.innerHTML = `<h2>Sign in</h2><p>Paste an API key (from <code>limelight keys create --role ROLE</code>).
+    It stays in this tab only (sessionStorage).</p>
+    <form id="signin"><input id="key" type="password" autocomplete="off" placeholder="ll_..."> <button>Sign in</button></form>
+    <p id="signin-error" class="error">${esc(message || "")}</p>`;
+  document.getElementById("signin").onsubmit = async (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(KEY, document.getElementById("key").value.trim());
+    me = null;
+    location.hash = "#/";
+    await route();
+  };
+}
+
+// -- routing -----------------------------------------------------------------------------------
+const PAGES = [
+  { path: "home", label: "Home screen", allowed: () => may("member.read") },
+  { path: "talent", label: "Talent pay", allowed: () => has("talent") && (may("talent.aggregate") || me.role === "person") },
+  { path: "payments", label: "Payments recovery", allowed: () => has("payments") && may("payments") },
+  { path: "models", label: "Models", allowed: () => may("models.read") },
+];
+
+function renderNav(current) {
+  const nav = document.getElementById("nav");
+  nav.innerHTML = PAGES.filter((p) => p.allowed()).map((p) =>
+    `<a href="#/${p.path}" class="${p.path === current ? "active" : ""}" data-page="${p.path}">${p.label}</a>`).join("");
+  document.getElementById("who").textContent = `key ${me.key_id} · role ${me.role}${me.person_id ? " · person " + me.person_id : ""}`;
+  document.getElementById("banner").hidden = !me.synthetic;
+  document.getElementById("signout").hidden = false;
+}
+
+async function route() {
+  clearTimeout(trainingTimer);
+  if (!sessionStorage.getItem(KEY)) return pageSignIn();
+  try {
+    if (!me) me = await api("/v1/me");
+  } catch (err) {
+    sessionStorage.removeItem(KEY);
+    return pageSignIn(err.message);
+  }
+  const [path, query] = (location.hash.replace(/^#\/?/, "") || "").split("?");
+  const [page, arg] = path.split("/");
+  const visible = PAGES.filter((p) => p.allowed());
+  let target = page || (visible[0] && visible[0].path) || "none";
+  renderNav(target === "title" ? "home" : target);
+  main.innerHTML = "<p>Loading…</p>";
+  try {
+    if (target === "title" && may("title.read")) await pageTitle(decodeURIComponent(arg || ""));
+    else if (target === "home" && may("member.read")) await pageHome(new URLSearchParams(query || ""));
+    else if (target === "talent" && PAGES[1].allowed()) await pageTalent();
+    else if (target === "payments" && PAGES[2].allowed()) await pagePayments();
+    else if (target === "models" && PAGES[3].allowed()) await pageModels();
+    else main.innerHTML = `<h2>Nothing to show</h2><p>A key with role <b>${esc(me.role)}</b> has no dashboard page here.</p>`;
+  } catch (err) {
+    main.innerHTML = `<p class="error" id="page-error">${esc(err.message)}</p>`;
+  }
+}
+
+document.getElementById("signout").onclick = () => { sessionStorage.removeItem(KEY); me = null; location.hash = "#/"; route(); };
+window.addEventListener("hashchange", route);
+route();
