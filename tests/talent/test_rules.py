@@ -19,6 +19,11 @@ def test_every_packaged_pack_loads_with_its_sources() -> None:
         assert pack.sources, pack.id
         for source in pack.sources.values():
             assert source.url.startswith("https://")
+        # at least one source per pack whose page was actually read, and citations say which were not
+        assert any(s.url_checked for s in pack.sources.values()), pack.id
+        unchecked = [k for k, s in pack.sources.items() if not s.url_checked]
+        for key in unchecked:
+            assert pack.cite(key).endswith("(URL recorded, not re-checked)")
 
 
 def test_sag_aftra_pack_holds_the_published_terms() -> None:

@@ -51,6 +51,9 @@ class Source(_Strict):
     url: str = Field(pattern=r"^https?://")
     published: date
     note: str = ""
+    # True where the maintainers read the page at this URL; False where the URL is recorded from the
+    # publisher's site structure and should be re-checked (no network when the pack was written).
+    url_checked: bool = False
 
 
 class Figure(_Strict):
@@ -188,7 +191,8 @@ class AgreementPack(_Strict):
 
     def cite(self, key: str) -> str:
         s = self.sources[key]
-        return f"{s.publisher}, “{s.title}” ({s.published.isoformat()}), {s.url}"
+        check = "" if s.url_checked else " (URL recorded, not re-checked)"
+        return f"{s.publisher}, “{s.title}” ({s.published.isoformat()}), {s.url}{check}"
 
     def published_bonus_for(self, runtime_minutes: float | None) -> tuple[str, PublishedAmount] | None:
         """The published bonus example whose runtime band covers `runtime_minutes` (None if none)."""
@@ -233,7 +237,8 @@ class HealthPack(_Strict):
 
     def cite(self, key: str) -> str:
         s = self.sources[key]
-        return f"{s.publisher}, “{s.title}”, {s.url}"
+        check = "" if s.url_checked else " (URL recorded, not re-checked)"
+        return f"{s.publisher}, “{s.title}”, {s.url}{check}"
 
 
 def pack_dir() -> Path:
