@@ -225,3 +225,23 @@ def test_one_sheet_with_a_type_column_gets_kind_per_row(tmp_path: Path) -> None:
     frame = read_report_frame(tmp_path / "combined.xlsx")
     assert frame["kind"].tolist()[:2] == ["show", "film"] and pd.isna(frame["kind"].iloc[2])
     assert frame["row_number"].tolist() == [4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Hours Viewed", "hours_viewed"),
+        ("Views", "views"),
+        ("Views (Hours Viewed / Runtime)", "views"),
+        ("Runtime", "runtime"),
+        ("Premiere Date", "release_date"),
+        ("Available Globally?", "available_globally"),
+        ("Show Title", "title_name"),
+        ("Type", "kind_column"),
+        ("Notes", None),
+    ],
+)
+def test_report_headers_are_read_by_their_words(header: str, column: str | None) -> None:
+    from limelight.spine.loaders.netflix_engagement import _column_for
+
+    assert _column_for(header) == column

@@ -62,13 +62,13 @@ def _column_for(header: str) -> str | None:
     h = normalise_header(header)
     if not h:
         return None
+    if h.startswith("views") or (h.endswith("views") and "hours" not in h):
+        return "views"  # also 'Views (Hours Viewed / Runtime)'
     if "hours" in h:
         return "hours_viewed"
-    if h == "views" or (h.endswith("views") and "hours" not in h):
-        return "views"
     if "runtime" in h or h in {"run time", "duration"}:
         return "runtime"
-    if "release" in h:
+    if "release" in h or "premiere" in h:
         return "release_date"
     if h in {"type", "kind", "category", "content type", "show type"}:
         return "kind_column"
