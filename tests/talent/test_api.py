@@ -16,13 +16,26 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.te
 
 @pytest.fixture(scope="module")
 def api(world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, str]]]:
+    import pandas as pd
     from fastapi.testclient import TestClient
 
     from limelight.service import create_app
     from limelight.service.keys import create_key
+    from limelight.spine.store import Store
+    from limelight.spine.validate import Rows
 
     path = tmp_path_factory.mktemp("talent-api") / "spine.duckdb"
     shutil.copy(world_path, path)
+    engagement = pd.DataFrame(
+        [  # one half-year report: a hit released mid-period and a title released before it
+            {"source": "r.xlsx", "sheet": "Film", "row_number": 7, "period_start": "2024-01-01", "period_end": "2024-06-30",
+             "title_name": "Hit", "kind": "film", "release_date": "2024-03-01", "runtime_minutes": 120.0, "hours_viewed": 60},
+            {"source": "r.xlsx", "sheet": "Film", "row_number": 8, "period_start": "2024-01-01", "period_end": "2024-06-30",
+             "title_name": "Old", "kind": "film", "release_date": "2023-03-01", "runtime_minutes": 90.0, "hours_viewed": 900},
+        ]
+    )
+    with Store(path) as store:
+        store.ingest([Rows("engagement", engagement, "test")])
     keys: dict[str, str] = {}
     con = duckdb.connect(str(path))
     try:
@@ -98,3 +111,16 @@ def test_bonus_and_health_calculators(api: tuple[Any, dict[str, str]]) -> None:
     assert h.status_code == 200 and h.json()["eligible"] is True
     packs = client.get("/v1/talent/packs", headers=_h(keys, "service")).json()
     assert {"sag-aftra-2023", "wga-2023", "dga-2023", "sag-aftra-health"} <= set(packs)
+
+
+def test_estimates_from_the_spine_state_their_assumptions(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    r = client.get("/v1/talent/estimates", params={"domestic_share": 0.5}, headers=_h(keys, "analyst"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert any("50.0%" in a for a in body["assumptions"])
+    assert [row["title_name"] for row in body["rows"]] == ["Hit"]  # "Old" has no first-90-day estimate
+    hit = body["rows"][0]
+    # 60 hours × 50% domestic × 70% in the first 90 days ÷ 2 h = 10.5 views of 10 UCAN subscribers
+    assert hit["views_90"] == pytest.approx(10.5) and hit["likely_crossed"] and hit["bonus_applies"]
+    assert client.get("/v1/talent/estimates", headers=_h(keys, "p1")).status_code == 403

@@ -92,3 +92,25 @@ def test_report_cli_writes_html_and_csv(capsys: pytest.CaptureFixture[str], shar
     assert (tmp_path / "out" / "index.html").exists() and (tmp_path / "out" / "titles.csv").exists()
     code, _, err = _run(capsys, "talent", "report", "--engagement", str(tmp_path / "nope.xlsx"), "--out", str(tmp_path))
     assert code == 2 and "does not exist" in err
+
+
+def test_report_cli_reads_the_spines_engagement_rows(capsys: pytest.CaptureFixture[str], world_path: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import pandas as pd
+
+    from limelight.spine.store import Store
+    from limelight.spine.validate import Rows
+
+    db = tmp_path / "spine.duckdb"
+    shutil.copy(world_path, db)
+    row = {"source": "r.xlsx", "sheet": "Film", "row_number": 7, "period_start": "2024-01-01", "period_end": "2024-06-30",
+           "title_name": "Hit", "kind": "film", "release_date": "2024-03-01", "runtime_minutes": 120.0, "hours_viewed": 60}
+    with Store(db) as store:
+        store.ingest([Rows("engagement", pd.DataFrame([row]), "test")])
+    code, out, err = _run(capsys, "talent", "report", "--db", str(db), "--domestic-share", "0.5", "--out", str(tmp_path / "o"), "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["report_rows"] == 1 and body["likely_crossed_eligible"] == 1
+    code, _, err = _run(capsys, "talent", "report", "--out", str(tmp_path / "o"), "--first90-share", "2")
+    assert code == 2 and "first-90-days share must be" in err

@@ -114,10 +114,12 @@ def health(
 
 @talent_app.command("report")
 def report(
-    engagement: Annotated[
-        list[Path], typer.Option("--engagement", help="A Netflix engagement report (.xlsx) or a folder of them; repeat for more.")
-    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the HTML pages and CSV files.")],
+    engagement: Annotated[
+        list[Path] | None,
+        typer.Option("--engagement", help="A Netflix engagement report (.xlsx) or a folder of them; repeat for more. Without it, the spine's engagement rows (--db)."),
+    ] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Read engagement and subscriber rows from this spine instead.")] = None,
     titles: Annotated[Path | None, typer.Option("--titles", help="netflix_titles.csv, to join cast and director.")] = None,
     financials: Annotated[
         Path | None, typer.Option("--financials", help="Netflix IR workbook with regional paid memberships (for the July-1 base).")
@@ -141,8 +143,27 @@ def report(
     import pandas as pd
 
     from limelight.settings import shared_data_dir
-    from limelight.talent.report import ReportAssumptions, read_catalog, write_report
+    from limelight.talent.report import ReportAssumptions
 
+    ReportAssumptions(  # check the options before reading any file
+        domestic_share=domestic_share, first90_share=first90_share, domestic_subscribers=domestic_subscribers,
+        fixed_residual=_decimal(fixed_residual, "fixed residual"), principal_cast=principal_cast,
+    )
+    if not engagement:
+        if db is None:
+            raise InputError("give engagement reports with --engagement, or a spine with --db")
+        from limelight.spine.store import Store
+        from limelight.talent.report import engagement_from_store
+
+        with Store(db, read_only=True) as store:
+            frame, subscribers = engagement_from_store(store)
+        if frame.empty:
+            raise InputError(f"the spine {db} has no engagement rows; ingest the reports first")
+        _write_and_render(
+            frame, subscribers, out, titles, json_output,
+            domestic_share, first90_share, domestic_subscribers, fixed_residual, principal_cast,
+        )
+        return
     files: list[Path] = []
     for p in engagement:
         if p.is_dir():
@@ -153,13 +174,6 @@ def report(
             raise InputError(f"the engagement report {p} does not exist")
     if not files:
         raise InputError("give at least one engagement report (.xlsx) with --engagement")
-    assumptions = ReportAssumptions(
-        domestic_share=domestic_share,
-        first90_share=first90_share,
-        domestic_subscribers=domestic_subscribers,
-        fixed_residual=_decimal(fixed_residual, "fixed residual"),
-        principal_cast=principal_cast,
-    )
     from limelight.spine.loaders.netflix_engagement import read_report_frame
 
     frame = pd.concat([read_report_frame(f) for f in files], ignore_index=True)
@@ -173,6 +187,26 @@ def report(
         if not financials.exists():
             raise InputError(f"the financials workbook {financials} does not exist")
         memberships = read_paid_memberships(financials)
+    _write_and_render(
+        frame, memberships, out, titles, json_output,
+        domestic_share, first90_share, domestic_subscribers, fixed_residual, principal_cast,
+    )
+
+
+def _write_and_render(
+    frame: Any, memberships: Any, out: Path, titles: Path | None, json_output: bool,
+    domestic_share: float | None, first90_share: float, domestic_subscribers: int | None,
+    fixed_residual: str | None, principal_cast: int | None,
+) -> None:
+    from limelight.talent.report import ReportAssumptions, read_catalog, write_report
+
+    assumptions = ReportAssumptions(
+        domestic_share=domestic_share,
+        first90_share=first90_share,
+        domestic_subscribers=domestic_subscribers,
+        fixed_residual=_decimal(fixed_residual, "fixed residual"),
+        principal_cast=principal_cast,
+    )
     catalog = read_catalog(titles) if titles is not None else None
     result = write_report(frame, memberships, out, assumptions, catalog)
     summary = result.summary()

@@ -41,6 +41,8 @@ __all__ = [
     "build_report",
     "catalog_credits",
     "credit_rows",
+    "engagement_from_store",
+    "estimate_rows",
     "estimate_titles",
     "name_key",
     "read_catalog",
@@ -194,6 +196,8 @@ def estimate_titles(
         m = memberships.copy()
         m["as_of"] = pd.to_datetime(m["as_of"])
         wide = m.pivot_table(index="as_of", columns="region", values="paid_memberships", aggfunc="last").reset_index()
+        if "UCAN" not in wide.columns:
+            raise InputError("the membership figures have no UCAN region; give a domestic share of hours (--domestic-share)")
         if "global" not in wide.columns:
             wide["global"] = wide[[c for c in ("UCAN", "EMEA", "LATAM", "APAC") if c in wide.columns]].sum(axis=1)
         wide["share"] = wide["UCAN"] / wide["global"]
@@ -547,6 +551,43 @@ def _index_page(pages: list[tuple[str, Any, Any, pd.DataFrame]], titles: pd.Data
         f"{len(credits):,} credit rows (every catalog credit; one per matched report row). Files: titles.csv, credits.csv, assumptions.csv.</p>"
     )
     return _page("Netflix engagement reports: which titles likely crossed the success-bonus trigger", body, stated)
+
+
+def engagement_from_store(store: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The spine's `engagement` rows and `subscribers` rows (for the service and `--db`)."""
+    engagement = store.query("SELECT * FROM engagement")
+    subscribers = store.query("SELECT region, as_of, paid_memberships FROM subscribers")
+    return engagement, subscribers
+
+
+def estimate_rows(titles: pd.DataFrame, limit: int, period_start: date | None = None) -> list[dict[str, Any]]:
+    """The `limit` measurable rows with the highest share of the domestic base, as plain JSON values."""
+    rows = titles[titles["views_90"].notna()]
+    if period_start is not None:
+        rows = rows[rows["period_start"] == pd.Timestamp(period_start)]
+    rows = rows.sort_values("metric", ascending=False).head(limit)
+    out = []
+    for r in rows.to_dict(orient="records"):
+        out.append(
+            {
+                "title_name": str(r["title_name"]),
+                "period_start": pd.Timestamp(r["period_start"]).date(),
+                "period_end": pd.Timestamp(r["period_end"]).date(),
+                "release_date": None if pd.isna(r["release_date"]) else pd.Timestamp(r["release_date"]).date(),
+                "hours_viewed": int(r["hours_viewed"]),
+                "runtime_minutes": float(r["runtime_minutes"]),
+                "domestic_share": float(r["domestic_share"]),
+                "first90_share": float(r["first90_share"]),
+                "views_90": float(r["views_90"]),
+                "domestic_subscribers": float(r["domestic_subscribers"]),
+                "metric": float(r["metric"]),
+                "likely_crossed": bool(r["likely_crossed"]),
+                "views_needed": int(r["views_needed"]),
+                "release_eligible": bool(r["release_eligible"]),
+                "bonus_applies": bool(r["bonus_applies"]),
+            }
+        )
+    return out
 
 
 def report_as_of(titles: pd.DataFrame) -> date | None:

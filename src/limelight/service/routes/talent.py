@@ -231,6 +231,61 @@ def title_windows(
     return out[:limit]
 
 
+class EstimateRow(BaseModel):
+    title_name: str
+    period_start: date
+    period_end: date
+    release_date: date | None
+    hours_viewed: int
+    runtime_minutes: float
+    domestic_share: float
+    first90_share: float
+    views_90: float
+    domestic_subscribers: float
+    metric: float
+    likely_crossed: bool
+    views_needed: int
+    release_eligible: bool
+    bonus_applies: bool
+
+
+class EstimatesOut(BaseModel):
+    assumptions: list[str] = Field(description="Stated with every answer; each is a query parameter.")
+    rows: list[EstimateRow]
+
+
+@router.get(
+    "/estimates",
+    response_model=EstimatesOut,
+    dependencies=[Depends(require_roles("analyst", "admin"))],
+    summary="Which published titles likely crossed the bonus trigger, from the spine's engagement rows (analyst/admin)",
+)
+def estimates(
+    store: StoreDep,
+    domestic_share: Annotated[float | None, Query(gt=0, le=1, description="Share of hours that are domestic.")] = None,
+    first90_share: Annotated[float, Query(gt=0, le=1, description="Share of a half-year's hours in the first 90 days.")] = 0.7,
+    domestic_subscribers: Annotated[int | None, Query(ge=1, le=10**10)] = None,
+    period_start: Annotated[date | None, Query(description="Only this half-year (its first day).")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> EstimatesOut:
+    from limelight.talent.report import (
+        ReportAssumptions,
+        engagement_from_store,
+        estimate_rows,
+        estimate_titles,
+    )
+
+    assumptions = ReportAssumptions(
+        domestic_share=domestic_share, first90_share=first90_share, domestic_subscribers=domestic_subscribers
+    )
+    engagement, subscribers = engagement_from_store(store)
+    if engagement.empty:
+        return EstimatesOut(assumptions=assumptions.lines(), rows=[])
+    titles = estimate_titles(engagement, subscribers, assumptions)
+    rows = [EstimateRow.model_validate(r) for r in estimate_rows(titles, limit, period_start)]
+    return EstimatesOut(assumptions=assumptions.lines(), rows=rows)
+
+
 @router.get(
     "/bonus",
     response_model=BonusOut,
