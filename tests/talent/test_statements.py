@@ -161,3 +161,12 @@ def test_statement_totals_are_unknown_when_nothing_was_supplied(world_store: Sto
     st = person_statement(credit_lines(world_store, as_of=AS_OF), "p1", date(2024, 1, 1), date(2024, 12, 31))
     assert st.total_pay is None and st.total_bonus is None and st.supplied == []
     assert st.as_json()["total_pay"] is None
+
+
+def test_title_windows_match_the_credit_lines_without_any_credit(world_store: Store) -> None:
+    from limelight.talent.statements import title_windows
+
+    w = title_windows(world_store, as_of=AS_OF).set_index(["program_id", "year"])
+    assert w.loc[("f1", 1), "views"] == pytest.approx(4.0) and w.loc[("f1", 1), "eligible"]
+    assert w.loc[("s1s1", 1), "metric"] == pytest.approx(0.1) and w.loc[("s1s1", 1), "views_needed"] == 1
+    assert not w.loc[("f0", 1), "release_eligible"]

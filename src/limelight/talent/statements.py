@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from limelight.errors import InputError, NotFoundError
@@ -29,12 +30,21 @@ from limelight.talent.views import (
     domestic_hours,
     domestic_subscribers,
     programs,
+    views_array,
 )
 
 if TYPE_CHECKING:
     from limelight.spine.store import Store
 
-__all__ = ["ROLE_GUILD", "Statement", "credit_lines", "health_base_period", "person_health", "person_statement"]
+__all__ = [
+    "ROLE_GUILD",
+    "Statement",
+    "credit_lines",
+    "health_base_period",
+    "person_health",
+    "person_statement",
+    "title_windows",
+]
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +178,49 @@ def credit_lines(
                 _lines_for(pack, guild, w, group, runtime, subs_count, subs_as_of, subs_source, residuals, use_published_examples)
             )
     return pd.DataFrame(out, columns=columns)
+
+
+def title_windows(
+    store: Store,
+    *,
+    as_of: date,
+    pack: AgreementPack | None = None,
+    program_ids: list[str] | None = None,
+    subscribers_override: int | None = None,
+) -> pd.DataFrame:
+    """Per program and window (no credits): hours, views, base, metric, trigger, views needed — vectorised.
+
+    The trigger and release cutoff are the pack's (default SAG-AFTRA 2023; the WGA's are the same).
+    """
+    from limelight.talent.rules import agreement_for
+
+    pack = pack or agreement_for("sag-aftra")
+    rule = pack.success_bonus
+    assert rule is not None
+    last = store.scalar("SELECT max(started_at) FROM viewing_events")
+    through = min(as_of, pd.Timestamp(last).date()) if last is not None else as_of
+    windows = _window_frame(store, through, int(rule.window_days.value), None if program_ids is None else set(program_ids))
+    if windows.empty:
+        return windows
+    windows = domestic_hours(store, windows, rule.countries)
+    july1 = windows["start"].map(applicable_july1)
+    if subscribers_override is not None:
+        windows["domestic_subscribers"] = subscribers_override
+    else:
+        bases = {d: domestic_subscribers(store, d, rule.countries) for d in sorted(set(july1))}
+        windows["domestic_subscribers"] = july1.map(lambda d: bases[d].count)
+    runtime = windows["runtime_minutes"].astype("float64")
+    subs = windows["domestic_subscribers"].astype("float64")
+    windows["views"] = views_array(windows["hours"], runtime)
+    trigger = float(rule.trigger_share.decimal())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        windows["metric"] = np.where(subs > 0, windows["views"] / subs, np.nan)
+    measurable = windows["metric"].notna()
+    windows["eligible"] = np.where(measurable, windows["metric"] >= trigger, None)  # type: ignore[call-overload]
+    needed = np.ceil(np.maximum(trigger * subs - windows["views"], 0.0))
+    windows["views_needed"] = np.where(measurable, needed, np.nan)
+    windows["release_eligible"] = pd.to_datetime(windows["release_date"]) >= pd.Timestamp(rule.released_from)
+    return windows
 
 
 def _lines_for(

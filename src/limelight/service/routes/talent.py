@@ -118,6 +118,8 @@ class BonusOut(BaseModel):
 
 
 class TitleWindow(BaseModel):
+    """A program's bonus window; `guilds` are those whose (identical) trigger the verdict applies to."""
+
     program_id: str
     title: str
     window: str
@@ -207,24 +209,22 @@ def title_windows(
     title_id: Annotated[str | None, Query(max_length=128, description="Only this program.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[TitleWindow]:
-    from limelight.talent.statements import credit_lines
+    from limelight.talent.statements import title_windows as compute_windows
 
     today = as_of or datetime.now(UTC).date()
-    lines = credit_lines(store, None, as_of=today, program_ids=None if title_id is None else [title_id])
+    frame = compute_windows(store, as_of=today, program_ids=None if title_id is None else [title_id])
     out: list[TitleWindow] = []
-    if lines.empty:
-        return out
-    lines = lines[lines["metric"].notna()] if "metric" in lines else lines
-    for (pid, window), g in lines.groupby(["program_id", "window"], sort=False):
-        r = g.iloc[0]
+    r: Any
+    for r in frame.itertuples(index=False) if not frame.empty else ():
+        if _clean(r.metric) is None:
+            continue  # no runtime or no subscriber base: nothing to measure
         out.append(
             TitleWindow(
-                program_id=str(pid), title=str(r["title"]), window=str(window), window_start=r["window_start"],
-                window_end=r["window_end"], hours=float(r["hours"]), views=_clean(r["views"]),
-                domestic_subscribers=int(r["domestic_subscribers"]), metric=_clean(r["metric"]),
-                eligible=_clean(r["eligible"]),
-                views_needed=None if _clean(r["views_needed"]) is None else int(r["views_needed"]),
-                release_eligible=bool(r["release_eligible"]), guilds=sorted({str(x) for x in g["guild"]}),
+                program_id=str(r.program_id), title=str(r.program_name), window=str(r.window), window_start=r.start,
+                window_end=r.end, hours=float(r.hours), views=_clean(r.views),
+                domestic_subscribers=int(r.domestic_subscribers), metric=_clean(r.metric), eligible=_clean(r.eligible),
+                views_needed=None if _clean(r.views_needed) is None else int(r.views_needed),
+                release_eligible=bool(r.release_eligible), guilds=["sag-aftra", "wga"],
             )
         )
     out.sort(key=lambda w: (-(w.metric or 0.0), w.program_id, w.window_start))
