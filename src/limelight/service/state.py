@@ -86,6 +86,7 @@ class ServiceState:
         self.cache = ResponseCache(config.cache_entries)
         self.training = TrainingStatus()
         self.synthetic = self._is_synthetic()
+        self.data_counts = self._data_counts()
         self.routers: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
@@ -115,6 +116,17 @@ class ServiceState:
             .fetchall()
         )
         return bool(rows[0][0])
+
+    def _data_counts(self) -> dict[str, int]:
+        """Rows per spine table at start-up, so the dashboard skips pages whose data is absent."""
+        cur = self.con.cursor()
+        try:
+            return {
+                name: int(cur.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
+                for name in ("titles", "members", "viewing_events", "ratings", "engagement", "payment_attempts", "credits")
+            }
+        finally:
+            cur.close()
 
     # -- readers ------------------------------------------------------------------------------
     def reader(self) -> Store:

@@ -36,6 +36,7 @@ class Me(BaseModel):
     routers: list[str]
     synthetic: bool
     model_version: int | None
+    data: dict[str, int]
 
 
 @router.get("/health", response_model=Health, summary="Liveness and readiness (no key needed)")
@@ -78,4 +79,5 @@ async def me(key: CurrentKey, state: StateDep) -> Me:
         routers=list(state.routers),
         synthetic=state.synthetic,
         model_version=state.slot.version.version if state.slot.version else None,
+        data=dict(state.data_counts),
     )

@@ -26,6 +26,7 @@ async function api(path, options = {}) {
 
 function may(action) { return me && me.allowed.includes(action); }
 function has(router) { return me && me.routers.includes(router); }
+function rows(table) { return (me && me.data && me.data[table]) || 0; }
 
 // -- charts (inline SVG) ---------------------------------------------------------------------
 function barChart(items, { width = 560, barHeight = 18, format = (v) => v.toFixed(3) } = {}) {
@@ -112,8 +113,8 @@ async function pageTitle(titleId) {
     <div class="panel"><h3>Credits</h3>${title.credits.length ? `<ul>${title.credits.map((c) =>
       `<li>${esc(c.name)} — ${esc(c.role)}${c.character ? " as " + esc(c.character) : ""}</li>`).join("")}</ul>` : "<p class='muted'>No credits in the spine.</p>"}</div>
     <div class="panel"><h3>Similar titles</h3><div class="cards">${similar.map(card).join("")}</div></div>
-    <div class="panel" id="forecast"><h3>Audience forecast</h3><p class="muted">${has("forecasts") && may("forecasts") ? "Forecasting…" : "Needs the valuation engine and an analyst key."}</p></div>`;
-  if (has("forecasts") && may("forecasts")) {
+    <div class="panel" id="forecast"><h3>Audience forecast</h3><p class="muted">${!(has("forecasts") && may("forecasts")) ? "Needs the valuation engine and an analyst key." : rows("engagement") ? "Forecasting…" : "No engagement reports in the spine to learn from (limelight ingest netflix-engagement)."}</p></div>`;
+  if (has("forecasts") && may("forecasts") && rows("engagement")) {
     const box = document.getElementById("forecast");
     const kind = title.kind === "film" ? "film" : "show";
     const body = { title: title.name, kind, release_date: title.release_date || new Date().toISOString().slice(0, 10),
@@ -151,6 +152,10 @@ async function pageTalent() {
 }
 
 async function pagePayments() {
+  if (!rows("payment_attempts")) {
+    main.innerHTML = "<h2>Payments recovery</h2><p class='muted'>No payment attempts in the spine (the demo world has them).</p>";
+    return;
+  }
   const r = await api("/v1/payments/recovery?days=21");
   main.innerHTML = `<h2>Payments recovery</h2>
     <p>${fmt(r.failed_invoices)} failed renewals. Share recovered by day after the first failure, per decline category:</p>

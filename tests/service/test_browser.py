@@ -1,0 +1,130 @@
+"""The dashboard in Debian's Chromium (headless, through Playwright): sign in, every page, click through.
+
+Any console error or uncaught page error fails the test.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def base_url(client) -> Iterator[str]:
+    import uvicorn
+
+    from limelight.service.app import create_app
+
+    state = client.app.state.limelight
+    app = create_app(state.config.db_path, state=state)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, base_url):
+    context = browser.new_context()
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    pg.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+    pg.errors = errors  # type: ignore[attr-defined]
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def _sign_in(page, base_url: str, key: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("#key", key)
+    page.click("#signin button")
+    page.wait_for_selector("#nav a")
+
+
+def test_admin_signs_in_opens_every_page_and_clicks_from_a_row_to_a_title(page, base_url, keys) -> None:
+    _sign_in(page, base_url, keys["admin"])
+    links = page.locator("#nav a").all_inner_texts()
+    assert "Home screen" in links and "Models" in links
+    assert "admin" in page.inner_text("#who")
+    page.wait_for_selector(".row .card")
+    rows = page.locator(".row h3").all_inner_texts()
+    assert rows
+    first = page.locator(".row .card").first
+    name = first.locator(".name").inner_text()
+    assert first.locator(".reason").inner_text().strip()
+    first.click()
+    page.wait_for_selector("#title-name")
+    assert page.inner_text("#title-name") == name
+    assert page.locator(".panel .card").count() > 0  # similar titles
+    for label in ("Talent pay", "Payments recovery"):
+        if label in links:
+            page.click(f"#nav a:has-text('{label}')")
+            page.wait_for_selector("main h2")
+            assert label.split()[0] in page.inner_text("main h2")
+    page.click("#nav a:has-text('Models')")
+    page.wait_for_selector("#versions")
+    page.click("#train")
+    deadline = time.monotonic() + 60
+    while not any(word in page.inner_text("#train-step") for word in ("done", "failed")):
+        assert time.monotonic() < deadline, page.inner_text("#train-step")
+        time.sleep(0.2)
+    assert "done" in page.inner_text("#train-step")
+
+
+def test_service_key_sees_the_home_screen_but_not_models(page, base_url, keys) -> None:
+    _sign_in(page, base_url, keys["service"])
+    links = page.locator("#nav a").all_inner_texts()
+    assert "Home screen" in links and "Models" not in links and "Payments recovery" not in links
+    page.wait_for_selector(".row .card")
+    page.fill("#member-input", "m010")
+    page.click("#member-form button")
+    page.wait_for_function("document.getElementById('member-id') && document.getElementById('member-id').textContent === 'm010'")
+    assert page.locator(".row .card").count() > 0
+
+
+def test_a_bad_key_stays_on_the_sign_in_page_with_the_reason(browser, base_url) -> None:
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.goto(base_url + "/")
+    pg.fill("#key", "ll_000000000000_wrongwrongwrongwrongwrong")
+    pg.click("#signin button")
+    pg.wait_for_function("document.getElementById('signin-error') && document.getElementById('signin-error').textContent.length > 0")
+    assert "not valid" in pg.inner_text("#signin-error")
+    assert pg.locator("#nav a").count() == 0
+    context.close()
