@@ -114,14 +114,18 @@ def main() -> None:
     if args.demo_events:
         from limelight.spine.store import Store
         from limelight.spine.world import TODAY, build_demo_world
-        from limelight.talent.statements import credit_lines
+        from limelight.talent.statements import credit_lines, title_windows
 
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "demo.duckdb"
             build_demo_world(db, events=args.demo_events, seed=7)
             with Store(db, read_only=True) as store:
                 demo_s, _, lines = _median(lambda: credit_lines(store, as_of=TODAY), args.repeat)
-        result.update(demo_events=args.demo_events, demo_credit_window_lines=len(lines), demo_statements_s=round(demo_s, 3))
+                win_s, _, wins = _median(lambda: title_windows(store, as_of=TODAY), args.repeat)
+        result.update(
+            demo_events=args.demo_events, demo_credit_window_lines=len(lines), demo_statements_s=round(demo_s, 3),
+            demo_program_windows=len(wins), demo_title_windows_s=round(win_s, 3),
+        )
 
     width = max(len(k) for k in result)
     for key, value in result.items():
