@@ -113,6 +113,9 @@ def test_write_report_states_the_assumptions_on_every_page(full_report: ReportRe
     for page in pages:
         text = page.read_text()
         assert "60% of a half-year" in text and "UCAN" in text and "high-budget SVOD" in text
+    h1_2024 = (tmp_path / "period-2024-01-2024-06.html").read_text()
+    assert "July 1 2023: domestic share 31.7%, domestic subscribers 75,571,000 (published as of 2023-06-30)" in h1_2024
+    assert "Damsel" in h1_2024
     csv = pd.read_csv(tmp_path / "titles.csv")
     assert len(csv) == len(engagement_reports)
     assert {"domestic_share", "first90_share", "domestic_subscribers", "views_needed", "director"} <= set(csv.columns)
