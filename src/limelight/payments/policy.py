@@ -254,7 +254,8 @@ class SmartRetryPolicy(RetryPolicy):
     above `min_value_usd`; otherwise the policy stops and asks the member to update the card. It also asks
     when the chosen retry is unlikely to work (`update_below`) and, with `ask_first`, at the first failure
     (the "payment failed" email most services send). At most `max_retries` retries per invoice (a business
-    setting, like Stripe's "8 tries").
+    setting; 14 was selected on the benchmark's validation seed, 8 uses far fewer attempts for a little
+    less revenue).
     """
 
     name = "smart"
@@ -264,7 +265,7 @@ class SmartRetryPolicy(RetryPolicy):
         model: RetrySuccessModel,
         *,
         router: ProcessorRouter | None = None,
-        max_retries: int = 8,
+        max_retries: int = 14,
         daily_discount: float = 0.01,
         min_value_usd: float = 0.0,
         update_below: float = 0.10,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -677,6 +677,14 @@ def simulate_payment_logs(
             mem.lapsed[midx[~paid]] = True
         month += 1
     frame = log_.frame()
+    # dunning that would continue past `end` has not happened yet: keep only what the log holds by then
+    cutoff = pd.Timestamp(end)
+    if cutoff.tzinfo is not None:
+        cutoff = cutoff.tz_convert("UTC").tz_localize(None)
+    if not isinstance(end, datetime):  # a date: the whole day counts
+        cutoff = cutoff + pd.Timedelta(days=1)
+    frame = frame[frame["attempted_at"] < cutoff]
+    frame = frame.reset_index(drop=True)
     log.info("simulated %d attempts for %d members (%s)", len(frame), n, pol.name)
     return frame
 
