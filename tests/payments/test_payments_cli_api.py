@@ -184,3 +184,19 @@ def test_recovery_curves_by_category_for_analysts_only(api: tuple[Any, dict[str,
     assert shares == sorted(shares) and 0 < shares[-1] < 1
     assert all(p["recovered_share"] == 0 for p in cats["1"]["points"][:1])
     assert client.get("/v1/payments/recovery", headers=_h(keys, "service")).status_code == 403
+
+
+def test_churn_command_scores_next_month(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, world_logs: pd.DataFrame
+) -> None:
+    logs = tmp_path / "world.parquet"
+    world_logs.to_parquet(logs)
+    code, out, _ = _run(
+        capsys, "payments", "churn", "--month", "2025-08", "--logs", str(logs), "--top", "3", "--json"
+    )
+    assert code == 0
+    body = json.loads(out)
+    assert body["month"] == "2025-08" and len(body["at_risk"]) == 3
+    assert {"log_loss", "auc", "base_rate_log_loss"} <= set(body["evaluation"])
+    code, _, err = _run(capsys, "payments", "churn", "--month", "August", "--logs", str(logs))
+    assert code == 2 and "month must look like 2025-06" in err

@@ -234,10 +234,11 @@ def churn_report(
     top: int = 20,
 ) -> dict[str, Any]:
     """Temporal evaluation on months before `month`, then the members most at risk in `month`."""
-    try:
-        period = pd.Period(month, freq="M")
-    except (ValueError, TypeError):
-        raise InputError(f"month must look like 2025-06, got '{month}'") from None
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month)):
+        raise InputError(f"month must look like 2025-06, got '{month}'")
+    period = pd.Period(month, freq="M")
     model = model if model is not None else ChurnModel()
     panel = build_panel(attempts, viewing=viewing, score_month=period)
     history = panel[panel["month"] < period]
