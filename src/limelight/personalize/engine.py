@@ -133,6 +133,8 @@ class PersonalizationEngine:
         self.popularity = PopularityScorer.from_viewers(viewers, n, now_seconds=now_s)
         self._pop_cache: dict[str | None, np.ndarray] = {}
         self._top10 = self._build_top10(viewers, now_s, top10_days, top10_weekly)
+        self._top10_sets = {c: frozenset(r[:10].tolist()) for c, r in self._top10.items()}
+        self._sentences: dict[tuple[int, int, str | None, bool], str] = {}
         day = now_s / 86400.0
         recent = np.flatnonzero((catalog.release_day <= day) & (catalog.release_day >= day - new_days))
         self.new_titles = recent[np.argsort(-catalog.release_day[recent], kind="stable")]
@@ -144,7 +146,8 @@ class PersonalizationEngine:
         self._cand_idx, self._cand_score = self._score_all(matrix)
         self._cand_override: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._views: dict[str, MemberView] = {}
-        self._neighbours: dict[int, tuple[np.ndarray, np.ndarray, dict[int, float]]] = {}
+        self._neighbours: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._precompute_neighbours()
         self._allowed: dict[tuple[str | None, int], np.ndarray] = {}
         self.sources = RowSources(
             catalog=catalog,
@@ -372,54 +375,82 @@ class PersonalizationEngine:
     # -- neighbours and reasons ------------------------------------------------------------
     def _neighbour_arrays(self, idx: int, k: int = 60) -> tuple[np.ndarray, np.ndarray]:
         found = self._neighbours.get(idx)
-        if found is None:
-            found = self._compute_neighbours(idx, k)
-            self._neighbours[idx] = found
-        return found[0], found[1]
+        if found is None or (k > 60 and len(found[0]) < k):
+            one = sp.csr_matrix(([1.0], ([0], [idx])), shape=(1, self.catalog.n_titles), dtype=np.float32)
+            found = self._top_neighbours(self.blended_scores(one), np.array([idx]), k)[0]
+            if k <= 60:
+                self._neighbours[idx] = found
+        return found
 
-    def _compute_neighbours(self, idx: int, k: int) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
+    def _precompute_neighbours(self, k: int = 60, block: int = 512) -> None:
+        """Every title's nearest titles (blended CF + metadata), computed in blocks at load."""
         n = self.catalog.n_titles
-        one = sp.csr_matrix(([1.0], ([0], [idx])), shape=(1, n), dtype=np.float32)
-        sims = self.blended_scores(one)[0].astype(np.float64)
-        sims[idx] = -np.inf
+        for start in range(0, n, block):
+            ids = np.arange(start, min(start + block, n))
+            rows = sp.csr_matrix(
+                (np.ones(len(ids), np.float32), (np.arange(len(ids)), ids)), shape=(len(ids), n)
+            )
+            for i, found in zip(ids.tolist(), self._top_neighbours(self.blended_scores(rows), ids, k), strict=True):
+                self._neighbours[i] = found
+
+    @staticmethod
+    def _top_neighbours(scores: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        n = scores.shape[1]
         k = min(k, n - 1)
+        out: list[tuple[np.ndarray, np.ndarray]] = []
         if k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0), {}
-        top = np.argpartition(-sims, k - 1)[:k]
-        top = top[np.argsort(-sims[top], kind="stable")]
-        # Only titles clearly related to this one: a shared language alone does not make a neighbour.
-        top = top[sims[top] >= max(0.2 * float(sims[top[0]]), 1e-6)] if top.size else top
-        return top.astype(np.int64), sims[top], dict(zip(top.tolist(), sims[top].tolist(), strict=True))
+            return [(np.zeros(0, np.int64), np.zeros(0))] * len(ids)
+        scores = scores.astype(np.float64)
+        scores[np.arange(len(ids)), ids] = -np.inf
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        for r in range(len(ids)):
+            t = top[r][np.argsort(-scores[r, top[r]], kind="stable")]
+            sims = scores[r, t]
+            # Only titles clearly related to this one: a shared language alone does not make a neighbour.
+            keep = sims >= max(0.2 * float(sims[0]), 1e-6) if t.size else np.zeros(0, bool)
+            out.append((t[keep].astype(np.int64), sims[keep]))
+        return out
+
+    def _reason_tables(self, view: MemberView) -> tuple[np.ndarray, np.ndarray]:
+        """Per title: the recent history title whose neighbours hold it, and the member's genre it shares."""
+        if view.because_of is not None and view.genre_of is not None:
+            return view.because_of, view.genre_of
+        n = self.catalog.n_titles
+        anchors = view.recent[:10]
+        best_sim = np.zeros(n, dtype=np.float64)
+        because_of = np.full(n, -1, dtype=np.int64)
+        for h in anchors.tolist():
+            idx, sims = self._neighbour_arrays(h)
+            better = sims > best_sim[idx]
+            best_sim[idx[better]] = sims[better]
+            because_of[idx[better]] = h
+        joint = self.catalog.genre_matrix * view.genre_profile[None, :]
+        genre_of = np.where(joint.max(axis=1) > 0, np.argmax(joint, axis=1), -1).astype(np.int64)
+        view.because_of, view.genre_of = because_of, genre_of
+        return because_of, genre_of
 
     def _reason(self, view: MemberView, idx: int) -> tuple[str, list[int]]:
         """A quick reason for a list item: the recent title whose neighbours hold it, plus a genre."""
-        because: list[int] = []
-        best = 0.0
-        for h in view.recent[:10].tolist():
-            found = self._neighbours.get(h)
-            if found is None:
-                self._neighbour_arrays(h)
-                found = self._neighbours[h]
-            s = found[2].get(idx, 0.0)
-            if s > best:
-                best, because = s, [h]
-        attributes: list[AttributeContribution] = []
-        joint = view.genre_profile * self.catalog.genre_matrix[idx]
-        if joint.size and joint.max() > 0:
-            g = self.catalog.genre_names[int(np.argmax(joint))]
-            kind, value, phrase = attribute_phrase(f"genre:{g}")
-            attributes.append(AttributeContribution(kind=kind, value=value, phrase=phrase, weight=float(joint.max())))
-        popular_in = None
-        ranked = self._top10.get(view.country)
-        if ranked is not None and idx in ranked[:10]:
-            popular_in = country_name(view.country) if view.country else "your country"
-        sentence = compose_sentence(
-            titles=[str(self.catalog.names[h]) for h in because],
-            attributes=attributes,
-            popular_in=popular_in,
-            new_on_service=bool(self.is_new[idx]),
-            verb=self._verb(because),
-        )
+        because_of, genre_of = self._reason_tables(view)
+        because = [int(because_of[idx])] if because_of[idx] >= 0 else []
+        g = int(genre_of[idx])
+        popular = idx in self._top10_sets.get(view.country, ())
+        key = (because[0] if because else -1, g, view.country if popular else None, bool(self.is_new[idx]))
+        sentence = self._sentences.get(key)
+        if sentence is None:
+            attributes: list[AttributeContribution] = []
+            if g >= 0:
+                kind, value, phrase = attribute_phrase(f"genre:{self.catalog.genre_names[g]}")
+                attributes.append(AttributeContribution(kind=kind, value=value, phrase=phrase, weight=1.0))
+            popular_in = (country_name(view.country) if view.country else "your country") if popular else None
+            sentence = compose_sentence(
+                titles=[str(self.catalog.names[h]) for h in because],
+                attributes=attributes,
+                popular_in=popular_in,
+                new_on_service=bool(self.is_new[idx]),
+                verb=self._verb(because),
+            )
+            self._sentences[key] = sentence
         return sentence, because
 
     def _verb(self, titles: list[int]) -> str:
@@ -437,7 +468,8 @@ class PersonalizationEngine:
         cat = self.catalog
         title_id = it.play_id or str(cat.axis_ids[it.idx])
         kind = str(cat.titles.at[title_id, "kind"]) if it.play_id else str(cat.kind[it.idx])
-        return RecommendedTitle(
+        # Built from typed engine values: skip validation on the hot path.
+        return RecommendedTitle.model_construct(
             title_id=title_id,
             name=str(cat.names[it.idx]),
             kind=kind,

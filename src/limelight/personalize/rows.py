@@ -76,6 +76,11 @@ class MemberView:
     progress: pd.DataFrame  # progress_frame rows, most recent first
     genre_profile: np.ndarray  # (n_genres,) taste weights
     resumable: list[tuple[int, str, str, float]] = field(default_factory=list)  # (root, play id, label, fraction)
+    # Filled by the engine on first use: per title, the recent history title it is most like (-1: none)
+    # and the member's favourite genre among the title's genres (-1: none).
+    because_of: np.ndarray | None = None
+    genre_of: np.ndarray | None = None
+    score_of: np.ndarray | None = None  # (n,) blended score of candidates, NaN elsewhere
 
     def __post_init__(self) -> None:
         p = self.progress
@@ -178,9 +183,13 @@ class _Builder:
 
     def candidate_scores(self, idx: np.ndarray) -> np.ndarray:
         """The member's blended score for titles (those outside their candidates get their popularity/1e3)."""
-        lookup = dict(zip(self.view.candidates.tolist(), self.view.scores.tolist(), strict=True))
-        pop = self.src.popular(self.view.country)
-        return np.array([lookup.get(i, float(pop[i]) * 1e-3) for i in idx.tolist()], dtype=np.float64)
+        if self.view.score_of is None:
+            score_of = np.full(self.src.catalog.n_titles, np.nan)
+            score_of[self.view.candidates] = self.view.scores
+            self.view.score_of = score_of
+        found = self.view.score_of[idx]
+        pop = self.src.popular(self.view.country)[idx] * 1e-3
+        return np.where(np.isnan(found), pop, found)
 
     # -- rows ------------------------------------------------------------------------------
     def continue_watching(self) -> list[RowItem]:
