@@ -179,14 +179,25 @@ class _Members:
     fragility: np.ndarray
 
     def card_id(self, idx: np.ndarray) -> np.ndarray:
-        return (
-            pd.Series(self.member_id[idx], dtype=str) + "-c" + pd.Series(self.card_seq[idx]).astype(str)
-        ).to_numpy(dtype=object)
+        # built once per card (member id + "-c" + sequence), cached between calls
+        cache = self.__dict__.get("_card_ids")
+        if cache is None:
+            cache = self._card_ids = self._build_ids(np.arange(len(self.member_id)))
+        return np.asarray(cache[idx], dtype=object)
+
+    def _build_ids(self, idx: np.ndarray) -> np.ndarray:
+        return np.array(
+            [f"{m}-c{c}" for m, c in zip(self.member_id[idx].tolist(), self.card_seq[idx].tolist())],
+            dtype=object,
+        )
 
     def new_card(
         self, idx: np.ndarray, rng: np.random.Generator, start_h: np.ndarray, params: dict[str, Any]
     ) -> None:
         self.card_seq[idx] += 1
+        cache = self.__dict__.get("_card_ids")
+        if cache is not None:
+            cache[idx] = self._build_ids(idx)
         self.expires_at[idx] = start_h + rng.integers(12, 48, len(idx)) * 730.0
         self.card_failures[idx] = 0
         self.card_successes[idx] = 0
