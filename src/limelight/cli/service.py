@@ -64,6 +64,10 @@ def serve(
     rate: Annotated[
         float, typer.Option("--rate", help="Default requests/s per key (token bucket).")
     ] = 2000.0,
+    precompute: Annotated[
+        bool,
+        typer.Option("--precompute/--no-precompute", help="Render every member's home and top-10 after each load."),
+    ] = True,
 ) -> None:
     """Serve the REST API and the dashboard (http://HOST:PORT/)."""
     from limelight.service import run
@@ -77,6 +81,7 @@ def serve(
         max_events_per_batch=max_batch,
         default_rate_per_s=rate,
         default_burst=2 * rate,
+        precompute=precompute,
     )
 
 

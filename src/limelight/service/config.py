@@ -35,6 +35,9 @@ class ServiceConfig(BaseModel):
     cache_entries: int = Field(
         default=50_000, ge=0, description="Rendered answers kept per process (0 = always compute)."
     )
+    precompute: bool = Field(
+        default=False, description="After each engine load, render every member's home and top-10 in the background."
+    )
     load_engine: bool = Field(default=True, description="Build the personalization engine at start-up.")
 
     @property

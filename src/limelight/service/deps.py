@@ -19,7 +19,7 @@ Object-level authorization lives in ONE place, `can_access`: routes never compar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request, Security
@@ -69,26 +69,30 @@ _bearer = HTTPBearer(
 )
 
 
-def get_state(request: Request) -> ServiceState:
+def _state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.limelight
     return state
+
+
+async def get_state(request: Request) -> ServiceState:
+    return _state(request)
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_config(request: Request) -> ServiceConfig:
-    return get_state(request).config
+async def get_config(request: Request) -> ServiceConfig:
+    return _state(request).config
 
 
 SettingsDep = Annotated[ServiceConfig, Depends(get_config)]
 
 
-def current_key(
+async def current_key(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 ) -> ApiKey:
     """The caller's key (401 when missing/invalid/revoked), after charging its rate limit (429)."""
-    state = get_state(request)
+    state = _state(request)
     header = request.headers.get("authorization")
     key = state.keys.authenticate(header if credentials is None else f"Bearer {credentials.credentials}")
     rate = key.rate_per_s or state.config.default_rate_per_s
@@ -122,10 +126,10 @@ def can_access(key: ApiKey, action: str, *, person_id: str | None = None) -> boo
     )
 
 
-def require_access(action: str) -> Callable[..., ApiKey]:
+def require_access(action: str) -> Callable[..., Awaitable[ApiKey]]:
     """Dependency: the caller's key, if its role may perform `action` (403 otherwise)."""
 
-    def _dep(key: CurrentKey) -> ApiKey:
+    async def _dep(key: CurrentKey) -> ApiKey:
         if not can_access(key, action):
             raise ForbiddenError(f"a key with role '{key.role}' may not use {action.replace('.', ' ')}")
         return key
@@ -134,11 +138,11 @@ def require_access(action: str) -> Callable[..., ApiKey]:
     return _dep
 
 
-def require_roles(*roles: str) -> Callable[..., ApiKey]:
+def require_roles(*roles: str) -> Callable[..., Awaitable[ApiKey]]:
     """Dependency factory: the caller's key, if its role is one of `roles` (403 otherwise)."""
     allowed = frozenset(roles)
 
-    def _dep(key: CurrentKey) -> ApiKey:
+    async def _dep(key: CurrentKey) -> ApiKey:
         if key.role not in allowed:
             raise ForbiddenError(
                 f"this endpoint needs a key with role {' or '.join(sorted(allowed))}, got role '{key.role}'"
@@ -155,7 +159,7 @@ TitleId = Annotated[str, Path(pattern=_ID_PATTERN, description="A title's id in 
 PersonId = Annotated[str, Path(pattern=_ID_PATTERN, description="A person's id in the spine.")]
 
 
-def _own_person(person_id: PersonId, key: CurrentKey) -> str:
+async def _own_person(person_id: PersonId, key: CurrentKey) -> str:
     if not can_access(key, "person.statement", person_id=person_id):
         raise ForbiddenError(
             "a pay statement is visible only to that person's key and to admins"
@@ -169,7 +173,7 @@ OwnPerson = Annotated[str, Depends(_own_person)]
 """A `{person_id}` path parameter the caller may see: an admin, or that person's own key."""
 
 
-def _member_history(member_id: MemberId, key: CurrentKey) -> str:
+async def _member_history(member_id: MemberId, key: CurrentKey) -> str:
     if not can_access(key, "member.history"):
         raise ForbiddenError(
             f"a member's viewing history is personal data: admins only, got role '{key.role}'"
@@ -182,7 +186,7 @@ MemberHistoryAccess = Annotated[str, Depends(_member_history)]
 
 def get_store(request: Request) -> Iterator[Store]:
     """A Store on its own DuckDB cursor for this request (reads only; the server owns writes)."""
-    store = get_state(request).reader()
+    store = _state(request).reader()
     try:
         yield store
     finally:
@@ -192,9 +196,9 @@ def get_store(request: Request) -> Iterator[Store]:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def get_engine(request: Request) -> Any:
+async def get_engine(request: Request) -> Any:
     """The live `PersonalizationEngine` (503 while none is loaded)."""
-    state = get_state(request)
+    state = _state(request)
     engine = state.slot.engine
     if engine is None:
         raise ServiceUnavailableError(

@@ -83,6 +83,8 @@ class ServiceState:
         self.metrics = ServiceMetrics()
         self.registry = ModelRegistry(config.registry_dir)
         self.slot = EngineSlot()
+        self.precomputed = 0
+        self.precompute_done = False
         self.cache = ResponseCache(config.cache_entries)
         self.training = TrainingStatus()
         self.synthetic = self._is_synthetic()
@@ -226,9 +228,41 @@ class ServiceState:
         self.slot.error = None
         self.slot.building = False
         self.slot.swapped_at = time.time()
+        self.precomputed = 0
+        self.precompute_done = False
+        if self.config.precompute and self.config.cache_entries > 0:
+            threading.Thread(target=self._precompute, args=(engine,), name="limelight-precompute", daemon=True).start()
         self.metrics.model_version.set(version.version if version else 0)
         self.metrics.model_swaps.inc()
         log.info("serving model version %s", version.version if version else "default")
+
+    def _precompute(self, engine: Any) -> None:
+        """The offline tier: render every member's answers once so requests are served from memory."""
+        from pydantic import TypeAdapter
+
+        from limelight.personalize.rows import RecommendedTitle
+
+        recs = TypeAdapter(list[RecommendedTitle])
+        cur = self.con.cursor()
+        try:
+            members = [str(r[0]) for r in cur.execute("SELECT member_id FROM members ORDER BY member_id").fetchall()]
+        finally:
+            cur.close()
+        for member in members:
+            if self._stop.is_set() or self.slot.engine is not engine:
+                return
+            try:
+                live: Any = engine
+                home = live.home(member).model_dump_json().encode()
+                top = recs.dump_json(live.recommend(member, 10))
+            except Exception:  # unknown to the engine, or a fold-in raced us: served on demand instead
+                continue
+            if self.slot.engine is engine and self.cache.get("home", member) is None:
+                self.cache.put("home", member, None, home)
+                self.cache.put("recs", member, 10, top)
+            self.precomputed += 1
+        log.info("precomputed answers for %d members", self.precomputed)
+        self.precompute_done = True
 
     def observe(self, frame: pd.DataFrame) -> int:
         """Fold new events into the live engine (call on the event loop)."""

@@ -23,6 +23,8 @@ class Health(BaseModel):
     model_version: int | None
     synthetic: bool
     routers: list[str]
+    precomputed_members: int
+    precompute_done: bool
 
 
 class Me(BaseModel):
@@ -51,6 +53,8 @@ async def health(state: StateDep) -> Health:
         model_version=slot.version.version if slot.version else None,
         synthetic=state.synthetic,
         routers=list(state.routers),
+        precomputed_members=state.precomputed,
+        precompute_done=state.precompute_done,
     )
 
 
