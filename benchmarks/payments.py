@@ -83,11 +83,31 @@ def _print_ope(est: dict[str, Any]) -> None:
         )
 
 
+def _churn(n_members: int) -> dict[str, Any]:
+    """Involuntary churn on a simulated world (12 months of renewals), temporal split."""
+    rng = np.random.default_rng(CHURN_SEED)
+    members = pd.DataFrame(
+        {
+            "member_id": [f"m{i}" for i in range(n_members)],
+            "country": rng.choice(["US", "GB", "DE", "FR", "BR", "MX", "IN", "JP"], n_members),
+            "plan": rng.choice(["standard_with_ads", "standard", "premium"], n_members),
+            "signup_date": pd.Timestamp("2023-06-01")
+            + pd.to_timedelta(rng.integers(0, 540, n_members), unit="D"),
+            "cancelled_at": pd.NaT,
+        }
+    )
+    world = simulate_payment_logs(members, date(2025, 1, 1), date(2025, 12, 31), seed=CHURN_SEED)
+    return temporal_evaluation(build_panel(world), ChurnModel())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default="benchmarks/results/payments.json")
     ap.add_argument("--only-ope", action="store_true", help="Rerun the OPE section into an existing JSON.")
+    ap.add_argument(
+        "--only-churn", action="store_true", help="Rerun the churn section into an existing JSON."
+    )
     args = ap.parse_args()
     n_train, n_eval, n_ope, n_speed, n_members = (
         (6000, 4000, 10000, 20000, 3000) if args.quick else (30000, 20000, 60000, 100000, 20000)
@@ -102,6 +122,12 @@ def main() -> None:
             "churn_members": n_members,
         },
     }
+    if args.only_churn:
+        previous = json.loads(Path(args.out).read_text())
+        previous["churn"] = _churn(n_members)
+        Path(args.out).write_text(json.dumps(previous, indent=2, default=float))
+        print(previous["churn"])
+        return
     t0 = time.perf_counter()
     logs = pd.concat([simulate_dunning(n_train, seed) for seed in TRAIN_SEEDS], ignore_index=True)
     t1 = time.perf_counter()
@@ -198,21 +224,7 @@ def main() -> None:
     }
     print(f"speed: {len(batch)} decisions in {statistics.median(times):.2f} s", file=sys.stderr)
 
-    # involuntary churn on a simulated world (12 months)
-    rng = np.random.default_rng(CHURN_SEED)
-    members = pd.DataFrame(
-        {
-            "member_id": [f"m{i}" for i in range(n_members)],
-            "country": rng.choice(["US", "GB", "DE", "FR", "BR", "MX", "IN", "JP"], n_members),
-            "plan": rng.choice(["standard_with_ads", "standard", "premium"], n_members),
-            "signup_date": pd.Timestamp("2023-06-01")
-            + pd.to_timedelta(rng.integers(0, 540, n_members), unit="D"),
-            "cancelled_at": pd.NaT,
-        }
-    )
-    world = simulate_payment_logs(members, date(2025, 1, 1), date(2025, 12, 31), seed=CHURN_SEED)
-    panel = build_panel(world)
-    result["churn"] = temporal_evaluation(panel, ChurnModel())
+    result["churn"] = _churn(n_members)
     result["elapsed_s"] = round(time.perf_counter() - t0, 1)
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

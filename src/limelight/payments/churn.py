@@ -156,6 +156,12 @@ def build_panel(
         inv["viewing_hours_last_month"] = h1
         inv["viewing_change"] = h1 - h2
     inv["lapsed"] = np.where(inv["paid"].isna(), np.nan, 1.0 - inv["paid"].astype(float))
+    # renewals whose dunning window runs past the end of the log are not known to have lapsed or not yet;
+    # all of them leave training and evaluation (keeping only the paid ones would bias the lapse rate)
+    log_end = pd.to_datetime(attempts["attempted_at"]).max()
+    window = pd.Timedelta(days=load_rules().dunning_window_days)
+    censored = pd.to_datetime(inv["due_at"]) > log_end - window
+    inv.loc[censored, "lapsed"] = np.nan
     return inv
 
 
