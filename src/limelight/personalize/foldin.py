@@ -73,10 +73,22 @@ def load_pieces(store: Store) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in _PIECE_COLUMNS})
     frame = pd.concat(parts, ignore_index=True)
-    frame["member_id"] = frame["member_id"].astype(str)
-    frame["title_id"] = frame["title_id"].astype(str)
+    # Plain object columns: dict lookups on Arrow-backed strings are many times slower.
+    frame["member_id"] = frame["member_id"].astype(str).astype(object)
+    frame["title_id"] = frame["title_id"].astype(str).astype(object)
     frame["country"] = frame["country"].astype(object).where(frame["country"].notna(), None)
     return frame
+
+
+def _lookup(values: pd.Series, mapping: dict[str, object]) -> pd.Series:
+    """`values.map(mapping)` without turning the mapping into a Series on every call (small frames)."""
+    found = [mapping.get(v) for v in values.to_numpy(dtype=object)]
+    return pd.Series(found, index=values.index, dtype=object)
+
+
+def _member_of(values: pd.Series, mapping: dict[str, str]) -> np.ndarray:
+    """`values.isin(mapping)` without building a list of the mapping's keys on every call."""
+    return np.fromiter((v in mapping for v in values.to_numpy(dtype=object)), dtype=bool, count=len(values))
 
 
 def _next_episode(catalog: Catalog) -> dict[str, str]:
@@ -99,13 +111,13 @@ def progress_frame(pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[st
     latest = pieces.sort_values(["member_id", "root_idx", "last_at"]).drop_duplicates(
         ["member_id", "root_idx"], keep="last"
     )
-    runtime = latest["title_id"].map(catalog.runtime_seconds).astype(float)
+    runtime = _lookup(latest["title_id"], catalog.runtime_seconds).astype(float)  # type: ignore[arg-type]
     fraction = (latest["seconds"].astype(float) / runtime).to_numpy()
-    is_episode = latest["title_id"].isin(catalog.episode_label).to_numpy()
+    is_episode = _member_of(latest["title_id"], catalog.episode_label)
     known = ~np.isnan(fraction)
     finished_piece = known & (fraction >= FINISHED_FRACTION)
     started = known & (fraction > STARTED_FRACTION)
-    nxt = latest["title_id"].map(next_episode)
+    nxt = _lookup(latest["title_id"], next_episode)  # type: ignore[arg-type]
     has_next = nxt.notna().to_numpy()
     state = np.full(len(latest), "watched", dtype=object)
     state[started & ~finished_piece] = "resume"
@@ -113,7 +125,7 @@ def progress_frame(pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[st
     state[finished_piece & ~(is_episode & has_next)] = "finished"
     play = np.where(state == "next", nxt.to_numpy(dtype=object), latest["title_id"].to_numpy(dtype=object))
     frac = np.where(state == "next", 0.0, np.nan_to_num(fraction, nan=0.0))
-    labels = pd.Series(play).map(catalog.episode_label).to_numpy(dtype=object)
+    labels = _lookup(pd.Series(play), catalog.episode_label).to_numpy(dtype=object)  # type: ignore[arg-type]
     label = np.where(
         pd.isna(labels),
         "Resume",
@@ -223,9 +235,9 @@ class Histories:
         if events.empty:
             return 0, []
         frame = events.copy()
-        frame["member_id"] = frame["member_id"].astype(str)
-        frame["title_id"] = frame["title_id"].astype(str)
-        known = frame["title_id"].isin(self.catalog.root_of)
+        frame["member_id"] = frame["member_id"].astype(str).astype(object)
+        frame["title_id"] = frame["title_id"].astype(str).astype(object)
+        known = pd.Series(_member_of(frame["title_id"], self.catalog.root_of), index=frame.index)
         if not known.all():
             log.warning("observe: %d events name titles not in the catalog; skipped", int((~known).sum()))
         frame = frame[known]
@@ -254,11 +266,13 @@ class Histories:
             merged = pd.concat([old, group], ignore_index=True)
             merged = (
                 merged.groupby(["member_id", "title_id", "root_idx"], sort=False)
-                .agg(seconds=("seconds", lambda s: s.sum(min_count=1)), last_at=("last_at", "max"),
+                .agg(seconds=("seconds", "sum"), timed=("seconds", "count"), last_at=("last_at", "max"),
                      country=("country", "last"), events=("events", "sum"))
                 .reset_index()
                 .sort_values("last_at", ascending=False, kind="stable")
             )
+            # Ratings carry no seconds: keep NaN where no event of the title had any.
+            merged["seconds"] = merged["seconds"].where(merged.pop("timed") > 0)
             progress = progress_frame(merged, self.catalog, self._next).sort_values(
                 "last_at", ascending=False, kind="stable"
             )
@@ -270,8 +284,8 @@ class Histories:
         return len(frame), changed
 
     def _with_root(self, pieces: pd.DataFrame) -> pd.DataFrame:
-        roots = pieces["title_id"].map(self.catalog.root_of)
-        root_idx = roots.map(self.catalog.axis_index)
+        roots = _lookup(pieces["title_id"], self.catalog.root_of)  # type: ignore[arg-type]
+        root_idx = _lookup(roots, self.catalog.axis_index)  # type: ignore[arg-type]
         keep = root_idx.notna()
         out = pieces[keep].copy()
         out["root_idx"] = root_idx[keep].astype(np.int64)
