@@ -110,14 +110,12 @@ def parse_wrk(text: str) -> dict[str, float]:
         out[f"p{pct}_ms"] = latency_ms(m.group(1)) if m else float("nan")
     total = re.search(r"(\d+) requests in", text)
     out["requests"] = float(total.group(1)) if total else 0.0
-    errors = 0
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    if m:
-        errors += int(m.group(1))
+    out["non_2xx"] = float(m.group(1)) if m else 0.0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    if m:
-        errors += sum(int(x) for x in m.groups())
-    out["errors"] = float(errors)
+    out["socket_errors"] = float(sum(int(x) for x in m.groups())) if m else 0.0
+    out["timeouts"] = float(m.group(4)) if m else 0.0
+    out["errors"] = out["non_2xx"] + out["socket_errors"]
     return out
 
 
