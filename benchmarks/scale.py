@@ -221,6 +221,60 @@ def step(name: str, size: int, engine: str, data: Path) -> dict[str, Any]:
     raise SystemExit(f"unknown step {name}")
 
 
+# -- a chart without matplotlib -------------------------------------------------------------------
+COLOURS = {"duckdb": "#1f77b4", "spark": "#d62728", "-": "#2ca02c"}
+DASHES = {"interactions": "", "views": "6 3", "score": "2 2", "world": "", "train-ease": "8 2 2 2", "train-als": "4 4"}
+
+
+def render_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 360) -> str:
+    """Log-log lines of seconds against events, one per (step, engine), as a standalone SVG string."""
+    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for r in rows:
+        if "seconds" in r and r["seconds"] > 0:
+            series.setdefault((r["step"], r["engine"]), []).append((r["events"], r["seconds"]))
+    if not series:
+        return ""
+    xs = [x for pts in series.values() for x, _ in pts]
+    ys = [y for pts in series.values() for _, y in pts]
+    x0, x1 = math.log10(min(xs)), math.log10(max(xs))
+    y0, y1 = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+    if x1 == x0:
+        x0, x1 = x0 - 0.5, x1 + 0.5
+    left, right, top, bottom = 60, 190, 20, 40
+    pw, ph = width - left - right, height - top - bottom
+
+    def px(x: float) -> float:
+        return left + (math.log10(x) - x0) / (x1 - x0) * pw
+
+    def py(y: float) -> float:
+        return top + ph - (math.log10(y) - y0) / max(y1 - y0, 1e-9) * ph
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>',
+    ]
+    for e in range(int(y0), int(y1) + 1):
+        y = top + ph - (e - y0) / max(y1 - y0, 1e-9) * ph
+        parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{10.0**e:g} s</text>')
+    for x in sorted(set(xs)):
+        parts.append(f'<text x="{px(x):.1f}" y="{top + ph + 16}" text-anchor="middle">{x:,.0f}</text>')
+    parts.append(f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle">viewing events (log)</text>')
+    for i, ((step_name, engine), pts) in enumerate(sorted(series.items())):
+        pts.sort()
+        colour, dash = COLOURS.get(engine, "#555"), DASHES.get(step_name, "")
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/>')
+        for x, y in pts:
+            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}"/>')
+        ly = top + 10 + i * 16
+        parts.append(f'<line x1="{width - right + 10}" x2="{width - right + 34}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/>')
+        label = step_name if engine == "-" else f"{step_name} ({engine})"
+        parts.append(f'<text x="{width - right + 40}" y="{ly + 4}">{label}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
 # -- the driver ----------------------------------------------------------------------------------
 PLAN = (
     ("world", "-"),
@@ -308,7 +362,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "_step":
+    if len(sys.argv) > 1 and sys.argv[1] == "_svg":
+        print(render_svg(json.loads(RESULTS.read_text())["rows"]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_step":
         _, _, name, size, engine, folder = sys.argv
         print(json.dumps(step(name, int(size), engine, Path(folder))))
     else:
