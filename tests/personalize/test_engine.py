@@ -207,3 +207,19 @@ def test_a_model_fitted_on_another_title_axis_is_mapped(store_path: Path, engine
     scores = eng._cf_scores(eng.histories.get("m000").row(eng.catalog.n_titles))[0]
     thriller = eng.catalog.axis_index["thr00"]
     assert scores[thriller] == 0.0 and np.max(scores) > 0
+
+
+def test_cli_home_prints_rows_with_reasons(store_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from limelight.cli.app import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["home", "series_fan", "--db", str(store_path), "--per-row", "3"])
+    assert result.exit_code == 0, result.output
+    assert "Continue Watching" in result.output and "Continue Season 2, Episode 1" in result.output
+    result = runner.invoke(app, ["explain", "series_fan", "dark", "--db", str(store_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["sentence"] == "Continue Season 2, Episode 1"
