@@ -206,3 +206,23 @@ def test_openapi_documents_every_route(client) -> None:
     for path in ("/v1/members/{member_id}/home", "/v1/events", "/v1/titles/{title_id}/similar", "/health"):
         assert path in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_health_and_me_say_when_the_data_is_the_synthetic_demo_world(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+    from service_world import build_world
+
+    from limelight.service import create_app
+
+    keys = build_world(tmp_path / "demo.duckdb", n_members=6, source="demo")
+    with TestClient(create_app(tmp_path / "demo.duckdb", load_engine=False, watch_registry_s=0)) as c:
+        assert c.get("/health").json()["synthetic"] is True
+        me = c.get("/v1/me", headers={"Authorization": f"Bearer {keys['analyst']}"}).json()
+        assert me["synthetic"] is True and me["data"]["members"] == 6
+        # No engine loaded: member endpoints say so with 503, not a 500.
+        r = c.get("/v1/members/m001/home", headers={"Authorization": f"Bearer {keys['service']}"})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
+
+
+def test_health_is_not_synthetic_for_other_sources(client) -> None:
+    assert client.get("/health").json()["synthetic"] is False

@@ -74,7 +74,9 @@ function intervalChart(lower, mid, upper, { width = 520 } = {}) {
 
 function fmt(n) {
   if (n === null || n === undefined) return "—";
-  return Math.abs(n) >= 1e6 ? (n / 1e6).toFixed(1) + "M" : Math.abs(n) >= 1e3 ? (n / 1e3).toFixed(1) + "k" : Number(n).toFixed(1);
+  if (Math.abs(n) >= 1e6) return (n / 1e6).toFixed(1) + "M";
+  if (Math.abs(n) >= 1e3) return (n / 1e3).toFixed(1) + "k";
+  return Number.isInteger(Number(n)) ? String(n) : Number(n).toFixed(1);
 }
 
 // -- pages -------------------------------------------------------------------------------------
