@@ -146,6 +146,7 @@ class PersonalizationEngine:
         self._cand_idx, self._cand_score = self._score_all(matrix)
         self._cand_override: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._views: dict[str, MemberView] = {}
+        self._generation: dict[str, int] = {}  # bumped by observe, so a view built meanwhile is not cached
         self._neighbours: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._precompute_neighbours()
         self._allowed: dict[tuple[str | None, int], np.ndarray] = {}
@@ -336,6 +337,7 @@ class PersonalizationEngine:
         found = self._views.get(member_id)
         if found is not None:
             return found
+        generation = self._generation.get(member_id, 0)
         n = self.catalog.n_titles
         history = self.histories.get(member_id) if member_id in self.histories else None
         titles = history.titles if history is not None else np.zeros(0, dtype=np.int64)
@@ -369,7 +371,8 @@ class PersonalizationEngine:
             progress=progress,
             genre_profile=genre_profile,
         )
-        self._views[member_id] = view
+        if self._generation.get(member_id, 0) == generation:  # not if an event arrived meanwhile
+            self._views[member_id] = view
         return view
 
     # -- neighbours and reasons ------------------------------------------------------------
@@ -645,6 +648,7 @@ class PersonalizationEngine:
                     self.members.maturity_limit[m] = maturity_scale().unlimited_level
             self._rescore(changed)
             for m in changed:
+                self._generation[m] = self._generation.get(m, 0) + 1
                 self._views.pop(m, None)
             log.info("observe: %d events for %d members", applied, len(changed))
             return applied
