@@ -128,3 +128,59 @@ def test_a_bad_key_stays_on_the_sign_in_page_with_the_reason(browser, base_url) 
     assert "not valid" in pg.inner_text("#signin-error")
     assert pg.locator("#nav a").count() == 0
     context.close()
+
+
+@pytest.mark.slow
+def test_every_page_on_the_demo_world_shows_its_data_without_console_errors(browser, tmp_path) -> None:
+    """The demo world has payments and talent data: their pages draw charts; the banner says it is synthetic."""
+    import duckdb
+    import uvicorn
+
+    from limelight.cli.app import main
+    from limelight.service.app import create_app
+    from limelight.service.keys import create_key
+
+    db = tmp_path / "demo.duckdb"
+    with pytest.raises(SystemExit) as done:
+        main(["demo", "--db", str(db), "--events", "5000"])
+    assert done.value.code in (0, None)
+    con = duckdb.connect(str(db))
+    try:
+        admin, _ = create_key(con, "admin")
+    finally:
+        con.close()
+    app = create_app(db, watch_registry_s=0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        context = browser.new_context()
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+        pg.set_default_timeout(20_000)
+        base = f"http://127.0.0.1:{port}"
+        _sign_in(pg, base, admin)
+        assert pg.is_visible("#banner") and "Synthetic" in pg.inner_text("#banner")
+        pg.wait_for_selector(".row .card")
+        pg.locator(".row .card").first.click()
+        pg.wait_for_selector("#title-name")
+        pg.click("#nav a:has-text('Payments recovery')")
+        pg.wait_for_selector("main svg path")
+        assert "failed renewals" in pg.inner_text("main")
+        pg.click("#nav a:has-text('Talent pay')")
+        pg.wait_for_selector("main table")
+        pg.click("#nav a:has-text('Models')")
+        pg.wait_for_selector("#versions")
+        context.close()
+        assert not errors, errors
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
