@@ -193,3 +193,10 @@ def test_diversity_setting_changes_top_picks() -> None:
         return {g for i in row.items for g in i.genres}
 
     assert len(genres_of(diverse)) > len(genres_of(relevant))
+
+
+def test_top10_for_a_kids_profile_ranks_only_titles_they_may_watch(engine: PersonalizationEngine) -> None:
+    row = next(r for r in engine.home("kid", per_row=10).rows if r.row_kind == "top10")
+    ranks = [int(i.reason.split(" ")[0].lstrip("#")) for i in row.items]
+    assert ranks == sorted(ranks) and max(ranks) <= 10
+    assert all(engine.title(i.title_id).maturity_rating not in ("TV-MA", "TV-14") for i in row.items)

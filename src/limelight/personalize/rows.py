@@ -216,6 +216,8 @@ class _Builder:
 
     def top10(self) -> tuple[list[RowItem], str]:
         ranked, place = self.src.top10(self.view.country)
+        # Ranks among the titles this profile may watch (a kids' profile gets the kids' Top 10).
+        ranked = ranked[self.view.allowed[ranked] & ~self.view.finished[ranked]][:10]
         rank_of = {int(i): r + 1 for r, i in enumerate(ranked.tolist())}
         idx = self.take(ranked, recommendable=False)[: min(10, self.per_row)]
         items = [RowItem(int(i), float(11 - rank_of[int(i)]), f"#{rank_of[int(i)]} in {place} this week") for i in idx]
