@@ -152,6 +152,7 @@ def connect(
     db: str | Path | None = None,
     parquet_dir: str | Path | None = None,
     spark: SparkSession | None = None,
+    tables: tuple[str, ...] | list[str] | None = None,
 ) -> ibis.BaseBackend:
     """An Ibis backend whose tables are the spine's, on the engine asked for.
 
@@ -160,6 +161,9 @@ def connect(
     - `spark` with `parquet_dir`: a Spark session (local mode unless one is active) with one
       temporary view per Parquet table. With `db` instead, the store's tables are read through a
       Parquet export into a temporary folder (fine for small stores; large ones should export).
+
+    `tables` limits the Parquet views to the spine tables a job needs (each view costs Spark a
+    schema read); by default every spine table found is registered.
     """
     import ibis
 
@@ -179,6 +183,8 @@ def connect(
         if _is_url(parquet_dir):
             backend.raw_sql("INSTALL httpfs; LOAD httpfs;")
         for name, path in _parquet_sources(parquet_dir).items():
+            if tables is not None and name not in tables:
+                continue
             pattern = f"{path}/*.parquet" if not path.endswith(".parquet") else path
             backend.read_parquet(pattern, table_name=name)
         return backend
@@ -189,6 +195,8 @@ def connect(
         assert db is not None
         parquet_dir = _export_store(db)
     for name, path in _parquet_sources(parquet_dir).items():
+        if tables is not None and name not in tables:
+            continue
         session.read.parquet(path).createOrReplaceTempView(name)
     return backend
 
