@@ -24,12 +24,18 @@ def test_the_same_seed_gives_the_same_world_and_another_seed_another(world: dict
     again = build_world(N, seed=11, payments=False)
     assert set(again) == set(world) - {"payment_attempts"}
     for name, frame in again.items():
-        pd.testing.assert_frame_equal(frame, again[name], obj=name)
+        pd.testing.assert_frame_equal(world[name], frame, obj=name)
     other = build_world(N, seed=12, payments=False)
-    assert not other["viewing_events"]["title_id"].astype(str).equals(world["viewing_events"]["title_id"].astype(str))
+    assert (
+        not other["viewing_events"]["title_id"]
+        .astype(str)
+        .equals(world["viewing_events"]["title_id"].astype(str))
+    )
 
 
-def test_the_world_has_exactly_the_events_asked_for_and_refuses_silly_sizes(world: dict[str, pd.DataFrame]) -> None:
+def test_the_world_has_exactly_the_events_asked_for_and_refuses_silly_sizes(
+    world: dict[str, pd.DataFrame],
+) -> None:
     assert len(world["viewing_events"]) == N
     assert world["viewing_events"]["event_id"].is_unique
     with pytest.raises(InputError, match="events must be"):
@@ -73,7 +79,9 @@ def test_a_title_is_only_watched_after_release_where_available_and_within_the_pr
     ok = pd.isna(cancelled) | (e["started_at"].to_numpy() <= cancelled)
     assert ok.all()
     kids = m["maturity_limit"].to_numpy() == "TV-PG"
-    assert not np.isin(t["maturity_rating"].to_numpy()[kids], ["TV-14", "TV-MA", "PG-13", "R", "T", "M"]).any()
+    assert not np.isin(
+        t["maturity_rating"].to_numpy()[kids], ["TV-14", "TV-MA", "PG-13", "R", "T", "M"]
+    ).any()
 
 
 def test_viewing_has_a_long_tail_binges_and_abandoned_titles(world: dict[str, pd.DataFrame]) -> None:
@@ -119,7 +127,9 @@ def test_the_catalog_members_and_subscribers_cover_the_service(world: dict[str, 
     assert (world["titles"]["source"] == "demo").all() and (members["source"] == "demo").all()
 
 
-def test_payment_attempts_come_from_the_simulator_with_the_spine_columns(world: dict[str, pd.DataFrame]) -> None:
+def test_payment_attempts_come_from_the_simulator_with_the_spine_columns(
+    world: dict[str, pd.DataFrame],
+) -> None:
     pytest.importorskip("limelight.payments.simulator")
     attempts = world["payment_attempts"]
     assert len(attempts) > 0
@@ -140,7 +150,9 @@ def test_the_validating_ingest_accepts_a_small_world_so_the_fast_path_skips_noth
 def test_build_demo_world_writes_the_store_once_and_says_it_is_synthetic(tmp_path: Path) -> None:
     db = tmp_path / "demo.duckdb"
     seen: list[tuple[str, int, int]] = []
-    summary = build_demo_world(db, events=4_000, seed=3, payments=False, progress=lambda s, d, t: seen.append((s, d, t)))
+    summary = build_demo_world(
+        db, events=4_000, seed=3, payments=False, progress=lambda s, d, t: seen.append((s, d, t))
+    )
     assert summary["synthetic"] is True and "synthetic" in summary["note"]
     assert summary["counts"]["viewing_events"] == 4_000
     assert summary["top_titles"] and summary["top_titles"][0]["hours"] >= summary["top_titles"][-1]["hours"]
