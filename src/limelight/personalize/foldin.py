@@ -82,6 +82,8 @@ def load_pieces(store: Store) -> pd.DataFrame:
 
 def _lookup(values: pd.Series, mapping: dict[str, object]) -> pd.Series:
     """`values.map(mapping)` without turning the mapping into a Series on every call (small frames)."""
+    if len(values) > 20_000:  # large frames: pandas' hash-table map wins despite the conversion
+        return values.astype(object).map(mapping).astype(object)
     found = [mapping.get(v) for v in values.to_numpy(dtype=object)]
     return pd.Series(found, index=values.index, dtype=object)
 
@@ -108,9 +110,14 @@ def progress_frame(pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[st
     cols = ["member_id", "root_idx", "play_id", "state", "fraction", "last_at", "label"]
     if pieces.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    latest = pieces.sort_values(["member_id", "root_idx", "last_at"]).drop_duplicates(
-        ["member_id", "root_idx"], keep="last"
-    )
+    # The latest piece per (member, title), by numpy lexsort on integer codes (string sorts are slow).
+    codes = pd.factorize(pieces["member_id"])[0]
+    roots = pieces["root_idx"].to_numpy(np.int64)
+    order = np.lexsort((pieces["last_at"].to_numpy(np.float64), roots, codes))
+    c, r = codes[order], roots[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = (c[1:] != c[:-1]) | (r[1:] != r[:-1])
+    latest = pieces.iloc[order[last]]
     runtime = _lookup(latest["title_id"], catalog.runtime_seconds).astype(float)  # type: ignore[arg-type]
     fraction = (latest["seconds"].astype(float) / runtime).to_numpy()
     is_episode = _member_of(latest["title_id"], catalog.episode_label)
@@ -170,13 +177,8 @@ class Histories:
         self.catalog = catalog
         self._next = _next_episode(catalog)
         pieces = self._with_root(pieces)
-        pieces = pieces.sort_values(["member_id", "last_at"], ascending=[True, False], kind="stable")
-        self._pieces = pieces.reset_index(drop=True)
-        self._progress = (
-            progress_frame(self._pieces, catalog, self._next)
-            .sort_values(["member_id", "last_at"], ascending=[True, False], kind="stable")
-            .reset_index(drop=True)
-        )
+        self._pieces = _by_member_latest_first(pieces)
+        self._progress = _by_member_latest_first(progress_frame(self._pieces, catalog, self._next))
         self._piece_slices = _slices(self._pieces["member_id"])
         self._progress_slices = _slices(self._progress["member_id"])
         known = set(member_ids) | set(self._piece_slices)
@@ -290,6 +292,15 @@ class Histories:
         out = pieces[keep].copy()
         out["root_idx"] = root_idx[keep].astype(np.int64)
         return out
+
+
+def _by_member_latest_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows grouped by member (contiguous), most recent first within a member."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    codes = pd.factorize(frame["member_id"])[0]
+    order = np.lexsort((-frame["last_at"].to_numpy(np.float64), codes))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _slices(member_col: pd.Series) -> dict[str, slice]:
