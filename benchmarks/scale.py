@@ -121,7 +121,10 @@ def _backend(engine: str, world: Path) -> tuple[Any, float]:
     if engine == "spark":
         session, startup = _spark()
         return connect("spark", parquet_dir=world, spark=session), startup
-    return connect("duckdb", parquet_dir=world), 0.0
+    backend = connect("duckdb", parquet_dir=world)
+    # A shared machine: cap DuckDB (it spills beyond this) instead of its default 80% of RAM.
+    backend.raw_sql(f"SET memory_limit='{os.environ.get('LIMELIGHT_BENCH_DUCKDB_MEMORY', '4GB')}'")
+    return backend, 0.0
 
 
 def _remove(path: Path) -> None:
