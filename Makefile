@@ -28,7 +28,7 @@ system-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) || true; fi
 
 demo: venv
-	$(VENV)/bin/limelight demo --db $(DEMO_DB)
+	$(VENV)/bin/limelight demo --db $(DEMO_DB) --serve
 
 lint: venv
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -95,6 +95,16 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         as_json: JsonOption = False,
+        serve: Annotated[
+            bool,
+            typer.Option(
+                "--serve/--no-serve",
+                help="Then train a model, make an admin key and serve the API and dashboard.",
+            ),
+        ] = False,
+        model: Annotated[str, typer.Option("--model", help="Model to train before serving.")] = "ease",
+        host: Annotated[str, typer.Option("--host", help="Address to serve on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8000,
     ) -> None:
         """Build a synthetic streaming service (catalog, members, viewing, ratings, subscribers, payments).
 
@@ -106,3 +116,28 @@ def register(app: typer.Typer) -> None:
             print_json(summary)
         else:
             render_summary(summary)
+        if serve and parquet is None:
+            open_for_business(db, model=model, host=host, port=port)
+
+
+def open_for_business(db: Path, *, model: str, host: str, port: int) -> None:
+    """Train and publish a model, print the dashboard URL with an admin key, then serve until Ctrl-C."""
+    import duckdb
+
+    from limelight.cli.service import train
+    from limelight.service import run
+    from limelight.service.keys import create_key
+
+    train(db=db, model=model, evaluate=True, models_dir=None, as_json=False)
+    with duckdb.connect(str(db)) as con:
+        key, _record = create_key(con, "admin", label="make demo")
+    console.print(
+        Panel(
+            f"Dashboard: [bold]http://{host}:{port}/[/]\n"
+            f"Sign in with this admin key (shown once): [bold]{key}[/]\n"
+            f"API docs: http://{host}:{port}/docs — the data is the SYNTHETIC demo world. Ctrl-C stops.",
+            title="limelight is open for business",
+            border_style="green",
+        )
+    )
+    run(db, host=host, port=port, workers=1)
