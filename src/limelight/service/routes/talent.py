@@ -295,7 +295,7 @@ def estimates(
 def bonus(
     guild: Guild,
     domestic_hours: Annotated[float, Query(ge=0, le=1e12)],
-    runtime_minutes: Annotated[float, Query(gt=0, le=1e5)],
+    runtime_minutes: Annotated[float, Query(ge=1, le=1e5, description="At least one minute: shorter runtimes overflow views.")],
     domestic_subscribers: Annotated[int, Query(ge=1, le=10**10)],
     fixed_residual: Annotated[Decimal | None, Query(ge=0, le=Decimal("1e9"), decimal_places=2)] = None,
 ) -> BonusOut:
