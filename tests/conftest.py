@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,3 +23,18 @@ def shared_data() -> Path:
 @pytest.fixture()
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "spine.duckdb"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One Spark local-mode session (local[2], no UI) for every Spark test in the run; skipped without Java."""
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("Spark tests need Java (openjdk-17-jre-headless); run 'make system-deps'")
+    pytest.importorskip("pyspark")
+    from limelight.spine.engines import spark_session
+
+    session = spark_session("limelight-tests")
+    yield session
+    session.stop()

@@ -7,7 +7,7 @@ model version is swapped in. Bounded: past `max_entries` the oldest entries go f
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 __all__ = ["ResponseCache"]
 
@@ -39,6 +39,14 @@ class ResponseCache:
             owned = self._by_owner.get(old[1])
             if owned is not None:
                 owned.discard(old)
+
+    def fetch(self, kind: str, owner: str, variant: Hashable, render: Callable[[], bytes]) -> bytes:
+        """The cached answer, or `render()` it, keep it and return it."""
+        body = self.get(kind, owner, variant)
+        if body is None:
+            body = render()
+            self.put(kind, owner, variant, body)
+        return body
 
     def forget(self, owners: list[str] | set[str]) -> None:
         for owner in owners:

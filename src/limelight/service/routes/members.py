@@ -82,10 +82,7 @@ async def member_ids(
     summary="The member's home page: rows of titles, each with the reason it is there",
 )
 async def member_home(member_id: MemberId, engine: EngineDep, state: StateDep) -> Any:
-    body = state.cache.get("home", member_id)
-    if body is None:
-        body = engine.home(member_id).model_dump_json().encode()
-        state.cache.put("home", member_id, None, body)
+    body = state.cache.fetch("home", member_id, None, lambda: engine.home(member_id).model_dump_json().encode())
     return Response(body, media_type=JSON)
 
 
@@ -101,10 +98,7 @@ async def member_recommendations(
     state: StateDep,
     k: Annotated[int, Query(ge=1, le=100, description="How many titles (page size limit 100).")] = 10,
 ) -> Any:
-    body = state.cache.get("recs", member_id, k)
-    if body is None:
-        body = _RECS.dump_json(engine.recommend(member_id, k))
-        state.cache.put("recs", member_id, k, body)
+    body = state.cache.fetch("recs", member_id, k, lambda: _RECS.dump_json(engine.recommend(member_id, k)))
     return Response(body, media_type=JSON)
 
 

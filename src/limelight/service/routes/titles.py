@@ -31,10 +31,7 @@ JSON = "application/json"
 
 @router.get("/{title_id}", response_model=TitleCard, summary="A title's card: metadata and credits")
 async def title_card(title_id: TitleId, engine: EngineDep, state: StateDep) -> Any:
-    body = state.cache.get("title", title_id)
-    if body is None:
-        body = engine.title(title_id).model_dump_json().encode()
-        state.cache.put("title", title_id, None, body)
+    body = state.cache.fetch("title", title_id, None, lambda: engine.title(title_id).model_dump_json().encode())
     return Response(body, media_type=JSON)
 
 
@@ -45,8 +42,5 @@ async def similar_titles(
     state: StateDep,
     k: Annotated[int, Query(ge=1, le=100, description="How many titles (page size limit 100).")] = 10,
 ) -> Any:
-    body = state.cache.get("similar", title_id, k)
-    if body is None:
-        body = _RECS.dump_json(engine.similar(title_id, k))
-        state.cache.put("similar", title_id, k, body)
+    body = state.cache.fetch("similar", title_id, k, lambda: _RECS.dump_json(engine.similar(title_id, k)))
     return Response(body, media_type=JSON)
