@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
+from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json, progress
 
 __all__ = ["register"]
 
@@ -179,7 +179,7 @@ def train(
     registry = _registry(db, models_dir)
     with (
         Store(db, read_only=True) as store,
-        __import__("limelight.cli._common", fromlist=["progress"]).progress() as bar,
+        progress() as bar,
     ):
         task = bar.add_task("training", total=100)
 
