@@ -31,7 +31,7 @@ demo: venv
 	$(VENV)/bin/limelight demo --db $(DEMO_DB) --serve
 
 lint: venv
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check --no-cache src tests benchmarks
 
 typecheck: venv
 	$(VENV)/bin/mypy

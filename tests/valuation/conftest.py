@@ -11,9 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from world import generate_reports
-
 from limelight.valuation.model import GradientBoostedForecaster, ValuationModel
+from world import generate_reports
 
 
 def small_model() -> ValuationModel:

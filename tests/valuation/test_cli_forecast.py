@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
-from world import write_report_xlsx
 
 from limelight.cli.app import app
 from limelight.valuation.backtest import candidates_from_report, parse_period
+from world import write_report_xlsx
 
 runner = CliRunner()
 
