@@ -11,20 +11,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from limelight.cli.app import main
+from cli_runner import run_cli
 from limelight.payments.model import RetrySuccessModel
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 def test_next_attempt_stops_on_a_hard_decline_and_retries_a_soft_one(

@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from limelight.cli.app import main
+from cli_runner import run_cli
 
-
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 def test_bonus_json_prints_the_issue_fields(capsys: pytest.CaptureFixture[str]) -> None:
