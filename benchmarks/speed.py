@@ -4,8 +4,10 @@ batch top-K for 1M synthetic members × 20k titles.
     .venv/bin/python benchmarks/speed.py [--peer-python /tmp/peer/bin/python] [--repeats 3]
 
 1. ALS: limelight's `ALS` vs `implicit` called directly with the same factors, iterations,
-   regularization and alpha (ours: fit through implicit, recommend by exact fold-in least squares;
-   implicit: `recommend(..., filter_already_liked_items=True)` on its trained member factors).
+   regularization and alpha (ours: fit through implicit plus one batched exact solve of every
+   member's factors; top-10 reuses those factors for members seen in training, one matrix product
+   per block of members; implicit: `recommend(..., filter_already_liked_items=True)` on its trained
+   member factors). Also timed: our top-10 with every member folded in as if new.
 2. EASE and item-kNN vs Cornac (installed in a separate throwaway venv given by `--peer-python`,
    never in the project): each repeat runs ours in this process, then Cornac in a subprocess,
    alternating, and compares medians. Both fit on the full binary matrix and produce top-10
@@ -13,12 +15,13 @@ batch top-K for 1M synthetic members × 20k titles.
 3. Batch top-K with blocked matrix products, in a child process so its peak memory (ru_maxrss) is
    its own: (a) factors: 1M members × 20k titles × 64 factors; (b) item-item (EASE-shaped, dense
    20k × 20k weights) on sparse histories of 20 titles for 100k members.
-Writes benchmarks/results/speed.json.
+Writes benchmarks/results/speed.json (sections not run this time keep their earlier results).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -83,13 +86,20 @@ def als_vs_implicit(interactions: Interactions, repeats: int) -> dict:
     params = ours.implicit_parameters(interactions)
     params.pop("mean_titles_per_member")
     matrix = binarize(interactions.matrix)
-    rows: dict[str, list[float]] = {k: [] for k in ("ours_fit", "ours_rec", "implicit_fit", "implicit_rec")}
+    rows: dict[str, list[float]] = {
+        k: [] for k in ("ours_fit", "ours_rec", "ours_rec_foldin", "implicit_fit", "implicit_rec")
+    }
     for _ in range(repeats):
         t0 = time.perf_counter()
         ours.fit(interactions)
         t1 = time.perf_counter()
         ours.recommend(interactions.matrix, 10)
         t2 = time.perf_counter()
+        as_new = copy.copy(ours)
+        del as_new.member_hashes_  # every member folded in, as a member unseen in training would be
+        f0 = time.perf_counter()
+        as_new.recommend(interactions.matrix, 10)
+        rows["ours_rec_foldin"].append(time.perf_counter() - f0)
         with threadpool_limits(1, "blas"):
             direct = AlternatingLeastSquares(**params, use_gpu=False, calculate_training_loss=False)
             t3 = time.perf_counter()
@@ -182,18 +192,21 @@ def main(argv: list[str] | None = None) -> None:
     skip = set(args.skip.split(",")) - {""}
     frame = pd.read_csv(RATINGS)
     interactions = Interactions.from_frame(frame, member_col="userId", title_col="movieId")
-    result: dict = {"command": "python " + " ".join(sys.argv), "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
+    out = RESULTS / "speed.json"
+    result: dict = json.loads(out.read_text()) if out.exists() else {}
+    result |= {"command": "python " + " ".join(sys.argv), "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
                     "ratings": str(RATINGS), "repeats": args.repeats}
     if "als" not in skip:
-        als = als_vs_implicit(interactions, args.repeats)
+        als = als_vs_implicit(interactions, args.repeats) | {"command": result["command"]}
         result["als"] = als
         print(f"ALS 64 factors × 15 iterations, 610 members × 9,724 titles (median of {args.repeats}):")
         print(f"  fit:        limelight {als['ours_fit']:.2f} s   implicit {als['implicit_fit']:.2f} s   "
               f"ratio {als['ours_fit'] / als['implicit_fit']:.2f}")
         print(f"  top-10 all: limelight {als['ours_rec']:.2f} s   implicit {als['implicit_rec']:.2f} s   "
               f"ratio {als['ours_rec'] / als['implicit_rec']:.2f}")
+        print(f"  top-10 all, every member folded in as new: limelight {als['ours_rec_foldin']:.2f} s")
     if "cornac" not in skip:
-        peer = vs_cornac(interactions, args.peer_python, args.repeats)
+        peer = vs_cornac(interactions, args.peer_python, args.repeats) | {"command": result["command"]}
         result["cornac"] = peer
         for which in ("ease", "itemknn"):
             row = peer[which]
@@ -210,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  batch {row['case']:<9} {row['members']:>9,} members × {row['titles']:,} titles: "
                   f"{row['seconds']:.1f} s, {row['members_per_second']:,.0f} members/s, peak RSS {row['peak_rss_gib']:.2f} GiB")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "speed.json").write_text(json.dumps(result, indent=2))
+    out.write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -160,3 +160,28 @@ def test_make_model_knows_every_name_and_refuses_unknown_ones() -> None:
 def test_bad_hyperparameter_is_refused_with_one_sentence() -> None:
     with pytest.raises(InputError, match="'regularization' parameter of EASE must be a number"):
         EASE(regularization=-1).fit(clustered_interactions())
+
+
+def test_als_reuses_training_members_factors_and_folds_in_changed_histories() -> None:
+    interactions = clustered_interactions()
+    model = ALS(factors=6, iterations=5, use_gpu=False, seed=3).fit(interactions)
+    history = interactions.matrix[:5]
+    stored = model.member_factors(history)
+    # the stored factors are the exact solve for that history, so both paths agree
+    np.testing.assert_allclose(stored, model._fold_in(history), rtol=1e-5, atol=1e-6)
+    assert len(model.member_hashes_) == interactions.n_members
+    changed = history.tolil()
+    changed[0, int(np.setdiff1d(np.arange(interactions.n_titles), history[0].indices)[0])] = 1.0
+    changed = changed.tocsr()
+    refreshed = model.member_factors(changed)
+    assert not np.allclose(refreshed[0], stored[0])  # a new title was folded in, not the stale factors
+    np.testing.assert_allclose(refreshed[1:], stored[1:], rtol=1e-6)
+
+
+def test_history_hashes_depend_on_the_title_set_only() -> None:
+    from limelight.personalize.models.als import history_hashes
+
+    rows = sp.csr_matrix(np.array([[1, 0, 2, 0], [0, 0, 1, 1], [3, 0, 1, 0], [0, 0, 0, 0]], dtype=np.float32))
+    keys = history_hashes(rows)
+    assert keys[0] == keys[2]  # same titles, other values
+    assert len({keys[0], keys[1], keys[3]}) == 3

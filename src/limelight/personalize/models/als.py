@@ -19,9 +19,13 @@ shows the two agree (up to a rescaling of ŷ that leaves every ranking unchanged
 regularization changes the predictions (scale w by s and h by 1/s), so one λ' equal to the
 geometric mean √(λ'_U · λ'_I) of the two sides is exact for the side constants; (2) the
 frequency term is applied at its mean (|I_u| → mean |I_u|, |U_i| → mean |U_i|) during training,
-because `implicit` has no per-row λ. Fold-in (`score`, used for every member, trained or new)
-then solves each member's least squares exactly with that member's own frequency-scaled
-λ'_u = λ' · (|I_u| + α₀|I|) / (mean|I_u| + α₀|I|), in the gauge of the trained title factors.
+because `implicit` has no per-row λ. Member factors then come from one exact least-squares solve
+per member with that member's own frequency-scaled λ'_u = λ' · (|I_u| + α₀|I|) / (mean|I_u| + α₀|I|),
+in the gauge of the trained title factors: for every training member once at the end of `fit`
+(batched, vectorised), stored with a 64-bit hash of the member's title set; `score` reuses the
+stored factors for any history row whose title set is a training member's, and folds in only
+the rest (new members, or members who watched something since), so a history gives the same
+scores whichever path served it. Top-K is then one matrix product per block of members.
 `implicit.gpu` is used when a CUDA GPU is present, the CPU solver otherwise (BLAS limited to one
 thread around fit, as `implicit` asks).
 """
@@ -37,7 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from limelight.personalize.base import Interactions, Recommendations, Recommender, binarize, check_number
 
-__all__ = ["ALS", "gpu_available"]
+__all__ = ["ALS", "gpu_available", "history_hashes"]
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +56,43 @@ def gpu_available() -> bool:
         return False
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64(values: np.ndarray) -> np.ndarray:
+    """SplitMix64 of each uint64 (wrapping arithmetic): a well-spread key per title index."""
+    with np.errstate(over="ignore"):
+        z = values.astype(np.uint64) * np.uint64(1) + _MIX
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def history_hashes(history: sp.csr_matrix) -> np.ndarray:
+    """One 64-bit key per row for the *set* of titles in it (values ignored), vectorised.
+
+    The sum (mod 2⁶⁴) of each title's SplitMix64 key, mixed with the row's length: two different
+    title sets share a key with probability about 2⁻⁶⁴.
+    """
+    csr = sp.csr_matrix(history)
+    csr.sum_duplicates()
+    keys = _splitmix64(csr.indices.astype(np.uint64))
+    with np.errstate(over="ignore"):
+        running = np.concatenate([np.zeros(1, np.uint64), np.cumsum(keys, dtype=np.uint64)])
+        sums = running[csr.indptr[1:]] - running[csr.indptr[:-1]]
+        lengths = np.diff(csr.indptr).astype(np.uint64)
+        return sums ^ _splitmix64(lengths + np.uint64(1 << 40))
+
+
 class ALS(Recommender):
     """Implicit-feedback matrix factorization; `score` folds members in by exact least squares."""
 
     name = "als"
-    _array_attrs: ClassVar[tuple[str, ...]] = ("title_factors_",)
+    _array_attrs: ClassVar[tuple[str, ...]] = ("title_factors_", "member_factors_", "member_hashes_")
     _meta_attrs: ClassVar[tuple[str, ...]] = ("implicit_regularization_", "mean_titles_per_member_", "used_gpu_")
     title_factors_: np.ndarray
+    member_factors_: np.ndarray  # training members' factors, in the order of member_hashes_
+    member_hashes_: np.ndarray  # sorted uint64 hashes of the training members' title sets
 
     def __init__(
         self,
@@ -120,47 +154,85 @@ class ALS(Recommender):
         self.mean_titles_per_member_ = float(mean_per_member)
         self.used_gpu_ = bool(use_gpu)
         self.title_ids_ = interactions.title_ids
+        self._remember_members(binarize(interactions.matrix))
         log.info("ALS: %d factors, implicit λ'=%.4g, alpha=%.4g, gpu=%s", self.factors, params["regularization"],
                  params["alpha"], use_gpu)
         return self
 
-    # -- fold-in ------------------------------------------------------------------------------
+    # -- member factors: trained members reused, new or changed histories folded in ----------
+    def _remember_members(self, history: sp.csr_matrix) -> None:
+        """Fold in every training member once (vectorised) and index them by a hash of their history."""
+        factors = self._fold_in(history)
+        hashes = history_hashes(history)
+        order = np.argsort(hashes, kind="stable")
+        self.member_hashes_ = hashes[order]
+        self.member_factors_ = factors[order]
+
     def member_factors(self, history: sp.csr_matrix) -> np.ndarray:
-        """Solve each history row's regularized weighted least squares for its member factors."""
+        """Each history row's member factors.
+
+        A row whose titles are exactly a training member's titles reuses that member's factors
+        (solved once at the end of `fit`); any other row (a new member, or one who watched
+        something since) is folded in by solving its regularized weighted least squares.
+        Both paths give the same factors for the same history.
+        """
         history = binarize(self._check_history(history))
-        titles = self.title_factors_.astype(np.float64)
-        n_factors = titles.shape[1]
-        gram = titles.T @ titles
-        a0 = float(self.unobserved_weight)
-        base = self.mean_titles_per_member_ + a0 * self.n_titles_
-        out = np.zeros((history.shape[0], n_factors), dtype=np.float32)
-        eye = np.eye(n_factors)
-        extra = self.alpha_ - 1.0
-        # many tiny solves: BLAS threads only add synchronisation cost here
-        with threadpool_limits(1, "blas"):
-            self._solve_rows(history, titles, gram, eye, extra, base, out)
+        out = np.zeros((history.shape[0], self.title_factors_.shape[1]), dtype=np.float32)
+        known = getattr(self, "member_hashes_", None)
+        missing = np.ones(history.shape[0], dtype=bool)
+        if known is not None and len(known):
+            hashes = history_hashes(history)
+            position = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
+            hit = known[position] == hashes
+            out[hit] = self.member_factors_[position[hit]]
+            missing = ~hit
+        missing &= np.diff(history.indptr) > 0
+        if missing.any():
+            rows = np.flatnonzero(missing)
+            out[rows] = self._fold_in(history[rows])
         return out
 
-    def _solve_rows(
-        self,
-        history: sp.csr_matrix,
-        titles: np.ndarray,
-        gram: np.ndarray,
-        eye: np.ndarray,
-        extra: float,
-        base: float,
-        out: np.ndarray,
-    ) -> None:
+    def _fold_in(self, history: sp.csr_matrix, budget: int = 50_000) -> np.ndarray:
+        """Exact least-squares member factors for binary history rows, in padded batches.
+
+        Members are sorted by history length and batched so that a batch's padded title factors
+        (members × longest history × factors) stay near `budget` × factors float64 values; each
+        batch is one stacked matmul for Σ y yᵀ and one batched `np.linalg.solve`.
+        """
+        titles = self.title_factors_.astype(np.float64)
+        n_titles, n_factors = titles.shape
+        padded_titles = np.vstack([titles, np.zeros((1, n_factors))])
+        gram = titles.T @ titles
         a0 = float(self.unobserved_weight)
-        for row in range(history.shape[0]):
-            cols = history.indices[history.indptr[row] : history.indptr[row + 1]]
-            if cols.size == 0:
-                continue
-            seen = titles[cols]
-            lam_u = self.implicit_regularization_ * (cols.size + a0 * self.n_titles_) / base
-            a = gram + extra * (seen.T @ seen) + lam_u * eye
-            b = self.alpha_ * seen.sum(axis=0)
-            out[row] = np.linalg.solve(a, b)
+        base = self.mean_titles_per_member_ + a0 * n_titles
+        extra = self.alpha_ - 1.0
+        eye = np.eye(n_factors)
+        counts = np.diff(history.indptr)
+        out = np.zeros((history.shape[0], n_factors), dtype=np.float32)
+        rows = np.flatnonzero(counts > 0)
+        rows = rows[np.argsort(counts[rows], kind="stable")]
+        start = 0
+        with threadpool_limits(1, "blas"):
+            while start < len(rows):
+                longest = int(counts[rows[start]])
+                stop = start + 1
+                while stop < len(rows) and (stop - start + 1) * int(counts[rows[stop]]) <= budget:
+                    stop += 1
+                batch = rows[start:stop]
+                longest = int(counts[batch[-1]])
+                index = np.full((len(batch), longest), n_titles, dtype=np.int64)
+                lengths = counts[batch]
+                offsets = np.arange(longest)[None, :]
+                take = offsets < lengths[:, None]
+                flat = history.indptr[batch][:, None] + offsets
+                index[take] = history.indices[flat[take]]
+                seen = padded_titles[index]  # batch × longest × factors (zeros where padded)
+                lam = self.implicit_regularization_ * (lengths + a0 * n_titles) / base
+                a = gram[None] + extra * np.matmul(seen.transpose(0, 2, 1), seen) + lam[:, None, None] * eye[None]
+                b = self.alpha_ * seen.sum(axis=1)
+                out[batch] = np.linalg.solve(a, b[..., None])[..., 0]
+                start = stop
+        return out
 
     def score(self, history: sp.csr_matrix) -> np.ndarray:
         return np.asarray(self.member_factors(history) @ self.title_factors_.T, dtype=np.float32)
