@@ -5,8 +5,11 @@ decision speed and involuntary-churn metrics. Prints a table and writes benchmar
     .venv/bin/python benchmarks/payments.py --quick    # smaller, for a smoke test
 
 Seeds: training logs 1, 2 (logged by the epsilon-randomised strongest fixed schedule); selection of the
-fixed schedule and of the smart policy's two settings on validation seed 50; test seeds 101, 102, 103
-(never used for training or selection); OPE on seed 201; churn world on seed 301.
+fixed schedule and of the smart policy's two settings on validation seed 50; test seeds 101-105 (never used
+for training or selection); OPE on seed 201; churn world on seed 301.
+
+The oracle (`OraclePolicy`) plans like the smart policy but with the simulator's true success chances: an
+upper bound on what any log-trained retry policy can recover here. It is computed in the benchmark only.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from limelight.payments.churn import ChurnModel, build_panel, temporal_evaluatio
 from limelight.payments.features import attempts_to_decisions
 from limelight.payments.model import RetrySuccessModel
 from limelight.payments.ope import evaluate_first_retry, measured_first_retry_recovery
+from limelight.payments.oracle import OraclePolicy
 from limelight.payments.policy import FIXED_SCHEDULES, SmartRetryPolicy, fixed_policy
 from limelight.payments.simulator import simulate_dunning, simulate_payment_logs, summarize
 
 TRAIN_SEEDS = (1, 2)
 VALIDATION_SEED = 50
-TEST_SEEDS = (101, 102, 103)
+TEST_SEEDS = (101, 102, 103, 104, 105)
 OPE_SEED = 201
 CHURN_SEED = 301
 SMART_GRID: tuple[dict[str, Any], ...] = (
@@ -157,6 +161,9 @@ def main() -> None:
         val[_smart_key(params)] = _row(
             summarize(simulate_dunning(n_eval, VALIDATION_SEED, SmartRetryPolicy(model, **params)))
         )
+        val["oracle" + _smart_key(params)[5:]] = _row(
+            summarize(simulate_dunning(n_eval, VALIDATION_SEED, OraclePolicy(**params)))
+        )
     best_fixed = max((k for k in val if k.startswith("fixed:")), key=lambda k: val[k]["recovered_revenue"])
     best_smart_i = max(
         range(len(SMART_GRID)), key=lambda i: val[_smart_key(SMART_GRID[i])]["recovered_revenue"]
@@ -170,35 +177,59 @@ def main() -> None:
     }
     print(f"validation: best fixed {best_fixed}, smart {smart_params}", file=sys.stderr)
 
-    # test seeds: every fixed variant, the validated best fixed, and smart
-    fixed_name = best_fixed.split(":", 1)[1].replace("+ask_first", "")
-    fixed_ask = best_fixed.endswith("+ask_first")
+    # test seeds: every fixed schedule with the first-failure prompt (without it every schedule is far
+    # weaker on validation), the validated best fixed, smart, and the oracle bound
     tests = []
     for seed in TEST_SEEDS:
         fixed_all = {}
         for name, ask in _fixed_variants():
-            fixed_all[f"fixed:{name}{'+ask_first' if ask else ''}"] = _row(
-                summarize(simulate_dunning(n_eval, seed, fixed_policy(name, ask_first=ask)))
-            )
+            key = f"fixed:{name}{'+ask_first' if ask else ''}"
+            if ask or key == best_fixed:
+                fixed_all[key] = _row(
+                    summarize(simulate_dunning(n_eval, seed, fixed_policy(name, ask_first=ask)))
+                )
         smart = _row(summarize(simulate_dunning(n_eval, seed, SmartRetryPolicy(model, **smart_params))))
+        oracle = _row(summarize(simulate_dunning(n_eval, seed, OraclePolicy(**smart_params))))
         best_on_test = max(fixed_all, key=lambda k: fixed_all[k]["recovered_revenue"])
-        ref = fixed_all[best_fixed]
+        ref = fixed_all[best_fixed]["recovered_revenue"]
+        lift = smart["recovered_revenue"] / ref - 1
+        oracle_lift = oracle["recovered_revenue"] / ref - 1
         tests.append(
             {
                 "seed": seed,
                 "smart": smart,
+                "oracle": oracle,
                 "validated_fixed": best_fixed,
                 "fixed": fixed_all,
-                "revenue_lift_vs_validated_fixed": smart["recovered_revenue"] / ref["recovered_revenue"] - 1,
+                "revenue_lift_vs_validated_fixed": lift,
+                "oracle_revenue_lift_vs_validated_fixed": oracle_lift,
+                "share_of_oracle_lift": lift / oracle_lift if oracle_lift > 0 else float("nan"),
                 "best_fixed_on_this_seed": best_on_test,
                 "revenue_lift_vs_best_fixed_on_this_seed": smart["recovered_revenue"]
                 / fixed_all[best_on_test]["recovered_revenue"]
                 - 1,
             }
         )
-        print(f"seed {seed}: lift {tests[-1]['revenue_lift_vs_validated_fixed']:+.1%}", file=sys.stderr)
+        print(f"seed {seed}: lift {lift:+.1%} (oracle {oracle_lift:+.1%})", file=sys.stderr)
     result["test"] = tests
-    del fixed_name, fixed_ask
+
+    def _spread(values: list[float]) -> dict[str, float]:
+        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+    result["test_summary"] = {
+        "seeds": list(TEST_SEEDS),
+        "revenue_lift_vs_validated_fixed": _spread([t["revenue_lift_vs_validated_fixed"] for t in tests]),
+        "oracle_revenue_lift_vs_validated_fixed": _spread(
+            [t["oracle_revenue_lift_vs_validated_fixed"] for t in tests]
+        ),
+        "share_of_oracle_lift": _spread([t["share_of_oracle_lift"] for t in tests]),
+        "smart_attempts_per_recovery": _spread([t["smart"]["attempts_per_recovery"] for t in tests]),
+        "fixed_attempts_per_recovery": _spread(
+            [t["fixed"][best_fixed]["attempts_per_recovery"] for t in tests]
+        ),
+        "oracle_attempts_per_recovery": _spread([t["oracle"]["attempts_per_recovery"] for t in tests]),
+        "smart_rule_violations": sum(t["smart"]["rule_violations"] for t in tests),
+    }
 
     smart_policy = SmartRetryPolicy(model, **smart_params)
     result["ope"] = est = _ope(model, smart_params, n_ope)
@@ -234,7 +265,11 @@ def main() -> None:
         f"{'seed':>6} {'policy':<44} {'recovery':>9} {'revenue':>11} {'att/rec':>8} {'viol':>5} {'med days':>9}"
     )
     for t in tests:
-        for name, row in ((t["validated_fixed"], t["fixed"][t["validated_fixed"]]), ("smart", t["smart"])):
+        for name, row in (
+            (t["validated_fixed"], t["fixed"][t["validated_fixed"]]),
+            ("smart", t["smart"]),
+            ("oracle (knows the simulator's truth)", t["oracle"]),
+        ):
             print(
                 f"{t['seed']:>6} {name:<44} {row['recovery_rate']:>9.3f} {row['recovered_revenue']:>11,.0f} "
                 f"{row['attempts_per_recovery']:>8.2f} {row['rule_violations']:>5} {row['median_days_to_recovery']:>9.2f}"
@@ -243,6 +278,19 @@ def main() -> None:
             f"{'':>6} lift vs validated fixed {t['revenue_lift_vs_validated_fixed']:+.1%}; "
             f"vs best fixed on this seed ({t['best_fixed_on_this_seed']}) {t['revenue_lift_vs_best_fixed_on_this_seed']:+.1%}"
         )
+    ts = result["test_summary"]
+    print(
+        "median lift {:+.1%} (range {:+.1%} to {:+.1%}); oracle bound {:+.1%} ({:+.1%} to {:+.1%}); "
+        "smart reaches {:.0%} of the oracle's lift".format(
+            ts["revenue_lift_vs_validated_fixed"]["median"],
+            ts["revenue_lift_vs_validated_fixed"]["min"],
+            ts["revenue_lift_vs_validated_fixed"]["max"],
+            ts["oracle_revenue_lift_vs_validated_fixed"]["median"],
+            ts["oracle_revenue_lift_vs_validated_fixed"]["min"],
+            ts["oracle_revenue_lift_vs_validated_fixed"]["max"],
+            ts["share_of_oracle_lift"]["median"],
+        )
+    )
     _print_ope(est)
     print(f"\nnext attempt for {len(batch):,} charges: median {result['speed']['median_s']:.2f} s")
     c = result["churn"]

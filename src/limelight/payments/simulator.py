@@ -437,6 +437,52 @@ class _Engine:
         acquirer_ok = rng.random(n) < self.approval[processor_idx, ridx]
         return issuer_ok & acquirer_ok, issuer_ok & ~acquirer_ok
 
+    def success_probability(
+        self, midx: np.ndarray, state: dict[str, np.ndarray], times: np.ndarray, first: np.ndarray
+    ) -> np.ndarray:
+        """(n, K, P) true chance that an attempt at each of `times` (n, K) through each processor succeeds,
+        from the hidden state of each failure. Benchmarks only (the oracle upper bound): no learned policy
+        ever receives it."""
+        p, m = self.p, self.m
+        n, k = times.shape
+        funding = m.funding[midx][:, None]
+        group = state["group"][:, None]
+        dormant = state["dormant"][:, None]
+        arrival = float(p["funds_arrival_local_hour"])
+        tz = m.tz[midx][:, None]
+        local_day = np.floor((times + tz - arrival) / 24.0)
+        sched = np.broadcast_to(m.schedule[midx][:, None], (n, k))
+        phase = np.broadcast_to(m.phase[midx][:, None], (n, k))
+        prev, _ = _paydays(local_day.ravel(), sched.ravel(), phase.ravel())
+        prev = prev.reshape(n, k)
+        payday_utc = prev * 24.0 + arrival - tz
+        key = np.broadcast_to(state["key"][:, None], (n, k))
+        q = _by(p["payday_funded_prob"], FUNDING)[funding]
+        tau = _by(p["funded_hours_mean"], FUNDING)[funding]
+        funded = (
+            (_hash_uniform(key.ravel(), prev.ravel(), 1).reshape(n, k) < q)
+            & ~dormant
+            & (payday_utc > first[:, None])
+        )
+        lasts = -tau * np.log(np.maximum(_hash_uniform(key.ravel(), prev.ravel(), 2).reshape(n, k), 1e-12))
+        base = float(p["base_success"]) * ~dormant
+        funds_p = np.where(funded & (times - payday_utc < lasts), 1.0, base)
+        generic_p = (~dormant & (times - first[:, None] >= 24.0)) * float(p["generic_retry_success"])
+        transient_p = (times >= state["outage_end"][:, None]) * float(p["transient_success_after"])
+        issuer_p = np.select(
+            [
+                state["funds_like"][:, None],
+                group == REASON_GROUPS.index("generic"),
+                group == REASON_GROUPS.index("transient"),
+            ],
+            [funds_p, generic_p, transient_p],
+            0.0,
+        )
+        region = load_countries().region[load_countries().index(m.issuer_country[midx])]
+        ridx = np.array([self.region_index.get(str(r), 5) for r in region], dtype=np.int64)
+        approval = self.approval[:, ridx].T  # (n, P)
+        return issuer_p[:, :, None] * approval[:, None, :]
+
     # -- dunning ---------------------------------------------------------------------------------------
     def run(
         self,
@@ -496,6 +542,11 @@ class _Engine:
                     last_processor=processor[todo],
                     recent_attempts=m.recent[midx[todo]].copy(),
                 )
+                bind = getattr(self.policy, "bind_truth", None)
+                if bind is not None:  # the benchmark's oracle only
+                    sub = {k: v[todo] for k, v in state.items()}
+                    rows, t0 = midx[todo], first[todo]
+                    bind(lambda times, r=rows, s=sub, f=t0: self.success_probability(r, s, times, f))
                 d = self.policy.decide(charges, gate=self.gate, rng=rng)
                 retry_at[todo] = d.retry_at
                 retry_proc[todo] = d.processor
