@@ -18,10 +18,11 @@ from fastapi import FastAPI
 
 from limelight.service.config import ServiceConfig
 from limelight.service.errors import install_error_handlers
+from limelight.service.fastpath import HotReads, fast_path_enabled
 from limelight.service.metrics import MetricsMiddleware
 from limelight.service.state import ServiceState
 
-__all__ = ["ENGINE_ROUTERS", "create_app", "included_routers"]
+__all__ = ["ENGINE_ROUTERS", "LimelightAPI", "create_app", "included_routers"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,19 @@ Every error is `{"error": {"code": "<stable code>", "message": "<one sentence>"}
 """
 
 
+class LimelightAPI(FastAPI):
+    """FastAPI, with the hot read path (`HotReads`) asked first: cached home/recommendations answers
+    go out as bytes once the key, role and rate limit pass; every other request is FastAPI's."""
+
+    hot_reads: HotReads | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        hot = self.hot_reads
+        if hot is not None and await hot.serve(scope, send):
+            return
+        await super().__call__(scope, receive, send)
+
+
 def included_routers(app: FastAPI) -> list[str]:
     return list(app.state.routers)
 
@@ -48,7 +62,7 @@ def create_app(
     config: ServiceConfig | None = None,
     state: ServiceState | None = None,
     **overrides: Any,
-) -> FastAPI:
+) -> LimelightAPI:
     """Build the service for one spine file. Opens the file for writing (one process per file).
 
     `overrides` are `ServiceConfig` fields (e.g. `max_events_per_batch=100`, `load_engine=False`).
@@ -76,7 +90,7 @@ def create_app(
             live.loop = None
             live.close()
 
-    app = FastAPI(
+    app = LimelightAPI(
         title="limelight",
         version=_version(),
         description=API_DESCRIPTION,
@@ -104,6 +118,7 @@ def create_app(
     from limelight.service.dashboard import mount_dashboard
 
     mount_dashboard(app)
+    app.hot_reads = HotReads(state) if fast_path_enabled() else None
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app
 

@@ -28,6 +28,10 @@ class ResponseCache:
             self.hits += 1
         return found
 
+    def peek(self, kind: str, owner: str, variant: Hashable = None) -> bytes | None:
+        """The cached answer or None, without counting a hit or a miss (the caller counts)."""
+        return self._data.get((kind, owner, variant))
+
     def put(self, kind: str, owner: str, variant: Hashable, body: bytes) -> None:
         if self.max_entries <= 0:
             return

@@ -73,6 +73,8 @@ class MetricsMiddleware:
     def __init__(self, app: Any, metrics: ServiceMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Label children by (method, template, status): `labels()` takes a lock and builds a key each time.
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -92,6 +94,12 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "GET")
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+            labels = (scope.get("method", "GET"), template, str(status))
+            children = self._children.get(labels)
+            if children is None:
+                children = self._children[labels] = (
+                    self.metrics.requests.labels(*labels),
+                    self.metrics.latency.labels(*labels[:2]),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - start)

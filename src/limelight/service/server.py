@@ -40,8 +40,12 @@ def run(
             "writes events and keys; run one server per spine file (and several behind a balancer on copies "
             "for read-only scale-out)"
         )
+    from limelight.service.fastpath import uvicorn_protocol
+
     app = create_app(db_path, **overrides)
     log.info("serving %s on http://%s:%d", db_path, host, port)
+    # The hot reads (cached home/recommendations) are answered in uvicorn's protocol, one write each.
+    http: Any = uvicorn_protocol(app.hot_reads) if app.hot_reads is not None else "httptools"
     uvicorn.run(
         app,
         host=host,
@@ -49,6 +53,6 @@ def run(
         log_level=log_level,
         access_log=False,
         loop="uvloop",
-        http="httptools",
+        http=http,
         timeout_graceful_shutdown=5,
     )

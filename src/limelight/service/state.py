@@ -9,6 +9,7 @@ in by replacing one reference on the event loop, so no request ever sees a half-
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -30,6 +31,17 @@ from limelight.spine.store import Store
 __all__ = ["EngineSlot", "ServiceState", "TrainingStatus"]
 
 log = logging.getLogger(__name__)
+
+
+def _settle_heap() -> None:
+    """Collect once, then freeze what is alive (the engine, the cached answers) out of the GC's scans.
+
+    A full collection walks every tracked object — the engine holds a couple of hundred thousand —
+    and stops the event loop while it does; after `gc.freeze()` collections only scan objects made
+    since, so no request waits behind one. `_install` unfreezes before each swap.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class _CursorStore(Store):
@@ -85,6 +97,7 @@ class ServiceState:
         self.slot = EngineSlot()
         self.precomputed = 0
         self.precompute_done = False
+        self.folds = 0  # batches of events observed: precomputed answers older than a fold are dropped
         self.cache = ResponseCache(config.cache_entries)
         self.training = TrainingStatus()
         self.synthetic = self._is_synthetic()
@@ -230,6 +243,7 @@ class ServiceState:
         self.slot.swapped_at = time.time()
         self.precomputed = 0
         self.precompute_done = False
+        gc.unfreeze()  # the old engine's objects become collectable again
         if self.config.precompute and self.config.cache_entries > 0:
             threading.Thread(target=self._precompute, args=(engine,), name="limelight-precompute", daemon=True).start()
         self.metrics.model_version.set(version.version if version else 0)
@@ -251,17 +265,20 @@ class ServiceState:
         for member in members:
             if self._stop.is_set() or self.slot.engine is not engine:
                 return
+            folds = self.folds
             try:
                 live: Any = engine
                 home = live.home(member).model_dump_json().encode()
                 top = recs.dump_json(live.recommend(member, 10))
             except Exception:  # unknown to the engine, or a fold-in raced us: served on demand instead
                 continue
-            if self.slot.engine is engine and self.cache.get("home", member) is None:
+            # Keep them only if no events were folded in meanwhile (they could be this member's).
+            if self.slot.engine is engine and self.folds == folds and self.cache.peek("home", member) is None:
                 self.cache.put("home", member, None, home)
                 self.cache.put("recs", member, 10, top)
             self.precomputed += 1
         log.info("precomputed answers for %d members", self.precomputed)
+        _settle_heap()
         self.precompute_done = True
 
     def observe(self, frame: pd.DataFrame) -> int:
@@ -270,6 +287,7 @@ class ServiceState:
             return 0
         if self.slot.building:
             self.slot.pending.append(frame)
+        self.folds += 1
         self.cache.forget(set(frame["member_id"].astype(str)))
         engine = self.slot.engine
         if engine is None:
