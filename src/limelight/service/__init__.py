@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from limelight.service.app import LimelightAPI
 
 __all__ = ["create_app", "run"]
 
 
-def create_app(db_path: str | Path, **overrides: Any) -> FastAPI:
+def create_app(db_path: str | Path, **overrides: Any) -> LimelightAPI:
     from limelight.service.app import create_app as _create
 
     return _create(db_path, **overrides)
