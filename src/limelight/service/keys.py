@@ -128,12 +128,28 @@ class KeyRing:
         self._con = con
         self.reload()
 
+    # Headers already verified against their stored hash -> the active key (only successes are kept,
+    # so unknown tokens cannot grow it); emptied whenever the keys table changes (create, revoke).
+    VERIFIED_MAX = 10_000
+
     def reload(self) -> None:
         self._keys = {k.key_id: k for k in list_keys(self._con)}
         self._hash = _hashes(self._con)
+        self._verified: dict[str, ApiKey] = {}
 
     def authenticate(self, authorization: str | None) -> ApiKey:
         """The key named by an `Authorization: Bearer ll_...` header, or `AuthError`."""
+        verified = self._verified  # this generation: a reload() meanwhile discards what we add
+        if authorization is not None:
+            known = verified.get(authorization)
+            if known is not None:
+                return known
+        record = self._verify(authorization)
+        if authorization is not None and len(verified) < self.VERIFIED_MAX:
+            verified[authorization] = record
+        return record
+
+    def _verify(self, authorization: str | None) -> ApiKey:
         if not authorization:
             raise AuthError("this endpoint needs an API key: send 'Authorization: Bearer <key>'")
         scheme, _, token = authorization.strip().partition(" ")
