@@ -114,7 +114,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     n_train, n_eval, n_ope, n_speed, n_members = (
-        (6000, 4000, 10000, 20000, 3000) if args.quick else (30000, 20000, 60000, 100000, 20000)
+        (6000, 4000, 10000, 20000, 3000) if args.quick else (30000, 20000, 120000, 100000, 20000)
     )
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {platform.python_version()}, 2 shared cores",

@@ -12,6 +12,7 @@ from limelight.payments.charges import FailedCharges, from_hours, to_hours
 from limelight.payments.gate import REASONS, Gate
 from limelight.payments.model import RetrySuccessModel
 from limelight.payments.policy import (
+    GRID_EARLY_HOURS,
     STRONGEST_FIXED,
     RetryPolicy,
     SmartRetryPolicy,
@@ -73,8 +74,8 @@ def next_attempts(
         grid = candidate_times(sub)
         allowed, why = gate.check(sub, grid)
         none_allowed = ~allowed.any(axis=1)
-        # the reason on the day-after candidate (column 1) names the binding rule
-        rule = np.array(REASONS, dtype=object)[why[:, 1]]
+        # the reason on the day-after candidate (the first after the early ones) names the binding rule
+        rule = np.array(REASONS, dtype=object)[why[:, len(GRID_EARLY_HOURS)]]
         reason[idx] = np.where(none_allowed, "gate: " + rule.astype(str), "no retry is worth its cost")
     retry = pd.Series(from_hours(np.where(stop, 0.0, d.retry_at))).where(~stop)
     rules = load_rules()

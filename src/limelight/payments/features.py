@@ -25,6 +25,8 @@ FUNDING = ("credit", "debit", "prepaid", "unknown")
 REGIONS = ("NA", "EU", "LATAM", "APAC", "EMEA", "OTHER")
 _HSF_EDGES = np.array([2, 6, 12, 24, 36, 48, 72, 96, 144, 192, 264], dtype=np.float64)
 _PAYDAY_EDGES = np.array([6, 12, 24, 48, 96], dtype=np.float64)
+_HSF_EDGES32 = _HSF_EDGES.astype(np.float32)
+_PAYDAY_EDGES32 = _PAYDAY_EDGES.astype(np.float32)
 _AMOUNT_EDGES = np.array([3, 5, 8, 12, 18, 25, 40], dtype=np.float64)
 _DSF_EDGES = np.array([1, 3, 7, 14], dtype=np.float64)
 _FAIL_EDGES = np.array([1, 2, 3, 4, 6, 10], dtype=np.float64)
@@ -144,28 +146,31 @@ class FeatureSpace:
         countries = load_countries()
         tz = countries.utc_offset[countries.index(charges.issuer_country)][:, None]
         cal = local_calendar(times, tz)
-        hsf = times - charges.failed_at[:, None]
-        hsf_b = np.digitize(hsf, _HSF_EDGES)
-        reason = (ctx["attempt_x_reason"] % len(REASON_GROUPS))[:, None]
-        funding = ctx["funding"][:, None]
-        coarse = np.where(reason == 0, 0, np.where(reason == 2, 1, 2))  # funds / generic / other
+        # small-number arithmetic in float32 / int32 (hours within a month): half the memory traffic
+        hsf = (times - charges.failed_at[:, None]).astype(np.float32)
+        hsf_b = np.searchsorted(_HSF_EDGES32, hsf, side="right").astype(np.int32)  # == np.digitize
+        reason = (ctx["attempt_x_reason"] % len(REASON_GROUPS)).astype(np.int32)[:, None]
+        funding = ctx["funding"].astype(np.int32)[:, None]
+        coarse = np.where(reason == 0, 0, np.where(reason == 2, 1, 2)).astype(np.int32)  # funds/generic/other
         seg = funding * 3 + coarse
         nseg = len(FUNDING) * 3
-        hour = cal["hour"]
-        since_month = (cal["dom"] - 1) * 24.0 + hour
-        since_semi = np.where(cal["dom"] >= 15, (cal["dom"] - 15) * 24.0 + hour, since_month)
-        since_friday = ((cal["dow"] - 4) % 7) * 24.0 + hour
+        hour = cal["hour"].astype(np.float32)
+        dom = cal["dom"].astype(np.int32)
+        dow = cal["dow"].astype(np.int32)
+        since_month = (dom - 1) * np.float32(24.0) + hour
+        since_semi = np.where(dom >= 15, (dom - 15) * np.float32(24.0) + hour, since_month)
+        since_friday = ((dow - 4) % 7) * np.float32(24.0) + hour
 
         def payday(since: np.ndarray) -> np.ndarray:
-            between = (since < hsf).astype(np.int64)
-            return (np.digitize(since, _PAYDAY_EDGES) * 2 + between) * nseg + seg
+            bucket = np.searchsorted(_PAYDAY_EDGES32, since, side="right").astype(np.int32)
+            return (bucket * 2 + (since < hsf)) * nseg + seg
 
         return {
             "hsf_x_reason": hsf_b * len(REASON_GROUPS) + reason,
-            "hsf_x_mac": hsf_b * (len(self.macs) + 1) + ctx["mac"][:, None],
-            "dow_x_segment": cal["dow"] * nseg + seg,
-            "dom": cal["dom"] - 1,
-            "hour_x_funding": np.minimum((hour // 4).astype(np.int64), 5) * len(FUNDING) + funding,
+            "hsf_x_mac": hsf_b * (len(self.macs) + 1) + ctx["mac"].astype(np.int32)[:, None],
+            "dow_x_segment": dow * nseg + seg,
+            "dom": dom - 1,
+            "hour_x_funding": np.minimum((hour // 4).astype(np.int32), 5) * len(FUNDING) + funding,
             "payday_month_x_segment": payday(since_month),
             "payday_semi_x_segment": payday(since_semi),
             "payday_friday_x_segment": payday(since_friday),

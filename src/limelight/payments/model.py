@@ -95,17 +95,29 @@ class RetrySuccessModel:
         self._check()
         space, w = self.space_, self.weights_
         ctx = space.context(charges)
+        w32 = self._weights32()
         base = np.full(len(charges), self.intercept_)
         for g, v in ctx.items():
             base += w[g][v]
-        tlog = np.zeros(times.shape)
+        tlog = base.astype(np.float32)[:, None] + np.zeros(times.shape, dtype=np.float32)
         for g, v in space.time(charges, times, ctx).items():
-            tlog += w[g][v]
-        plog = np.zeros((len(charges), len(processors)))
+            tlog += w32[g][v]
+        plog = np.zeros((len(charges), len(processors)), dtype=np.float32)
         for g, v in space.processor(charges, np.asarray(processors, dtype=object), per_row=False).items():
-            plog += w[g][v]
-        logit = base[:, None, None] + tlog[:, :, None] + plog[:, None, :]
-        return 1.0 / (1.0 + np.exp(-logit))
+            plog += w32[g][v]
+        # float32 on the (n, K, P) grid: probabilities need no more precision, and it is twice as fast
+        logit = tlog[:, :, None] + plog[:, None, :]
+        np.negative(logit, out=logit)
+        np.exp(logit, out=logit)
+        logit += 1.0
+        return np.reciprocal(logit, out=logit).astype(np.float64)
+
+    def _weights32(self) -> dict[str, np.ndarray]:
+        cache: dict[str, np.ndarray] | None = self.__dict__.get("_w32")
+        if cache is None or cache.keys() != self.weights_.keys():
+            cache = {g: v.astype(np.float32) for g, v in self.weights_.items()}
+            self.__dict__["_w32"] = cache
+        return cache
 
     def predict_logged(
         self, charges: FailedCharges, retry_at: np.ndarray, processors: np.ndarray

@@ -49,13 +49,13 @@ __all__ = [
     "usd_amount",
 ]
 
-# Candidate next-attempt times: 1, 6 and 12 hours after the failure (transient declines), then 00:06 in the
+# Candidate next-attempt times: 1 hour after the failure (transient declines), then 00:06 in the
 # issuer's local time on every day of the dunning window after it: just after local midnight, when pay
 # lands on paydays (Stripe: debit charges succeed slightly more at 12:01 AM local time), and every day so
 # that each Friday, 1st and 15th in the window is a candidate.
 GRID_DAYS: tuple[int, ...] = tuple(range(1, 22))
 GRID_LOCAL_HOUR = 0.1
-GRID_EARLY_HOURS: tuple[float, ...] = (1.0, 6.0, 12.0)
+GRID_EARLY_HOURS: tuple[float, ...] = (1.0,)
 
 # Fixed schedules compared in the benchmark: day offsets from the first failure, at the same clock time.
 FIXED_SCHEDULES: dict[str, tuple[float, ...]] = {
@@ -352,10 +352,8 @@ class SmartRetryPolicy(RetryPolicy):
         times, prob, value = self.scores(charges, gate)
         n, k, _ = value.shape
         best_p = np.argmax(value, axis=2)
-        rows = np.arange(n)[:, None]
-        cols = np.arange(k)[None, :]
-        v = value[rows, cols, best_p]
-        p = prob[rows, cols, best_p]
+        v = np.take_along_axis(value, best_p[:, :, None], axis=2)[:, :, 0]
+        p = np.take_along_axis(prob, best_p[:, :, None], axis=2)[:, :, 0]
         ok = np.isfinite(v)
         left = np.clip(self.max_retries + 1 - charges.attempt_number, 0, self.max_retries)
         budget = int(left.max()) if n else 0
