@@ -219,6 +219,8 @@ def test_health_and_me_say_when_the_data_is_the_synthetic_demo_world(tmp_path) -
         assert c.get("/health").json()["synthetic"] is True
         me = c.get("/v1/me", headers={"Authorization": f"Bearer {keys['analyst']}"}).json()
         assert me["synthetic"] is True and me["data"]["members"] == 6
+        # No engagement of its own: forecasts learn from the public reports in the shared data.
+        assert me["forecast_history"] == ("public" if "forecasts" in me["routers"] else None)
         # No engine loaded: member endpoints say so with 503, not a 500.
         r = c.get("/v1/members/m001/home", headers={"Authorization": f"Bearer {keys['service']}"})
         assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
@@ -226,3 +228,12 @@ def test_health_and_me_say_when_the_data_is_the_synthetic_demo_world(tmp_path) -
 
 def test_health_is_not_synthetic_for_other_sources(client) -> None:
     assert client.get("/health").json()["synthetic"] is False
+
+
+def test_forecasts_on_a_real_spine_without_engagement_are_404_and_me_says_none(client, auth) -> None:
+    if "forecasts" not in client.app.state.routers:
+        pytest.skip("the forecasts router is not present")
+    assert client.get("/v1/me", headers=auth("analyst")).json()["forecast_history"] is None
+    body = {"title": "Thriller Film 1", "kind": "film", "release_date": "2026-01-01"}
+    r = client.post("/v1/forecasts", json=body, headers=auth("analyst"))
+    assert r.status_code == 404 and "no engagement reports" in _error(r)["message"]

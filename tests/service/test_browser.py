@@ -172,6 +172,14 @@ def test_every_page_on_the_demo_world_shows_its_data_without_console_errors(brow
         pg.wait_for_selector(".row .card")
         pg.locator(".row .card").first.click()
         pg.wait_for_selector("#title-name")
+        # No engagement data in the demo world: the forecast learns from the public reports and says so.
+        pg.wait_for_selector("#forecast-views", timeout=120_000)
+        assert pg.inner_text("#forecast-views") not in ("", "—")
+        low, high = pg.inner_text("#forecast-interval").split(" – ")
+        assert low != "—" and high != "—"
+        assert pg.locator("#forecast svg circle").count() == 1  # the interval chart
+        assert pg.locator("#comparables tr").count() >= 2  # a header and at least one comparable
+        assert "public engagement reports" in pg.inner_text("#forecast-history")
         pg.click("#nav a:has-text('Payments recovery')")
         pg.wait_for_selector("main svg path")
         assert "failed renewals" in pg.inner_text("main")

@@ -74,3 +74,14 @@ def test_train_publishes_versions_and_models_rollback_returns(small_db: Path, ca
 def test_train_on_a_missing_store_is_one_sentence(tmp_path: Path, capsys) -> None:
     code, _, err = _run(["train", "--db", str(tmp_path / "none.duckdb")], capsys)
     assert code == 2 and "does not exist" in err
+
+
+def test_more_than_one_worker_is_refused_with_one_sentence(tmp_path) -> None:
+    import pytest
+
+    from limelight.errors import ConfigError
+    from limelight.service.server import run
+
+    with pytest.raises(ConfigError, match=r"workers must be 1, got 2: DuckDB allows one writing process"):
+        run(tmp_path / "never-opened.duckdb", workers=2)
+    assert not (tmp_path / "never-opened.duckdb").exists()

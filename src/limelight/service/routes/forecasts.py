@@ -2,7 +2,8 @@
 
 Thin: validate, authorize (through `limelight.service.deps`), call `limelight.valuation.pipeline`, return a
 typed model. The history is the store's `engagement` table (load reports with `limelight data load`; 404
-while it is empty); a fitted model per history and window is kept on the app, so only the first request
+while it is empty) — except on the synthetic demo world, which has none: there it is Netflix's public
+engagement reports from the shared data, named in each answer's `history`. A fitted model per history and window is kept on the app, so only the first request
 for a window pays for training. Money travels as strings (exact Decimals).
 """
 
@@ -19,7 +20,7 @@ from limelight.errors import NotFoundError
 from limelight.service.deps import StoreDep, require_roles
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
-__all__ = ["router"]
+__all__ = ["history_source", "router"]
 
 router = APIRouter(
     prefix="/v1/forecasts",
@@ -89,30 +90,60 @@ class ForecastOut(BaseModel):
     trained_on_windows_ending: list[str]
     comparables: list[ComparableOut]
     decisions: dict[str, Any] | None = None
+    history: str | None = Field(default=None, description="What the forecast learned from, in one sentence.")
 
 
-def _valuator(request: Request, store: Any) -> Any:
+def history_source(state: Any) -> Literal["store", "public"] | None:
+    """Where forecasts learn from: the spine's `engagement` table; for the synthetic demo world, which has
+    none, Netflix's public engagement reports in the shared data (labelled so on every answer); else None."""
+    if state.data_counts.get("engagement", 0) > 0:
+        return "store"
+    if state.synthetic:
+        from limelight.valuation.data import default_report_paths
+
+        try:
+            default_report_paths()
+        except NotFoundError:
+            return None
+        return "public"
+    return None
+
+
+def _valuator(request: Request, store: Any) -> tuple[Any, str]:
+    """The fitted `Valuator` for the current history (kept on the app) and a sentence naming the history."""
     import pandas as pd
 
-    from limelight.valuation.data import default_catalog, default_top10
+    from limelight.valuation.data import default_catalog, default_report_paths, default_top10, load_reports
     from limelight.valuation.pipeline import Valuator
 
-    if not store.has_table("engagement") or store.count("engagement") == 0:
+    paths = []
+    if store.has_table("engagement") and store.count("engagement") > 0:
+        stamp = store.query(
+            "SELECT count(*) AS n, max(period_end) AS last, sum(hours_viewed) AS hours FROM engagement"
+        ).iloc[0]
+        key = f"store:{stamp['n']}:{stamp['last']}:{stamp['hours']}"
+        source = f"the spine's engagement table ({int(stamp['n']):,} rows)"
+    elif request.app.state.limelight.synthetic:
+        # The demo world has no engagement of its own: learn from the real public reports, and say so.
+        paths = default_report_paths()
+        key = "public:" + "|".join(f"{p.name}:{p.stat().st_size}" for p in paths)
+        names = ", ".join(p.stem.rsplit("_", 1)[-1] for p in paths)
+        source = (
+            f"Netflix's public engagement reports ({names}) from the shared data: the synthetic demo world "
+            "has no engagement reports of its own"
+        )
+    else:
         raise NotFoundError("the store has no engagement reports; load some with `limelight data load` first")
-    stamp = store.query(
-        "SELECT count(*) AS n, max(period_end) AS last, sum(hours_viewed) AS hours FROM engagement"
-    ).iloc[0]
-    key = f"store:{stamp['n']}:{stamp['last']}:{stamp['hours']}"
     cache: dict[str, Any] = request.app.state.__dict__.setdefault("valuation_cache", {})
     with _lock:
         valuator = cache.get(key)
         if valuator is None:
-            frame = store.query("SELECT * FROM engagement")
+            frame = load_reports(paths) if paths else store.query("SELECT * FROM engagement")
             frame["period_end"] = pd.to_datetime(frame["period_end"])
             valuator = Valuator(frame, top10=default_top10(), catalog=default_catalog())
             cache.clear()
             cache[key] = valuator
-    return valuator
+    return valuator, source
 
 
 @router.post(
@@ -126,7 +157,7 @@ def create_forecast(body: ForecastRequest, request: Request, store: StoreDep) ->
     from limelight.valuation.decisions import to_money
     from limelight.valuation.pipeline import Decisions
 
-    valuator = _valuator(request, store)
+    valuator, source = _valuator(request, store)
     candidate = pd.DataFrame(
         [
             body.model_dump(
@@ -161,4 +192,4 @@ def create_forecast(body: ForecastRequest, request: Request, store: StoreDep) ->
         record.setdefault("decisions", {})["value_per_hour_source"] = note
     if not record.get("decisions"):
         record["decisions"] = None
-    return ForecastOut(**record)
+    return ForecastOut(**record, history=source)

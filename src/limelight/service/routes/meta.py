@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from limelight.service.deps import ACCESS, CurrentKey, StateDep, can_access
 from limelight.service.errors import ERROR_RESPONSES
 from limelight.service.metrics import CONTENT_TYPE_LATEST
+from limelight.service.state import ServiceState
 
 __all__ = ["router"]
 
@@ -39,6 +40,7 @@ class Me(BaseModel):
     synthetic: bool
     model_version: int | None
     data: dict[str, int]
+    forecast_history: Literal["store", "public"] | None = None
 
 
 @router.get("/health", response_model=Health, summary="Liveness and readiness (no key needed)")
@@ -84,4 +86,14 @@ async def me(key: CurrentKey, state: StateDep) -> Me:
         synthetic=state.synthetic,
         model_version=state.slot.version.version if state.slot.version else None,
         data=dict(state.data_counts),
+        forecast_history=_forecast_history(state),
     )
+
+
+def _forecast_history(state: ServiceState) -> Literal["store", "public"] | None:
+    """What `POST /v1/forecasts` would learn from (None: nothing, or no valuation router)."""
+    if "forecasts" not in state.routers:
+        return None
+    from limelight.service.routes.forecasts import history_source
+
+    return history_source(state)
