@@ -22,6 +22,7 @@ Prints a table and writes benchmarks/results/scale.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -66,6 +67,29 @@ def _tree_rss(root: int) -> int:
         total += rss.get(pid, 0)
         stack.extend(children.get(pid, []))
     return total
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds (user + system, with reaped children) of a process tree, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        cpu[int(entry)] = sum(int(f) for f in fields[11:15])
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += cpu.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total / ticks
 
 
 def run_step(args: list[str], timeout: float = 3_000) -> dict[str, Any]:
@@ -135,13 +159,43 @@ def _remove(path: Path) -> None:
 
 
 def step(name: str, size: int, engine: str, data: Path) -> dict[str, Any]:
+    """One step, with `cpu_s`: CPU seconds of this process and its children (the JVM, Python
+    workers) during the step's own work, and the 1-minute load average before and after."""
+    load0 = os.getloadavg()[0]
+    cpu0 = _tree_cpu(os.getpid())
+    global _CPU_AT_WORK
+    _CPU_AT_WORK = None
+    out = _step(name, size, engine, data)
+    if _CPU_AT_WORK is not None:
+        out["cpu_s"] = round(_tree_cpu(os.getpid()) - _CPU_AT_WORK, 2)
+    else:
+        out["cpu_s"] = round(_tree_cpu(os.getpid()) - cpu0, 2)
+    out["load"] = [round(load0, 1), round(os.getloadavg()[0], 1)]
+    return out
+
+
+_CPU_AT_WORK: float | None = None
+
+
+def _work_starts() -> float:
+    """Mark the start of a step's own work (after Spark's start): CPU is counted from here."""
+    global _CPU_AT_WORK
+    _CPU_AT_WORK = _tree_cpu(os.getpid())
+    return time.perf_counter()
+
+
+def _step(name: str, size: int, engine: str, data: Path) -> dict[str, Any]:
     world = data / f"world-{size}"
     out: dict[str, Any] = {"step": name, "events": size, "engine": engine}
     if name == "world":
         from limelight.spine.world import write_world_parquet
 
+        if os.environ.get("LIMELIGHT_BENCH_REUSE_WORLD") and (world / "viewing_events").is_dir():
+            out["reused"] = True
+            out["seconds"] = 0.0
+            return out
         _remove(world)
-        t0 = time.perf_counter()
+        t0 = _work_starts()
         summary = write_world_parquet(world, events=size, seed=7, payments=False)
         out["seconds"] = round(time.perf_counter() - t0, 2)
         out["counts"] = summary["counts"]
@@ -152,7 +206,7 @@ def step(name: str, size: int, engine: str, data: Path) -> dict[str, Any]:
         backend, startup = _backend(engine, world)
         target = data / f"{name}-{size}-{engine}.parquet"
         _remove(target)
-        t0 = time.perf_counter()
+        t0 = _work_starts()
         if name == "interactions":
             expr = interactions(backend, source="events", ordered=False)
         else:
@@ -165,18 +219,16 @@ def step(name: str, size: int, engine: str, data: Path) -> dict[str, Any]:
         out["rows"] = ds.dataset(str(target), format="parquet").count_rows()
         return out
     if name in ("train-ease", "train-als"):
-        import pandas as pd
         from threadpoolctl import threadpool_limits
 
-        from limelight.personalize.base import Interactions
+        from limelight.scale.parquet_interactions import interactions_from_parquet
 
-        frame = pd.read_parquet(data / f"interactions-{size}-duckdb.parquet", columns=["member_id", "title_id", "weight"])
-        t0 = time.perf_counter()
-        matrix = Interactions.from_frame(frame, weight_col="weight")
-        del frame
+        t0 = _work_starts()
+        # Straight from the interactions Parquet into a CSR (DuckDB numbers the ids): no pandas frame.
+        matrix = interactions_from_parquet(data / f"interactions-{size}-duckdb.parquet", memory_limit="4GB")
         out["load_s"] = round(time.perf_counter() - t0, 2)
         out["members"], out["titles"], out["nnz"] = matrix.n_members, matrix.n_titles, int(matrix.matrix.nnz)
-        t0 = time.perf_counter()
+        t1 = time.perf_counter()
         if name == "train-ease":
             from limelight.personalize.models.ease import EASE
 
@@ -185,10 +237,13 @@ def step(name: str, size: int, engine: str, data: Path) -> dict[str, Any]:
         else:
             from limelight.personalize.models.als import ALS
 
-            model = ALS(factors=64, iterations=10, seed=7)
+            iterations = int(os.environ.get("LIMELIGHT_BENCH_ALS_ITERATIONS", "10"))
+            model = ALS(factors=64, iterations=iterations, seed=7)
             with threadpool_limits(1, "blas"):
                 model.fit(matrix)
-        out["seconds"] = round(time.perf_counter() - t0, 2)
+            out["iterations"] = iterations
+        out["fit_s"] = round(time.perf_counter() - t1, 2)
+        out["seconds"] = out["fit_s"]  # the fit alone, as before; load_s is reading the Parquet
         with open(data / f"{name}-{size}.pkl", "wb") as handle:
             pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
         return out
@@ -201,20 +256,18 @@ def step(name: str, size: int, engine: str, data: Path) -> dict[str, Any]:
             from limelight.scale.spark_scoring import score_all
 
             session, startup = _spark()
-            t0 = time.perf_counter()
+            t0 = _work_starts()
             rows = session.read.parquet(str(data / f"interactions-{size}-spark.parquet"))
             score_all(model, rows, 10, spark=session).write.parquet(str(target))
             out["startup_s"] = round(startup, 2)
         else:
-            import pandas as pd
-
-            from limelight.personalize.base import Interactions
+            from limelight.scale.parquet_interactions import interactions_from_parquet
             from limelight.scale.spark_scoring import score_all_local
 
-            t0 = time.perf_counter()
-            frame = pd.read_parquet(data / f"interactions-{size}-duckdb.parquet", columns=["member_id", "title_id", "weight"])
-            matrix = Interactions.from_frame(frame, weight_col="weight", title_ids=model.title_ids_)
-            del frame
+            t0 = _work_starts()
+            matrix = interactions_from_parquet(
+                data / f"interactions-{size}-duckdb.parquet", title_ids=model.title_ids_, memory_limit="4GB"
+            )
             score_all_local(model, matrix, 10).to_parquet(target)
         out["seconds"] = round(time.perf_counter() - t0, 2)
         import pyarrow.dataset as ds
@@ -293,14 +346,19 @@ PLAN = (
 
 
 def _exponents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Growth exponent b in time ∝ events^b between the smallest and largest size of each step."""
+    """Growth exponent b in time ∝ events^b between each pair of consecutive sizes of each step."""
     out = []
     keys = sorted({(r["step"], r["engine"]) for r in rows if "seconds" in r})
     for step_name, engine in keys:
-        found = sorted((r["events"], r["seconds"]) for r in rows if (r["step"], r["engine"]) == (step_name, engine) and "seconds" in r)
-        if len(found) >= 2 and found[0][1] > 0 and found[-1][0] > found[0][0]:
-            (n0, t0), (n1, t1) = found[0], found[-1]
-            out.append({"step": step_name, "engine": engine, "from": n0, "to": n1, "exponent": round(math.log(t1 / t0) / math.log(n1 / n0), 2)})
+        found = sorted(
+            (r["events"], r["seconds"])
+            for r in rows
+            if (r["step"], r["engine"]) == (step_name, engine) and r.get("seconds", 0) > 0 and not r.get("reused")
+        )
+        for (n0, t0), (n1, t1) in itertools.pairwise(found):
+            if n1 > n0:
+                b = math.log(t1 / t0) / math.log(n1 / n0)
+                out.append({"step": step_name, "engine": engine, "from": n0, "to": n1, "exponent": round(b, 2)})
     return out
 
 
@@ -321,7 +379,7 @@ def main() -> None:
     previous: list[dict[str, Any]] = []
     if RESULTS.exists():
         previous = json.loads(RESULTS.read_text()).get("rows", [])
-    print(f"{'events':>12} {'step':<13} {'engine':<7} {'seconds':>9} {'startup':>8} {'peak MiB':>9}  rows")
+    print(f"{'events':>12} {'step':<13} {'engine':<7} {'seconds':>9} {'cpu s':>8} {'startup':>8} {'peak MiB':>9} {'load':>9}  rows")
     for size in sizes:
         for name, engine in PLAN:
             if name not in wanted or engine not in engines:
@@ -335,8 +393,9 @@ def main() -> None:
                 print(f"{size:>12,} {name:<13} {engine:<7} ERROR {result['error']}")
             else:
                 print(
-                    f"{size:>12,} {name:<13} {engine:<7} {result['seconds']:>9.2f} {result.get('startup_s', 0):>8.2f} "
-                    f"{result['peak_rss_mib']:>9.0f}  {result.get('rows', result.get('counts', {}).get('viewing_events', ''))}",
+                    f"{size:>12,} {name:<13} {engine:<7} {result['seconds']:>9.2f} {result.get('cpu_s', 0):>8.1f} "
+                    f"{result.get('startup_s', 0):>8.2f} {result['peak_rss_mib']:>9.0f} {result.get('load', '')!s:>9}  "
+                    f"{result.get('rows', result.get('nnz', result.get('counts', {}).get('viewing_events', '')))}",
                     flush=True,
                 )
     # Keep earlier rows for sizes/steps not rerun, so one file holds the whole curve.
@@ -348,7 +407,10 @@ def main() -> None:
         for name in ("interactions", "views", "score"):
             got = {r["engine"]: r for r in merged if r["events"] == size and r["step"] == name and "seconds" in r}
             if "duckdb" in got and "spark" in got and got["duckdb"]["seconds"] > 0:
-                ratios.append({"events": size, "step": name, "spark_over_duckdb": round(got["spark"]["seconds"] / got["duckdb"]["seconds"], 2)})
+                ratio: dict[str, Any] = {"events": size, "step": name, "spark_over_duckdb": round(got["spark"]["seconds"] / got["duckdb"]["seconds"], 2)}
+                if got["duckdb"].get("cpu_s") and got["spark"].get("cpu_s"):
+                    ratio["cpu_spark_over_duckdb"] = round(got["spark"]["cpu_s"] / got["duckdb"]["cpu_s"], 2)
+                ratios.append(ratio)
     payload = {
         "benchmark": "scale",
         "command": "python " + " ".join([str(Path(sys.argv[0])), *sys.argv[1:]]),

@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     import ibis
     from pyspark.sql import SparkSession
 
-__all__ = ["ENGINES", "Engine", "connect", "patch_duckdb_for_ibis", "resolve_engine", "spark_session"]
+__all__ = [
+    "ENGINES",
+    "SPARK_LOCAL_SETTINGS",
+    "Engine",
+    "broadcast_small",
+    "connect",
+    "patch_duckdb_for_ibis",
+    "resolve_engine",
+    "spark_session",
+]
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +115,59 @@ def _parquet_sources(parquet_dir: str | Path) -> dict[str, str]:
     return found
 
 
+#: Local-mode settings `spark_session` starts with, each for a measured reason on a 2-core machine
+#: (docs/benchmarks/scale.md). A setting already present in the Spark configuration
+#: (`spark-submit --conf`, `spark-defaults.conf`) wins over these, and none is applied to a
+#: session that already exists.
+SPARK_LOCAL_SETTINGS: dict[str, str] = {
+    # No web UI: a port and a few threads the benchmark and the tests do not need.
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    # One shuffle partition per core: the default 200 means 200 tiny tasks per stage, each with its
+    # own scheduling and file overhead, on two cores (AQE coalesces them but still plans 200 map
+    # outputs). A cluster sets its own (2–3 × its cores).
+    "spark.sql.shuffle.partitions": "2",
+    # Loopback only: no DNS lookup of the host name, nothing listening outside.
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    # Timestamps are UTC everywhere in limelight, as on DuckDB.
+    "spark.sql.session.timeZone": "UTC",
+    # Arrow between the JVM and Python (toPandas, createDataFrame, mapInPandas for scoring).
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # The interactions aggregate has millions of (member, title) keys: the "two-level" fast hash
+    # map in front of the partial aggregate misses on nearly every row and then falls through to
+    # the regular map. Without it the map side of build-interactions took 22.8 s of CPU instead of
+    # 30.6 s at 10M events.
+    "spark.sql.codegen.aggregate.map.twolevel.enabled": "false",
+    # Shuffle files stay on this machine's disk (page cache): compressing and decompressing them
+    # with lz4 costs CPU and saves no network. On a cluster keep the default (true).
+    "spark.shuffle.compress": "false",
+    "spark.shuffle.spill.compress": "false",
+    # In local mode the driver is the executor: its heap holds the hash aggregates. 2 GiB keeps
+    # the tests small; the benchmark passes 3g (nothing spilled at 10M events).
+    "spark.driver.memory": "2g",
+}
+
+
+def _configured(key: str) -> bool:
+    """Whether the JVM that launched this driver (`spark-submit`) already sets `key`.
+
+    A plain `python` run has no such JVM (pyspark starts one for the session): nothing is set.
+    """
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return False
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()
+    return bool(SparkConf().contains(key))
+
+
 def spark_session(app_name: str = "limelight", *, master: str | None = None, **conf: str) -> SparkSession:
-    """A Spark session set up as on a 2-core machine: local[2], no UI, 2 shuffle partitions, UTC.
+    """A Spark session set up for local mode on a small machine (`SPARK_LOCAL_SETTINGS`), UTC.
 
     When a session already exists (under `spark-submit`, on a managed cluster or in a test run)
-    it is reused as it is; `master` and `conf` apply only to a session this call creates.
+    it is reused as it is; `master` and `conf` apply only to a session this call creates, and a
+    setting the Spark configuration already has (`spark-submit --conf`) is not overridden.
     """
     try:
         from pyspark.sql import SparkSession
@@ -125,25 +182,41 @@ def spark_session(app_name: str = "limelight", *, master: str | None = None, **c
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     warehouse = tempfile.mkdtemp(prefix="limelight-spark-warehouse-")
-    settings: dict[str, str] = {
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.sql.shuffle.partitions": "2",
-        "spark.sql.warehouse.dir": warehouse,
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.driver.memory": "2g",
-    }
+    settings = {key: value for key, value in SPARK_LOCAL_SETTINGS.items() if not _configured(key)}
+    settings["spark.sql.warehouse.dir"] = warehouse
     settings.update(conf)
-    builder = SparkSession.builder.appName(app_name).master(master or "local[2]")
+    builder = SparkSession.builder.appName(app_name)
+    if master is not None or not _configured("spark.master"):
+        builder = builder.master(master or "local[2]")
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     log.info("started Spark %s (%s)", session.version, session.sparkContext.master)
     return session
+
+
+def broadcast_small(backend: Any, table: ibis.Table, name: str) -> ibis.Table:
+    """`table` marked for a broadcast join on Spark; unchanged on any other backend.
+
+    For catalog-sized relations (thousands of titles) joined to event-sized ones. Spark estimates
+    a join's size as the product of its inputs' sizes, so a small table built from a self-join
+    (titles → parent → grandparent) looks terabytes large and the events get shuffled and sorted
+    for a sort-merge join. Here the relation becomes a temporary view wrapped in a broadcast hint,
+    which Spark keeps through the joins and projections above it. The SQL, and so the rows, are
+    the same; only the physical join changes.
+    """
+    if getattr(backend, "name", None) != "pyspark":
+        return table
+    import hashlib
+
+    from pyspark.sql import functions as F
+
+    sql = str(backend.compile(table))
+    view = f"_limelight_{name}_{hashlib.sha1(sql.encode()).hexdigest()[:12]}"
+    F.broadcast(backend._session.sql(sql)).createOrReplaceTempView(view)
+    result: ibis.Table = backend.table(view)
+    return result
 
 
 def connect(

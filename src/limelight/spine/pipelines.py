@@ -23,6 +23,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from limelight.errors import InputError
+from limelight.spine.engines import broadcast_small
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -107,6 +108,9 @@ def interactions(
     units = series_units(titles) if roll_up == "series" else episode_units(titles).mutate(
         unit_id=ibis._.title_id
     )
+    # The title → unit map is catalog-sized; without this Spark estimates the self-join's size as a
+    # product and shuffles and sorts every event for a sort-merge join instead of broadcasting it.
+    units = broadcast_small(backend, units, "units")
     if source == "ratings":
         ratings = _table(backend, "ratings")
         r = ratings.left_join(units.select("title_id", "unit_id"), "title_id")
@@ -193,10 +197,13 @@ def views_per_window(
         unit_id=titles.title_id, own_runtime_hours=(titles.runtime_minutes / 60.0).cast("float64")
     )
 
-    e = window.left_join(episode_units(titles).select("title_id", "unit_id"), "title_id")
+    # Seconds are summed per title first (an exact integer sum), so only one row per title — not
+    # one per event — meets the catalog join; the season roll-up then adds those integer totals.
+    per_title = window.group_by("title_id").aggregate(seconds=window.seconds_viewed.cast("int64").sum())
+    e = per_title.left_join(episode_units(titles).select("title_id", "unit_id"), "title_id")
     e = e.mutate(unit_id=e.unit_id.fill_null(e.title_id))
     hours = e.group_by("unit_id").aggregate(
-        hours_viewed=(e.seconds_viewed.cast("float64").sum() / 3600.0),
+        hours_viewed=(e.seconds.sum().cast("float64") / 3600.0),
     )
     joined = hours.left_join(runtimes, "unit_id").left_join(own, "unit_id")
     runtime_hours = ibis.coalesce(joined.runtime_hours, joined.own_runtime_hours)
