@@ -16,6 +16,7 @@ from limelight.personalize.models import (
     Auto,
     ItemKNN,
     Popularity,
+    RP3Beta,
     Trending,
     make_model,
 )
@@ -44,6 +45,16 @@ class TestItemKNN(RecommenderContract):
 class TestEASE(RecommenderContract):
     def make_model(self) -> Recommender:
         return EASE(regularization=5.0)
+
+
+class TestEASEPrunedAndDebiased(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return EASE(regularization=5.0, diagonal_penalty=0.3, min_support=2)
+
+
+class TestRP3Beta(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return RP3Beta(alpha=1.0, beta=0.3, k=10)
 
 
 class TestALS(RecommenderContract):
@@ -185,3 +196,30 @@ def test_history_hashes_depend_on_the_title_set_only() -> None:
     keys = history_hashes(rows)
     assert keys[0] == keys[2]  # same titles, other values
     assert len({keys[0], keys[1], keys[3]}) == 3
+
+
+def test_ease_with_a_diagonal_penalty_and_min_support_matches_its_closed_form() -> None:
+    interactions = clustered_interactions(n_members=30, per_member=4)
+    x = (interactions.matrix > 0).astype(np.float64).toarray()
+    support = x.sum(axis=0)
+    kept = np.flatnonzero(support >= 3)
+    assert 0 < kept.size < x.shape[1]
+    sub = x[:, kept]
+    gram = sub.T @ sub
+    precision = np.linalg.inv(gram + np.diag(7.0 + 0.5 * np.diag(gram)))
+    expected = np.zeros((x.shape[1], x.shape[1]))
+    expected[np.ix_(kept, kept)] = np.eye(kept.size) - precision / np.diag(precision)
+    model = EASE(regularization=7.0, diagonal_penalty=0.5, min_support=3).fit(interactions)
+    np.testing.assert_allclose(model.weights_, expected, atol=1e-4)
+
+
+def test_rp3beta_weights_are_the_popularity_penalised_three_step_walk() -> None:
+    interactions = clustered_interactions(n_members=30, per_member=4)
+    x = (interactions.matrix > 0).astype(np.float64).toarray()
+    alpha, beta = 0.8, 0.4
+    per_member, per_title = x.sum(axis=1), x.sum(axis=0)
+    safe = np.maximum(per_title, 1)
+    walk = ((x / safe) ** alpha).T @ ((x.T / per_member).T ** alpha) / safe[None, :] ** beta
+    np.fill_diagonal(walk, 0.0)
+    model = RP3Beta(alpha=alpha, beta=beta, k=1000).fit(interactions)
+    np.testing.assert_allclose(model.weights_.toarray(), walk, rtol=1e-4, atol=1e-7)

@@ -224,6 +224,11 @@ class Recommender(ABC):
         order = np.argsort(-drop)[:top]
         return [(int(row.col[i]), float(drop[i])) for i in order if drop[i] > 0]
 
+    def set_protocol(self, protocol: str | None) -> None:
+        """The evaluation protocol the caller will judge this model by (the harness says so before
+        `fit`). Most models ignore it; `auto` shapes its own validation split after it."""
+        return None
+
     def get_params(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if not k.endswith("_") and not k.startswith("_")}
 

@@ -63,6 +63,7 @@ class EvaluationReport:
 def evaluate_split(split: Split, model: Recommender, k: int = 10, *, seed: int = 0) -> EvaluationReport:
     """Fit `model` on `split.train`, recommend for the evaluated members, measure against `split.truth`."""
     check_number("evaluate", "k", k, 1, 10_000, integer=True)
+    model.set_protocol(split.protocol)
     started = time.perf_counter()
     model.fit(split.train)
     fitted = time.perf_counter()

@@ -14,6 +14,7 @@ from limelight.personalize.models.blend import Auto, Blend
 from limelight.personalize.models.ease import EASE
 from limelight.personalize.models.itemknn import ItemKNN
 from limelight.personalize.models.popularity import Popularity, Trending
+from limelight.personalize.models.rp3beta import RP3Beta
 from limelight.personalize.models.sasrec import SASRec
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Blend",
     "ItemKNN",
     "Popularity",
+    "RP3Beta",
     "SASRec",
     "Trending",
     "load_model",
@@ -34,6 +36,7 @@ _MODELS: dict[str, type[Recommender]] = {
     "popularity": Popularity,
     "trending": Trending,
     "itemknn": ItemKNN,
+    "rp3beta": RP3Beta,
     "ease": EASE,
     "als": ALS,
     "sasrec": SASRec,

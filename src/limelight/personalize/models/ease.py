@@ -1,4 +1,12 @@
-"""EASE (Steck 2019): a closed-form item-item model, B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹.
+"""EASE (Steck 2019): a closed-form item-item model, B = I − P·diag(1/diag(P)), P = (XᵀX + Λ)⁻¹.
+
+Λ = λI by default. With `diagonal_penalty` p > 0 it is λI + p·diag(XᵀX), the emphasized-denoising
+variant of Steck 2020 ("Autoencoders that don't overfit towards the identity", EDLAE, where
+p = dropout/(1 − dropout)): popular titles are regularized in proportion to their popularity,
+which debiases the weights away from them. `min_support` leaves titles with fewer training
+members out of the inverse (their rows and columns of B are zero, so they score 0 and recommend
+nothing); the inverse costs the cube of the kept titles, so dropping titles seen once or twice
+makes the fit several times cheaper.
 
 Fold-in is one matrix product: a member's scores are `history · B`, whether or not the member was
 in the training data. The diagonal of B is zero, so a title never recommends itself.
@@ -21,15 +29,15 @@ __all__ = ["EASE", "ease_weights"]
 log = logging.getLogger(__name__)
 
 
-def ease_weights(gram: np.ndarray, regularization: float) -> np.ndarray:
-    """B from the Gram matrix XᵀX (float32, overwritten) and λ.
+def ease_weights(gram: np.ndarray, regularization: float | np.ndarray) -> np.ndarray:
+    """B from the Gram matrix XᵀX (float32, overwritten) and λ (a number, or one per title).
 
     XᵀX + λI is symmetric positive definite, so it is inverted through its Cholesky factor in
     float32 (LAPACK potrf/potri): about 6× faster than a float64 LU inverse here, with a relative
     difference under 1e-6 on ml-latest-small.
     """
     n = gram.shape[0]
-    gram[np.diag_indices(n)] += regularization
+    gram[np.diag_indices(n)] += np.asarray(regularization, dtype=np.float32)
     factor, info = lapack.spotrf(gram, lower=False, overwrite_a=True, clean=False)
     if info != 0:
         raise InputError(f"the Gram matrix plus regularization must be positive definite, got LAPACK info {info}")
@@ -49,15 +57,30 @@ class EASE(ItemItemModel):
 
     name = "ease"
 
-    def __init__(self, regularization: float = 500.0) -> None:
+    def __init__(self, regularization: float = 500.0, diagonal_penalty: float = 0.0, min_support: int = 1) -> None:
         self.regularization = regularization
+        self.diagonal_penalty = diagonal_penalty
+        self.min_support = min_support
 
     def fit(self, interactions: Interactions) -> Self:
         check_number("EASE", "regularization", self.regularization, 1e-9, 1e12)
+        check_number("EASE", "diagonal_penalty", self.diagonal_penalty, 0, 1e6)
+        check_number("EASE", "min_support", self.min_support, 1, 1e9, integer=True)
         matrix = binarize(interactions.matrix)
         n_titles = matrix.shape[1]
-        gram = np.asarray((matrix.T @ matrix).toarray(), dtype=np.float32)
-        log.info("EASE: inverting a %d × %d Gram matrix", n_titles, n_titles)
-        self.weights_ = ease_weights(gram, float(self.regularization))
+        support = np.diff(matrix.tocsc().indptr)
+        kept = np.flatnonzero(support >= self.min_support)
+        if kept.size == 0:
+            raise InputError(f"min_support of EASE must leave at least one title, got {self.min_support}")
+        sub = matrix[:, kept] if kept.size < n_titles else matrix
+        gram = np.asarray((sub.T @ sub).toarray(), dtype=np.float32)
+        log.info("EASE: inverting a %d × %d Gram matrix", kept.size, kept.size)
+        penalty = float(self.regularization) + float(self.diagonal_penalty) * np.diag(gram)
+        weights = ease_weights(gram, penalty)
+        if kept.size < n_titles:
+            full = np.zeros((n_titles, n_titles), dtype=np.float32)
+            full[np.ix_(kept, kept)] = weights
+            weights = full
+        self.weights_ = weights
         self.title_ids_ = interactions.title_ids
         return self

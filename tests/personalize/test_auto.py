@@ -1,0 +1,147 @@
+"""`auto`: validation shaped like the protocol, coordinate search, and blends kept only when they pay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from limelight.errors import InputError
+from limelight.personalize.base import Interactions
+from limelight.personalize.models import Auto
+from limelight.personalize.models._validation import mode_for, validation_split
+from limelight.personalize.models.blend import _coordinate_search, _fit_blend, _Judge, search_space
+from limelight.personalize.testing import clustered_frame, clustered_interactions
+
+
+@pytest.fixture(scope="module")
+def interactions() -> Interactions:
+    return clustered_interactions(n_members=60, per_member=8)
+
+
+def test_recent_validation_holds_out_each_members_latest_titles(interactions: Interactions) -> None:
+    split = validation_split(interactions, "recent", fraction=0.25, seed=1)
+    assert split.mode == "recent"
+    assert split.history.shape == split.truth.shape
+    last = interactions.last_at.tocsr()  # type: ignore[union-attr]
+    rows = [interactions.member_index(m) for m in interactions.member_ids]
+    train = split.train.matrix.tocsr()
+    scored = 0
+    for member in rows:
+        held = set(interactions.matrix[member].indices) - set(train[member].indices)
+        if not held:
+            continue
+        scored += 1
+        kept = train[member].indices
+        newest_kept = max(last[member, t] for t in kept)
+        assert min(last[member, t] for t in held) >= newest_kept
+    assert scored == split.truth.shape[0]
+
+
+def test_random_validation_never_puts_a_held_out_title_in_training_or_history(interactions: Interactions) -> None:
+    split = validation_split(interactions, "random", fraction=0.3, seed=2)
+    assert split.history.multiply(split.truth).nnz == 0
+    assert split.train.matrix.nnz + split.truth.nnz <= interactions.matrix.nnz
+    assert split.train.last_at is not None and split.train.last_at.nnz == split.train.matrix.nnz
+
+
+def test_members_validation_keeps_held_out_members_out_of_training(interactions: Interactions) -> None:
+    split = validation_split(interactions, "members", fraction=0.25, seed=3)
+    trained = set(np.flatnonzero(split.train.matrix.getnnz(axis=1) > 0))
+    assert len(trained) == interactions.n_members - round(interactions.n_members * 0.25)
+    # every scored history row belongs to a member with no training row
+    assert split.history.shape[0] >= 1
+    assert split.history.multiply(split.truth).nnz == 0
+
+
+def test_temporal_validation_uses_one_cutoff_and_falls_back_when_too_few_members_straddle_it(
+    interactions: Interactions,
+) -> None:
+    split = validation_split(interactions, "temporal", fraction=0.2, seed=1)
+    assert split.mode == "temporal"  # clustered members are active side by side in time
+    last = interactions.last_at.tocsr()  # type: ignore[union-attr]
+    train_times = split.train.last_at.data  # type: ignore[union-attr]
+    held = sp.csr_matrix(interactions.matrix) - split.train.matrix
+    held.eliminate_zeros()
+    assert train_times.max() < np.asarray(last[held.nonzero()]).min()
+    # members active one after another: a global cutoff leaves almost nobody on both sides
+    frame = clustered_frame(n_members=60, per_member=8)
+    frame["timestamp"] = frame.index.to_numpy() * 1000.0
+    sequential = Interactions.from_frame(frame, time_col="timestamp")
+    assert validation_split(sequential, "temporal", seed=1).mode == "recent"
+
+
+def test_validation_mode_follows_the_protocol_and_the_presence_of_times() -> None:
+    assert mode_for("random", True) == "random"
+    assert mode_for("leave-last-out", True) == "recent"
+    assert mode_for("temporal", True) == "temporal"
+    assert mode_for("strong-generalization", True) == "members"
+    assert mode_for(None, True) == "recent"
+    assert mode_for(None, False) == "random"
+    assert mode_for("temporal", False) == "random"
+
+
+def test_auto_validates_the_way_the_harness_will_judge_it(interactions: Interactions) -> None:
+    grid = [("popularity", {}), ("ease", {"regularization": 5.0})]
+    model = Auto(k=5, grid=grid, seed=1)
+    model.set_protocol("leave-last-out")
+    assert model.fit(interactions).validation_mode_ == "recent"
+    model.set_protocol("random")
+    assert model.fit(interactions).validation_mode_ == "random"
+    with pytest.raises(InputError, match="validation must be auto or one of"):
+        Auto(validation="future", grid=grid).fit(interactions)
+
+
+def test_coordinate_search_walks_each_ladder_to_the_best_rung() -> None:
+    seen: list[dict[str, float]] = []
+
+    def value(params: dict[str, float]) -> float:
+        return float(-((np.log10(params["lam"]) - 2.0) ** 2) - (params["p"] - 0.3) ** 2)
+
+    def trial(_family: str, params: dict[str, float]) -> float:
+        seen.append(params)
+        return value(params)
+
+    ladders = {"lam": [1.0, 10.0, 100.0, 1000.0, 10000.0], "p": [0.0, 0.1, 0.3, 1.0]}
+    _coordinate_search("x", {"lam": 10000.0, "p": 0.0}, ladders, trial, budget=20)
+    best = max(seen, key=value)
+    assert best == {"lam": 100.0, "p": 0.3}
+    assert len(seen) < 5 * 4  # fewer fits than the full grid
+
+
+def test_search_space_is_the_same_rule_for_every_dataset(interactions: Interactions) -> None:
+    families = [f for f, _, _ in search_space(interactions)]
+    assert families == ["popularity", "ease", "als", "rp3beta", "itemknn"]
+    with pytest.raises(InputError, match="families must be among"):
+        search_space(interactions, ["bpr"])
+
+
+def _judge(n: int = 200, n_titles: int = 30) -> _Judge:
+    rng = np.random.default_rng(0)
+    truth = sp.csr_matrix((np.ones(n), (np.arange(n), rng.integers(10, n_titles, n))), shape=(n, n_titles))
+    history = sp.csr_matrix((np.ones(n), (np.arange(n), np.zeros(n, dtype=int))), shape=(n, n_titles))
+    return _Judge(history, truth, 5)
+
+
+def test_a_blend_of_a_model_with_itself_is_not_kept() -> None:
+    judge = _judge()
+    rng = np.random.default_rng(1)
+    scores = rng.standard_normal((200, 30)).astype(np.float32)
+    per = judge.ndcg(scores)
+    result = _fit_blend(judge, [("a", per, scores), ("b", per, scores.copy())], seed=0)
+    assert result["keep"] is False
+    assert result["report"]["out_of_sample_gain"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_blend_of_complementary_models_is_kept() -> None:
+    judge = _judge()
+    truth = judge.truth.toarray()
+    rng = np.random.default_rng(2)
+    first = rng.standard_normal((200, 30)).astype(np.float32)
+    second = rng.standard_normal((200, 30)).astype(np.float32)
+    # each model knows half of every member's relevant title's signal; together they find it
+    first += 1.2 * truth
+    second += 1.2 * truth
+    result = _fit_blend(judge, [("a", judge.ndcg(first), first), ("b", judge.ndcg(second), second)], seed=0)
+    assert result["keep"] is True
+    assert result["report"]["out_of_sample_gain"] > result["report"]["gain_standard_error"]
