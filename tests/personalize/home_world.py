@@ -69,7 +69,7 @@ def world_frames(seed: int = 3, n_members: int = 80) -> dict[str, pd.DataFrame]:
                            maturity_rating="TV-PG", available_countries=None, source="test"))
         credits.append(dict(title_id=f"new{g}", person_id=f"p{g * 10}", role="performer", credit_order=0))
 
-    members = []
+    members: list[dict[str, str | None]] = []
     events: list[dict[str, object]] = []
     ev = 0
 
@@ -111,7 +111,8 @@ def world_frames(seed: int = 3, n_members: int = 80) -> dict[str, pd.DataFrame]:
         ("binger", "US", "TV-MA"),
     ]
     for mid, country, limit in special:
-        members.append(dict(member_id=mid, country=country, plan="basic", maturity_limit=limit, source="test"))
+        members.append({"member_id": mid, "country": country, "plan": "basic", "maturity_limit": limit,
+                        "source": "test"})
     for e in (1, 2, 3):
         watch("series_fan", f"dark-s1e{e}", days_ago=6 - e, runtime=EPISODE_RUNTIME, country="BR")
     watch("series_fan", "dark-s2e1", days_ago=1, fraction=0.4, runtime=EPISODE_RUNTIME, country="BR")

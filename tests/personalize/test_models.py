@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,7 +66,9 @@ class TestALS(RecommenderContract):
 
 class TestAuto(RecommenderContract):
     def make_model(self) -> Recommender:
-        grid = [("popularity", {}), ("ease", {"regularization": 5.0}), ("itemknn", {"k": 8})]
+        grid: list[tuple[str, dict[str, Any]]] = [
+            ("popularity", {}), ("ease", {"regularization": 5.0}), ("itemknn", {"k": 8})
+        ]
         return Auto(k=5, grid=grid, seed=1)
 
 
@@ -222,4 +226,4 @@ def test_rp3beta_weights_are_the_popularity_penalised_three_step_walk() -> None:
     walk = ((x / safe) ** alpha).T @ ((x.T / per_member).T ** alpha) / safe[None, :] ** beta
     np.fill_diagonal(walk, 0.0)
     model = RP3Beta(alpha=alpha, beta=beta, k=1000).fit(interactions)
-    np.testing.assert_allclose(model.weights_.toarray(), walk, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(sp.csr_matrix(model.weights_).toarray(), walk, rtol=1e-4, atol=1e-7)

@@ -68,6 +68,7 @@ def test_leave_last_out_holds_out_each_members_latest_title(frame: pd.DataFrame)
 
 def test_temporal_split_trains_only_on_the_past(frame: pd.DataFrame) -> None:
     split = temporal_split(frame, test_fraction=0.3)
+    assert split.train.last_at is not None
     train_end = split.train.last_at.data.max()
     cutoff = np.quantile(frame["timestamp"], 0.7)
     assert train_end <= cutoff
