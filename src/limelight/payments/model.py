@@ -2,7 +2,7 @@
 
 A regularised logistic regression over the one-hot groups of `features.FeatureSpace`, fitted on retry
 decisions extracted from `payment_attempts` logs (never on simulator parameters). Scoring a grid of
-candidate times and processors is a sum of weight gathers, so 100,000 failed charges x 17 times x 2
+candidate times and processors is a sum of weight gathers, so 100,000 failed charges x 22 times x 2
 processors score in about a second. Saved as `.npz` (no pickle) with a JSON header.
 """
 

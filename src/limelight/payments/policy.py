@@ -198,8 +198,9 @@ class FixedSchedulePolicy(RetryPolicy):
             explore = can & (rng.random(n) < self.epsilon)
             pick = grid[np.arange(n), _uniform_pick(grid_ok, rng)]
             retry_at = np.where(explore, pick, sched_time)
-            in_grid = np.any(np.isclose(grid, retry_at[:, None], atol=1e-6) & grid_ok, axis=1)
-            is_sched = np.isclose(retry_at, sched_time, atol=1e-6)
+            # rtol=0: with times near 480,000 h a relative tolerance would call times hours apart equal
+            in_grid = np.any(np.isclose(grid, retry_at[:, None], rtol=0.0, atol=1e-6) & grid_ok, axis=1)
+            is_sched = np.isclose(retry_at, sched_time, rtol=0.0, atol=1e-6)
             time_prob = np.where(
                 can, (1.0 - self.epsilon) * is_sched + self.epsilon * in_grid / np.maximum(k, 1), 1.0
             )
@@ -230,8 +231,9 @@ class FixedSchedulePolicy(RetryPolicy):
         grid_ok = gate.allowed(charges, grid)
         k = grid_ok.sum(axis=1)
         can = has & (k > 0)
-        is_sched = np.isclose(times, sched_time, atol=1e-6)
-        in_grid = np.any(np.isclose(grid, times[:, None], atol=1e-6) & grid_ok, axis=1)
+        # logged times are whole seconds: match within 3.6 s, never relatively (see _decide)
+        is_sched = np.isclose(times, sched_time, rtol=0.0, atol=1e-3)
+        in_grid = np.any(np.isclose(grid, times[:, None], rtol=0.0, atol=1e-3) & grid_ok, axis=1)
         time_prob = np.where(
             can,
             (1 - self.epsilon) * is_sched + self.epsilon * in_grid / np.maximum(k, 1),
