@@ -6,7 +6,7 @@ decision speed and involuntary-churn metrics. Prints a table and writes benchmar
 
 Seeds: training logs 1, 2 (logged by the epsilon-randomised strongest fixed schedule); selection of the
 fixed schedule and of the smart policy's two settings on validation seed 50; test seeds 101-105 (never used
-for training or selection); OPE on seed 201; churn world on seed 301.
+for training or selection); OPE on seeds 201-205; churn world on seed 301.
 
 The oracle (`OraclePolicy`) plans like the smart policy but with the simulator's true success chances: an
 upper bound on what any log-trained retry policy can recover here. It is computed in the benchmark only.
@@ -38,7 +38,7 @@ from limelight.payments.simulator import simulate_dunning, simulate_payment_logs
 TRAIN_SEEDS = (1, 2)
 VALIDATION_SEED = 50
 TEST_SEEDS = (101, 102, 103, 104, 105)
-OPE_SEED = 201
+OPE_SEEDS = (201, 202, 203, 204, 205)
 CHURN_SEED = 301
 SMART_GRID: tuple[dict[str, Any], ...] = (
     {"max_retries": 8, "ask_first": True},
@@ -60,30 +60,66 @@ def _row(summary: Any) -> dict[str, Any]:
     return summary.as_dict()
 
 
-def _ope(model: RetrySuccessModel, smart_params: dict[str, Any], n_ope: int) -> dict[str, Any]:
+def _ope_one(model: RetrySuccessModel, smart_params: dict[str, Any], n_ope: int, seed: int) -> dict[str, Any]:
     """Logs of the epsilon-randomised strongest fixed schedule, OPE of the smart policy's first retry, then
     the smart policy simulated on the same invoices. The evaluated policy is the selected smart policy with
     its member prompts switched off until it stops (ask_first=False, update_below=0): prompts do not change
     when or where it retries, but a member's new card could otherwise pre-empt the first retry in the
     simulator and make the measured quantity differ from the estimated one."""
     policy = SmartRetryPolicy(model, **{**smart_params, "ask_first": False, "update_below": 0.0})
-    logs = simulate_dunning(n_ope, OPE_SEED)
+    logs = simulate_dunning(n_ope, seed)
     est = evaluate_first_retry(logs, policy, model)
-    measured = measured_first_retry_recovery(simulate_dunning(n_ope, OPE_SEED, policy))
+    measured = measured_first_retry_recovery(simulate_dunning(n_ope, seed, policy))
+    est["seed"] = seed
     est["measured_by_simulator"] = measured
     for k in ("ips", "snips", "dr"):
         est[k]["relative_error"] = est[k]["value"] / measured - 1 if measured else float("nan")
-    est["logging_policy"] = fixed_policy(logging=True).name
-    est["evaluated_policy"] = {**smart_params, "ask_first": False, "update_below": 0.0}
+        est[k]["covers_measured"] = bool(est[k]["ci_low"] <= measured <= est[k]["ci_high"])
+    est["model_only_relative_error"] = est["model_only"] / measured - 1 if measured else float("nan")
     return est
 
 
-def _print_ope(est: dict[str, Any]) -> None:
-    print(f"\nOPE (first-retry recovery per failed invoice), measured {est['measured_by_simulator']:.4f}")
+def _ope(model: RetrySuccessModel, smart_params: dict[str, Any], n_ope: int) -> dict[str, Any]:
+    """First-retry OPE on each of `OPE_SEEDS` (one estimate is one noisy draw: effective n is a few hundred)."""
+    runs = [_ope_one(model, smart_params, n_ope, seed) for seed in OPE_SEEDS]
+    summary: dict[str, Any] = {}
     for k in ("ips", "snips", "dr"):
-        e = est[k]
+        errs = [r[k]["relative_error"] for r in runs]
+        summary[k] = {
+            "median_relative_error": statistics.median(errs),
+            "median_abs_relative_error": statistics.median(abs(e) for e in errs),
+            "min_relative_error": min(errs),
+            "max_relative_error": max(errs),
+            "within_10pct": sum(abs(e) <= 0.10 for e in errs),
+            "ci_covers_measured": sum(r[k]["covers_measured"] for r in runs),
+        }
+    summary["model_only_median_abs_relative_error"] = statistics.median(
+        abs(r["model_only_relative_error"]) for r in runs
+    )
+    return {
+        "seeds": list(OPE_SEEDS),
+        "runs": runs,
+        "summary": summary,
+        "logging_policy": fixed_policy(logging=True).name,
+        "evaluated_policy": {**smart_params, "ask_first": False, "update_below": 0.0},
+    }
+
+
+def _print_ope(ope: dict[str, Any]) -> None:
+    print("\nOPE (first-retry recovery per failed invoice)")
+    for est in ope["runs"]:
+        print(f" seed {est['seed']}: measured {est['measured_by_simulator']:.4f}")
+        for k in ("ips", "snips", "dr"):
+            e = est[k]
+            print(
+                f"  {k:<6} {e['value']:.4f}  95% CI [{e['ci_low']:.4f}, {e['ci_high']:.4f}]  error {e['relative_error']:+.1%}"
+            )
+    for k in ("ips", "snips", "dr"):
+        s = ope["summary"][k]
         print(
-            f"  {k:<6} {e['value']:.4f}  95% CI [{e['ci_low']:.4f}, {e['ci_high']:.4f}]  error {e['relative_error']:+.1%}"
+            f" {k:<6} median error {s['median_relative_error']:+.1%} (median |error| {s['median_abs_relative_error']:.1%},"
+            f" range {s['min_relative_error']:+.1%} to {s['max_relative_error']:+.1%}); within 10% on {s['within_10pct']}"
+            f" of {len(ope['runs'])} seeds; CI covers the measured value on {s['ci_covers_measured']}"
         )
 
 
@@ -114,7 +150,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     n_train, n_eval, n_ope, n_speed, n_members = (
-        (6000, 4000, 10000, 20000, 3000) if args.quick else (30000, 20000, 120000, 100000, 20000)
+        (6000, 4000, 10000, 20000, 3000) if args.quick else (30000, 20000, 60000, 100000, 20000)
     )
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {platform.python_version()}, 2 shared cores",
