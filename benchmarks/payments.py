@@ -183,6 +183,7 @@ def main() -> None:
     if args.only_ope:
         previous = json.loads(Path(args.out).read_text())
         previous["ope"] = _ope(model, previous["validation"]["smart_params"], n_ope)
+        previous["sizes"]["ope_invoices"] = n_ope
         Path(args.out).write_text(json.dumps(previous, indent=2, default=float))
         _print_ope(previous["ope"])
         return
