@@ -10,7 +10,9 @@ Parameters live in `rules/simulator.toml` with their documentation and sources. 
 - a member asked to update the card may do so (less likely as days pass); the new card is charged at once.
 
 Every attempt goes through `Gate` again at execution time, so the logs obey the network rules whatever the
-policy does. The policy under test only ever sees `FailedCharges` built from what a log would hold.
+policy does. The policy under test only ever sees `FailedCharges` built from what a log would hold; the one
+exception is the benchmark's `OraclePolicy` (an upper bound, never deployed), which gets the true success
+chances through `bind_truth` / `_Engine.success_probability`.
 """
 
 from __future__ import annotations
