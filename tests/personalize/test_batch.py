@@ -176,3 +176,15 @@ def test_cli_one_members_list_with_reasons_and_evaluate_on_the_spine(capsys: pyt
     _run(["evaluate", "--db", str(db), "--protocol", "random", "--model", "itemknn", "--k", "5", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert report["n_members"] > 0 and report["metrics"]["ndcg@5"]["mean"] > 0
+
+
+def test_cli_recommend_defaults_to_auto_and_says_what_it_chose(
+    interactions_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "recs.csv"
+    _run(["recommend", "--interactions", str(interactions_csv), "--k", "3", "--out", str(out), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows"] == 120
+    _check_lists(pd.read_csv(out, dtype={"member_id": str, "title_id": str}), pd.read_csv(interactions_csv), 3)
+    assert summary["model"] == "auto"
+    assert summary["chosen"] and all(choice["weight"] > 0 for choice in summary["chosen"])

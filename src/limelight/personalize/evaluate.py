@@ -84,6 +84,9 @@ def evaluate_split(split: Split, model: Recommender, k: int = 10, *, seed: int =
     details: dict[str, Any] = {"recall_denominator": recall_denominator, "params": _safe_params(model)}
     if hasattr(model, "chosen_"):
         details["chosen"] = model.chosen_
+    if hasattr(model, "validation_mode_"):
+        details["validation"] = model.validation_mode_
+        details["blend"] = next((row for row in getattr(model, "report_", []) if row.get("model") == "blend"), None)
     return EvaluationReport(
         protocol=split.protocol,
         model=model.name,

@@ -26,7 +26,7 @@ from limelight.personalize.base import Interactions
 __all__ = ["MIN_TEMPORAL_MEMBERS", "MODES", "ValidationSplit", "mode_for", "validation_split"]
 
 MODES: tuple[str, ...] = ("random", "recent", "temporal", "members")
-MIN_TEMPORAL_MEMBERS = 50
+MIN_TEMPORAL_MEMBERS = 10
 _PROTOCOL_MODES = {
     "random": "random",
     "leave-last-out": "recent",

@@ -235,7 +235,14 @@ class Auto(Blend):
                 trial(str(family), dict(params))  # type: ignore[arg-type]
         else:
             for family, start, ladders in search_space(interactions, self.families):
-                _coordinate_search(family, start, ladders, trial, self.evaluations_per_family)
+                if family in EXHAUSTIVE:  # fits cost nothing: try every rung
+                    for name, ladder in ladders.items():
+                        for value in ladder:
+                            trial(family, {**start, name: value})
+                    if not ladders:
+                        trial(family, start)
+                else:
+                    _coordinate_search(family, start, ladders, trial, self.evaluations_per_family)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])
         choice: list[tuple[str, dict[str, Any], float]] = [(ranked[0][0], ranked[0][1][1], 1.0)]
         if self.blend and len(ranked) >= 2:
@@ -270,6 +277,8 @@ class Auto(Blend):
 
 
 Ladders = dict[str, list[Any]]
+#: families whose fits cost next to nothing: every rung of their ladder is tried
+EXHAUSTIVE = frozenset({"popularity"})
 
 
 def search_space(
@@ -286,7 +295,7 @@ def search_space(
     min_support = 3 if interactions.n_titles > 3000 else 1
     space: list[tuple[str, dict[str, Any], Ladders]] = [
         ("popularity", {"half_life_days": None},
-         {"half_life_days": [None, 1460.0, 365.0, 90.0, 30.0, 7.0]} if has_time else {}),
+         {"half_life_days": [None, 1460.0, 365.0, 180.0, 90.0, 30.0, 7.0]} if has_time else {}),
         ("ease", {"regularization": 200.0, "diagonal_penalty": 0.0, "min_support": min_support},
          {"regularization": [12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0],
           "diagonal_penalty": [0.0, 0.1, 0.3, 1.0]}),
