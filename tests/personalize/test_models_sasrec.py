@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from limelight.personalize.base import Recommender
+from limelight.personalize.base import Interactions, Recommender
 from limelight.personalize.testing import RecommenderContract, clustered_interactions
 
 pytest.importorskip("torch")
@@ -29,3 +29,30 @@ def test_sasrec_with_sampled_negatives_learns_the_next_title() -> None:
     cluster_of_member = np.array([int(m[1:]) % 4 for m in interactions.member_ids])
     cluster_of_title = np.array([int(t[1:]) // 10 for t in interactions.title_ids])
     assert (cluster_of_title[recs.titles] == cluster_of_member[:, None]).mean() > 0.5
+
+
+def test_auto_considers_sasrec_only_when_asked_and_there_are_timestamps() -> None:
+    from limelight.personalize.models import Auto
+    from limelight.personalize.models.blend import search_space
+
+    timed = clustered_interactions()
+    untimed = Interactions(timed.matrix, timed.member_ids, timed.title_ids)
+    assert "sasrec" not in [f for f, _, _ in search_space(timed)]
+    assert "sasrec" in [f for f, _, _ in search_space(timed, ["popularity", "sasrec"])]
+    assert "sasrec" not in [f for f, _, _ in search_space(untimed, ["popularity", "sasrec"])]
+    model = Auto(k=5, families=["popularity", "sasrec"], seed=1)
+    model.set_protocol("leave-last-out")
+    model.fit(timed)
+    tried = {row["model"] for row in model.report_}
+    assert {"popularity", "sasrec"} <= tried
+    recs = model.recommend(timed.last_at, 3)  # type: ignore[arg-type]
+    assert recs.titles.shape == (timed.n_members, 3)
+
+
+def test_sasrec_stops_training_when_its_time_budget_is_spent() -> None:
+    from limelight.personalize.models import SASRec
+
+    interactions = clustered_interactions()
+    model = SASRec(hidden=8, max_len=8, blocks=1, epochs=10_000, batch_size=16, max_seconds=0.5, seed=1)
+    model.fit(interactions)  # would take far longer than the test budget without the bound
+    assert model.is_fitted()

@@ -51,6 +51,7 @@ class ValidationSplit:
     train: Interactions
     history: sp.csr_matrix
     truth: sp.csr_matrix
+    history_time: sp.csr_matrix | None = None  # the history's latest times, for sequential models
 
 
 def _rank_within_member(rows: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,4 +150,9 @@ def validation_split(
         raise InputError("auto's validation split must leave at least one member to score, got none")
     if max_members is not None and members.size > max_members:
         members = np.sort(rng.choice(members, size=max_members, replace=False))
-    return ValidationSplit(mode, train, history_all[members], truth_all[members])
+    history_time = None
+    if times is not None:
+        history_time = sp.csr_matrix(
+            (times[history_mask], (rows[history_mask], cols[history_mask])), shape=shape
+        )[members]
+    return ValidationSplit(mode, train, history_all[members], truth_all[members], history_time)

@@ -221,7 +221,8 @@ class Auto(Blend):
 
         def trial(family: str, params: dict[str, Any]) -> float:
             model = make_model(family, **params).fit(split.train)
-            scores = np.asarray(model.score(split.history), dtype=np.float32)
+            ordered = getattr(model, "uses_order", False) and split.history_time is not None
+            scores = np.asarray(model.score(split.history_time if ordered else split.history), dtype=np.float32)
             per_member = judge.ndcg(scores)
             value = float(per_member.mean())
             report.append({"model": family, "params": params, "validation_ndcg": value})
@@ -277,6 +278,8 @@ class Auto(Blend):
 
 
 Ladders = dict[str, list[Any]]
+#: the training-time bound of SASRec inside auto (each fit: once on validation, once to refit)
+SASREC_SECONDS = 300.0
 #: families whose fits cost next to nothing: every rung of their ladder is tried
 EXHAUSTIVE = frozenset({"popularity"})
 
@@ -289,7 +292,8 @@ def search_space(
     The same for every dataset; only two facts about the data enter: whether there are timestamps
     (popularity half-life) and whether the catalog is large (> 3,000 titles: EASE then leaves titles
     with fewer than 3 training members out of its inverse, several times cheaper and, on
-    MovieLens, no less accurate).
+    MovieLens, no less accurate). SASRec is a candidate only when asked for in `families` and the
+    data has timestamps; its training stops after `SASREC_SECONDS` (a CPU fit takes minutes).
     """
     has_time = interactions.last_at is not None
     min_support = 3 if interactions.n_titles > 3000 else 1
@@ -308,10 +312,16 @@ def search_space(
          {"k": [25, 50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0, 200.0]}),
     ]
     if families is not None:
-        unknown = set(families) - {f for f, _, _ in space}
+        known = {f for f, _, _ in space} | {"sasrec"}
+        unknown = set(families) - known
         if unknown:
-            raise InputError(f"families must be among {', '.join(f for f, _, _ in space)}, got {sorted(unknown)}")
+            raise InputError(f"families must be among {', '.join(sorted(known))}, got {sorted(unknown)}")
         space = [row for row in space if row[0] in families]
+        if "sasrec" in families:
+            if has_time:
+                space.append(("sasrec", {"epochs": 50, "max_seconds": SASREC_SECONDS}, {}))
+            else:
+                log.info("auto: SASRec left out: there are no timestamps to order each member's titles")
     return space
 
 

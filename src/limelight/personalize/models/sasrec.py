@@ -12,6 +12,7 @@ plain 1s are ordered by each title's mean interaction time in training.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Self
@@ -104,6 +105,7 @@ class SASRec(Recommender):
         negatives: int = 0,
         seed: int = 7,
         threads: int = 1,
+        max_seconds: float | None = None,
     ) -> None:
         self.hidden = hidden
         self.max_len = max_len
@@ -116,6 +118,7 @@ class SASRec(Recommender):
         self.negatives = negatives
         self.seed = seed
         self.threads = threads
+        self.max_seconds = max_seconds
 
     # -- training -----------------------------------------------------------------------------
     def _sequences(self, interactions: Interactions) -> list[np.ndarray]:
@@ -139,6 +142,10 @@ class SASRec(Recommender):
             check_number("SASRec", name, getattr(self, name), low, high, integer=True)
         check_number("SASRec", "dropout", self.dropout, 0, 0.99)
         check_number("SASRec", "learning_rate", self.learning_rate, 1e-9, 10)
+        if self.max_seconds is not None:
+            check_number("SASRec", "max_seconds", self.max_seconds, 1e-3, 1e7)
+        started = time.perf_counter()
+        out_of_time = False
         torch = _torch()
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
@@ -149,6 +156,9 @@ class SASRec(Recommender):
         length = self.max_len
         network.train()
         for epoch in range(self.epochs):
+            if out_of_time:
+                log.info("SASRec: stopped after %d epochs, out of its %.0f s budget", epoch, self.max_seconds)
+                break
             order = rng.permutation(len(sequences))
             total = 0.0
             for start in range(0, len(order), self.batch_size):
@@ -182,6 +192,9 @@ class SASRec(Recommender):
                 loss.backward()
                 optimizer.step()
                 total += loss.item() * len(batch)
+                if self.max_seconds is not None and time.perf_counter() - started > self.max_seconds:
+                    out_of_time = True
+                    break
             log.info("SASRec epoch %d: loss %.4f", epoch + 1, total / max(len(sequences), 1))
         network.eval()
         state = network.state_dict()
