@@ -196,7 +196,7 @@ class Auto(Blend):
         arrays, meta = super()._get_state()
         meta["chosen_"] = self.chosen_
         meta["report_"] = self.report_
-        meta["validation_mode_"] = self.validation_mode_
+        meta["validation_mode_"] = getattr(self, "validation_mode_", None)
         return arrays, meta
 
     def fit(self, interactions: Interactions) -> Self:
@@ -229,6 +229,9 @@ class Auto(Blend):
             log.info("auto: %s %s validation NDCG@%d = %.4f", family, params, self.k, value)
             if family not in best or value > best[family][0]:
                 best[family] = (value, params, per_member, _normalise(scores, split.history).astype(np.float32))
+                # only the best three families can enter a blend: keep no other score matrix in memory
+                for name, (v, p, per, _scores) in sorted(best.items(), key=lambda item: -item[1][0])[3:]:
+                    best[name] = (v, p, per, np.empty((0, 0), np.float32))
             return value
 
         if self.grid is not None:
