@@ -5,8 +5,9 @@ parallelises is scoring every member. The trained model — its item-item weight
 or title factors (ALS), which is all a fitted `Recommender` holds — is broadcast once to every
 executor; members are hash-partitioned, each member's history travels as one row (title indexes
 and weights), and each Arrow batch of members is scored with the model's own `recommend`, in
-numpy blocks. The lists are therefore the single-machine lists: same code, same history rows in
-the same (sorted) order, row by row.
+numpy blocks (`mapInArrow`: a batch's list columns are the CSR's indices and offsets as they
+are, no Python object per member). The lists are therefore the single-machine lists: same code,
+same history rows in the same (sorted) order, row by row.
 
 Output: one row per (member, rank) with member_id, title_id, rank (1 = best) and score.
 """
@@ -191,20 +192,28 @@ def score_all(
     shared = spark.sparkContext.broadcast(cloudpickle.dumps(model))
     log.info("scoring on Spark: %d partitions, %d titles, k=%d", n_parts, n_titles, k)
 
-    def score_partition(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def score_partition(batches: Iterable[Any]) -> Iterator[Any]:
+        # Arrow batches straight from the JVM: each list column is one flat array plus offsets,
+        # which are the CSR's indices and indptr as they are (no Python object per member).
         import pickle
 
-        fitted = pickle.loads(shared.value)
-        for batch in batches:
-            if batch.empty:
-                continue
-            lengths = batch["title_idx"].map(len).to_numpy()
-            indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-            indices = np.concatenate([np.asarray(x, dtype=np.int32) for x in batch["title_idx"]])
-            data = np.concatenate([np.asarray(x, dtype=np.float32) for x in batch["weight"]])
-            history = sp.csr_matrix((data, indices, indptr), shape=(len(batch), n_titles), dtype=np.float32)
-            yield recommendations_frame(
-                fitted, batch["member_id"].to_numpy(), history, k, exclude_seen=exclude_seen
-            )
+        import pyarrow as pa
 
-    return per_member.mapInPandas(score_partition, schema=SCORES_SCHEMA)
+        fitted = pickle.loads(shared.value)
+        schema = pa.schema(
+            [("member_id", pa.string()), ("title_id", pa.string()), ("rank", pa.int32()), ("score", pa.float32())]
+        )
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            idx = batch.column("title_idx")
+            offsets = np.asarray(idx.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+            indptr = offsets - offsets[0]
+            indices = np.asarray(idx.flatten().to_numpy(zero_copy_only=False), dtype=np.int32)
+            data = np.asarray(batch.column("weight").flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+            history = sp.csr_matrix((data, indices, indptr), shape=(batch.num_rows, n_titles), dtype=np.float32)
+            members = np.asarray(batch.column("member_id").to_pylist(), dtype=object)
+            frame = recommendations_frame(fitted, members, history, k, exclude_seen=exclude_seen)
+            yield pa.RecordBatch.from_pandas(frame, schema=schema, preserve_index=False)
+
+    return per_member.mapInArrow(score_partition, schema=SCORES_SCHEMA)
