@@ -6,6 +6,7 @@ split (seed 42), binary relevance (every held-out rating is relevant), top-10 ex
     .venv/bin/python benchmarks/accuracy.py                      # every model × every protocol
     .venv/bin/python benchmarks/accuracy.py --protocols random --models auto,ease
     .venv/bin/python benchmarks/accuracy.py --ratings path/to/ml-100k/u.data   # ML-100k layout
+    .venv/bin/python benchmarks/accuracy.py --paired random=auto:als,temporal=auto:ease   # paired differences
 
 Reads `ratings.csv` (userId,movieId,rating,timestamp) or ML-100k's `u.data` (tab-separated user,
 item, rating, timestamp without a header). Prints a table; writes benchmarks/results/accuracy.json.
@@ -20,6 +21,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Literal
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -43,6 +45,42 @@ def load_ratings(path: Path) -> pd.DataFrame:
     return frame[["member_id", "title_id", "rating", "timestamp"]]
 
 
+def paired(ratings: pd.DataFrame, spec: str, k: int, seed: int) -> list[dict]:
+    """NDCG@k of model A minus model B per member on the same split, with a paired 95% interval.
+
+    `spec` is `protocol=A:B[,protocol=A:B…]`.
+    """
+    import numpy as np
+
+    from limelight.personalize.metrics import ranking_metrics
+    from limelight.personalize.models import make_model
+    from limelight.personalize.splits import canonical_frame, make_split
+
+    canonical = canonical_frame(ratings)
+    out = []
+    for item in spec.split(","):
+        protocol, _, pair = item.partition("=")
+        first, _, second = pair.partition(":")
+        split = make_split(canonical, protocol, seed=seed)
+        denominator: Literal["relevant", "min_k"] = "min_k" if protocol == "strong-generalization" else "relevant"
+        values = {}
+        for name in (first, second):
+            model = make_model(name)
+            model.set_protocol(protocol)
+            model.fit(split.train)
+            ordered = getattr(model, "uses_order", False) and split.history_time is not None
+            recs = model.recommend(split.history_time if ordered else split.history, k)
+            values[name] = ranking_metrics(recs.titles, split.truth, k, recall_denominator=denominator)["ndcg"]
+        diff = values[first] - values[second]
+        half = 1.96 * float(diff.std(ddof=1)) / np.sqrt(len(diff))
+        row = {"protocol": protocol, "a": first, "b": second, "ndcg_difference": float(diff.mean()),
+               "half_width_95": half, "members": len(diff)}
+        print(f"{protocol:<22} NDCG@{k} {first} − {second}: {diff.mean():+.4f} ± {half:.4f} "
+              f"(paired 95%, {len(diff)} members)", flush=True)
+        out.append(row)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=Path,
@@ -52,7 +90,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=RESULTS / "accuracy.json")
+    parser.add_argument("--paired", default=None,
+                        help="protocol=A:B,... : only per-member paired NDCG differences, to accuracy_paired.json")
     args = parser.parse_args(argv)
+    if args.paired:
+        differences = paired(load_ratings(args.ratings), args.paired, args.k, args.seed)
+        (RESULTS / "accuracy_paired.json").write_text(json.dumps({
+            "ratings": str(args.ratings), "command": "python " + " ".join(sys.argv), "rows": differences}, indent=2))
+        return
 
     ratings = load_ratings(args.ratings)
     rows: list[dict] = []
