@@ -57,7 +57,7 @@ def test_a_folder_of_parts_and_no_weight_column_count_each_row_once(tmp_path: Pa
 def test_a_model_title_axis_keeps_its_order_and_drops_unknown_titles(tmp_path: Path, rows: pd.DataFrame) -> None:
     path = tmp_path / "interactions.parquet"
     rows.to_parquet(path)
-    axis = np.asarray(sorted(rows["title_id"].unique())[::-1][:90] + ["tt-not-seen"], dtype=object)
+    axis = np.asarray([*sorted(rows["title_id"].unique())[::-1][:90], "tt-not-seen"], dtype=object)
     got = interactions_from_parquet(path, title_ids=axis)
     _equal(got, Interactions.from_frame(rows, weight_col="weight", title_ids=axis))
     assert got.matrix[:, -1].nnz == 0
