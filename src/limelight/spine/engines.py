@@ -132,7 +132,7 @@ SPARK_LOCAL_SETTINGS: dict[str, str] = {
     "spark.driver.bindAddress": "127.0.0.1",
     # Timestamps are UTC everywhere in limelight, as on DuckDB.
     "spark.sql.session.timeZone": "UTC",
-    # Arrow between the JVM and Python (toPandas, createDataFrame, mapInPandas for scoring).
+    # Arrow between the JVM and Python (toPandas, createDataFrame; scoring uses mapInArrow).
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     # The interactions aggregate has millions of (member, title) keys: the "two-level" fast hash
     # map in front of the partial aggregate misses on nearly every row and then falls through to
