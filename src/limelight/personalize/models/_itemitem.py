@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -9,7 +10,34 @@ import scipy.sparse as sp
 
 from limelight.personalize.base import Recommendations, Recommender, binarize
 
-__all__ = ["ItemItemModel"]
+__all__ = ["ItemItemModel", "top_k_links"]
+
+
+def top_k_links(
+    n_titles: int, k: int, block_size: int, block_scores: Callable[[int, int], np.ndarray]
+) -> sp.csr_matrix:
+    """(titles × titles) sparse links: for each title, its `k` best-scoring other titles with a positive score.
+
+    `block_scores(start, stop)` gives the dense (stop − start) × n_titles scores of titles start..stop
+    against every title; blocks keep memory at block_size × n_titles floats. Row = title, column = neighbour.
+    """
+    k = min(k, max(n_titles - 1, 1))
+    rows, cols, vals = [], [], []
+    for start in range(0, n_titles, block_size):
+        stop = min(start + block_size, n_titles)
+        block = block_scores(start, stop)
+        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        top_vals = np.take_along_axis(block, top, axis=1)
+        keep = top_vals > 0
+        source = np.repeat(np.arange(start, stop), k).reshape(-1, k)
+        rows.append(source[keep])
+        cols.append(top[keep])
+        vals.append(top_vals[keep])
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_titles, n_titles),
+        dtype=np.float32,
+    )
 
 
 class ItemItemModel(Recommender):

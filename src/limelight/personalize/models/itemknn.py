@@ -11,10 +11,9 @@ import logging
 from typing import Self
 
 import numpy as np
-import scipy.sparse as sp
 
 from limelight.personalize.base import Interactions, binarize, check_number
-from limelight.personalize.models._itemitem import ItemItemModel
+from limelight.personalize.models._itemitem import ItemItemModel, top_k_links
 
 __all__ = ["ItemKNN"]
 
@@ -39,27 +38,14 @@ class ItemKNN(ItemItemModel):
         n_titles = members_by_title.shape[0]
         counts = np.asarray(members_by_title.sum(axis=1)).ravel()
         norms = np.sqrt(counts)
-        k = min(self.k, max(n_titles - 1, 1))
-        rows, cols, vals = [], [], []
         full = members_by_title.T.tocsc()
-        for start in range(0, n_titles, self.block_size):
-            stop = min(start + self.block_size, n_titles)
+
+        def similarities(start: int, stop: int) -> np.ndarray:
             together = np.asarray((members_by_title[start:stop] @ full).toarray(), dtype=np.float32)
-            sims = together / (np.outer(norms[start:stop], norms) + self.shrinkage + 1e-12)
-            sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
-            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-            top_sims = np.take_along_axis(sims, top, axis=1)
-            keep = top_sims > 0
-            target = np.repeat(np.arange(start, stop), k).reshape(-1, k)
-            # weights_[neighbour, target]: having the neighbour raises the target
-            rows.append(top[keep])
-            cols.append(target[keep])
-            vals.append(top_sims[keep])
-        weights = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(n_titles, n_titles),
-            dtype=np.float32,
-        )
+            return together / (np.outer(norms[start:stop], norms) + self.shrinkage + 1e-12)
+
+        # top_k_links gives [target, neighbour]; weights_[neighbour, target]: having the neighbour raises the target
+        weights = top_k_links(n_titles, self.k, self.block_size, similarities).T.tocsr()
         log.info("item-kNN: %d titles, %d neighbour links", n_titles, weights.nnz)
         self.weights_ = weights
         self.title_ids_ = interactions.title_ids

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from limelight.personalize.base import Interactions, binarize, check_number
-from limelight.personalize.models._itemitem import ItemItemModel
+from limelight.personalize.models._itemitem import ItemItemModel, top_k_links
 
 __all__ = ["RP3Beta"]
 
@@ -50,23 +50,11 @@ class RP3Beta(ItemItemModel):
         penalty = np.where(per_title > 0, np.maximum(per_title, 1.0) ** -beta, 0.0).astype(np.float32)
         walk_from = sp.diags(title_step) @ matrix.T.tocsr()  # titles × members: P(member | title)^α
         walk_to = (sp.diags(member_step) @ matrix).tocsc()  # members × titles: P(title | member)^α
-        k = min(self.k, max(n_titles - 1, 1))
-        rows, cols, vals = [], [], []
-        for start in range(0, n_titles, self.block_size):
-            stop = min(start + self.block_size, n_titles)
-            block = np.asarray((walk_from[start:stop] @ walk_to).toarray(), dtype=np.float32) * penalty[None, :]
-            block[np.arange(stop - start), np.arange(start, stop)] = 0.0
-            top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-            top_vals = np.take_along_axis(block, top, axis=1)
-            keep = top_vals > 0
-            source = np.repeat(np.arange(start, stop), k).reshape(-1, k)
-            rows.append(source[keep])
-            cols.append(top[keep])
-            vals.append(top_vals[keep])
-        self.weights_ = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_titles, n_titles),
-            dtype=np.float32,
-        )
+
+        def walks(start: int, stop: int) -> np.ndarray:
+            return np.asarray((walk_from[start:stop] @ walk_to).toarray(), dtype=np.float32) * penalty[None, :]
+
+        self.weights_ = top_k_links(n_titles, self.k, self.block_size, walks)
         log.info("RP3beta: %d titles, %d links (alpha %.2f, beta %.2f)", n_titles, self.weights_.nnz, alpha, beta)
         self.title_ids_ = interactions.title_ids
         return self
