@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,50 +48,41 @@ WINDOW = ("2025-11-01", "2026-11-01")
 
 
 # -- peak memory of a process tree --------------------------------------------------------------
-def _tree_rss(root: int) -> int:
+def _tree_total(root: int, value: Callable[[str, list[str]], int]) -> int:
+    """Sum of `value(pid, stat_fields)` over a process and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    values: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/statm") as handle:
-                resident = int(handle.read().split()[1]) * PAGE
+            values[int(entry)] = value(entry, fields)
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = resident
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += values.get(pid, 0)
         stack.extend(children.get(pid, []))
     return total
 
 
+def _resident_bytes(pid: str, _fields: list[str]) -> int:
+    with open(f"/proc/{pid}/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process tree."""
+    return _tree_total(root, _resident_bytes)
+
+
 def _tree_cpu(root: int) -> float:
     """CPU seconds (user + system, with reaped children) of a process tree, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = {}
-    cpu: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        cpu[int(entry)] = sum(int(f) for f in fields[11:15])
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += cpu.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total / ticks
+    return _tree_total(root, lambda _pid, fields: sum(int(f) for f in fields[11:15])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_step(args: list[str], timeout: float = 3_000) -> dict[str, Any]:
