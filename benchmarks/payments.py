@@ -72,7 +72,7 @@ def _ope_one(model: RetrySuccessModel, smart_params: dict[str, Any], n_ope: int,
     measured = measured_first_retry_recovery(simulate_dunning(n_ope, seed, policy))
     est["seed"] = seed
     est["measured_by_simulator"] = measured
-    for k in ("ips", "snips", "dr"):
+    for k in ("ips", "snips", "dr", "dros"):
         est[k]["relative_error"] = est[k]["value"] / measured - 1 if measured else float("nan")
         est[k]["covers_measured"] = bool(est[k]["ci_low"] <= measured <= est[k]["ci_high"])
     est["model_only_relative_error"] = est["model_only"] / measured - 1 if measured else float("nan")
@@ -83,7 +83,7 @@ def _ope(model: RetrySuccessModel, smart_params: dict[str, Any], n_ope: int) -> 
     """First-retry OPE on each of `OPE_SEEDS` (one estimate is one noisy draw: effective n is a few hundred)."""
     runs = [_ope_one(model, smart_params, n_ope, seed) for seed in OPE_SEEDS]
     summary: dict[str, Any] = {}
-    for k in ("ips", "snips", "dr"):
+    for k in ("ips", "snips", "dr", "dros"):
         errs = [r[k]["relative_error"] for r in runs]
         summary[k] = {
             "median_relative_error": statistics.median(errs),
@@ -109,12 +109,12 @@ def _print_ope(ope: dict[str, Any]) -> None:
     print("\nOPE (first-retry recovery per failed invoice)")
     for est in ope["runs"]:
         print(f" seed {est['seed']}: measured {est['measured_by_simulator']:.4f}")
-        for k in ("ips", "snips", "dr"):
+        for k in ("ips", "snips", "dr", "dros"):
             e = est[k]
             print(
                 f"  {k:<6} {e['value']:.4f}  95% CI [{e['ci_low']:.4f}, {e['ci_high']:.4f}]  error {e['relative_error']:+.1%}"
             )
-    for k in ("ips", "snips", "dr"):
+    for k in ("ips", "snips", "dr", "dros"):
         s = ope["summary"][k]
         print(
             f" {k:<6} median error {s['median_relative_error']:+.1%} (median |error| {s['median_abs_relative_error']:.1%},"

@@ -9,7 +9,13 @@ import pytest
 from limelight.errors import DataError
 from limelight.payments.churn import ChurnModel, build_panel, churn_report, temporal_evaluation
 from limelight.payments.model import RetrySuccessModel
-from limelight.payments.ope import doubly_robust, evaluate_first_retry, ips, snips
+from limelight.payments.ope import (
+    doubly_robust,
+    doubly_robust_shrinkage,
+    evaluate_first_retry,
+    ips,
+    snips,
+)
 from limelight.payments.policy import SmartRetryPolicy
 
 
@@ -34,6 +40,20 @@ def test_ips_snips_and_dr_cover_the_true_value() -> None:
     assert (dr.high - dr.low) < (plain.high - plain.low)
 
 
+def test_dr_with_shrinkage_tightens_with_a_good_model_and_stays_unbiased_with_a_wrong_one() -> None:
+    pi, mu, r, r_hat_logged, r_hat_target = _bandit(6000, 1)
+    dr = doubly_robust(pi, mu, r, r_hat_logged, r_hat_target)
+    shrunk, lam = doubly_robust_shrinkage(pi, mu, r, r_hat_logged, r_hat_target)
+    assert np.isfinite(lam) and shrunk.low <= 0.7 <= shrunk.high
+    assert (shrunk.high - shrunk.low) < (dr.high - dr.low)
+    # a reward model off by +0.2: the estimated bias keeps the shrinkage mild, the estimate stays near 0.7
+    wrong, _ = doubly_robust_shrinkage(pi, mu, r, r_hat_logged + 0.2, r_hat_target + 0.2)
+    assert wrong.low <= 0.7 <= wrong.high and abs(wrong.value - 0.9) > 0.15
+    # no candidate lambda: exactly DR
+    plain, lam_none = doubly_robust_shrinkage(pi, mu, r, r_hat_logged, r_hat_target, lambdas=())
+    assert lam_none == float("inf") and plain.value == dr.value
+
+
 def test_estimators_refuse_zero_propensities() -> None:
     with pytest.raises(DataError, match="propensities"):
         ips(np.ones(3), np.array([0.5, 0.0, 0.5]), np.ones(3))
@@ -44,7 +64,7 @@ def test_first_retry_estimates_on_fixed_schedule_logs(
 ) -> None:
     result = evaluate_first_retry(dunning_logs, SmartRetryPolicy(retry_model), retry_model)
     assert result["matched_decisions"] > 0
-    for name in ("ips", "snips", "dr"):
+    for name in ("ips", "snips", "dr", "dros"):
         e = result[name]
         assert e["ci_low"] <= e["value"] <= e["ci_high"] and -0.05 <= e["value"] <= 1.0, name
 

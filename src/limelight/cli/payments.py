@@ -227,7 +227,7 @@ def evaluate(
     ],
     json_output: JsonOption = False,
 ) -> None:
-    """Off-policy estimates (IPS, SNIPS, DR with 95% CIs) of the smart policy's first-retry recovery."""
+    """Off-policy estimates (IPS, SNIPS, DR, DR with shrinkage; 95% CIs) of the smart policy's first-retry recovery."""
     from limelight.payments.decide import load_attempts
     from limelight.payments.model import RetrySuccessModel
     from limelight.payments.ope import evaluate_first_retry
@@ -241,7 +241,7 @@ def evaluate(
     table = Table(title="payments evaluate: first-retry recovery per failed invoice")
     for col in ("estimator", "value", "95% CI", "effective n"):
         table.add_column(col)
-    for name in ("ips", "snips", "dr"):
+    for name in ("ips", "snips", "dr", "dros"):
         e = result[name]
         table.add_row(
             name, f"{e['value']:.4f}", f"[{e['ci_low']:.4f}, {e['ci_high']:.4f}]", f"{e['effective_n']:.0f}"
