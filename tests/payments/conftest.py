@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from limelight.payments.model import RetrySuccessModel
-from limelight.payments.simulator import simulate_dunning, simulate_payment_logs
+from limelight.payments.simulator import simulate_dunning, simulate_payment_world
 
 
 @pytest.fixture(scope="session")
@@ -41,5 +41,11 @@ def members() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def world_logs(members: pd.DataFrame) -> pd.DataFrame:
-    return simulate_payment_logs(members, date(2025, 1, 1), date(2025, 8, 31), seed=5)
+def world(members: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(payment attempts, cards on file with expiry) for eight months of renewals."""
+    return simulate_payment_world(members, date(2025, 1, 1), date(2025, 8, 31), seed=5)
+
+
+@pytest.fixture(scope="session")
+def world_logs(world: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+    return world[0]

@@ -79,6 +79,25 @@ def test_churn_panel_uses_only_the_past_and_beats_the_base_rate(world_logs: pd.D
     assert result["log_loss"] < 1.0
 
 
+def test_card_expiry_reaches_the_churn_panel_from_the_card_on_file(
+    world: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    attempts, cards = world
+    assert set(attempts["card_id"]) <= set(cards["card_id"])
+    panel = build_panel(attempts, cards=cards)
+    # the expiry is that of the card the member's previous renewal ended on, measured from this due date
+    row = panel[(panel["renewals_before"] >= 2)].iloc[0]
+    prev = panel[(panel["member_id"] == row["member_id"]) & (panel["due_at"] < row["due_at"])].iloc[-1]
+    expires = cards.set_index("card_id").loc[prev["last_card_id"], "expires_at"]
+    want = (pd.Timestamp(expires) - pd.Timestamp(row["due_at"])).total_seconds() / (86400 * 30.44)
+    assert row["months_to_expiry"] == pytest.approx(want)
+    known = panel[panel["lapsed"].notna()]
+    expiring = known[known["expires_before_due"] == 1]
+    assert len(expiring) > 50
+    assert expiring["lapsed"].mean() > 3 * known.loc[known["expires_before_due"] == 0, "lapsed"].mean()
+    assert build_panel(attempts)["months_to_expiry"].isna().all()
+
+
 def test_churn_report_lists_members_due_next_month(world_logs: pd.DataFrame) -> None:
     report = churn_report(world_logs, "2025-08", model=ChurnModel(n_estimators=40), top=5)
     assert report["members_scored"] > 0 and len(report["at_risk"]) == 5

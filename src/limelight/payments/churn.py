@@ -3,8 +3,10 @@
 One row per member-month renewal. The label is "the renewal was never paid" (first charge failed and
 dunning did not recover it). Features use only what is known before the renewal is charged: the member's
 past renewals (first-charge failures, how many attempts and days recovery took, data/hard declines, months
-since the last failure), the card on file (brand, funding type, issuer region, age in renewals, amount) and,
-when `viewing_events` are given, viewing in the previous month and its change. Evaluated with a temporal
+since the last failure, soft and funds declines on all past attempts, mean days to pay), the card on file
+after the last renewal (brand, funding type, issuer region, age in renewals, amount and, when a cards table
+with expiry dates is given, months until it expires and whether it expires before this renewal) and, when
+`viewing_events` are given, viewing in the previous month and its change. Evaluated with a temporal
 split (train on earlier months, test on later ones): log loss and AUC, next to the base-rate log loss.
 """
 
@@ -20,9 +22,10 @@ from limelight.payments.charges import FailedCharges, load_countries
 from limelight.payments.policy import usd_amount
 from limelight.payments.rules import load_rules
 
-__all__ = ["FEATURES", "ChurnModel", "build_panel", "churn_report", "temporal_evaluation"]
+__all__ = ["BASE_FEATURES", "FEATURES", "ChurnModel", "build_panel", "churn_report", "temporal_evaluation"]
 
-FEATURES = (
+# the first feature set (kept as the benchmark's baseline)
+BASE_FEATURES = (
     "renewals_before",
     "first_failures_before",
     "failure_share_before",
@@ -38,6 +41,14 @@ FEATURES = (
     "amount_usd",
     "viewing_hours_last_month",
     "viewing_change",
+)
+FEATURES = (
+    *BASE_FEATURES,
+    "months_to_expiry",
+    "expires_before_due",
+    "soft_declines_before",
+    "funds_declines_before",
+    "mean_days_to_pay_before",
 )
 _FUNDING = {"credit": 0, "debit": 1, "prepaid": 2, "unknown": 3}
 _BRANDS = {"visa": 0, "mastercard": 1, "amex": 2, "discover": 3}
@@ -66,7 +77,10 @@ def _invoices(attempts: pd.DataFrame) -> pd.DataFrame:
     first = g.head(1).set_index("invoice_id")
     rules = load_rules()
     group = rules.reason_groups(df["decline_code"].to_numpy(dtype=object))
-    df["severe"] = np.isin(group, ["data", "hard"]) & (df["outcome"] == "failed").to_numpy()
+    failed = (df["outcome"] == "failed").to_numpy()
+    df["severe"] = np.isin(group, ["data", "hard"]) & failed
+    df["soft"] = np.isin(group, ["funds", "generic", "transient"]) & failed
+    df["funds"] = (group == "funds") & failed
     paid_at = df[df["outcome"] == "succeeded"].groupby("invoice_id")["attempted_at"].min()
     inv = pd.DataFrame(
         {
@@ -76,6 +90,9 @@ def _invoices(attempts: pd.DataFrame) -> pd.DataFrame:
             "first_failed": first["outcome"] == "failed",
             "attempts": g.size(),
             "severe": df.groupby("invoice_id", sort=False)["severe"].any(),
+            "soft_failures": g["soft"].sum(),
+            "funds_failures": g["funds"].sum(),
+            "last_card_id": g["card_id"].last().astype(str),
             "card_id": first["card_id"].astype(str),
             "funding_type": first["funding_type"].fillna("unknown"),
             "card_brand": first["card_brand"].fillna("unknown"),
@@ -92,11 +109,17 @@ def _invoices(attempts: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_panel(
-    attempts: pd.DataFrame, *, viewing: pd.DataFrame | None = None, score_month: pd.Period | None = None
+    attempts: pd.DataFrame,
+    *,
+    viewing: pd.DataFrame | None = None,
+    score_month: pd.Period | None = None,
+    cards: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Member-month rows with FEATURES and `lapsed` (NaN for the scored month's not-yet-charged renewals).
 
     With `score_month`, members whose last renewal was paid in the month before get a row for it.
+    `cards` (card_id, expires_at) gives the expiry of the card on file; without it the expiry features are
+    missing (NaN / 0).
     """
     inv = _invoices(attempts)
     if score_month is not None:
@@ -108,6 +131,8 @@ def build_panel(
         active["paid"] = np.nan
         for col in ("first_failed", "severe"):
             active[col] = False
+        active["soft_failures"] = 0
+        active["funds_failures"] = 0
         active["attempts"] = 0
         active["days_to_pay"] = 0.0
         active["due_at"] = active["due_at"] + pd.DateOffset(months=1)
@@ -130,6 +155,28 @@ def build_panel(
     inv["months_since_failure"] = (month_num - last_fail).fillna(99.0)
     severe = inv["severe"].astype(float)
     inv["data_or_hard_before"] = (severe.groupby(inv["member_id"]).cumsum() - severe).clip(upper=1.0)
+    soft = inv["soft_failures"].astype(float)
+    inv["soft_declines_before"] = soft.groupby(inv["member_id"]).cumsum() - soft
+    funds = inv["funds_failures"].astype(float)
+    inv["funds_declines_before"] = funds.groupby(inv["member_id"]).cumsum() - funds
+    dtp = inv["days_to_pay"].astype(float)
+    inv["mean_days_to_pay_before"] = (dtp.groupby(inv["member_id"]).cumsum() - dtp) / inv[
+        "renewals_before"
+    ].clip(lower=1)
+    # the card on file after the last renewal (a member update during its dunning replaces it)
+    on_file = g["last_card_id"].shift(1)
+    inv["months_to_expiry"] = np.nan
+    if cards is not None and not cards.empty:
+        if not {"card_id", "expires_at"} <= set(cards.columns):
+            raise DataError(f"cards must have columns card_id and expires_at, got {list(cards.columns)}")
+        expiry = pd.to_datetime(
+            cards.drop_duplicates("card_id", keep="last").set_index("card_id")["expires_at"]
+        )
+        exp_at = pd.to_datetime(on_file.map(expiry))
+        inv["months_to_expiry"] = (exp_at - pd.to_datetime(inv["due_at"])).dt.total_seconds() / (
+            86400.0 * 30.44
+        )
+    inv["expires_before_due"] = (inv["months_to_expiry"] <= 0).astype(float)
     inv["card_renewals"] = inv.groupby(["member_id", "card_id"], sort=False).cumcount()
     inv["funding_code"] = inv["funding_type"].map(_FUNDING).fillna(3).astype(float)
     inv["brand_code"] = inv["card_brand"].str.lower().map(_BRANDS).fillna(4).astype(float)
@@ -169,8 +216,18 @@ class ChurnModel:
     """Gradient-boosted classifier of a renewal lapsing (LightGBM). `fit` learns `booster_`."""
 
     def __init__(
-        self, *, n_estimators: int = 150, learning_rate: float = 0.05, num_leaves: int = 15, seed: int = 0
+        self,
+        *,
+        n_estimators: int = 150,
+        learning_rate: float = 0.05,
+        num_leaves: int = 15,
+        seed: int = 0,
+        features: tuple[str, ...] = FEATURES,
     ) -> None:
+        unknown = [f for f in features if f not in FEATURES]
+        if unknown:
+            raise InputError(f"churn features must be among {', '.join(FEATURES)}, got {', '.join(unknown)}")
+        self.features = tuple(features)
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -191,14 +248,14 @@ class ChurnModel:
             random_state=self.seed,
             verbose=-1,
             n_jobs=1,
-        ).fit(rows[list(FEATURES)].to_numpy(dtype=np.float64), y.astype(int))
+        ).fit(rows[list(self.features)].to_numpy(dtype=np.float64), y.astype(int))
         self.base_rate_ = float(y.mean())
         return self
 
     def predict_proba(self, panel: pd.DataFrame) -> np.ndarray:
         if not hasattr(self, "booster_"):
             raise NotFittedError("the churn model must be fitted before scoring")
-        proba: Any = self.booster_.predict_proba(panel[list(FEATURES)].to_numpy(dtype=np.float64))
+        proba: Any = self.booster_.predict_proba(panel[list(self.features)].to_numpy(dtype=np.float64))
         return np.asarray(proba)[:, 1]
 
 
@@ -238,6 +295,7 @@ def churn_report(
     viewing: pd.DataFrame | None = None,
     model: ChurnModel | None = None,
     top: int = 20,
+    cards: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Temporal evaluation on months before `month`, then the members most at risk in `month`."""
     import re
@@ -246,7 +304,7 @@ def churn_report(
         raise InputError(f"month must look like 2025-06, got '{month}'")
     period = pd.Period(month, freq="M")
     model = model if model is not None else ChurnModel()
-    panel = build_panel(attempts, viewing=viewing, score_month=period)
+    panel = build_panel(attempts, viewing=viewing, score_month=period, cards=cards)
     history = panel[panel["month"] < period]
     evaluation = temporal_evaluation(history, model)
     model.fit(history)

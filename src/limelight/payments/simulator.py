@@ -39,6 +39,7 @@ __all__ = [
     "load_params",
     "simulate_dunning",
     "simulate_payment_logs",
+    "simulate_payment_world",
     "summarize",
 ]
 
@@ -180,6 +181,26 @@ class _Members:
     lapsed: np.ndarray
     fragility: np.ndarray
 
+    def note_cards(self, idx: np.ndarray) -> None:
+        """Remember the cards now on file at `idx` (id parts and expiry) for the cards table."""
+        issued = self.__dict__.setdefault("_issued", [])
+        issued.append((idx.copy(), self.card_seq[idx].copy(), self.expires_at[idx].copy()))
+
+    def cards_frame(self) -> pd.DataFrame:
+        """Every card that was ever on file: card_id, member_id, expires_at (UTC; what a processor's card
+        object reports as exp_month/exp_year)."""
+        issued = self.__dict__.get("_issued", [])
+        if not issued:
+            return pd.DataFrame({"card_id": [], "member_id": [], "expires_at": pd.to_datetime([])})
+        idx = np.concatenate([i for i, _, _ in issued])
+        seq = np.concatenate([q for _, q, _ in issued])
+        exp = np.concatenate([e for _, _, e in issued])
+        ids = pd.Series(self.member_id[idx], dtype=str) + "-c" + pd.Series(seq).astype(str)
+        frame = pd.DataFrame(
+            {"card_id": ids, "member_id": self.member_id[idx], "expires_at": from_hours(exp)}
+        )
+        return frame.drop_duplicates("card_id", keep="last").reset_index(drop=True)
+
     def card_id(self, idx: np.ndarray) -> np.ndarray:
         # built once per card (member id + "-c" + sequence), cached between calls
         cache = self.__dict__.get("_card_ids")
@@ -204,6 +225,7 @@ class _Members:
         self.card_failures[idx] = 0
         self.card_successes[idx] = 0
         self.recent[idx] = np.nan
+        self.note_cards(idx)
 
 
 def _make_members(
@@ -700,13 +722,21 @@ def _initial_attempts(
 def simulate_payment_logs(
     members: pd.DataFrame, start: date, end: date, seed: int, *, policy: str | RetryPolicy = "fixed"
 ) -> pd.DataFrame:
+    """The attempts of `simulate_payment_world` (rows with exactly the `payment_attempts` columns)."""
+    return simulate_payment_world(members, start, end, seed, policy=policy)[0]
+
+
+def simulate_payment_world(
+    members: pd.DataFrame, start: date, end: date, seed: int, *, policy: str | RetryPolicy = "fixed"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Monthly renewal charges and dunning retries for `members` between `start` and `end` (inclusive).
 
     `members` needs member_id; country, plan, signup_date and cancelled_at are used when present. Each
     member renews monthly on their signup day (capped at 28); a renewal not recovered within the dunning
     window lapses the membership (no later renewals). `policy="fixed"` logs with the epsilon-randomised
     strongest fixed schedule, so every retry row has a propensity > 0 for off-policy evaluation.
-    Returns rows with exactly the `payment_attempts` columns.
+    Returns (attempts with exactly the `payment_attempts` columns, cards: card_id, member_id, expires_at
+    for every card on file during the run, as a processor's stored card objects report them).
     """
     if "member_id" not in members.columns:
         raise InputError(f"members must have a 'member_id' column, got {list(members.columns)}")
@@ -718,6 +748,7 @@ def simulate_payment_logs(
     start_h = float(to_hours([pd.Timestamp(start)])[0])
     mem = _make_members(members.reset_index(drop=True), start_h, rng, params)
     n = len(mem.member_id)
+    mem.note_cards(np.arange(n))
     if "signup_date" in members.columns:
         signup = pd.to_datetime(members["signup_date"].reset_index(drop=True)).fillna(pd.Timestamp(start))
     else:
@@ -750,7 +781,9 @@ def simulate_payment_logs(
     frame = frame[frame["attempted_at"] < cutoff]
     frame = frame.reset_index(drop=True)
     log.info("simulated %d attempts for %d members (%s)", len(frame), n, pol.name)
-    return frame
+    cards = mem.cards_frame()
+    cards = cards[cards["card_id"].isin(set(frame["card_id"].astype(str)))].reset_index(drop=True)
+    return frame, cards
 
 
 def _resolve_policy(policy: str | RetryPolicy) -> RetryPolicy:
