@@ -32,6 +32,7 @@ thread around fit, as `implicit` asks).
 
 from __future__ import annotations
 
+import bisect
 import logging
 from typing import Any, ClassVar, Self
 
@@ -214,10 +215,10 @@ class ALS(Recommender):
         start = 0
         with threadpool_limits(1, "blas"):
             while start < len(rows):
-                longest = int(counts[rows[start]])
-                stop = start + 1
-                while stop < len(rows) and (stop - start + 1) * int(counts[rows[stop]]) <= budget:
-                    stop += 1
+                # counts ascend along `rows`, so (members so far) × (current length) only grows:
+                # the batch end is a binary search, not a walk over members
+                stop = max(start + 1, bisect.bisect_right(
+                    range(start, len(rows)), budget, key=lambda j: (j - start + 1) * int(counts[rows[j]])) + start)
                 batch = rows[start:stop]
                 longest = int(counts[batch[-1]])
                 index = np.full((len(batch), longest), n_titles, dtype=np.int64)
