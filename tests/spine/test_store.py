@@ -98,3 +98,107 @@ def test_export_writes_one_parquet_file_per_table(db_path: Path, tmp_path: Path)
     members = pd.read_parquet(tmp_path / "out" / "members.parquet")
     assert list(members.columns) == list(SCHEMA["members"].column_names)
     assert sorted(members["member_id"]) == ["m1", "m2"]
+
+
+def _events(ids: list[str], seconds: list[int], origin: str = "events.csv", first_line: int = 2) -> Rows:
+    n = len(ids)
+    return _rows("viewing_events", {"event_id": ids, "member_id": ["m1"] * n, "title_id": ["t1"] * n,
+                                    "started_at": ["2024-01-01T20:00:00"] * n, "seconds_viewed": seconds},
+                 origin=origin, lines=list(range(first_line, first_line + n)),
+                 source_columns={"event_id": "id"})  # fmt: skip
+
+
+def test_a_key_repeated_with_different_values_refuses_the_batch_naming_the_later_row(db_path: Path) -> None:
+    with Store(db_path) as store:
+        store.ingest([MEMBERS, TITLES])
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    clash = _events(["e1", "e2", "e1"], [60, 70, 99])
+    with pytest.raises(DataError, match=r"events.csv, row 4, column 'id': the key \(event_id 'e1'\) repeats row 2 "):
+        Store(db_path).ingest([clash])
+    across = [_events(["e1", "e2"], [60, 70]), _events(["e9", "e2"], [5, 71], origin="more.csv")]
+    with pytest.raises(DataError, match=r"more.csv, row 3, column 'id': .* repeats row 3 of events.csv"):
+        Store(db_path).ingest(across)
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_exact_repeats_in_one_batch_are_stored_once(db_path: Path) -> None:
+    same = [_events(["e1", "e2", "e1"], [60, 70, 60]), _events(["e2"], [70], origin="again.csv")]
+    with Store(db_path) as store:
+        report = store.ingest([MEMBERS, TITLES, *same])
+        assert (report.offered["viewing_events"], report.inserted["viewing_events"]) == (2, 2)
+        assert store.count("viewing_events") == 2
+
+
+def test_only_rows_with_new_keys_are_inserted_and_stored_rows_keep_their_values(db_path: Path) -> None:
+    with Store(db_path) as store:
+        store.ingest([MEMBERS, TITLES, _events(["e1", "e2"], [60, 70])])
+        report = store.ingest([_events(["e2", "e3", "e4"], [999, 80, 90])])
+        assert report.inserted == {"viewing_events": 2}
+        stored = store.query("SELECT event_id, seconds_viewed FROM viewing_events ORDER BY 1")
+    assert stored.values.tolist() == [["e1", 60], ["e2", 70], ["e3", 80], ["e4", 90]]
+
+
+def test_keys_hold_on_a_store_created_with_primary_keys_and_new_stores_declare_none(db_path: Path,
+                                                                                      tmp_path: Path) -> None:  # fmt: skip
+    import duckdb
+
+    from limelight.spine.schema import ddl, tables
+
+    old = tmp_path / "old.duckdb"
+    with duckdb.connect(str(old)) as con:  # a file made by the store before keys moved to set-based checks
+        for t in tables():
+            con.execute(ddl(t))
+    batch = [MEMBERS, TITLES, _events(["e1", "e2"], [60, 70])]
+    for path in (old, db_path):
+        with Store(path) as store:
+            assert store.ingest(batch).total == 5
+            assert store.ingest([*batch, _events(["e3"], [1])]).total == 1
+            assert store.count("viewing_events") == 3
+            declared = store.scalar("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'")
+        assert (declared > 0) == (path == old)
+
+
+def test_writers_in_threads_never_store_a_key_twice(db_path: Path) -> None:
+    import threading
+
+    with Store(db_path) as store:
+        store.ingest([MEMBERS, TITLES])
+    ids = [f"e{i}" for i in range(2_000)]
+    batch = [_events(ids, list(range(2_000)))]
+    totals: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def write() -> None:
+        try:
+            with Store(db_path) as mine:
+                assert mine.con is not None  # open read-write first: in one process, all connections must match
+                start.wait()
+                totals.append(mine.ingest(batch).total)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(totals) == [0, 0, 0, 2_000]
+    with Store(db_path, read_only=True) as store:
+        assert store.scalar("SELECT count(*) - count(DISTINCT event_id) FROM viewing_events") == 0
+        assert store.count("viewing_events") == 2_000
+
+
+def test_bulk_insert_refuses_a_repeated_key_with_different_values_and_writes_nothing(db_path: Path) -> None:
+    members = pd.DataFrame({"member_id": ["m1", "m2", "m1"], "source": ["demo", "demo", "other"]})
+    for col in SCHEMA["members"].column_names:
+        if col not in members:
+            members[col] = None
+    with Store(db_path) as store:
+        with pytest.raises(DataError, match=r"generated members, row 3, column 'member_id': the key"):
+            store.bulk_insert([("members", members)])
+        assert store.count("members") == 0
+        report = store.bulk_insert([("members", members.iloc[:2]), ("members", members.iloc[[0]])])
+        assert report.inserted == {"members": 2}
+        assert report.offered == {"members": 3}

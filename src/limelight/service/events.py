@@ -103,7 +103,7 @@ def store_events(
             if len(fresh):
                 con.register("_fresh_events", fresh)
                 con.execute(
-                    "INSERT OR IGNORE INTO viewing_events (event_id, member_id, title_id, started_at, seconds_viewed, device, country) "
+                    "INSERT INTO viewing_events (event_id, member_id, title_id, started_at, seconds_viewed, device, country) "
                     "SELECT event_id, member_id, title_id, CAST(started_at AS TIMESTAMP), CAST(seconds_viewed AS INTEGER), device, country "
                     "FROM _fresh_events"
                 )

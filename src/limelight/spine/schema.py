@@ -284,16 +284,18 @@ def _column_ddl(c: Column) -> str:
     return " ".join(parts)
 
 
-def ddl(t: Table) -> str:
+def ddl(t: Table, *, primary_key: bool = True) -> str:
     """`CREATE TABLE IF NOT EXISTS` for one table.
 
     Foreign keys are checked by the store before any write (with the file/row/column of the
     offending value) rather than declared: DuckDB's FK constraints forbid the bulk upserts that
-    idempotent ingest needs.
+    idempotent ingest needs. `primary_key=False` leaves the key undeclared (the store enforces it
+    with set-based checks instead; see `limelight.spine.store`).
     """
     cols = [_column_ddl(c) for c in t.columns]
-    pk = ", ".join(f'"{k}"' for k in t.primary_key)
-    cols.append(f"PRIMARY KEY ({pk})")
+    if primary_key:
+        pk = ", ".join(f'"{k}"' for k in t.primary_key)
+        cols.append(f"PRIMARY KEY ({pk})")
     body = ",\n  ".join(cols)
     return f'CREATE TABLE IF NOT EXISTS "{t.name}" (\n  {body}\n)'
 

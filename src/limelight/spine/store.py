@@ -1,13 +1,23 @@
 """The spine's store: one embedded DuckDB file, all-or-nothing ingest, Parquet in and out.
 
-Ingest validates every row (types, enums, bounds, foreign keys) *before* the file is opened for
-writing, so a refused batch leaves the store byte-for-byte as it was. Rows whose primary key is
-already present are skipped, so ingesting the same file twice adds nothing the second time.
+Ingest validates every row (types, enums, bounds, foreign keys, repeated keys) *before* the file is
+opened for writing, so a refused batch leaves the store byte-for-byte as it was. Rows whose primary key
+is already present are skipped, so ingesting the same file twice adds nothing the second time.
+
+Keys are enforced by set-based checks, not by a DuckDB PRIMARY KEY: maintaining the key's ART index
+made big inserts 2-5x slower (docs/benchmarks/loaders.md). Each write (1) refuses a batch in which one
+key carries two different rows (`DataError` naming the later row) and collapses exact repeats, (2)
+inserts, in one statement inside the transaction, only the rows whose key the table does not hold
+(an anti-join, which sees this transaction's own earlier inserts), and (3) runs under a per-file lock,
+so two writers in one process cannot both insert the same new key; DuckDB's file lock keeps other
+processes out. Stores created before this change keep their PRIMARY KEY; the same statements work on them.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,13 +30,13 @@ import numpy as np
 import pandas as pd
 
 from limelight.errors import DataError, NotFoundError
-from limelight.spine.schema import SCHEMA, TABLE_ORDER, ddl, tables
+from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table, ddl, tables
 from limelight.spine.validate import Rows, coerce_rows
 
 if TYPE_CHECKING:
     import ibis
 
-__all__ = ["IngestReport", "Rows", "Store", "open_store"]
+__all__ = ["IngestReport", "Rows", "Store", "check_batch_keys", "open_store"]
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +85,10 @@ class Store:
         self.close()
 
     def create_schema(self) -> None:
+        """Create missing tables. Keys are not declared: the store enforces them (see the module doc)."""
         con = self.con
         for t in tables():
-            con.execute(ddl(t))
+            con.execute(ddl(t, primary_key=False))
 
     def ibis(self) -> ibis.BaseBackend:
         """An Ibis backend on this store (read-only when the store is)."""
@@ -137,6 +148,7 @@ class Store:
     def ingest(self, batch: Iterable[Rows]) -> IngestReport:
         """Validate every row, then insert all of it in one transaction, or nothing."""
         prepared = prepare(batch)
+        stacked = check_batch_keys(prepared)
         if self._con is not None:
             check_foreign_keys(prepared, self._con)
         elif self.path.exists():
@@ -145,31 +157,24 @@ class Store:
                 check_foreign_keys(prepared, reader)
         else:
             check_foreign_keys(prepared, None)
-        return self._write(prepared)
+        return self._write(stacked)
 
-    def _write(self, prepared: dict[str, list[tuple[Rows, pd.DataFrame]]]) -> IngestReport:
+    def _write(self, stacked: dict[str, Stacked]) -> IngestReport:
         report = IngestReport()
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for name in TABLE_ORDER:
-                parts = prepared.get(name)
-                if not parts:
-                    continue
-                frame = pd.concat([f for _, f in parts], ignore_index=True)
-                frame = frame.drop_duplicates(subset=list(SCHEMA[name].primary_key), keep="first")
-                before = self.count(name)
-                cols = ", ".join(f'"{c}"' for c in SCHEMA[name].column_names)
-                casts = ", ".join(f'CAST("{c.name}" AS {c.type})' for c in SCHEMA[name].columns)
-                con.register("_incoming", frame)
-                con.execute(f'INSERT OR IGNORE INTO "{name}" ({cols}) SELECT {casts} FROM _incoming')
-                con.unregister("_incoming")
-                report.offered[name] = len(frame)
-                report.inserted[name] = self.count(name) - before
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+        with _write_lock(self.path):
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for name in TABLE_ORDER:
+                    part = stacked.get(name)
+                    if part is None:
+                        continue
+                    report.offered[name] = part.distinct
+                    report.inserted[name] = _insert_new(con, SCHEMA[name], part.frame, dedupe=part.repeats > 0)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
         log.info("ingested %s", report.inserted)
         return report
 
@@ -178,28 +183,30 @@ class Store:
 
         For trusted generated data only: it skips `ingest`'s per-cell coercion and foreign-key
         check (the generator guarantees both), which would dominate at millions of rows. Values are
-        still CAST to the column types, the schema's NOT NULL/CHECK constraints still hold, and rows
-        whose primary key is already present are skipped, as with `ingest`. `parts` may be a
-        generator of (table name, frame) pairs, so chunks stream through without piling up.
+        still CAST to the column types, the schema's NOT NULL/CHECK constraints still hold, a key
+        repeated with different values in one frame raises `DataError`, and rows whose primary key is
+        already present are skipped, as with `ingest`. `parts` may be a generator of (table name,
+        frame) pairs, so chunks stream through without piling up.
         """
         report = IngestReport()
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for name, frame in parts:
-                spec = SCHEMA[name]
-                before = self.count(name)
-                cols = ", ".join(f'"{c}"' for c in spec.column_names)
-                casts = ", ".join(f'CAST("{c.name}" AS {c.type})' for c in spec.columns)
-                con.register("_incoming", frame[list(spec.column_names)])
-                con.execute(f'INSERT OR IGNORE INTO "{name}" ({cols}) SELECT {casts} FROM _incoming')
-                con.unregister("_incoming")
-                report.offered[name] = report.offered.get(name, 0) + len(frame)
-                report.inserted[name] = report.inserted.get(name, 0) + self.count(name) - before
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+        with _write_lock(self.path):
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for name, frame in parts:
+                    spec = SCHEMA[name]
+                    origin = f"generated {name}"
+                    rows = Rows(name, frame, origin)
+                    part = _stack(spec, [(rows, frame[list(spec.column_names)])])
+                    repeats, distinct = _check_keys(con, spec, part)
+                    part.repeats, part.distinct = repeats, distinct
+                    inserted = _insert_new(con, spec, part.frame, dedupe=repeats > 0)
+                    report.offered[name] = report.offered.get(name, 0) + distinct
+                    report.inserted[name] = report.inserted.get(name, 0) + inserted
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
         log.info("bulk-inserted %s", report.inserted)
         return report
 
@@ -213,6 +220,133 @@ class Store:
             self.con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT PARQUET)")
             written.append(target)
         return written
+
+
+_POSITION = "_limelight_position"  # the row's place in the stacked batch (named so no schema column clashes)
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.Lock:
+    """One lock per store file in this process: key checks and inserts of two writers never interleave."""
+    key = str(path.resolve())
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
+
+
+@dataclass
+class Stacked:
+    """One table's validated parts as one frame, with each row's position and where each part came from."""
+
+    frame: pd.DataFrame  # the schema's columns plus `_POSITION` (0..n-1 over the parts, in order)
+    parts: list[Rows]
+    offsets: list[int]  # offsets[i] = position of parts[i]'s first row
+    repeats: int = 0  # rows whose key (and every value) an earlier row of the batch already has
+    distinct: int = 0  # rows with distinct keys
+
+    def locate(self, position: int) -> tuple[Rows, int]:
+        """The part holding stacked row `position`, and the row's position inside that part."""
+        i = bisect.bisect_right(self.offsets, position) - 1
+        return self.parts[i], position - self.offsets[i]
+
+
+def _stack(spec: Table, parts: list[tuple[Rows, pd.DataFrame]]) -> Stacked:
+    offsets, total = [], 0
+    frames = []
+    for _, frame in parts:
+        offsets.append(total)
+        frames.append(frame.assign(**{_POSITION: np.arange(total, total + len(frame), dtype=np.int64)}))
+        total += len(frame)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return Stacked(frame, [rows for rows, _ in parts], offsets, distinct=total)
+
+
+def _key_sql(spec: Table) -> str:
+    return ", ".join(f'"{k}"' for k in spec.primary_key)
+
+
+def _cast_sql(spec: Table, source: str) -> str:
+    """The incoming rows in the table's types (keys compare as stored), with their batch position."""
+    casts = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in spec.columns)
+    return f"SELECT {casts}, {_POSITION} FROM {source}"
+
+
+def _check_keys(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> tuple[int, int]:
+    """Refuse a batch in which one key has two different rows; return (exact repeats, distinct keys).
+
+    One GROUP BY over the batch finds repeated keys; only when there are some does a second query
+    look for the first row that differs from its key's first row (and raise `DataError` naming it).
+    """
+    key = _key_sql(spec)
+    con.register("_keys_incoming", part.frame)
+    try:
+        repeated = con.execute(
+            f"SELECT count(*), coalesce(sum(n - 1), 0) FROM "
+            f"(SELECT count(*) AS n FROM ({_cast_sql(spec, '_keys_incoming')}) GROUP BY {key} HAVING count(*) > 1)"
+        ).fetchall()[0]
+        if not repeated[0]:
+            return 0, len(part.frame)
+        others = [c for c in spec.column_names if c not in spec.primary_key]
+        value = "struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in others) + ")"
+        clash = con.execute(
+            f"""
+            WITH incoming AS ({_cast_sql(spec, '_keys_incoming')}),
+            repeated AS (SELECT * FROM incoming SEMI JOIN
+                         (SELECT {key} FROM incoming GROUP BY {key} HAVING count(*) > 1) USING ({key})),
+            ranked AS (SELECT {_POSITION}, {value} AS v,
+                              first_value({value}) OVER w AS first_v, first_value({_POSITION}) OVER w AS first_pos
+                       FROM repeated WINDOW w AS (PARTITION BY {key} ORDER BY {_POSITION}))
+            SELECT {_POSITION}, first_pos FROM ranked WHERE v IS DISTINCT FROM first_v
+            ORDER BY {_POSITION} LIMIT 1
+            """
+        ).fetchall()
+    finally:
+        con.unregister("_keys_incoming")
+    if clash:
+        position, first = int(clash[0][0]), int(clash[0][1])
+        rows, at = part.locate(position)
+        first_rows, first_at = part.locate(first)
+        where = f"row {first_rows.row_label(first_at)}"
+        if first_rows.origin != rows.origin:
+            where += f" of {first_rows.origin}"
+        frame = part.frame
+        shown = ", ".join(f"{k} '{frame[k].iloc[position]}'" for k in spec.primary_key)
+        raise DataError(
+            f"the key ({shown}) repeats {where} with different values; a key may appear once per batch",
+            origin=rows.origin,
+            row=rows.row_label(at),
+            column=_source_column(rows, spec.primary_key[0]),
+        )
+    return int(repeated[1]), len(part.frame) - int(repeated[1])
+
+
+def check_batch_keys(prepared: dict[str, list[tuple[Rows, pd.DataFrame]]]) -> dict[str, Stacked]:
+    """Stack each table's parts and check its keys (in memory, before the store is opened for writing)."""
+    stacked: dict[str, Stacked] = {}
+    with duckdb.connect() as con:
+        for name, parts in prepared.items():
+            spec = SCHEMA[name]
+            part = _stack(spec, parts)
+            part.repeats, part.distinct = _check_keys(con, spec, part)
+            stacked[name] = part
+    return stacked
+
+
+def _insert_new(con: duckdb.DuckDBPyConnection, spec: Table, frame: pd.DataFrame, *, dedupe: bool) -> int:
+    """Insert the rows whose key the table does not hold, in one statement; returns how many."""
+    key = _key_sql(spec)
+    cols = ", ".join(f'"{c}"' for c in spec.column_names)
+    first = f" QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {_POSITION}) = 1" if dedupe else ""
+    on = " AND ".join(f'held."{k}" = i."{k}"' for k in spec.primary_key)
+    con.register("_incoming", frame)
+    try:
+        result = con.execute(
+            f'INSERT INTO "{spec.name}" ({cols}) SELECT {cols} FROM ({_cast_sql(spec, "_incoming")}{first}) i '
+            f'WHERE NOT EXISTS (SELECT 1 FROM "{spec.name}" held WHERE {on})'
+        ).fetchall()
+    finally:
+        con.unregister("_incoming")
+    return int(result[0][0]) if result else 0
 
 
 def prepare(batch: Iterable[Rows]) -> dict[str, list[tuple[Rows, pd.DataFrame]]]:
