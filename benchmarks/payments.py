@@ -30,7 +30,12 @@ import pandas as pd
 from limelight.payments.churn import BASE_FEATURES, ChurnModel, build_panel, temporal_evaluation
 from limelight.payments.features import attempts_to_decisions
 from limelight.payments.model import RetrySuccessModel
-from limelight.payments.ope import evaluate_first_retry, measured_first_retry_recovery
+from limelight.payments.ope import (
+    evaluate_first_retry,
+    measured_first_retry_recovery,
+    measured_recovery_by_retries,
+    model_rollout_recovery,
+)
 from limelight.payments.oracle import OraclePolicy
 from limelight.payments.policy import FIXED_SCHEDULES, SmartRetryPolicy, fixed_policy
 from limelight.payments.simulator import simulate_dunning, simulate_payment_world, summarize
@@ -69,7 +74,16 @@ def _ope_one(model: RetrySuccessModel, smart_params: dict[str, Any], n_ope: int,
     policy = SmartRetryPolicy(model, **{**smart_params, "ask_first": False, "update_below": 0.0})
     logs = simulate_dunning(n_ope, seed)
     est = evaluate_first_retry(logs, policy, model)
-    measured = measured_first_retry_recovery(simulate_dunning(n_ope, seed, policy))
+    run = simulate_dunning(n_ope, seed, policy)
+    measured = measured_first_retry_recovery(run)
+    # sequence level: the share of failed invoices the policy's retries recover over the whole dunning
+    seq = model_rollout_recovery(logs, policy, model)
+    seq_measured = measured_recovery_by_retries(run)
+    est["sequence"] = {
+        "rollout": seq["value"],
+        "measured_by_simulator": seq_measured,
+        "relative_error": seq["value"] / seq_measured - 1 if seq_measured else float("nan"),
+    }
     est["seed"] = seed
     est["measured_by_simulator"] = measured
     for k in ("ips", "snips", "dr", "dros"):
@@ -93,6 +107,13 @@ def _ope(model: RetrySuccessModel, smart_params: dict[str, Any], n_ope: int) -> 
             "within_10pct": sum(abs(e) <= 0.10 for e in errs),
             "ci_covers_measured": sum(r[k]["covers_measured"] for r in runs),
         }
+    seq_errs = [r["sequence"]["relative_error"] for r in runs]
+    summary["sequence_rollout"] = {
+        "median_relative_error": statistics.median(seq_errs),
+        "min_relative_error": min(seq_errs),
+        "max_relative_error": max(seq_errs),
+        "within_10pct": sum(abs(e) <= 0.10 for e in seq_errs),
+    }
     summary["model_only_median_abs_relative_error"] = statistics.median(
         abs(r["model_only_relative_error"]) for r in runs
     )
@@ -114,6 +135,12 @@ def _print_ope(ope: dict[str, Any]) -> None:
             print(
                 f"  {k:<6} {e['value']:.4f}  95% CI [{e['ci_low']:.4f}, {e['ci_high']:.4f}]  error {e['relative_error']:+.1%}"
             )
+    for est in ope["runs"]:
+        q = est["sequence"]
+        print(
+            f" seed {est['seed']}: whole-dunning recovery by retries, model rollout {q['rollout']:.4f} vs"
+            f" measured {q['measured_by_simulator']:.4f} ({q['relative_error']:+.1%})"
+        )
     for k in ("ips", "snips", "dr", "dros"):
         s = ope["summary"][k]
         print(

@@ -14,9 +14,12 @@ from limelight.payments.ope import (
     doubly_robust_shrinkage,
     evaluate_first_retry,
     ips,
+    measured_recovery_by_retries,
+    model_rollout_recovery,
     snips,
 )
-from limelight.payments.policy import SmartRetryPolicy
+from limelight.payments.policy import SmartRetryPolicy, fixed_policy
+from limelight.payments.simulator import simulate_dunning
 
 
 def _bandit(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -67,6 +70,23 @@ def test_first_retry_estimates_on_fixed_schedule_logs(
     for name in ("ips", "snips", "dr", "dros"):
         e = result[name]
         assert e["ci_low"] <= e["value"] <= e["ci_high"] and -0.05 <= e["value"] <= 1.0, name
+
+
+def test_sequence_rollout_estimates_a_fixed_schedules_whole_dunning_recovery(
+    dunning_logs: pd.DataFrame, retry_model: RetrySuccessModel
+) -> None:
+    policy = fixed_policy("stripe_like_8_in_14d", ask_first=False)
+    estimate = model_rollout_recovery(dunning_logs, policy, retry_model)
+    measured = measured_recovery_by_retries(simulate_dunning(4000, seed=11, policy=policy))
+    assert 0.1 < measured < 0.6
+    assert abs(estimate["value"] / measured - 1) < 0.10
+    # one retry recovers less than eight
+    assert (
+        model_rollout_recovery(dunning_logs, SmartRetryPolicy(retry_model, max_retries=1), retry_model)[
+            "value"
+        ]
+        < estimate["value"]
+    )
 
 
 def test_churn_panel_uses_only_the_past_and_beats_the_base_rate(world_logs: pd.DataFrame) -> None:
