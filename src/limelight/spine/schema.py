@@ -30,6 +30,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "payment_outcome": ("succeeded", "failed"),
     "funding_type": ("credit", "debit", "prepaid", "unknown"),
     "rating_scale": ("stars", "thumbs"),
+    "title_match": ("exact", "fuzzy"),
 }
 
 
@@ -190,6 +191,8 @@ SCHEMA: dict[str, Table] = {
                 _c("hours_viewed", "BIGINT", False, minimum=0),
                 _c("views", "BIGINT", minimum=0),
                 _c("title_id", "VARCHAR", doc="catalog title, where the name matched"),
+                _c("title_match", "VARCHAR", enum="title_match", doc="how title_id was found; NULL: no match"),
+                _c("title_match_score", "DOUBLE", minimum=0, doc="confidence of the match, 0-1"),
             ),
             ("source", "sheet", "row_number"),
             doc="Published engagement aggregates (Netflix 'What We Watched' reports and the like).",

@@ -47,6 +47,7 @@ class IngestReport:
 
     inserted: dict[str, int] = field(default_factory=dict)
     offered: dict[str, int] = field(default_factory=dict)
+    linked: int = 0  # engagement rows newly matched to a catalog title (see loaders.title_match)
 
     @property
     def total(self) -> int:
@@ -89,6 +90,12 @@ class Store:
         con = self.con
         for t in tables():
             con.execute(ddl(t, primary_key=False))
+        # Files made by an earlier version lack columns added to the schema since (all nullable): add them.
+        have = set(con.execute("SELECT table_name, column_name FROM information_schema.columns").fetchall())
+        for t in tables():
+            for c in t.columns:
+                if (t.name, c.name) not in have and c.nullable:
+                    con.execute(f'ALTER TABLE "{t.name}" ADD COLUMN "{c.name}" {c.type}')
 
     def ibis(self) -> ibis.BaseBackend:
         """An Ibis backend on this store (read-only when the store is)."""
@@ -171,6 +178,11 @@ class Store:
                         continue
                     report.offered[name] = part.distinct
                     report.inserted[name] = _insert_new(con, SCHEMA[name], part.frame, dedupe=part.repeats > 0)
+                if report.inserted.get("engagement") or report.inserted.get("titles"):
+                    # New report rows, or a catalog that may name what earlier reports left unmatched.
+                    from limelight.spine.loaders.title_match import link_engagement_titles
+
+                    report.linked = link_engagement_titles(con)
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
