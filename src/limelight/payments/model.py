@@ -8,7 +8,6 @@ processors score in about a second. Saved as `.npz` (no pickle) with a JSON head
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -16,9 +15,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from limelight.errors import DataError, InputError, NotFittedError
+from limelight.artifacts import load_artifact, npz_path, save_artifact
+from limelight.errors import DataError, NotFittedError
 from limelight.payments.charges import FailedCharges
 from limelight.payments.features import Decisions, FeatureSpace, attempts_to_decisions
+
+_KIND = "limelight.payments.RetrySuccessModel"  # what a saved model's artifact header says it holds
 
 __all__ = ["RetrySuccessModel"]
 
@@ -131,12 +133,7 @@ class RetrySuccessModel:
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         self._check()
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {
-            "kind": "limelight.payments.RetrySuccessModel",
             "version": 1,
             "C": self.C,
             "intercept": self.intercept_,
@@ -150,24 +147,13 @@ class RetrySuccessModel:
             "sizes": self.space_.sizes,
         }
         arrays = {f"w__{g}": v for g, v in self.weights_.items()}
-        np.savez(path, header=np.array(json.dumps(header)), **arrays)  # type: ignore[arg-type]
-        return path
+        return save_artifact(npz_path(path, replace_suffix=True), _KIND, header, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> RetrySuccessModel:
-        path = Path(path)
-        if not path.exists():
-            raise InputError(f"model file must exist, got '{path}'")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(str(data["header"]))
-                weights = {k[3:]: data[k].copy() for k in data.files if k.startswith("w__")}
-        except (OSError, ValueError, KeyError) as exc:
-            raise DataError(
-                f"model file '{path}' must be a saved retry model, got {type(exc).__name__}"
-            ) from None
-        if header.get("kind") != "limelight.payments.RetrySuccessModel":
-            raise DataError(f"model file '{path}' must be a payments retry model, got '{header.get('kind')}'")
+        artifact = load_artifact(path, _KIND)  # ArtifactError (a DataError) on a corrupt or foreign file
+        header = artifact.meta
+        weights = {k[3:]: v for k, v in artifact.arrays.items() if k.startswith("w__")}
         model = cls(C=float(header["C"]))
         model.space_ = FeatureSpace(
             codes=tuple(header["codes"]),
