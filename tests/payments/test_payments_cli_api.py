@@ -193,3 +193,24 @@ def test_churn_command_scores_next_month(
     assert {"log_loss", "auc", "base_rate_log_loss"} <= set(body["evaluation"])
     code, _, err = _run(capsys, "payments", "churn", "--month", "August", "--logs", str(logs))
     assert code == 2 and "month must look like 2025-06" in err
+
+
+def test_churn_command_takes_a_cards_file_and_names_a_bad_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, world: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    attempts, cards = world
+    logs, card_file = tmp_path / "world.parquet", tmp_path / "cards.csv"
+    attempts.to_parquet(logs)
+    cards.to_csv(card_file, index=False)
+    args = ("payments", "churn", "--month", "2025-08", "--logs", str(logs), "--top", "2", "--json")
+    code, out, _ = _run(capsys, *args, "--cards", str(card_file))
+    assert code == 0
+    assert len(json.loads(out)["at_risk"]) == 2
+    cards.drop(columns=["expires_at"]).to_csv(card_file, index=False)
+    code, _, err = _run(capsys, *args, "--cards", str(card_file))
+    assert code == 2 and "cards must have columns card_id and expires_at" in err
+    bad = cards.astype({"expires_at": object})
+    bad.loc[3, "expires_at"] = "soon"
+    bad.to_csv(card_file, index=False)
+    code, _, err = _run(capsys, *args, "--cards", str(card_file))
+    assert code == 2 and "expires_at must be a date, got 'soon' on row 4" in err

@@ -257,12 +257,18 @@ def churn(
         Path | None, typer.Option("--logs", help="payment_attempts file; default: the spine at --db.")
     ] = None,
     top: Annotated[int, typer.Option("--top", help="How many at-risk members to list.")] = 20,
+    cards: Annotated[
+        Path | None,
+        typer.Option(
+            "--cards", help="Cards file (card_id, expires_at): adds the card's expiry as a feature."
+        ),
+    ] = None,
     db: DbOption = DEFAULT_DB,
     json_output: JsonOption = False,
 ) -> None:
     """Members whose renewal this month is at risk of lapsing for a payment failure, with a temporal check."""
     from limelight.payments.churn import ChurnModel, churn_report
-    from limelight.payments.decide import load_attempts
+    from limelight.payments.decide import load_attempts, load_cards
 
     if top < 1:
         raise InputError(f"--top must be >= 1, got {top}")
@@ -280,7 +286,8 @@ def churn(
             viewing = store.query("SELECT member_id, started_at, seconds_viewed FROM viewing_events")
         finally:
             store.close()
-    report = churn_report(attempts, month, viewing=viewing, model=ChurnModel(), top=top)
+    card_table = load_cards(cards) if cards is not None else None
+    report = churn_report(attempts, month, viewing=viewing, model=ChurnModel(), top=top, cards=card_table)
     if json_output:
         print_json(report)
         return

@@ -22,7 +22,14 @@ from limelight.payments.policy import (
 from limelight.payments.rules import load_rules
 from limelight.settings import get_settings
 
-__all__ = ["default_model_path", "load_attempts", "next_attempts", "recovery_curves", "train_from_logs"]
+__all__ = [
+    "default_model_path",
+    "load_attempts",
+    "load_cards",
+    "next_attempts",
+    "recovery_curves",
+    "train_from_logs",
+]
 
 
 def default_model_path(db: Path | None = None) -> Path:
@@ -41,6 +48,39 @@ def load_attempts(path: str | Path) -> pd.DataFrame:
         raise DataError(
             f"{path}: must be a Parquet or CSV file of payment attempts ({type(exc).__name__})"
         ) from None
+    return frame
+
+
+def load_cards(path: str | Path) -> pd.DataFrame:
+    """A cards file (Parquet or CSV) with card_id and expires_at, e.g. exported from the processor's stored
+    card objects (exp_month/exp_year as the end of that month)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"cards file must exist, got '{path}'")
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{path}: must be a Parquet or CSV file of cards ({type(exc).__name__})") from None
+    missing = [c for c in ("card_id", "expires_at") if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path}: cards must have columns card_id and expires_at, got {list(frame.columns)}",
+            origin=str(path),
+            column=missing[0],
+        )
+    expires = pd.to_datetime(frame["expires_at"], errors="coerce")
+    bad = np.flatnonzero(expires.isna().to_numpy() & frame["expires_at"].notna().to_numpy())
+    if bad.size:
+        row = int(bad[0])
+        raise DataError(
+            f"{path}: expires_at must be a date, got '{frame['expires_at'].iloc[row]}' on row {row + 1}",
+            origin=str(path),
+            row=row + 1,
+            column="expires_at",
+        )
+    frame = frame.copy()
+    frame["card_id"] = frame["card_id"].astype(str)
+    frame["expires_at"] = expires
     return frame
 
 
