@@ -9,7 +9,6 @@ the training data (or who just watched something) is served by fold-in without r
 from __future__ import annotations
 
 import importlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from limelight.artifacts import (
+    RECOMMENDER_KIND,
+    jsonable,
+    load_artifact,
+    npz_path,
+    pack_arrays,
+    save_artifact,
+    unpack_arrays,
+)
 from limelight.errors import InputError, NotFittedError, NotFoundError
 
 __all__ = [
@@ -283,14 +291,10 @@ class Recommender(ABC):
             setattr(self, name, value)
 
     def save(self, path: str | Path) -> Path:
-        """Write the fitted model to one `.npz` file (no pickles; metadata as a JSON string inside)."""
+        """Write the fitted model to one `.npz` file (no pickles; metadata as JSON inside; see limelight.artifacts)."""
         self.check_fitted()
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
         arrays, meta = self._get_state()
-        flat = _pack_arrays(arrays)
-        flat["title_ids_"] = np.asarray([str(t) for t in self.title_ids_], dtype=str)  # type: ignore[attr-defined]
+        arrays["title_ids_"] = np.asarray([str(t) for t in self.title_ids_], dtype=str)  # type: ignore[attr-defined]
         document = {
             "format": SAVE_FORMAT,
             "model": self.name,
@@ -299,24 +303,14 @@ class Recommender(ABC):
             "fitted": _jsonable(meta),
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        flat["__meta__"] = np.asarray(json.dumps(document))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as handle:
-            np.savez(handle, **flat)  # type: ignore[arg-type]
-        return path
+        return save_artifact(npz_path(path), RECOMMENDER_KIND, document, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> Recommender:
         """Read a model written by `save`; `Recommender.load` returns whichever model the file holds."""
         path = Path(path)
-        if not path.exists():
-            raise NotFoundError(f"model file '{path}' does not exist")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                stored = {name: npz[name] for name in npz.files}
-            document = json.loads(str(stored.pop("__meta__")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputError(f"model file '{path}' must be a limelight .npz model, got an unreadable file") from exc
+        artifact = load_artifact(path, RECOMMENDER_KIND)  # NotFoundError; ArtifactError (an InputError)
+        document, stored = artifact.meta, dict(artifact.arrays)
         if document.get("format") != SAVE_FORMAT:
             raise InputError(f"model file '{path}' must have format {SAVE_FORMAT}, got {document.get('format')!r}")
         module_name, _, qualname = str(document["class"]).partition(":")
@@ -328,7 +322,7 @@ class Recommender(ABC):
         model = model_cls(**document["params"])
         title_ids = np.asarray(stored.pop("title_ids_"), dtype=object)
         model.title_ids_ = title_ids
-        model._set_state(_unpack_arrays(stored), document["fitted"])
+        model._set_state(stored, document["fitted"])
         return model
 
 
@@ -340,46 +334,7 @@ def _epoch_seconds(column: pd.Series) -> np.ndarray:
     return ts.dt.as_unit("s").astype("int64").to_numpy()
 
 
-def _pack_arrays(arrays: dict[str, Any]) -> dict[str, np.ndarray]:
-    flat: dict[str, np.ndarray] = {}
-    for name, value in arrays.items():
-        if sp.issparse(value):
-            csr = sp.csr_matrix(value)
-            flat[f"{name}::csr_data"] = csr.data
-            flat[f"{name}::csr_indices"] = csr.indices
-            flat[f"{name}::csr_indptr"] = csr.indptr
-            flat[f"{name}::csr_shape"] = np.asarray(csr.shape, dtype=np.int64)
-        else:
-            array = np.asarray(value)
-            if array.dtype == object:
-                array = array.astype(str)
-            flat[name] = array
-    return flat
-
-
-def _unpack_arrays(flat: dict[str, np.ndarray]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        if "::csr_" not in key:
-            out[key] = value
-        elif key.endswith("::csr_data"):
-            name = key.split("::")[0]
-            shape = tuple(int(x) for x in flat[f"{name}::csr_shape"])
-            out[name] = sp.csr_matrix(
-                (value, flat[f"{name}::csr_indices"], flat[f"{name}::csr_indptr"]), shape=shape
-            )
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
+# Kept for code that imported them from here; the one implementation is in limelight.artifacts.
+_pack_arrays = pack_arrays
+_unpack_arrays = unpack_arrays
+_jsonable = jsonable

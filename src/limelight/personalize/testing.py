@@ -172,7 +172,7 @@ class RecommenderContract:
     ) -> None:
         path = fitted.save(tmp_path / "model.npz")
         with np.load(path, allow_pickle=False) as stored:
-            assert "__meta__" in stored.files
+            assert "__artifact__" in stored.files  # the limelight.artifacts container
         loaded = Recommender.load(path)
         assert type(loaded) is type(fitted)
         assert list(loaded.title_ids_) == list(fitted.title_ids_)  # type: ignore[attr-defined]
