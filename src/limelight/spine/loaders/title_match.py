@@ -285,16 +285,16 @@ def link_engagement_titles(con: duckdb.DuckDBPyConnection) -> int:
     Runs on the caller's connection (inside its transaction when there is one); rows already matched
     keep their link, rows with no match keep NULLs. Returns how many rows were newly matched.
     """
-    names = con.execute(
-        "SELECT source, sheet, row_number, title_name, kind, release_date FROM engagement WHERE title_id IS NULL"
-    ).df()
-    if names.empty:
-        return 0
     catalog = con.execute(
         "SELECT title_id, name, kind, release_date, source, parent_id, season_number FROM titles "
         "WHERE kind IN ('film', 'series', 'season')"
     ).df()
     if catalog.empty:
+        return 0
+    names = con.execute(
+        "SELECT source, sheet, row_number, title_name, kind, release_date FROM engagement WHERE title_id IS NULL"
+    ).df()
+    if names.empty:
         return 0
     matched = match_titles(names, catalog)
     hits = names.join(matched)[matched["title_id"].notna()]
