@@ -9,8 +9,9 @@ sending a batch again — after a timeout, a crash, a retry — stores nothing t
 from __future__ import annotations
 
 import contextlib
-import threading
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -69,7 +70,7 @@ _COLUMNS = ("event_id", "member_id", "title_id", "started_at", "seconds_viewed",
 
 
 def store_events(
-    con: duckdb.DuckDBPyConnection, events: list[EventIn], lock: threading.Lock
+    con: duckdb.DuckDBPyConnection, events: list[EventIn], lock: AbstractContextManager[Any]
 ) -> tuple[pd.DataFrame, int]:
     """Commit the new events of a batch; returns (the rows newly stored, the number of duplicates).
 

@@ -26,7 +26,7 @@ from limelight.service.config import ServiceConfig
 from limelight.service.keys import KeyRing, ensure_key_table
 from limelight.service.metrics import ServiceMetrics
 from limelight.service.ratelimit import RateLimiter
-from limelight.spine.store import Store
+from limelight.spine.store import Store, write_lock
 
 __all__ = ["EngineSlot", "ServiceState", "TrainingStatus"]
 
@@ -85,7 +85,7 @@ class TrainingStatus:
 class ServiceState:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
-        self.write_lock = threading.Lock()
+        self.write_lock = write_lock(config.db_path)  # the store's own per-file lock: ingests and posts never interleave
         self.con = self._connect()
         self.store = _CursorStore(self.con, config.db_path)
         Store.create_schema(self.store)

@@ -36,7 +36,7 @@ from limelight.spine.validate import Rows, coerce_rows
 if TYPE_CHECKING:
     import ibis
 
-__all__ = ["IngestReport", "Rows", "Store", "check_batch_keys", "open_store"]
+__all__ = ["IngestReport", "Rows", "Store", "check_batch_keys", "open_store", "write_lock"]
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class Store:
     def _write(self, stacked: dict[str, Stacked]) -> IngestReport:
         report = IngestReport()
         con = self.con
-        with _write_lock(self.path):
+        with write_lock(self.path):
             con.execute("BEGIN TRANSACTION")
             try:
                 for name in TABLE_ORDER:
@@ -202,7 +202,7 @@ class Store:
         """
         report = IngestReport()
         con = self.con
-        with _write_lock(self.path):
+        with write_lock(self.path):
             con.execute("BEGIN TRANSACTION")
             try:
                 for name, frame in parts:
@@ -235,15 +235,19 @@ class Store:
 
 
 _POSITION = "_limelight_position"  # the row's place in the stacked batch (named so no schema column clashes)
-_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-def _write_lock(path: Path) -> threading.Lock:
-    """One lock per store file in this process: key checks and inserts of two writers never interleave."""
-    key = str(path.resolve())
+def write_lock(path: Path) -> threading.RLock:
+    """One lock per store file in this process: key checks and inserts of two writers never interleave.
+
+    The service's own writes (events, keys, training jobs) take the same lock, so an ingest and an
+    event post in one process cannot both store a new key; re-entrant, so a writer may nest.
+    """
+    key = str(Path(path).resolve())
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(key, threading.Lock())
+        return _LOCKS.setdefault(key, threading.RLock())
 
 
 @dataclass
