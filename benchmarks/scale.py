@@ -15,7 +15,8 @@ Peak memory is the summed RSS of the step's process tree (Python, and for Spark 
 Python workers), sampled every 0.2 s.
 
     .venv/bin/python benchmarks/scale.py --sizes 1000000,10000000 --data /tmp/limelight-scale
-    .venv/bin/python benchmarks/scale.py _pair /tmp/limelight-scale/world-10000000   # cold + warm, both engines
+    .venv/bin/python benchmarks/scale.py session /tmp/limelight-scale/world-10000000 3   # one long-lived session per engine
+    .venv/bin/python benchmarks/scale.py session WORLD 3 '{"spark.driver.extraJavaOptions": "-XX:+UseG1GC"}'  # an A/B
 
 Prints a table and writes benchmarks/results/scale.json.
 """
@@ -41,6 +42,7 @@ from typing import Any
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
+CDS_ENV = "LIMELIGHT_SPARK_CDS"  # limelight.spine.engines.CDS_ENV, without importing limelight here
 HERE = Path(__file__).resolve()
 RESULTS = HERE.parent / "results" / "scale.json"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -123,20 +125,20 @@ def run_step(args: list[str], timeout: float = 3_000) -> dict[str, Any]:
 
 
 # -- the steps, run in the child ------------------------------------------------------------------
-def _spark() -> tuple[Any, float]:
+def _spark(conf: dict[str, str] | None = None) -> tuple[Any, float]:
     from limelight.spine.engines import spark_session
 
     t0 = time.perf_counter()
-    session = spark_session("limelight-bench", **{"spark.driver.memory": "3g"})
+    session = spark_session("limelight-bench", **{"spark.driver.memory": "3g", **(conf or {})})
     session.range(1).count()
     return session, time.perf_counter() - t0
 
 
-def _backend(engine: str, world: Path) -> tuple[Any, float]:
+def _backend(engine: str, world: Path, spark_conf: dict[str, str] | None = None) -> tuple[Any, float]:
     from limelight.spine.engines import connect
 
     if engine == "spark":
-        session, startup = _spark()
+        session, startup = _spark(spark_conf)
         return connect("spark", parquet_dir=world, spark=session), startup
     backend = connect("duckdb", parquet_dir=world)
     # A shared machine: cap DuckDB (it spills beyond this) instead of its default 80% of RAM.
@@ -368,6 +370,9 @@ def main() -> None:
     engines = set(args.engines.split(",")) | {"-"}
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
+    # Spark's driver maps its classes from a class-data-sharing archive (written by the first Spark
+    # step's JVM at exit, used by every later one): session start only, see docs/scale.md.
+    os.environ.setdefault(CDS_ENV, str(data / "spark-cds.jsa"))
     rows: list[dict[str, Any]] = []
     previous: list[dict[str, Any]] = []
     if RESULTS.exists():
@@ -421,12 +426,12 @@ def main() -> None:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def pair(world: Path, engine: str, repeats: int = 2) -> list[dict[str, Any]]:
+def pair(world: Path, engine: str, repeats: int = 2, spark_conf: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Both pipelines `repeats` times in ONE session of `engine` (the first run cold, the rest warm)."""
     out = []
     from limelight.spine.pipelines import interactions, views_per_window
 
-    backend, startup = _backend(engine, world)
+    backend, startup = _backend(engine, world, spark_conf)
     scratch = Path(f"/tmp/limelight-pair-{os.getpid()}")
     for run in range(repeats):
         for name in ("interactions", "views"):
@@ -435,37 +440,107 @@ def pair(world: Path, engine: str, repeats: int = 2) -> list[dict[str, Any]]:
             else:
                 expr = views_per_window(backend, *WINDOW, ordered=False)
             _remove(scratch)
+            load0 = os.getloadavg()[0]
             cpu0, t0 = _tree_cpu(os.getpid()), time.perf_counter()
             backend.to_parquet(expr, scratch)
             out.append(
                 {
                     "engine": engine,
                     "step": name,
-                    "run": "cold" if run == 0 else "warm",
+                    "run": run,
                     "seconds": round(time.perf_counter() - t0, 2),
                     "cpu_s": round(_tree_cpu(os.getpid()) - cpu0, 2),
                     "startup_s": round(startup, 2),
-                    "load": round(os.getloadavg()[0], 1),
+                    "load": [round(load0, 1), round(os.getloadavg()[0], 1)],
                 }
             )
     _remove(scratch)
     return out
 
 
-if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "_pair":
-        # DuckDB then Spark on one world, back to back, each in a fresh process; cold and warm runs.
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def session_benchmark(world: Path, repeats: int, spark_conf: dict[str, str] | None = None) -> dict[str, Any]:
+    """One long-lived session per engine, as a service or a warm cluster runs the pipelines.
+
+    DuckDB, Spark, DuckDB again (each a fresh process running interactions then views `repeats`
+    times), so that DuckDB's figures bracket Spark's in time on a shared machine. *cold* is each
+    process's first run of a pipeline (for Spark: the first query of a fresh JVM, after the session
+    start, which is reported apart); *warm* is the median of the later runs.
+    """
+    rows: list[dict[str, Any]] = []
+    for engine_name in ("duckdb", "spark", "duckdb"):
+        args = [sys.executable, str(HERE), "_pair_child", str(world), engine_name, str(repeats)]
+        if engine_name == "spark" and spark_conf:
+            args.append(json.dumps(spark_conf))
+        child = subprocess.run(args, capture_output=True, text=True, check=False)
+        lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+        if child.returncode != 0 or not lines:
+            raise SystemExit(f"{engine_name} session failed: {child.stderr.strip().splitlines()[-1:]}")
+        rows.extend(json.loads(lines[-1])["rows"])
+    summary: list[dict[str, Any]] = []
+    for name in ("interactions", "views"):
+        entry: dict[str, Any] = {"step": name}
         for engine_name in ("duckdb", "spark"):
-            child = subprocess.run(
-                [sys.executable, str(HERE), "_pair_child", sys.argv[2], engine_name],
-                capture_output=True, text=True, check=False,
-            )
-            for line in child.stdout.splitlines():
-                if line.startswith("{"):
-                    for row in json.loads(line)["rows"]:
-                        print(json.dumps(row))
-    elif len(sys.argv) > 3 and sys.argv[1] == "_pair_child":
-        print(json.dumps({"rows": pair(Path(sys.argv[2]), sys.argv[3])}))
+            mine = [r for r in rows if r["engine"] == engine_name and r["step"] == name]
+            cold = [r for r in mine if r["run"] == 0]
+            warm = [r for r in mine if r["run"] > 0]
+            for label, chosen in (("cold", cold), ("warm", warm)):
+                if chosen:
+                    entry[f"{engine_name}_{label}_s"] = round(_median([r["seconds"] for r in chosen]), 2)
+                    entry[f"{engine_name}_{label}_cpu_s"] = round(_median([r["cpu_s"] for r in chosen]), 2)
+        for label in ("cold", "warm"):
+            if f"spark_{label}_s" in entry and f"duckdb_{label}_s" in entry:
+                entry[f"{label}_wall_ratio"] = round(entry[f"spark_{label}_s"] / entry[f"duckdb_{label}_s"], 2)
+                entry[f"{label}_cpu_ratio"] = round(entry[f"spark_{label}_cpu_s"] / entry[f"duckdb_{label}_cpu_s"], 2)
+        summary.append(entry)
+    spark_rows = [r for r in rows if r["engine"] == "spark"]
+    loads = [x for r in rows for x in r["load"]]
+    return {
+        "world": str(world),
+        "repeats": repeats,
+        "spark_conf": spark_conf or {},
+        "spark_startup_s": spark_rows[0]["startup_s"] if spark_rows else None,
+        "load_range": [min(loads), max(loads)],
+        "rows": rows,
+        "summary": summary,
+    }
+
+
+def _print_session(result: dict[str, Any]) -> None:
+    print(f"Spark session start {result['spark_startup_s']} s (apart); load {result['load_range']}")
+    print(f"{'step':<13} {'run':<5} {'duckdb s':>9} {'cpu':>6} {'spark s':>9} {'cpu':>6} {'wall x':>7} {'cpu x':>6}")
+    for entry in result["summary"]:
+        for label in ("cold", "warm"):
+            if f"{label}_wall_ratio" in entry:
+                print(
+                    f"{entry['step']:<13} {label:<5} {entry[f'duckdb_{label}_s']:>9.2f} {entry[f'duckdb_{label}_cpu_s']:>6.1f} "
+                    f"{entry[f'spark_{label}_s']:>9.2f} {entry[f'spark_{label}_cpu_s']:>6.1f} "
+                    f"{entry[f'{label}_wall_ratio']:>6.1f}x {entry[f'{label}_cpu_ratio']:>5.1f}x"
+                )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] in ("session", "_pair"):
+        # DuckDB, Spark, DuckDB on one world, each a fresh process running both pipelines
+        # `repeats` times in one session: the first run cold, the rest warm (a long-lived session).
+        repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+        os.environ.setdefault(CDS_ENV, str(Path(sys.argv[2]).parent / "spark-cds.jsa"))
+        extra = json.loads(sys.argv[4]) if len(sys.argv) > 4 else None  # Spark settings for an A/B
+        outcome = session_benchmark(Path(sys.argv[2]), repeats, extra)
+        _print_session(outcome)
+        stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"benchmark": "scale"}
+        outcome["command"] = "python " + " ".join([str(Path(sys.argv[0])), *sys.argv[1:]])
+        stored["shared_session"] = outcome
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(stored, indent=2))
+    elif len(sys.argv) > 4 and sys.argv[1] == "_pair_child":
+        conf = json.loads(sys.argv[5]) if len(sys.argv) > 5 else None
+        print(json.dumps({"rows": pair(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), conf)}))
     elif len(sys.argv) > 1 and sys.argv[1] == "_svg":
         print(render_svg(json.loads(RESULTS.read_text())["rows"]))
     elif len(sys.argv) > 1 and sys.argv[1] == "_step":

@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 __all__ = [
+    "CDS_ENV",
     "ENGINES",
     "SPARK_LOCAL_SETTINGS",
     "Engine",
     "broadcast_small",
     "connect",
+    "java_options",
     "patch_duckdb_for_ibis",
     "resolve_engine",
     "spark_session",
@@ -148,7 +150,16 @@ SPARK_LOCAL_SETTINGS: dict[str, str] = {
     # In local mode the driver is the executor: its heap holds the hash aggregates. 2 GiB keeps
     # the tests small; the benchmark passes 3g (nothing spilled at 10M events).
     "spark.driver.memory": "2g",
+    # The throughput collector for a batch JVM on two cores: G1's concurrent refinement and marking
+    # threads compete with the two task threads, and Spark's aggregation pages (long[] of
+    # megabytes) are "humongous" objects to G1. See docs/benchmarks/scale.md for the A/B.
+    "spark.driver.extraJavaOptions": "-XX:+UseParallelGC",
 }
+
+#: Environment variable naming a JVM class-data-sharing archive for the Spark driver (AppCDS):
+#: when the file exists the JVM maps Spark's ~10,000 classes from it instead of searching 250
+#: jars and verifying each class; when it does not, the JVM writes it on exit (one run pays).
+CDS_ENV = "LIMELIGHT_SPARK_CDS"
 
 
 def _configured(key: str) -> bool:
@@ -164,12 +175,38 @@ def _configured(key: str) -> bool:
     return bool(SparkConf().contains(key))
 
 
-def spark_session(app_name: str = "limelight", *, master: str | None = None, **conf: str) -> SparkSession:
+def java_options(base: str, cds_archive: str | Path | None) -> str:
+    """`base` JVM options plus the class-data-sharing flag for `cds_archive` (use it, or write it).
+
+    The archive belongs to one JDK build and one Spark class path: a stale one is ignored by the
+    JVM with a warning (sharing is `auto`), never an error. The file is written at the JVM's exit,
+    so the first run creates it and every later run maps it.
+    """
+    if cds_archive is None or str(cds_archive) == "":
+        return base
+    archive = Path(cds_archive).expanduser()
+    if archive.is_file() and archive.stat().st_size > 0:
+        flag = f"-XX:SharedArchiveFile={archive}"
+    else:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        flag = f"-XX:ArchiveClassesAtExit={archive}"
+    return f"{base} {flag}".strip()
+
+
+def spark_session(
+    app_name: str = "limelight",
+    *,
+    master: str | None = None,
+    cds_archive: str | Path | None = None,
+    **conf: str,
+) -> SparkSession:
     """A Spark session set up for local mode on a small machine (`SPARK_LOCAL_SETTINGS`), UTC.
 
     When a session already exists (under `spark-submit`, on a managed cluster or in a test run)
     it is reused as it is; `master` and `conf` apply only to a session this call creates, and a
     setting the Spark configuration already has (`spark-submit --conf`) is not overridden.
+    `cds_archive` (default: the `LIMELIGHT_SPARK_CDS` environment variable) is a class-data-sharing
+    archive for the driver JVM: used when it exists, written on exit when it does not.
     """
     try:
         from pyspark.sql import SparkSession
@@ -187,6 +224,9 @@ def spark_session(app_name: str = "limelight", *, master: str | None = None, **c
     settings = {key: value for key, value in SPARK_LOCAL_SETTINGS.items() if not _configured(key)}
     settings["spark.sql.warehouse.dir"] = warehouse
     settings.update(conf)
+    archive = cds_archive if cds_archive is not None else os.environ.get(CDS_ENV)
+    if archive and not _configured("spark.driver.extraJavaOptions"):
+        settings["spark.driver.extraJavaOptions"] = java_options(settings.get("spark.driver.extraJavaOptions", ""), archive)
     builder = SparkSession.builder.appName(app_name)
     if master is not None or not _configured("spark.master"):
         builder = builder.master(master or "local[2]")

@@ -1,0 +1,35 @@
+"""The driver JVM's options for local mode: the throughput collector and an optional AppCDS archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from limelight.spine.engines import SPARK_LOCAL_SETTINGS, java_options
+
+
+def test_local_mode_runs_the_driver_on_the_parallel_collector() -> None:
+    assert "-XX:+UseParallelGC" in SPARK_LOCAL_SETTINGS["spark.driver.extraJavaOptions"].split()
+
+
+def test_without_an_archive_the_options_are_left_as_they_are() -> None:
+    assert java_options("-XX:+UseParallelGC", None) == "-XX:+UseParallelGC"
+    assert java_options("-XX:+UseParallelGC", "") == "-XX:+UseParallelGC"
+
+
+def test_a_missing_archive_is_written_at_exit_into_a_folder_made_for_it(tmp_path: Path) -> None:
+    archive = tmp_path / "cache" / "spark.jsa"
+    options = java_options("-XX:+UseParallelGC", archive)
+    assert options.split() == ["-XX:+UseParallelGC", f"-XX:ArchiveClassesAtExit={archive}"]
+    assert archive.parent.is_dir()
+
+
+def test_an_existing_archive_is_mapped_not_rewritten(tmp_path: Path) -> None:
+    archive = tmp_path / "spark.jsa"
+    archive.write_bytes(b"CDS")
+    assert java_options("", archive) == f"-XX:SharedArchiveFile={archive}"
+
+
+def test_an_empty_archive_left_by_a_killed_run_is_written_again(tmp_path: Path) -> None:
+    archive = tmp_path / "spark.jsa"
+    archive.touch()
+    assert java_options("", archive) == f"-XX:ArchiveClassesAtExit={archive}"
