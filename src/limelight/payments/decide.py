@@ -37,30 +37,26 @@ def default_model_path(db: Path | None = None) -> Path:
     return get_settings().registry_dir(db) / "payments" / "retry_model.npz"
 
 
+def _read_table(path: Path, field: str, what: str) -> pd.DataFrame:
+    """A Parquet or CSV file; a missing or unreadable one is named in one sentence."""
+    if not path.exists():
+        raise InputError(f"{field} file must exist, got '{path}'")
+    try:
+        return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{path}: must be a Parquet or CSV file of {what} ({type(exc).__name__})") from None
+
+
 def load_attempts(path: str | Path) -> pd.DataFrame:
     """A `payment_attempts` file (Parquet or CSV)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"logs file must exist, got '{path}'")
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
-    except (ValueError, OSError) as exc:
-        raise DataError(
-            f"{path}: must be a Parquet or CSV file of payment attempts ({type(exc).__name__})"
-        ) from None
-    return frame
+    return _read_table(Path(path), "logs", "payment attempts")
 
 
 def load_cards(path: str | Path) -> pd.DataFrame:
     """A cards file (Parquet or CSV) with card_id and expires_at, e.g. exported from the processor's stored
     card objects (exp_month/exp_year as the end of that month)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"cards file must exist, got '{path}'")
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
-    except (ValueError, OSError) as exc:
-        raise DataError(f"{path}: must be a Parquet or CSV file of cards ({type(exc).__name__})") from None
+    frame = _read_table(path, "cards", "cards")
     missing = [c for c in ("card_id", "expires_at") if c not in frame.columns]
     if missing:
         raise DataError(

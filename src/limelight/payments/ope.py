@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from limelight.errors import DataError
-from limelight.payments.features import attempts_to_decisions
+from limelight.payments.features import Decisions, attempts_to_decisions
 from limelight.payments.gate import Gate
 from limelight.payments.model import RetrySuccessModel
 from limelight.payments.policy import RetryPolicy
@@ -165,6 +165,21 @@ def doubly_robust_shrinkage(
     return _normal(contrib, wl), lam
 
 
+def _first_retries(logs: pd.DataFrame) -> tuple[int, Decisions, np.ndarray]:
+    """(failed first charges, the logs as decisions, positions of each invoice's first retry decision)."""
+    first = (
+        logs.sort_values(["invoice_id", "attempted_at", "attempt_number"], kind="stable")
+        .groupby("invoice_id", sort=False)
+        .head(1)
+    )
+    n_failed = int((first["outcome"] == "failed").sum())
+    decisions = attempts_to_decisions(logs)
+    sel = np.flatnonzero(decisions.charges.attempt_number == 1)
+    if sel.size == 0:
+        raise DataError("logs must contain first retries after a failed renewal, got none")
+    return n_failed, decisions, sel
+
+
 def evaluate_first_retry(
     logs: pd.DataFrame,
     policy: RetryPolicy,
@@ -182,17 +197,8 @@ def evaluate_first_retry(
     deterministic (its decision on each logged context is computed here).
     """
     gate = gate if gate is not None else Gate()
-    first = (
-        logs.sort_values(["invoice_id", "attempted_at", "attempt_number"], kind="stable")
-        .groupby("invoice_id", sort=False)
-        .head(1)
-    )
-    n_failed = int((first["outcome"] == "failed").sum())
-    decisions = attempts_to_decisions(logs)
-    sel = decisions.charges.attempt_number == 1
-    if not sel.any():
-        raise DataError("logs must contain first retries after a failed renewal, got none")
-    charges = decisions.charges.subset(np.flatnonzero(sel))
+    n_failed, decisions, sel = _first_retries(logs)
+    charges = decisions.charges.subset(sel)
     logged_t = decisions.retry_at[sel]
     logged_p = decisions.processor[sel]
     mu = decisions.propensity[sel]
@@ -277,16 +283,7 @@ def model_rollout_recovery(
     1% of first retries and almost never on two in a row), so this is the sequence-level estimate offered.
     """
     gate = gate if gate is not None else Gate()
-    first = (
-        logs.sort_values(["invoice_id", "attempted_at", "attempt_number"], kind="stable")
-        .groupby("invoice_id", sort=False)
-        .head(1)
-    )
-    n_failed = int((first["outcome"] == "failed").sum())
-    decisions = attempts_to_decisions(logs)
-    sel = np.flatnonzero(decisions.charges.attempt_number == 1)
-    if sel.size == 0:
-        raise DataError("logs must contain first retries after a failed renewal, got none")
+    n_failed, decisions, sel = _first_retries(logs)
     from dataclasses import replace
 
     from limelight.payments.policy import usd_amount
