@@ -375,8 +375,12 @@ def main() -> None:
     os.environ.setdefault(CDS_ENV, str(data / "spark-cds.jsa"))
     rows: list[dict[str, Any]] = []
     previous: list[dict[str, Any]] = []
+    kept: dict[str, Any] = {}
     if RESULTS.exists():
-        previous = json.loads(RESULTS.read_text()).get("rows", [])
+        stored = json.loads(RESULTS.read_text())
+        previous = stored.get("rows", [])
+        # The long-lived-session figures (`session` subcommand) are not rerun here: keep them.
+        kept = {key: value for key, value in stored.items() if key.startswith("shared_session")}
     print(f"{'events':>12} {'step':<13} {'engine':<7} {'seconds':>9} {'cpu s':>8} {'startup':>8} {'peak MiB':>9} {'load':>9}  rows")
     for size in sizes:
         for name, engine in PLAN:
@@ -418,6 +422,7 @@ def main() -> None:
         "rows": merged,
         "exponents": _exponents(merged),
         "spark_over_duckdb": ratios,
+        **kept,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(payload, indent=2))
