@@ -7,8 +7,10 @@ from pathlib import Path
 from limelight.spine.engines import SPARK_LOCAL_SETTINGS, java_options
 
 
-def test_local_mode_runs_the_driver_on_the_parallel_collector() -> None:
-    assert "-XX:+UseParallelGC" in SPARK_LOCAL_SETTINGS["spark.driver.extraJavaOptions"].split()
+def test_local_mode_runs_the_driver_on_the_parallel_collector_with_huge_pages() -> None:
+    options = SPARK_LOCAL_SETTINGS["spark.driver.extraJavaOptions"].split()
+    assert "-XX:+UseParallelGC" in options
+    assert "-XX:+UseTransparentHugePages" in options
 
 
 def test_without_an_archive_the_options_are_left_as_they_are() -> None:

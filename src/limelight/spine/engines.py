@@ -152,8 +152,11 @@ SPARK_LOCAL_SETTINGS: dict[str, str] = {
     "spark.driver.memory": "2g",
     # The throughput collector for a batch JVM on two cores: G1's concurrent refinement and marking
     # threads compete with the two task threads, and Spark's aggregation pages (long[] of
-    # megabytes) are "humongous" objects to G1. See docs/benchmarks/scale.md for the A/B.
-    "spark.driver.extraJavaOptions": "-XX:+UseParallelGC",
+    # megabytes) are "humongous" objects to G1. Transparent huge pages for the heap (the kernel
+    # gives them only on request, `madvise`): the aggregation maps are hundreds of MB read at
+    # random, and 2 MB pages cut the TLB misses. A/Bs in docs/benchmarks/scale.md. Where the
+    # kernel has THP off, the JVM warns once and runs on 4 KB pages.
+    "spark.driver.extraJavaOptions": "-XX:+UseParallelGC -XX:+UseTransparentHugePages",
 }
 
 #: Environment variable naming a JVM class-data-sharing archive for the Spark driver (AppCDS):
