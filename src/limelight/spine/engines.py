@@ -183,7 +183,8 @@ def java_options(base: str, cds_archive: str | Path | None) -> str:
 
     The archive belongs to one JDK build and one Spark class path: a stale one is ignored by the
     JVM with a warning (sharing is `auto`), never an error. The file is written at the JVM's exit,
-    so the first run creates it and every later run maps it.
+    so the first run creates it and every later run maps it; let one job create it before several
+    start at once (two JVMs that both find it missing would both write it).
     """
     if cds_archive is None or str(cds_archive) == "":
         return base
