@@ -87,15 +87,16 @@ def test_npz_paths_keep_or_replace_the_suffix() -> None:
 
 def _legacy_recommender_file(model: object, path: Path) -> Path:
     """The recommenders' saver before limelight.artifacts (commit 3a12565), byte layout kept."""
-    from limelight.personalize.base import SAVE_FORMAT, _jsonable, _pack_arrays
+    from limelight.artifacts import jsonable, pack_arrays
+    from limelight.personalize.base import SAVE_FORMAT
 
     arrays, meta = model._get_state()  # type: ignore[attr-defined]
-    flat = _pack_arrays(arrays)
+    flat = pack_arrays(arrays)
     flat["title_ids_"] = np.asarray([str(t) for t in model.title_ids_], dtype=str)  # type: ignore[attr-defined]
     document = {"format": SAVE_FORMAT, "model": model.name,  # type: ignore[attr-defined]
                 "class": f"{type(model).__module__}:{type(model).__qualname__}",
-                "params": _jsonable(model.get_params()),  # type: ignore[attr-defined]
-                "fitted": _jsonable(meta), "saved_at": "2026-11-27T00:00:00+00:00"}  # fmt: skip
+                "params": jsonable(model.get_params()),  # type: ignore[attr-defined]
+                "fitted": jsonable(meta), "saved_at": "2026-11-27T00:00:00+00:00"}  # fmt: skip
     flat["__meta__"] = np.asarray(json.dumps(document))
     with path.open("wb") as handle:
         np.savez(handle, **flat)  # type: ignore[arg-type]

@@ -20,15 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from limelight.artifacts import (
-    RECOMMENDER_KIND,
-    jsonable,
-    load_artifact,
-    npz_path,
-    pack_arrays,
-    save_artifact,
-    unpack_arrays,
-)
+from limelight.artifacts import RECOMMENDER_KIND, load_artifact, npz_path, save_artifact
 from limelight.errors import InputError, NotFittedError, NotFoundError
 
 __all__ = [
@@ -299,8 +291,8 @@ class Recommender(ABC):
             "format": SAVE_FORMAT,
             "model": self.name,
             "class": f"{type(self).__module__}:{type(self).__qualname__}",
-            "params": _jsonable(self.get_params()),
-            "fitted": _jsonable(meta),
+            "params": self.get_params(),  # save_artifact makes the whole document JSON-able
+            "fitted": meta,
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         return save_artifact(npz_path(path), RECOMMENDER_KIND, document, arrays)
@@ -332,9 +324,3 @@ def _epoch_seconds(column: pd.Series) -> np.ndarray:
         return column.to_numpy(dtype=np.float64).astype(np.int64)
     ts = pd.to_datetime(column, utc=True, format="mixed")
     return ts.dt.as_unit("s").astype("int64").to_numpy()
-
-
-# Kept for code that imported them from here; the one implementation is in limelight.artifacts.
-_pack_arrays = pack_arrays
-_unpack_arrays = unpack_arrays
-_jsonable = jsonable
