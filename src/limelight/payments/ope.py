@@ -21,7 +21,7 @@ reward of 0, so stopping needs no support in the logs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from limelight.errors import DataError
 from limelight.payments.features import Decisions, attempts_to_decisions
 from limelight.payments.gate import Gate
 from limelight.payments.model import RetrySuccessModel
-from limelight.payments.policy import RetryPolicy
+from limelight.payments.policy import RetryPolicy, usd_amount
 
 __all__ = [
     "Estimate",
@@ -165,14 +165,16 @@ def doubly_robust_shrinkage(
     return _normal(contrib, wl), lam
 
 
+def _failed_invoices(logs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(the logs in attempt order per invoice, how many invoices' first charge failed)."""
+    ordered = logs.sort_values(["invoice_id", "attempted_at", "attempt_number"], kind="stable")
+    first = ordered.groupby("invoice_id", sort=False).head(1)
+    return ordered, int((first["outcome"] == "failed").sum())
+
+
 def _first_retries(logs: pd.DataFrame) -> tuple[int, Decisions, np.ndarray]:
     """(failed first charges, the logs as decisions, positions of each invoice's first retry decision)."""
-    first = (
-        logs.sort_values(["invoice_id", "attempted_at", "attempt_number"], kind="stable")
-        .groupby("invoice_id", sort=False)
-        .head(1)
-    )
-    n_failed = int((first["outcome"] == "failed").sum())
+    _, n_failed = _failed_invoices(logs)
     decisions = attempts_to_decisions(logs)
     sel = np.flatnonzero(decisions.charges.attempt_number == 1)
     if sel.size == 0:
@@ -255,9 +257,7 @@ def evaluate_first_retry(
 def measured_first_retry_recovery(logs: pd.DataFrame) -> float:
     """What a simulator run measures for the same quantity: the share of failed invoices whose first
     retry (attempt 2, chosen by the policy, not a member's new card) succeeded."""
-    df = logs.sort_values(["invoice_id", "attempted_at", "attempt_number"], kind="stable")
-    first = df.groupby("invoice_id", sort=False).head(1)
-    n_failed = int((first["outcome"] == "failed").sum())
+    df, n_failed = _failed_invoices(logs)
     second = df[(df["attempt_number"] == 2) & (df["policy"] != "member_update")]
     return float((second["outcome"] == "succeeded").sum() / max(n_failed, 1))
 
@@ -284,10 +284,6 @@ def model_rollout_recovery(
     """
     gate = gate if gate is not None else Gate()
     n_failed, decisions, sel = _first_retries(logs)
-    from dataclasses import replace
-
-    from limelight.payments.policy import usd_amount
-
     charges = decisions.charges.subset(sel)
     recent = np.full_like(charges.recent_attempts, np.nan)
     recent[:, 0] = charges.failed_at
@@ -331,8 +327,6 @@ def model_rollout_recovery(
 def measured_recovery_by_retries(logs: pd.DataFrame) -> float:
     """What a simulator run measures for `model_rollout_recovery`'s quantity: the share of failed invoices
     recovered by a policy retry (not by a member's new card)."""
-    df = logs.sort_values(["invoice_id", "attempted_at", "attempt_number"], kind="stable")
-    first = df.groupby("invoice_id", sort=False).head(1)
-    n_failed = int((first["outcome"] == "failed").sum())
+    df, n_failed = _failed_invoices(logs)
     wins = df[(df["attempt_number"] > 1) & (df["policy"] != "member_update") & (df["outcome"] == "succeeded")]
     return float(wins["invoice_id"].nunique() / max(n_failed, 1))
