@@ -209,11 +209,9 @@ class Store:
                     spec = SCHEMA[name]
                     origin = f"generated {name}"
                     rows = Rows(name, frame, origin)
-                    part = _stack(spec, [(rows, frame[list(spec.column_names)])])
-                    repeats, distinct = _check_keys(con, spec, part)
-                    part.repeats, part.distinct = repeats, distinct
-                    inserted = _insert_new(con, spec, part.frame, dedupe=repeats > 0)
-                    report.offered[name] = report.offered.get(name, 0) + distinct
+                    part = _checked_stack(con, spec, [(rows, frame[list(spec.column_names)])])
+                    inserted = _insert_new(con, spec, part.frame, dedupe=part.repeats > 0)
+                    report.offered[name] = report.offered.get(name, 0) + part.distinct
                     report.inserted[name] = report.inserted.get(name, 0) + inserted
                 con.execute("COMMIT")
             except Exception:
@@ -266,7 +264,8 @@ class Stacked:
         return self.parts[i], position - self.offsets[i]
 
 
-def _stack(spec: Table, parts: list[tuple[Rows, pd.DataFrame]]) -> Stacked:
+def _checked_stack(con: duckdb.DuckDBPyConnection, spec: Table, parts: list[tuple[Rows, pd.DataFrame]]) -> Stacked:
+    """`parts` stacked into one frame with each row's batch position, its keys checked (`_check_keys`)."""
     offsets, total = [], 0
     frames = []
     for _, frame in parts:
@@ -274,7 +273,9 @@ def _stack(spec: Table, parts: list[tuple[Rows, pd.DataFrame]]) -> Stacked:
         frames.append(frame.assign(**{_POSITION: np.arange(total, total + len(frame), dtype=np.int64)}))
         total += len(frame)
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    return Stacked(frame, [rows for rows, _ in parts], offsets, distinct=total)
+    part = Stacked(frame, [rows for rows, _ in parts], offsets, distinct=total)
+    part.repeats, part.distinct = _check_keys(con, spec, part)
+    return part
 
 
 def _key_sql(spec: Table) -> str:
@@ -341,10 +342,7 @@ def check_batch_keys(prepared: dict[str, list[tuple[Rows, pd.DataFrame]]]) -> di
     stacked: dict[str, Stacked] = {}
     with duckdb.connect() as con:
         for name, parts in prepared.items():
-            spec = SCHEMA[name]
-            part = _stack(spec, parts)
-            part.repeats, part.distinct = _check_keys(con, spec, part)
-            stacked[name] = part
+            stacked[name] = _checked_stack(con, SCHEMA[name], parts)
     return stacked
 
 
