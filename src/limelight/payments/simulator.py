@@ -18,7 +18,7 @@ chances through `bind_truth` / `_Engine.success_probability`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -180,16 +180,16 @@ class _Members:
     recent: np.ndarray
     lapsed: np.ndarray
     fragility: np.ndarray
+    issued: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)  # for the cards table
 
     def note_cards(self, idx: np.ndarray) -> None:
         """Remember the cards now on file at `idx` (id parts and expiry) for the cards table."""
-        issued = self.__dict__.setdefault("_issued", [])
-        issued.append((idx.copy(), self.card_seq[idx].copy(), self.expires_at[idx].copy()))
+        self.issued.append((idx.copy(), self.card_seq[idx].copy(), self.expires_at[idx].copy()))
 
     def cards_frame(self) -> pd.DataFrame:
         """Every card that was ever on file: card_id, member_id, expires_at (UTC; what a processor's card
         object reports as exp_month/exp_year)."""
-        issued = self.__dict__.get("_issued", [])
+        issued = self.issued
         if not issued:
             return pd.DataFrame({"card_id": [], "member_id": [], "expires_at": pd.to_datetime([])})
         idx = np.concatenate([i for i, _, _ in issued])
