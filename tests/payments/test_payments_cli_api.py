@@ -214,3 +214,33 @@ def test_churn_command_takes_a_cards_file_and_names_a_bad_one(
     bad.to_csv(card_file, index=False)
     code, _, err = _run(capsys, *args, "--cards", str(card_file))
     assert code == 2 and "expires_at must be a date, got 'soon' on row 4" in err
+
+
+def test_churn_command_reads_card_expiry_from_the_spines_cards_table(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    world: tuple[pd.DataFrame, pd.DataFrame],
+    members: pd.DataFrame,
+) -> None:
+    from limelight.spine.store import Rows, Store
+
+    attempts, cards = world
+    logs, card_file, db = tmp_path / "world.parquet", tmp_path / "cards.csv", tmp_path / "spine.duckdb"
+    attempts.to_parquet(logs)
+    cards.to_csv(card_file, index=False)
+    with Store(db) as store:
+        store.ingest(
+            [
+                Rows("members", members.assign(source="test"), origin="test:members"),
+                Rows("cards", cards, origin="test:cards"),
+                Rows("payment_attempts", attempts, origin="test:payments"),
+            ]
+        )
+    args = ("payments", "churn", "--month", "2025-08", "--top", "5", "--json")
+    code, from_spine, _ = _run(capsys, *args, "--db", str(db))
+    assert code == 0
+    _, from_files, _ = _run(capsys, *args, "--logs", str(logs), "--cards", str(card_file))
+    _, without_cards, _ = _run(capsys, *args, "--logs", str(logs))
+    spine_eval, files_eval = json.loads(from_spine)["evaluation"], json.loads(from_files)["evaluation"]
+    assert spine_eval["auc"] == pytest.approx(files_eval["auc"], abs=1e-9)
+    assert spine_eval["auc"] != pytest.approx(json.loads(without_cards)["evaluation"]["auc"], abs=1e-6)

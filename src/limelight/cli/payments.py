@@ -260,7 +260,9 @@ def churn(
     cards: Annotated[
         Path | None,
         typer.Option(
-            "--cards", help="Cards file (card_id, expires_at): adds the card's expiry as a feature."
+            "--cards",
+            help="Cards file (card_id, expires_at): adds the card's expiry as a feature; default: the spine's "
+            "cards table when --logs is not given.",
         ),
     ] = None,
     db: DbOption = DEFAULT_DB,
@@ -273,6 +275,7 @@ def churn(
     if top < 1:
         raise InputError(f"--top must be >= 1, got {top}")
     viewing = None
+    card_table = load_cards(cards) if cards is not None else None
     if logs is not None:
         attempts = load_attempts(logs)
     else:
@@ -281,12 +284,13 @@ def churn(
         if not Path(db).exists():
             raise InputError(f"--db must be an existing spine file (or pass --logs), got '{db}'")
         store = Store(db, read_only=True)
-        attempts = store.query("SELECT * FROM payment_attempts")
         try:
+            attempts = store.query("SELECT * FROM payment_attempts")
             viewing = store.query("SELECT member_id, started_at, seconds_viewed FROM viewing_events")
+            if card_table is None and store.count("cards"):
+                card_table = store.query("SELECT card_id, expires_at FROM cards")
         finally:
             store.close()
-    card_table = load_cards(cards) if cards is not None else None
     report = churn_report(attempts, month, viewing=viewing, model=ChurnModel(), top=top, cards=card_table)
     if json_output:
         print_json(report)

@@ -225,6 +225,22 @@ SCHEMA: dict[str, Table] = {
             ("region", "as_of"),
         ),
         Table(
+            "cards",
+            (
+                _c("card_id", "VARCHAR", False),
+                _c("member_id", "VARCHAR", False),
+                _c(
+                    "expires_at",
+                    "TIMESTAMP",
+                    False,
+                    doc="when the card expires (UTC), as the processor's stored card reports it",
+                ),
+            ),
+            ("card_id",),
+            (ForeignKey("member_id", "members", "member_id"),),
+            doc="Every card a member has had on file; payment_attempts.card_id refers to it.",
+        ),
+        Table(
             "payment_attempts",
             (
                 _c("attempt_id", "VARCHAR", False),
@@ -263,6 +279,7 @@ TABLE_ORDER: tuple[str, ...] = (
     "engagement",
     "top10_weekly",
     "subscribers",
+    "cards",
     "payment_attempts",
 )
 

@@ -143,6 +143,7 @@ class Store:
             top10_rows=counts["top10_weekly"],
             subscriber_rows=counts["subscribers"],
             payment_attempts=counts["payment_attempts"],
+            cards=counts["cards"],
         )
         sources = self.query(
             "SELECT DISTINCT source FROM titles UNION SELECT DISTINCT source FROM members"

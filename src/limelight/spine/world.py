@@ -1091,16 +1091,13 @@ def build_subscribers(members: pd.DataFrame, months_back: int = 36) -> pd.DataFr
     return out
 
 
-def _payment_attempts(members: pd.DataFrame, seed: int) -> pd.DataFrame | None:
-    """Monthly renewals and their retries from the payments simulator, when it is installed."""
-    try:
-        from limelight.payments.simulator import simulate_payment_logs  # type: ignore[import-not-found]
-    except ImportError:
-        log.info("limelight.payments.simulator is not available yet: the demo world has no payments")
-        return None
+def _payments(members: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The last year's monthly renewals and their retries, and the cards they were charged to."""
+    from limelight.payments.simulator import simulate_payment_world
+
     start = datetime(TODAY.year - 1, TODAY.month, 1)
     end = datetime(TODAY.year, TODAY.month, TODAY.day)
-    return simulate_payment_logs(members, start, end, seed)
+    return simulate_payment_world(members, start, end, seed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1167,9 +1164,9 @@ def iter_world(
                 PAYMENTS_MAX_MEMBERS,
             )
     if payments:
-        attempts = _payment_attempts(members.frame, seed)
-        if attempts is not None:
-            yield "payment_attempts", attempts
+        attempts, cards = _payments(members.frame, seed)
+        yield "cards", cards
+        yield "payment_attempts", attempts
 
 
 def build_world(
