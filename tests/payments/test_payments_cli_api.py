@@ -103,7 +103,7 @@ def test_simulate_train_and_evaluate(
 @pytest.fixture(scope="module")
 def api(
     tmp_path_factory: pytest.TempPathFactory,
-    world_logs: pd.DataFrame,
+    world: tuple[pd.DataFrame, pd.DataFrame],
     members: pd.DataFrame,
     retry_model: RetrySuccessModel,
 ) -> Iterator[tuple[Any, dict[str, str]]]:
@@ -118,7 +118,8 @@ def api(
         store.ingest(
             [
                 Rows("members", members.assign(source="test"), origin="test:members"),
-                Rows("payment_attempts", world_logs, origin="test:payments"),
+                Rows("cards", world[1], origin="test:cards"),
+                Rows("payment_attempts", world[0], origin="test:payments"),
             ]
         )
     keys: dict[str, str] = {}
@@ -244,3 +245,29 @@ def test_churn_command_reads_card_expiry_from_the_spines_cards_table(
     spine_eval, files_eval = json.loads(from_spine)["evaluation"], json.loads(from_files)["evaluation"]
     assert spine_eval["auc"] == pytest.approx(files_eval["auc"], abs=1e-9)
     assert spine_eval["auc"] != pytest.approx(json.loads(without_cards)["evaluation"]["auc"], abs=1e-6)
+
+
+def test_at_risk_endpoint_lists_members_for_analysts_and_matches_the_cli(
+    api: tuple[Any, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    world: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    client, keys = api
+    r = client.get("/v1/payments/at-risk", params={"month": "2025-08", "top": 4}, headers=_h(keys, "analyst"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    risks = [m["risk"] for m in body["at_risk"]]
+    assert len(risks) == 4 and risks == sorted(risks, reverse=True) and 0 < risks[-1] < 1
+    assert body["evaluation"]["log_loss"] < body["evaluation"]["base_rate_log_loss"]
+    logs, card_file = tmp_path / "logs.parquet", tmp_path / "cards.parquet"
+    world[0].to_parquet(logs)
+    world[1].to_parquet(card_file)
+    _, out, _ = _run(capsys, "payments", "churn", "--month", "2025-08", "--logs", str(logs), "--cards", str(card_file),
+                     "--top", "4", "--json")  # fmt: skip
+    assert [m["member_id"] for m in json.loads(out)["at_risk"]] == [m["member_id"] for m in body["at_risk"]]
+    for role in ("service", "ingest"):
+        assert client.get("/v1/payments/at-risk?month=2025-08", headers=_h(keys, role)).status_code == 403
+    assert client.get("/v1/payments/at-risk?month=2025-08").status_code == 401
+    r = client.get("/v1/payments/at-risk?month=August", headers=_h(keys, "analyst"))
+    assert r.status_code == 422 and "month" in r.text

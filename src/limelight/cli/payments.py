@@ -269,28 +269,22 @@ def churn(
     json_output: JsonOption = False,
 ) -> None:
     """Members whose renewal this month is at risk of lapsing for a payment failure, with a temporal check."""
-    from limelight.payments.churn import ChurnModel, churn_report
+    from limelight.payments.churn import ChurnModel, churn_inputs, churn_report
     from limelight.payments.decide import load_attempts, load_cards
 
     if top < 1:
         raise InputError(f"--top must be >= 1, got {top}")
-    viewing = None
     card_table = load_cards(cards) if cards is not None else None
     if logs is not None:
-        attempts = load_attempts(logs)
+        attempts, viewing = load_attempts(logs), None
     else:
         from limelight.spine.store import Store
 
         if not Path(db).exists():
             raise InputError(f"--db must be an existing spine file (or pass --logs), got '{db}'")
-        store = Store(db, read_only=True)
-        try:
-            attempts = store.query("SELECT * FROM payment_attempts")
-            viewing = store.query("SELECT member_id, started_at, seconds_viewed FROM viewing_events")
-            if card_table is None and store.count("cards"):
-                card_table = store.query("SELECT card_id, expires_at FROM cards")
-        finally:
-            store.close()
+        with Store(db, read_only=True) as store:
+            attempts, viewing, spine_cards = churn_inputs(store)
+        card_table = card_table if card_table is not None else spine_cards
     report = churn_report(attempts, month, viewing=viewing, model=ChurnModel(), top=top, cards=card_table)
     if json_output:
         print_json(report)

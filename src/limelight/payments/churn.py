@@ -12,7 +12,7 @@ split (train on earlier months, test on later ones): log loss and AUC, next to t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,18 @@ from limelight.payments.charges import FailedCharges, load_countries
 from limelight.payments.policy import usd_amount
 from limelight.payments.rules import load_rules
 
-__all__ = ["BASE_FEATURES", "FEATURES", "ChurnModel", "build_panel", "churn_report", "temporal_evaluation"]
+if TYPE_CHECKING:
+    from limelight.spine.store import Store
+
+__all__ = [
+    "BASE_FEATURES",
+    "FEATURES",
+    "ChurnModel",
+    "build_panel",
+    "churn_inputs",
+    "churn_report",
+    "temporal_evaluation",
+]
 
 # the first feature set (kept as the benchmark's baseline)
 BASE_FEATURES = (
@@ -286,6 +297,22 @@ def temporal_evaluation(panel: pd.DataFrame, model: ChurnModel, *, test_months: 
         "auc": float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan"),
     }
     return out
+
+
+def churn_inputs(store: Store) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """(attempts, viewing, cards) for `churn_report` from the spine: viewing arrives already summed per
+    member and month (all `build_panel` uses), so a store of billions of events sends one row per member-month."""
+    if not store.count("payment_attempts"):
+        raise InputError(f"the spine {store.path} must hold payment_attempts to learn churn from, got none")
+    attempts = store.query("SELECT * FROM payment_attempts")
+    viewing = None
+    if store.count("viewing_events"):
+        viewing = store.query(
+            "SELECT member_id, date_trunc('month', started_at) AS started_at, sum(seconds_viewed) AS seconds_viewed "
+            "FROM viewing_events GROUP BY ALL"
+        )
+    cards = store.query("SELECT card_id, expires_at FROM cards") if store.count("cards") else None
+    return attempts, viewing, cards
 
 
 def churn_report(

@@ -6,6 +6,9 @@
   train`) when present, else the strongest fixed schedule; the rules gate applies either way.
 - `GET /v1/payments/recovery` (analyst, admin): recovery curves by Visa decline category from the spine's
   `payment_attempts`, for the dashboard.
+- `GET /v1/payments/at-risk` (analyst, admin): the members whose renewal in a month is most at risk of
+  lapsing for a failed payment (`limelight.payments.churn`), with the model's temporal check; learned from
+  the spine once per month asked and per state of its payments, viewing and cards, then served from memory.
 
 Thin: validate, authorize (limelight.service.deps), call `limelight.payments.decide`, return typed models.
 """
@@ -27,6 +30,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/payments", tags=["payments"], responses=ERROR_RESPONSES)
 
 _lock = threading.Lock()
+_churn_lock = threading.Lock()  # apart from _lock: a churn fit takes seconds, next-attempt must not wait on it
 _CODE = r"^[A-Za-z0-9_]{1,64}$"
 
 
@@ -83,6 +87,30 @@ class RecoveryCurve(BaseModel):
 class RecoveryOut(BaseModel):
     failed_invoices: int
     curves: list[RecoveryCurve]
+
+
+class ChurnCheck(BaseModel):
+    train_months: str
+    test_months: str
+    train_renewals: int
+    test_renewals: int
+    test_lapse_rate: float
+    log_loss: float
+    base_rate_log_loss: float
+    auc: float | None = Field(description="Null when the test months hold only one outcome.")
+
+
+class AtRiskMember(BaseModel):
+    member_id: str
+    risk: float = Field(description="Chance that this month's renewal lapses for a failed payment.")
+
+
+class AtRiskOut(BaseModel):
+    month: str
+    members_scored: int
+    expected_lapses: float
+    evaluation: ChurnCheck
+    at_risk: list[AtRiskMember]
 
 
 _LABELS = {
@@ -205,3 +233,44 @@ def recovery(
             )
         )
     return RecoveryOut(failed_invoices=total, curves=out)
+
+
+@router.get(
+    "/at-risk",
+    dependencies=[Depends(require_roles("analyst", "admin"))],
+    response_model=AtRiskOut,
+)
+def at_risk(
+    request: Request,
+    store: StoreDep,
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Renewals due in YYYY-MM.")],
+    top: Annotated[int, Query(ge=1, le=1000, description="How many members to list, most at risk first.")] = 50,
+) -> AtRiskOut:
+    """Members whose renewal this month is most at risk of lapsing for a payment failure."""
+    import math
+
+    from limelight.payments.churn import ChurnModel, churn_inputs, churn_report
+
+    # What the report depends on: a new event, attempt or card makes a new key (and a fresh model).
+    counts = tuple(store.count(name) for name in ("payment_attempts", "viewing_events", "cards"))
+    last = store.scalar("SELECT max(attempted_at) FROM payment_attempts") if counts[0] else None
+    key = (month, str(last), *(str(n) for n in counts))
+    cache: dict[tuple[str, ...], dict[str, Any]] = request.app.state.__dict__.setdefault("churn_cache", {})
+    with _churn_lock:
+        report = cache.get(key)
+        if report is None:
+            attempts, viewing, cards = churn_inputs(store)
+            report = churn_report(attempts, month, viewing=viewing, model=ChurnModel(), top=1000, cards=cards)
+            if len(cache) >= 12:  # a year of months
+                cache.pop(next(iter(cache)))
+            cache[key] = report
+    evaluation = dict(report["evaluation"])
+    if evaluation["auc"] is not None and math.isnan(evaluation["auc"]):
+        evaluation["auc"] = None
+    return AtRiskOut(
+        month=report["month"],
+        members_scored=report["members_scored"],
+        expected_lapses=report["expected_lapses"],
+        evaluation=ChurnCheck(**evaluation),
+        at_risk=[AtRiskMember(**r) for r in report["at_risk"][:top]],
+    )
