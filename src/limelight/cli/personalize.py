@@ -31,6 +31,13 @@ def recommend(
     out: Annotated[Path | None, typer.Option("--out", help="Where to write member_id,title_id,rank,score.")] = None,
     model: ModelOption = "auto",
     engine: Annotated[str, typer.Option("--engine", help="duckdb (in process) or spark.")] = "duckdb",
+    trainer: Annotated[
+        str | None,
+        typer.Option(
+            "--trainer",
+            help="ALS only: implicit (this machine) or mllib (Spark MLlib); default mllib with --engine spark.",
+        ),
+    ] = None,
     db: DbOption = DEFAULT_DB,
     json_output: JsonOption = False,
 ) -> None:
@@ -45,7 +52,7 @@ def recommend(
 
     with progress() as bar:
         task = bar.add_task(f"training {model} and scoring every member", total=1)
-        result = recommend_file(interactions, out, k=k, model=model, engine=engine)
+        result = recommend_file(interactions, out, k=k, model=model, engine=engine, trainer=trainer)
         bar.advance(task)
     summary = {
         "out": str(result.out),
@@ -56,13 +63,15 @@ def recommend(
         "fit_seconds": round(result.fit_seconds, 3),
         "recommend_seconds": round(result.recommend_seconds, 3),
         "chosen": result.chosen,
+        "trainer": result.trainer,
     }
     if json_output:
         print_json(summary)
         return
     console.print(
         f"wrote {result.n_rows:,} rows ({result.n_members:,} members × up to {k}) to [bold]{result.out}[/] "
-        f"with {result.model} (fit {result.fit_seconds:.1f} s, scoring {result.recommend_seconds:.1f} s)"
+        f"with {result.model}{f' trained by {result.trainer}' if result.trainer else ''} "
+        f"(fit {result.fit_seconds:.1f} s, scoring {result.recommend_seconds:.1f} s)"
     )
     if result.chosen:
         chosen = ", ".join(f"{c['model']} {c['params']} × {c['weight']:.1f}" for c in result.chosen)

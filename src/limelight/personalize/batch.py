@@ -5,6 +5,8 @@ interaction. Output columns: member_id, title_id, rank (1 = best), score — K r
 never a title the member already has in the input. The file format follows the suffix
 (`.csv`, `.csv.gz`, `.parquet`/`.pq`). Scoring runs in blocks of members so memory stays bounded;
 `engine="spark"` hands the fitted model to `limelight.scale.spark_scoring.score_all` instead.
+With `engine="spark"` and `model="als"` the training runs on Spark too, with Spark MLlib's ALS
+(`limelight.scale.spark_als`), unless `trainer="implicit"` asks for `implicit` on the driver.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "read_interactions",
     "read_store_interactions",
     "recommend_file",
+    "resolve_trainer",
     "top_k_frame",
     "top_k_from_factors",
     "write_frame",
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 REQUIRED = ("member_id", "title_id")
 OPTIONAL = ("rating", "timestamp")
 ENGINES = ("duckdb", "spark")
+TRAINERS = ("implicit", "mllib")
 
 
 @dataclass
@@ -52,6 +56,7 @@ class BatchResult:
     fit_seconds: float
     recommend_seconds: float
     chosen: Any = None
+    trainer: str | None = None
 
 
 def _kind(path: Path) -> str:
@@ -234,26 +239,46 @@ def recommend_file(
     engine: str = "duckdb",
     params: dict[str, Any] | None = None,
     spark: Any = None,
+    trainer: str | None = None,
 ) -> BatchResult:
-    """Train `model` on the file and write every member's top-`k` to `out`."""
+    """Train `model` on the file and write every member's top-`k` to `out`.
+
+    `trainer` (ALS only): "implicit" trains on this machine with `implicit`, "mllib" with Spark
+    MLlib on the Spark session; by default "mllib" when `engine` is "spark" and `model` is "als".
+    """
     check_number("recommend", "k", k, 1, 10_000, integer=True)
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if isinstance(model, str) and model not in MODEL_NAMES:
         raise InputError(f"model must be one of {', '.join(MODEL_NAMES)}, got {model!r}")
     _kind(Path(out))
+    estimator = make_model(model, **(params or {})) if isinstance(model, str) else model
+    chosen_trainer = resolve_trainer(trainer, estimator, engine)
     frame = read_interactions(interactions_path)
     time_col = "timestamp" if "timestamp" in frame.columns else None
     interactions = Interactions.from_frame(frame, time_col=time_col)
-    estimator = make_model(model, **(params or {})) if isinstance(model, str) else model
-    started = time.perf_counter()
-    estimator.fit(interactions)
-    fitted = time.perf_counter()
-    if engine == "spark":
-        result = _score_on_spark(estimator, interactions, k, spark)
-    else:
-        result = top_k_frame(estimator, interactions, k)
-    done = time.perf_counter()
+    own_session = False
+    if chosen_trainer == "mllib" and spark is None:
+        spark, own_session = _local_spark()
+    try:
+        started = time.perf_counter()
+        if chosen_trainer == "mllib":
+            from limelight.personalize.models.als import ALS
+            from limelight.scale.spark_als import fit_with_mllib
+
+            assert isinstance(estimator, ALS)
+            fit_with_mllib(estimator, spark.createDataFrame(_long_frame(interactions)), spark=spark)
+        else:
+            estimator.fit(interactions)
+        fitted = time.perf_counter()
+        if engine == "spark":
+            result = _score_on_spark(estimator, interactions, k, spark)
+        else:
+            result = top_k_frame(estimator, interactions, k)
+        done = time.perf_counter()
+    finally:
+        if own_session:
+            spark.stop()
     path = write_frame(result, out)
     log.info("batch: %s on %d members, %d rows written to %s", estimator.name, interactions.n_members, len(result), path)
     return BatchResult(
@@ -265,6 +290,37 @@ def recommend_file(
         fit_seconds=fitted - started,
         recommend_seconds=done - fitted,
         chosen=getattr(estimator, "chosen_", None),
+        trainer=chosen_trainer if estimator.name == "als" else None,
+    )
+
+
+def resolve_trainer(trainer: str | None, model: Recommender, engine: str) -> str:
+    """Which library trains: "mllib" (Spark MLlib, ALS on the Spark engine) or "implicit"/the model's own.
+
+    By default ALS on the Spark engine trains with MLlib; everything else trains in process.
+    """
+    is_als = getattr(model, "name", None) == "als"
+    if trainer is None:
+        return "mllib" if engine == "spark" and is_als else "implicit"
+    if trainer not in TRAINERS:
+        raise InputError(f"trainer must be one of {', '.join(TRAINERS)}, got {trainer!r}")
+    if trainer == "mllib" and not (engine == "spark" and is_als):
+        raise InputError(
+            f"trainer 'mllib' must go with --model als and --engine spark, got model "
+            f"{getattr(model, 'name', type(model).__name__)!r} on engine {engine!r}"
+        )
+    return trainer
+
+
+def _long_frame(interactions: Interactions) -> pd.DataFrame:
+    """member_id, title_id, weight: one row per stored entry of the matrix."""
+    coo = interactions.matrix.tocoo()
+    return pd.DataFrame(
+        {
+            "member_id": np.asarray(interactions.member_ids, dtype=object)[coo.row].astype(str),
+            "title_id": np.asarray(interactions.title_ids, dtype=object)[coo.col].astype(str),
+            "weight": coo.data.astype(np.float32),
+        }
     )
 
 
@@ -280,15 +336,7 @@ def _score_on_spark(model: Recommender, interactions: Interactions, k: int, spar
     if spark is None:
         spark, own_session = _local_spark()
     try:
-        coo = interactions.matrix.tocoo()
-        long = pd.DataFrame(
-            {
-                "member_id": np.asarray(interactions.member_ids, dtype=object)[coo.row].astype(str),
-                "title_id": np.asarray(interactions.title_ids, dtype=object)[coo.col].astype(str),
-                "weight": coo.data.astype(np.float32),
-            }
-        )
-        frame = score_all(model, long, k, spark=spark).toPandas()
+        frame = score_all(model, _long_frame(interactions), k, spark=spark).toPandas()
     finally:
         if own_session:
             spark.stop()

@@ -1,0 +1,162 @@
+"""Spark MLlib ALS returned as limelight's ALS: accuracy on a planted world, fold-in, save/load, scoring, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from limelight.errors import InputError, NotFoundError
+from limelight.personalize.base import Interactions, Recommender
+from limelight.personalize.metrics import ranking_metrics
+from limelight.personalize.models.als import ALS
+from limelight.personalize.testing import clustered_frame
+
+pytestmark = pytest.mark.spark
+
+N_CLUSTERS, PER_CLUSTER, FACTORS, ITERATIONS = 6, 12, 16, 5
+
+
+def _planted_split() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Members who watch one taste cluster; each member's two latest titles are held out."""
+    frame = clustered_frame(n_members=300, n_clusters=N_CLUSTERS, titles_per_cluster=PER_CLUSTER, per_member=7, seed=3)
+    frame = frame.sort_values(["member_id", "timestamp"], kind="stable")
+    latest = frame.groupby("member_id").cumcount(ascending=False) < 2
+    train = frame[~latest].rename(columns={"rating": "weight"})[["member_id", "title_id", "weight"]]
+    return train.reset_index(drop=True), frame[latest].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    train, test = _planted_split()
+    folder = tmp_path_factory.mktemp("spark_als")
+    path = folder / "interactions.parquet"
+    train.to_parquet(path, index=False)
+    return {"train": train, "test": test, "path": path, "interactions": Interactions.from_frame(train)}
+
+
+@pytest.fixture(scope="module")
+def mllib(world: dict[str, Any], spark: Any) -> ALS:
+    from limelight.scale.spark_als import train_als_spark
+
+    return train_als_spark(world["path"], spark=spark, factors=FACTORS, iterations=ITERATIONS, seed=7)
+
+
+def _recall(model: Recommender, interactions: Interactions, test: pd.DataFrame, k: int = 10) -> float:
+    titles = pd.Index(np.asarray(model.title_ids_, dtype=object))  # type: ignore[attr-defined]
+    members = pd.Index(interactions.member_ids)
+    truth = sp.csr_matrix(
+        (np.ones(len(test), np.float32), (members.get_indexer(test["member_id"]), titles.get_indexer(test["title_id"]))),
+        shape=(interactions.n_members, len(titles)),
+    )
+    recs = model.recommend(interactions.matrix, k).titles
+    return float(ranking_metrics(recs, truth, k)["recall"].mean())
+
+
+def test_mllib_parameters_carry_limelights_confidence_and_regularization() -> None:
+    from limelight.scale.spark_als import mllib_parameters
+
+    interactions = Interactions.from_frame(_planted_split()[0])
+    model = ALS(factors=FACTORS, regularization=0.02, unobserved_weight=0.25)
+    ours = model.implicit_parameters(interactions)
+    nnz = interactions.matrix.nnz
+    theirs = mllib_parameters(model, interactions.n_members, interactions.n_titles, nnz)
+    assert theirs["alpha"] == pytest.approx(ours["alpha"] - 1.0)  # MLlib: 1 + alpha·r; implicit: alpha
+    assert theirs["implicit_regularization"] == pytest.approx(ours["regularization"])
+    mean_u, mean_i = nnz / interactions.n_members, nnz / interactions.n_titles
+    # ALS-WR: a member of mean frequency gets regParam·mean_u, a title regParam·mean_i; their
+    # geometric mean is implicit's single λ'
+    assert np.sqrt(theirs["regParam"] * mean_u * theirs["regParam"] * mean_i) == pytest.approx(ours["regularization"])
+
+
+def test_mllib_als_hits_held_out_titles_far_above_popularity_and_close_to_implicit(
+    world: dict[str, Any], mllib: ALS
+) -> None:
+    interactions = world["interactions"]
+    implicit_model = ALS(factors=FACTORS, iterations=ITERATIONS, seed=7).fit(interactions)
+    assert np.array_equal(mllib.title_ids_, implicit_model.title_ids_)
+    assert mllib.title_factors_.shape == (interactions.n_titles, FACTORS)
+    popular = interactions.matrix.getnnz(axis=0).astype(np.float32)
+
+    class Popularity(Recommender):
+        name = "popularity-check"
+
+        def fit(self, data: Interactions) -> Popularity:
+            self.title_ids_ = data.title_ids
+            return self
+
+        def score(self, history: sp.csr_matrix) -> np.ndarray:
+            return np.tile(popular, (history.shape[0], 1))
+
+    recall_mllib = _recall(mllib, interactions, world["test"])
+    recall_implicit = _recall(implicit_model, interactions, world["test"])
+    recall_popular = _recall(Popularity().fit(interactions), interactions, world["test"])
+    # 10 of 72 titles: popularity hits ~1 in 7 of the held-out titles; taste clusters of 12 make ~0.8 possible
+    assert recall_mllib > 3 * recall_popular
+    assert recall_mllib > 0.6
+    assert abs(recall_mllib - recall_implicit) < 0.1
+
+
+def test_mllib_model_folds_in_a_new_member_and_round_trips_save_and_load(mllib: ALS, tmp_path: Path) -> None:
+    cluster = 2
+    taste = [f"t{cluster * PER_CLUSTER + i:03d}" for i in range(4)]
+    history = mllib.history_for(taste)
+    recs = mllib.recommend(history, 5).titles[0]
+    picked = [int(str(mllib.title_ids_[i])[1:]) // PER_CLUSTER for i in recs]
+    assert picked.count(cluster) >= 4
+    assert not set(np.asarray(mllib.title_ids_)[recs]) & set(taste)
+    assert mllib.explain(history, int(recs[0]))  # reasons come from the member's own titles
+
+    loaded = Recommender.load(mllib.save(tmp_path / "mllib-als"))
+    assert isinstance(loaded, ALS)
+    np.testing.assert_allclose(loaded.score(history), mllib.score(history), rtol=1e-6)
+
+
+def test_spark_scoring_gives_the_single_machine_lists_for_the_mllib_model(
+    world: dict[str, Any], mllib: ALS, spark: Any
+) -> None:
+    from limelight.scale.spark_scoring import score_all, score_all_local
+
+    local = score_all_local(mllib, world["interactions"], 5)
+    got = score_all(mllib, world["train"], 5, spark=spark).toPandas()
+    got = got.sort_values(["member_id", "rank"], kind="stable").reset_index(drop=True)
+    local = local.sort_values(["member_id", "rank"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        got[["member_id", "title_id", "rank"]], local[["member_id", "title_id", "rank"]], check_dtype=False
+    )
+
+
+def test_a_parquet_without_title_id_is_refused_in_one_sentence(tmp_path: Path, spark: Any) -> None:
+    from limelight.scale.spark_als import train_als_spark
+
+    path = tmp_path / "bad.parquet"
+    pd.DataFrame({"member_id": ["m1", "m2"], "weight": [1.0, 2.0]}).to_parquet(path, index=False)
+    with pytest.raises(InputError, match=r"must have columns member_id and title_id, missing \['title_id'\]") as caught:
+        train_als_spark(path, spark=spark)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(NotFoundError, match="does not exist"):
+        train_als_spark(tmp_path / "nowhere.parquet", spark=spark)
+    with pytest.raises(InputError, match="'weight' column"):
+        train_als_spark(pd.DataFrame({"member_id": ["m1"], "title_id": ["t1"]}), spark=spark)
+
+
+def test_recommend_on_spark_trains_als_with_mllib_and_mllib_off_spark_is_refused(tmp_path: Path, spark: Any) -> None:
+    from limelight.personalize.batch import recommend_file
+
+    source = tmp_path / "interactions.csv"
+    _planted_split()[0].rename(columns={"weight": "rating"}).to_csv(source, index=False)
+    out = tmp_path / "top.csv"
+    result = recommend_file(
+        source, out, k=4, model="als", engine="spark", params={"factors": 8, "iterations": 3}, spark=spark
+    )
+    assert result.trainer == "mllib"
+    written = pd.read_csv(out, dtype={"member_id": str, "title_id": str})
+    assert written.groupby("member_id").size().eq(4).all()
+    seen = set(zip(*pd.read_csv(source, dtype=str)[["member_id", "title_id"]].to_numpy().T, strict=True))
+    assert not seen & set(zip(written["member_id"], written["title_id"], strict=True))
+    with pytest.raises(InputError, match="trainer 'mllib' must go with --model als and --engine spark"):
+        recommend_file(source, tmp_path / "x.csv", model="als", engine="duckdb", trainer="mllib")
