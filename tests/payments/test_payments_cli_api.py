@@ -266,6 +266,8 @@ def test_at_risk_endpoint_lists_members_for_analysts_and_matches_the_cli(
     _, out, _ = _run(capsys, "payments", "churn", "--month", "2025-08", "--logs", str(logs), "--cards", str(card_file),
                      "--top", "4", "--json")  # fmt: skip
     assert [m["member_id"] for m in json.loads(out)["at_risk"]] == [m["member_id"] for m in body["at_risk"]]
+    default = client.get("/v1/payments/at-risk", params={"top": 4}, headers=_h(keys, "admin")).json()
+    assert default["month"] == "2025-08" and default["at_risk"] == body["at_risk"]  # the last attempt's month
     for role in ("service", "ingest"):
         assert client.get("/v1/payments/at-risk?month=2025-08", headers=_h(keys, role)).status_code == 403
     assert client.get("/v1/payments/at-risk?month=2025-08").status_code == 401

@@ -183,6 +183,8 @@ def test_every_page_on_the_demo_world_shows_its_data_without_console_errors(brow
         pg.click("#nav a:has-text('Payments recovery')")
         pg.wait_for_selector("main svg path")
         assert "failed renewals" in pg.inner_text("main")
+        pg.wait_for_selector("#at-risk table", timeout=60_000)
+        assert pg.locator("#at-risk tr").count() >= 2 and "expected to lapse" in pg.inner_text("#at-risk")
         pg.click("#nav a:has-text('Talent pay')")
         pg.wait_for_selector("main table")
         pg.click("#nav a:has-text('Models')")

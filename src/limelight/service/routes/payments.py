@@ -243,17 +243,28 @@ def recovery(
 def at_risk(
     request: Request,
     store: StoreDep,
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Renewals due in YYYY-MM.")],
+    month: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            description="Renewals due in YYYY-MM; default: the month of the latest payment attempt.",
+        ),
+    ] = None,
     top: Annotated[int, Query(ge=1, le=1000, description="How many members to list, most at risk first.")] = 50,
 ) -> AtRiskOut:
     """Members whose renewal this month is most at risk of lapsing for a payment failure."""
     import math
 
+    from limelight.errors import NotFoundError
     from limelight.payments.churn import ChurnModel, churn_inputs, churn_report
 
     # What the report depends on: a new event, attempt or card makes a new key (and a fresh model).
     counts = tuple(store.count(name) for name in ("payment_attempts", "viewing_events", "cards"))
     last = store.scalar("SELECT max(attempted_at) FROM payment_attempts") if counts[0] else None
+    if month is None:
+        if last is None:
+            raise NotFoundError("the spine has no payment_attempts yet, so no renewal can be scored")
+        month = f"{last:%Y-%m}"
     key = (month, str(last), *(str(n) for n in counts))
     cache: dict[tuple[str, ...], dict[str, Any]] = request.app.state.__dict__.setdefault("churn_cache", {})
     with _churn_lock:

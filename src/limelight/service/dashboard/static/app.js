@@ -168,7 +168,19 @@ async function pagePayments() {
   const r = await api("/v1/payments/recovery?days=21");
   main.innerHTML = `<h2>Payments recovery</h2>
     <p>${fmt(r.failed_invoices)} failed renewals. Share recovered by day after the first failure, per decline category:</p>
-    <div class="panel">${r.curves.length ? lineChart(r.curves.map((c) => ({ name: c.label, points: c.points.map((p) => ({ x: p.day, y: p.recovered_share })) })), { xLabel: "day", yLabel: "recovered" }) : "<p class='muted'>No payment attempts in the spine.</p>"}</div>`;
+    <div class="panel">${r.curves.length ? lineChart(r.curves.map((c) => ({ name: c.label, points: c.points.map((p) => ({ x: p.day, y: p.recovered_share })) })), { xLabel: "day", yLabel: "recovered" }) : "<p class='muted'>No payment attempts in the spine.</p>"}</div>
+    <div class="panel" id="at-risk"><h3>Renewals at risk this month</h3><p class="muted">Learning from the payment logs…</p></div>`;
+  const panel = document.getElementById("at-risk");
+  try {
+    const a = await api("/v1/payments/at-risk?top=10");
+    const e = a.evaluation;
+    panel.innerHTML = `<h3>Renewals at risk in ${esc(a.month)}</h3>
+      <p>${fmt(a.members_scored)} renewals due; about ${a.expected_lapses.toFixed(1)} expected to lapse for a failed payment.
+      Checked on ${esc(e.test_months)}: AUC ${e.auc === null ? "—" : e.auc.toFixed(3)}, log loss ${e.log_loss.toFixed(4)} (base rate ${e.base_rate_log_loss.toFixed(4)}).</p>
+      <table><tr><th>member</th><th>risk</th></tr>${a.at_risk.map((m) => `<tr><td>${esc(m.member_id)}</td><td>${(m.risk * 100).toFixed(1)}%</td></tr>`).join("")}</table>`;
+  } catch (err) {
+    panel.innerHTML = `<h3>Renewals at risk</h3><p class="muted">${esc(err.message)}</p>`;
+  }
 }
 
 let trainingTimer = null;
