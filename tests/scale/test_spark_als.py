@@ -47,10 +47,13 @@ def mllib(world: dict[str, Any], spark: Any) -> ALS:
 
 
 def _recall(model: Recommender, interactions: Interactions, test: pd.DataFrame, k: int = 10) -> float:
-    titles = pd.Index(np.asarray(model.title_ids_, dtype=object))  # type: ignore[attr-defined]
+    names: list[str] = [str(t) for t in model.title_ids_]  # type: ignore[attr-defined]
+    titles = pd.Index(names)
     members = pd.Index(interactions.member_ids)
+    rows = members.get_indexer(pd.Index(test["member_id"]))
+    cols = titles.get_indexer(pd.Index(test["title_id"]))
     truth = sp.csr_matrix(
-        (np.ones(len(test), np.float32), (members.get_indexer(test["member_id"]), titles.get_indexer(test["title_id"]))),
+        (np.ones(len(test), np.float32), (rows, cols)),
         shape=(interactions.n_members, len(titles)),
     )
     recs = model.recommend(interactions.matrix, k).titles
