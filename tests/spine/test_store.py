@@ -202,3 +202,19 @@ def test_bulk_insert_refuses_a_repeated_key_with_different_values_and_writes_not
         report = store.bulk_insert([("members", members.iloc[:2]), ("members", members.iloc[[0]])])
         assert report.inserted == {"members": 2}
         assert report.offered == {"members": 3}
+
+
+def test_categorical_text_columns_coerce_exactly_as_plain_strings_do() -> None:
+    from limelight.spine.schema import table
+    from limelight.spine.validate import coerce_rows
+
+    plain = pd.DataFrame({
+        "event_id": ["e1", "e2", "e3", "e4"], "member_id": [" m1", "m2 ", "m1", "m2"],
+        "title_id": ["t1", "t2", "t1", "t2"], "started_at": ["2025-01-01 10:00"] * 4,
+        "seconds_viewed": [60, 120, 30, 10], "device": ["tv", "  ", None, "phone"], "country": ["US", "US", "GB", "GB"],
+    })  # fmt: skip
+    as_categories = plain.astype({c: "category" for c in ("member_id", "device", "country")})
+    expected = coerce_rows(Rows("viewing_events", plain, "plain.csv"), table("viewing_events"))
+    got = coerce_rows(Rows("viewing_events", as_categories, "parts.parquet"), table("viewing_events"))
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["device"].isna().tolist() == [False, True, True, False]  # a blank is missing, as in a spreadsheet
