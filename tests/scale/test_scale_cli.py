@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from limelight.cli.app import app
@@ -47,3 +48,62 @@ def test_scale_refuses_an_unknown_engine_in_one_sentence(tmp_path: Path) -> None
     with pytest.raises(SystemExit) as stopped:
         main(["scale", "interactions", "--parquet", str(tmp_path), "--out", str(tmp_path / "x"), "--engine", "flink"])
     assert stopped.value.code == 2
+
+
+def test_scale_run_builds_every_pipeline_asked_for_in_one_session(tmp_path: Path) -> None:
+    from limelight.spine.world import write_world_parquet
+
+    world = tmp_path / "world"
+    write_world_parquet(world, events=2_000, seed=3, payments=False)
+    runner = CliRunner()
+    out = tmp_path / "out"
+    ran = runner.invoke(
+        app,
+        ["scale", "run", "interactions", "views", "--parquet", str(world), "--out", str(out),
+         "--start", "2025-11-01", "--end", "2026-11-01", "--engine", "duckdb", "--json"],
+    )
+    assert ran.exit_code == 0, ran.output
+    summary = json.loads(ran.output)
+    assert [job["name"] for job in summary["pipelines"]] == ["interactions", "views"]
+    alone = tmp_path / "alone.parquet"
+    runner.invoke(app, ["scale", "views", "--parquet", str(world), "--out", str(alone),
+                        "--start", "2025-11-01", "--end", "2026-11-01", "--engine", "duckdb"])
+    together = pd.read_parquet(out / "views.parquet").sort_values("title_id", ignore_index=True)
+    pd.testing.assert_frame_equal(together, pd.read_parquet(alone).sort_values("title_id", ignore_index=True))
+    assert summary["pipelines"][0]["rows"] == len(pd.read_parquet(out / "interactions.parquet")) > 0
+
+
+def test_scale_run_refuses_views_without_a_window_and_unknown_pipelines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from limelight.cli.app import main
+
+    for args, named in ((["views"], "--start and --end"), (["interactions", "ratings-by-moon"], "ratings-by-moon")):
+        with pytest.raises(SystemExit) as stopped:
+            main(["scale", "run", *args, "--parquet", str(tmp_path), "--out", str(tmp_path / "o")])
+        assert stopped.value.code == 2
+        assert named in capsys.readouterr().err
+
+
+@pytest.mark.spark
+def test_scale_run_on_spark_writes_what_duckdb_writes(spark: object, tmp_path: Path) -> None:
+    from limelight.spine.world import write_world_parquet
+
+    world = tmp_path / "world"
+    write_world_parquet(world, events=2_000, seed=6, payments=False)
+    runner = CliRunner()
+    outputs = {}
+    for engine in ("duckdb", "spark"):
+        ran = runner.invoke(
+            app,
+            ["scale", "run", "views", "interactions", "--parquet", str(world), "--out", str(tmp_path / engine),
+             "--start", "2025-06-01", "--end", "2026-06-01", "--engine", engine, "--json"],
+        )
+        assert ran.exit_code == 0, ran.output
+        outputs[engine] = json.loads(ran.output)
+    assert [job["rows"] for job in outputs["spark"]["pipelines"]] == [job["rows"] for job in outputs["duckdb"]["pipelines"]]
+    for name, keys in (("views", ["title_id"]), ("interactions", ["member_id", "title_id"])):
+        duck = pd.read_parquet(tmp_path / "duckdb" / f"{name}.parquet").sort_values(keys, ignore_index=True)
+        sparkling = pd.read_parquet(tmp_path / "spark" / f"{name}.parquet").sort_values(keys, ignore_index=True)
+        assert len(duck) > 10
+        pd.testing.assert_frame_equal(duck, sparkling, check_dtype=False, check_exact=False, rtol=1e-9)
