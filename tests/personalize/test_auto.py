@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from typing import Any
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -111,7 +114,8 @@ def test_coordinate_search_walks_each_ladder_to_the_best_rung() -> None:
 
 def test_search_space_is_the_same_rule_for_every_dataset(interactions: Interactions) -> None:
     families = [f for f, _, _ in search_space(interactions)]
-    assert families == ["popularity", "ease", "als", "rp3beta", "itemknn"]
+    assert families[:5] == ["popularity", "ease", "als", "rp3beta", "itemknn"]
+    assert families[5:] == (["vae"] if importlib.util.find_spec("torch") else [])
     with pytest.raises(InputError, match="families must be among"):
         search_space(interactions, ["bpr"])
 
@@ -145,3 +149,43 @@ def test_a_blend_of_complementary_models_is_kept() -> None:
     result = _fit_blend(judge, [("a", judge.ndcg(first), first), ("b", judge.ndcg(second), second)], seed=0)
     assert result["keep"] is True
     assert result["report"]["out_of_sample_gain"] > result["report"]["gain_standard_error"]
+
+
+GRID3: list[tuple[str, dict[str, Any]]] = [("popularity", {}), ("ease", {"regularization": 5.0}), ("itemknn", {"k": 10})]
+
+
+def test_auto_ranks_the_finalists_by_their_mean_over_validation_folds(interactions: Interactions) -> None:
+    model = Auto(k=5, grid=GRID3, seed=4, validation_folds=3, blend=False)
+    model.set_protocol("random")
+    model.fit(interactions)
+    assert len(model.folds_) == 3
+    first_fold = {row["model"]: row["validation_ndcg"] for row in model.report_}
+    for row in model.folds_:
+        assert row["seeds"] == [4, 5, 6]
+        assert len(row["validation_ndcg"]) == 3
+        assert row["validation_ndcg"][0] == pytest.approx(first_fold[row["model"]])
+        assert row["mean_validation_ndcg"] == pytest.approx(np.mean(row["validation_ndcg"]))
+    assert len({tuple(row["validation_ndcg"]) for row in model.folds_}) == 3  # the folds are different draws
+    best = max(model.folds_, key=lambda row: row["mean_validation_ndcg"])
+    assert [choice["model"] for choice in model.chosen_] == [best["model"]]
+    assert model.chosen_[0]["mean_validation_ndcg"] == pytest.approx(best["mean_validation_ndcg"])
+
+
+def test_auto_with_the_same_seed_makes_the_same_choice_on_the_same_folds(interactions: Interactions) -> None:
+    fits = []
+    for _ in range(2):
+        model = Auto(k=5, grid=GRID3, seed=9, validation_folds=2)
+        model.set_protocol("random")
+        fits.append(model.fit(interactions))
+    assert fits[0].folds_ == fits[1].folds_
+    assert fits[0].chosen_ == fits[1].chosen_
+    np.testing.assert_array_equal(fits[0].score(interactions.matrix[:5]), fits[1].score(interactions.matrix[:5]))
+
+
+def test_validation_split_by_time_has_one_fold(interactions: Interactions) -> None:
+    model = Auto(k=5, grid=GRID3, seed=4, validation_folds=3)
+    model.set_protocol("leave-last-out")
+    model.fit(interactions)
+    assert {len(row["validation_ndcg"]) for row in model.folds_} == {1}
+    with pytest.raises(InputError, match="'validation_folds' parameter of Auto must be an int"):
+        Auto(grid=GRID3, validation_folds=0).fit(interactions)

@@ -16,11 +16,13 @@ from limelight.personalize.models.itemknn import ItemKNN
 from limelight.personalize.models.popularity import Popularity, Trending
 from limelight.personalize.models.rp3beta import RP3Beta
 from limelight.personalize.models.sasrec import SASRec
+from limelight.personalize.models.vae import VAE
 
 __all__ = [
     "ALS",
     "EASE",
     "MODEL_NAMES",
+    "VAE",
     "Auto",
     "Blend",
     "ItemKNN",
@@ -40,6 +42,7 @@ _MODELS: dict[str, type[Recommender]] = {
     "ease": EASE,
     "als": ALS,
     "sasrec": SASRec,
+    "vae": VAE,
     "auto": Auto,
 }
 MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)

@@ -13,8 +13,14 @@ Nothing is set per dataset. `Auto.fit`:
    blend only when it beats the best single model *out of sample*: weights chosen on one half of
    the validation members are scored on the other half and vice versa, and the mean per-member gain
    must exceed one standard error of the paired difference;
-4. refits the winner (single model or blend) on all the training data.
-The validation scores of every candidate are kept in `report_`.
+4. compares the best configuration of the top `FINALISTS` families on `validation_folds` folds —
+   the same split drawn again with other seeds (random and members modes; the recent and temporal
+   splits are fixed by time, so they have one fold) — and ranks them by the mean, so one lucky
+   draw of held-out titles does not pick the model; the blend is then fitted on the first fold
+   against the best family by that mean;
+5. refits the winner (single model or blend) on all the training data.
+The validation scores of every candidate are kept in `report_` (first fold) and the per-fold scores
+of the finalists in `folds_`.
 
 Scores are normalised per member before blending: z-score over the titles the member has not seen.
 """
@@ -154,7 +160,7 @@ class Auto(Blend):
     """The default model: hyperparameter search per family plus blending, all on its own validation split."""
 
     name = "auto"
-    _meta_attrs: ClassVar[tuple[str, ...]] = ("chosen_", "report_", "validation_mode_")
+    _meta_attrs: ClassVar[tuple[str, ...]] = ("chosen_", "report_", "validation_mode_", "folds_")
 
     def __init__(
         self,
@@ -168,6 +174,7 @@ class Auto(Blend):
         families: list[str] | None = None,
         evaluations_per_family: int = 8,
         max_validation_members: int = 3000,
+        validation_folds: int = 2,
     ) -> None:
         super().__init__([], weights)
         self.k = k
@@ -179,6 +186,7 @@ class Auto(Blend):
         self.families = list(families) if families is not None else None
         self.evaluations_per_family = evaluations_per_family
         self.max_validation_members = max_validation_members
+        self.validation_folds = validation_folds
         self._protocol: str | None = None
 
     def set_protocol(self, protocol: str | None) -> None:
@@ -190,23 +198,31 @@ class Auto(Blend):
                 "seed": self.seed, "grid": self.grid, "blend": self.blend,
                 "weights": [float(w) for w in self.weights], "families": self.families,
                 "evaluations_per_family": self.evaluations_per_family,
-                "max_validation_members": self.max_validation_members}
+                "max_validation_members": self.max_validation_members,
+                "validation_folds": self.validation_folds}
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         arrays, meta = super()._get_state()
         meta["chosen_"] = self.chosen_
         meta["report_"] = self.report_
         meta["validation_mode_"] = getattr(self, "validation_mode_", None)
+        meta["folds_"] = getattr(self, "folds_", [])
         return arrays, meta
 
     def fit(self, interactions: Interactions) -> Self:
         from limelight.personalize.models import make_model
-        from limelight.personalize.models._validation import MODES, mode_for, validation_split
+        from limelight.personalize.models._validation import (
+            MODES,
+            ValidationSplit,
+            mode_for,
+            validation_split,
+        )
 
         check_number("Auto", "k", self.k, 1, 1000, integer=True)
         check_number("Auto", "validation_fraction", self.validation_fraction, 0.01, 0.9)
         check_number("Auto", "evaluations_per_family", self.evaluations_per_family, 1, 1000, integer=True)
         check_number("Auto", "max_validation_members", self.max_validation_members, 1, 10**9, integer=True)
+        check_number("Auto", "validation_folds", self.validation_folds, 1, 20, integer=True)
         if self.validation != "auto" and self.validation not in MODES:
             raise InputError(f"validation must be auto or one of {', '.join(MODES)}, got {self.validation!r}")
         has_time = interactions.last_at is not None
@@ -219,10 +235,14 @@ class Auto(Blend):
         report: list[dict[str, Any]] = []
         best: dict[str, tuple[float, dict[str, Any], np.ndarray, np.ndarray]] = {}
 
+        def validate(family: str, params: dict[str, Any], fold: ValidationSplit) -> np.ndarray:
+            model = make_model(family, **params).fit(fold.train)
+            ordered = getattr(model, "uses_order", False) and fold.history_time is not None
+            scores = np.asarray(model.score(fold.history_time if ordered else fold.history), dtype=np.float32)
+            return scores
+
         def trial(family: str, params: dict[str, Any]) -> float:
-            model = make_model(family, **params).fit(split.train)
-            ordered = getattr(model, "uses_order", False) and split.history_time is not None
-            scores = np.asarray(model.score(split.history_time if ordered else split.history), dtype=np.float32)
+            scores = validate(family, params, split)
             per_member = judge.ndcg(scores)
             value = float(per_member.mean())
             report.append({"model": family, "params": params, "validation_ndcg": value})
@@ -246,8 +266,32 @@ class Auto(Blend):
                     if not ladders:
                         trial(family, start)
                 else:
-                    _coordinate_search(family, start, ladders, trial, self.evaluations_per_family)
+                    budget = min(self.evaluations_per_family, FAMILY_EVALUATIONS.get(family, self.evaluations_per_family))
+                    _coordinate_search(family, start, ladders, trial, budget)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])
+        # the finalists on the other folds: rank by the mean over folds, not one draw of held-out titles
+        seeds = [self.seed + fold for fold in range(self.validation_folds if split.mode in REDRAWN else 1)]
+        finalists = ranked[:FINALISTS]
+        fold_ndcg = {family: [value[0]] for family, value in finalists}
+        for fold_seed in seeds[1:]:
+            fold = validation_split(interactions, split.mode, fraction=self.validation_fraction, seed=fold_seed,
+                                    max_members=self.max_validation_members)
+            fold_judge = _Judge(fold.history, fold.truth, self.k)
+            for family, value in finalists:
+                fold_value = float(fold_judge.ndcg(validate(family, value[1], fold)).mean())
+                fold_ndcg[family].append(fold_value)
+                log.info("auto: %s %s fold seed %d NDCG@%d = %.4f", family, value[1], fold_seed, self.k, fold_value)
+        self.folds_: list[dict[str, Any]] = [
+            {"model": family, "params": value[1], "seeds": seeds, "validation_ndcg": fold_ndcg[family],
+             "mean_validation_ndcg": float(np.mean(fold_ndcg[family]))}
+            for family, value in finalists
+        ]
+        ranked = sorted(finalists, key=lambda item: -float(np.mean(fold_ndcg[item[0]]))) + ranked[FINALISTS:]
+        for family, value in ranked[:3]:  # the blend needs first-fold scores; dropped ones are recomputed
+            if value[3].size == 0:
+                scores = validate(family, value[1], split)
+                best[family] = (value[0], value[1], value[2], _normalise(scores, split.history).astype(np.float32))
+        ranked = [(family, best[family]) for family, _ in ranked]
         choice: list[tuple[str, dict[str, Any], float]] = [(ranked[0][0], ranked[0][1][1], 1.0)]
         if self.blend and len(ranked) >= 2:
             blended = _fit_blend(judge, [(f, v[2], v[3]) for f, v in ranked[:3]], seed=self.seed)
@@ -263,7 +307,9 @@ class Auto(Blend):
         self.weights = [w for _, _, w in choice]
         for model in self.members:
             model.fit(interactions)
-        self.chosen_ = [{"model": f, "params": p, "weight": w} for f, p, w in choice]
+        means = {row["model"]: row["mean_validation_ndcg"] for row in self.folds_}
+        self.chosen_ = [{"model": f, "params": p, "weight": w, "mean_validation_ndcg": means.get(f)}
+                        for f, p, w in choice]
         self.report_ = report
         self.validation_mode_ = split.mode
         self.title_ids_ = interactions.title_ids
@@ -285,6 +331,21 @@ Ladders = dict[str, list[Any]]
 SASREC_SECONDS = 300.0
 #: families whose fits cost next to nothing: every rung of their ladder is tried
 EXHAUSTIVE = frozenset({"popularity"})
+#: the training-time bound of one VAE fit inside auto, and how many VAE configurations are tried
+VAE_SECONDS = 60.0
+FAMILY_EVALUATIONS: dict[str, int] = {"vae": 3}
+VAE_START: dict[str, Any] = {"epochs": 30}
+VAE_LADDERS: Ladders = {"epochs": [15, 30, 60]}
+#: how many of the best families (by the first fold) are compared again on the other folds
+FINALISTS = 3
+#: validation modes whose split changes with the seed (the recent and temporal ones are fixed by time)
+REDRAWN = frozenset({"random", "members"})
+
+
+def _torch_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
 
 
 def search_space(
@@ -297,6 +358,8 @@ def search_space(
     with fewer than 3 training members out of its inverse, several times cheaper and, on
     MovieLens, no less accurate). SASRec is a candidate only when asked for in `families` and the
     data has timestamps; its training stops after `SASREC_SECONDS` (a CPU fit takes minutes).
+    The VAE is a candidate whenever PyTorch is installed: at most `FAMILY_EVALUATIONS["vae"]`
+    configurations (its epochs ladder), each fit stopped after `VAE_SECONDS`.
     """
     has_time = interactions.last_at is not None
     min_support = 3 if interactions.n_titles > 3000 else 1
@@ -314,8 +377,12 @@ def search_space(
         ("itemknn", {"k": 100, "shrinkage": 10.0},
          {"k": [25, 50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0, 200.0]}),
     ]
+    if _torch_available():
+        space.append(("vae", dict(VAE_START, max_seconds=VAE_SECONDS), dict(VAE_LADDERS)))
+    elif families is not None and "vae" in families:
+        log.info("auto: the VAE left out: PyTorch is not installed (pip install 'limelight[deep]')")
     if families is not None:
-        known = {f for f, _, _ in space} | {"sasrec"}
+        known = {f for f, _, _ in space} | {"sasrec", "vae"}
         unknown = set(families) - known
         if unknown:
             raise InputError(f"families must be among {', '.join(sorted(known))}, got {sorted(unknown)}")
