@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=RESULTS / "accuracy.json")
+    parser.add_argument("--params", default=None,
+                        help='JSON {model: {param: value}} passed to those models, e.g. {"auto": {"validation_folds": 1}}')
     parser.add_argument("--paired", default=None,
                         help="protocol=A:B,... : only per-member paired NDCG differences, to accuracy_paired.json")
     args = parser.parse_args(argv)
@@ -112,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     for protocol in args.protocols.split(","):
         for model in args.models.split(","):
             started = time.perf_counter()
-            report = evaluate(ratings, protocol=protocol, model=model, k=args.k, seed=args.seed)
+            params = json.loads(args.params).get(model) if args.params else None
+            report = evaluate(ratings, protocol=protocol, model=model, k=args.k, seed=args.seed, params=params)
             m = report.metrics
             k = args.k
             ndcg = m[f"ndcg@{k}"]

@@ -94,3 +94,18 @@ def test_an_unknown_variant_is_refused_in_one_sentence() -> None:
 
     with pytest.raises(InputError, match="'variant' parameter of VAE must be one of recvae, multvae"):
         make_model("vae", variant="bivae").fit(clustered_interactions())
+
+
+def test_auto_tries_the_vae_within_its_budget_and_compares_finalists_on_two_folds() -> None:
+    from limelight.personalize.models import Auto
+    from limelight.personalize.models.blend import FAMILY_EVALUATIONS, VAE_SECONDS
+
+    model = Auto(k=5, families=["popularity", "vae"], seed=2, validation_folds=2)
+    model.set_protocol("random")
+    model.fit(clustered_interactions(n_members=60, per_member=8))
+    tried = [row for row in model.report_ if row["model"] == "vae"]
+    assert 1 <= len(tried) <= FAMILY_EVALUATIONS["vae"]
+    assert all(row["params"]["max_seconds"] == VAE_SECONDS for row in tried)
+    assert {row["model"] for row in model.folds_} == {"popularity", "vae"}
+    assert all(len(row["validation_ndcg"]) == 2 for row in model.folds_)
+    assert model.chosen_[0]["model"] == "vae"  # planted taste: the VAE beats popularity on both folds

@@ -334,7 +334,7 @@ EXHAUSTIVE = frozenset({"popularity"})
 #: the training-time bound of one VAE fit inside auto, and how many VAE configurations are tried
 VAE_SECONDS = 60.0
 FAMILY_EVALUATIONS: dict[str, int] = {"vae": 3}
-VAE_START: dict[str, Any] = {"epochs": 30}
+VAE_START: dict[str, Any] = {"variant": "recvae", "epochs": 30}
 VAE_LADDERS: Ladders = {"epochs": [15, 30, 60]}
 #: how many of the best families (by the first fold) are compared again on the other folds
 FINALISTS = 3
