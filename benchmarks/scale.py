@@ -44,7 +44,8 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 CDS_ENV = "LIMELIGHT_SPARK_CDS"  # limelight.spine.engines.CDS_ENV, without importing limelight here
 HERE = Path(__file__).resolve()
-RESULTS = HERE.parent / "results" / "scale.json"
+# LIMELIGHT_BENCH_RESULTS: write elsewhere (a before/after run that must not replace the stored curve).
+RESULTS = Path(os.environ.get("LIMELIGHT_BENCH_RESULTS") or HERE.parent / "results" / "scale.json")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 WINDOW = ("2025-11-01", "2026-11-01")
 
