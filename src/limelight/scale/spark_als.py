@@ -148,9 +148,11 @@ def _source_frame(
 
 
 def _member_index(pairs: SparkDataFrame, spark: SparkSession) -> tuple[SparkDataFrame, int, SparkDataFrame]:
-    """member_id → member_idx 0..n-1 in id order, numbered on Spark (nothing per member collected).
+    """member_id → member_idx 0..n-1, numbered on Spark (nothing per member collected).
 
-    The distinct ids are range-partitioned and sorted; each partition's rows are numbered by
+    The distinct ids (hash-partitioned by the `distinct` shuffle) are sorted within their
+    partition, so the numbering is the same on every run over the same data and settings (MLlib's
+    seeded start depends on it) without a global sort; each partition's rows are numbered by
     `monotonically_increasing_id` (partition << 33 | row) and shifted by the sizes of the
     partitions before it (one count per partition is all that reaches the driver).
     """
@@ -160,7 +162,7 @@ def _member_index(pairs: SparkDataFrame, spark: SparkSession) -> tuple[SparkData
     numbered = (
         pairs.select("member_id")
         .distinct()
-        .orderBy("member_id")
+        .sortWithinPartitions("member_id")
         .select(
             "member_id",
             F.spark_partition_id().alias("part"),
