@@ -332,10 +332,10 @@ SASREC_SECONDS = 300.0
 #: families whose fits cost next to nothing: every rung of their ladder is tried
 EXHAUSTIVE = frozenset({"popularity"})
 #: the training-time bound of one VAE fit inside auto, and how many VAE configurations are tried
-VAE_SECONDS = 60.0
-FAMILY_EVALUATIONS: dict[str, int] = {"vae": 3}
-VAE_START: dict[str, Any] = {"variant": "recvae", "epochs": 30}
-VAE_LADDERS: Ladders = {"epochs": [15, 30, 60]}
+VAE_SECONDS = 30.0
+FAMILY_EVALUATIONS: dict[str, int] = {"vae": 2}
+VAE_START: dict[str, Any] = {"variant": "multvae", "beta": 1.0}
+VAE_LADDERS: Ladders = {"beta": [0.25, 0.5, 1.0, 2.0]}
 #: how many of the best families (by the first fold) are compared again on the other folds
 FINALISTS = 3
 #: validation modes whose split changes with the seed (the recent and temporal ones are fixed by time)
@@ -359,7 +359,7 @@ def search_space(
     MovieLens, no less accurate). SASRec is a candidate only when asked for in `families` and the
     data has timestamps; its training stops after `SASREC_SECONDS` (a CPU fit takes minutes).
     The VAE is a candidate whenever PyTorch is installed: at most `FAMILY_EVALUATIONS["vae"]`
-    configurations (its epochs ladder), each fit stopped after `VAE_SECONDS`.
+    configurations (its KL-weight ladder), each fit stopped after `VAE_SECONDS`.
     """
     has_time = interactions.last_at is not None
     min_support = 3 if interactions.n_titles > 3000 else 1
