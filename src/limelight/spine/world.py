@@ -1264,8 +1264,9 @@ def write_world_parquet(
     Small tables land as `<table>.parquet`; viewing events and ratings as folders of parts
     (`viewing_events/part-00000.parquet`, …), which DuckDB, Spark and pandas read as one table.
     Each part is sorted by time (`TIME_ORDER`) in row groups of `ROW_GROUP_ROWS` rows with
-    min/max statistics and a page index, as an appended event log is: a filter on `started_at`
-    skips the row groups outside its window on DuckDB and Spark alike.
+    min/max statistics and a page index, as an appended event log is: DuckDB skips the row groups
+    outside a `started_at` window (Spark 4.0 pushes timestamp filters into Parquet only for
+    UTC-adjusted timestamps, and the spine's are UTC-naive, so it reads them all).
     `folder` may be a local path or an fsspec URL (`s3://bucket/world`).
     """
     import fsspec
@@ -1293,7 +1294,7 @@ def write_world_parquet(
         if order is not None:
             # An event log is appended in time order: each part sorted by time (ties by a key, so
             # the file is the same for a seed) in row groups of ROW_GROUP_ROWS, whose min/max
-            # statistics (and page index) let a time-window filter skip most of a part.
+            # statistics (and page index) let a time-window filter skip most of a part (DuckDB).
             table = table.sort_by([(column, "ascending") for column in order])
         with fs.open(path, "wb") as handle:
             pq.write_table(
@@ -1314,7 +1315,7 @@ TIME_ORDER: dict[str, tuple[str, ...]] = {
     "ratings": ("rated_at", "member_id", "title_id"),
 }
 #: Rows per Parquet row group in the time-ordered parts: 8 per part of 1M events, each spanning
-#: about three months of a two-year world, so a one-year window reads about half of them.
+#: about three months of a two-year world, so DuckDB reads about half of them for a one-year window.
 ROW_GROUP_ROWS = 131_072
 
 
