@@ -88,11 +88,14 @@ def _tree_cpu(root: int) -> float:
     return _tree_total(root, lambda _pid, fields: sum(int(f) for f in fields[11:15])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_step(args: list[str], timeout: float = 3_000) -> dict[str, Any]:
-    """Run this script's `_step` in a child; its last stdout line is a JSON object."""
+def run_step(
+    args: list[str], timeout: float = 3_000, *, script: Path = HERE, mode: str = "_step"
+) -> dict[str, Any]:
+    """Run `script`'s `mode` (this script's `_step`) in a child; its last stdout line is a JSON object.
+    Adds the child's wall seconds and the peak RSS of its process tree (sampled every 0.2 s)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, str(HERE), "_step", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, str(script), mode, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     peak = 0
     done = threading.Event()

@@ -30,9 +30,7 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,7 +40,7 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
-from scale import _tree_cpu, _tree_rss  # noqa: E402 - the scale benchmark's process-tree meters
+from scale import _tree_cpu, run_step  # noqa: E402 - the scale benchmark's process-tree meters and child runner
 
 RESULTS = HERE.parent / "results" / "spark_als.json"
 FACTORS = 64
@@ -60,37 +58,8 @@ COPY (
 
 
 def run_child(args: list[str], timeout: float = 3_000) -> dict[str, Any]:
-    """This script's `_child` in a fresh process; its last stdout line is a JSON object."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(HERE), "_child", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
-            done.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        err += "\ntimed out"
-    finally:
-        done.set()
-        sampler.join()
-    lines = [line for line in out.strip().splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = [line for line in err.strip().splitlines() if line.strip()]
-        return {"error": tail[-1][:300] if tail else f"exit {proc.returncode}"}
-    result: dict[str, Any] = json.loads(lines[-1])
-    result["process_wall_s"] = round(time.perf_counter() - start, 2)
-    result["peak_rss_mib"] = round(peak / 2**20, 1)
-    return result
+    """This script's `_child` in a fresh process, metered like the scale benchmark's steps."""
+    return run_step(args, timeout, script=HERE, mode="_child")
 
 
 # -- in the child ---------------------------------------------------------------------------------
