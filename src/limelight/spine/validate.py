@@ -55,7 +55,7 @@ def _coerce_column(rows: Rows, col: Column, values: pd.Series) -> pd.Series:
     present = values.notna().to_numpy()
     if isinstance(values.dtype, pd.CategoricalDtype):  # judge each distinct value once
         codes = values.cat.codes.to_numpy()
-        blank_category = (values.cat.categories.astype("string").str.strip() == "").to_numpy(dtype=bool)
+        blank_category = np.asarray(values.cat.categories.astype("string").str.strip() == "", dtype=bool)
         blank = (
             present & blank_category[np.maximum(codes, 0)]
             if blank_category.size
