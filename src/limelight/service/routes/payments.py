@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.service.deps import StoreDep, require_roles
-from limelight.service.errors import ERROR_RESPONSES
+from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
 __all__ = ["router"]
 
@@ -239,6 +239,7 @@ def recovery(
     "/at-risk",
     dependencies=[Depends(require_roles("analyst", "admin"))],
     response_model=AtRiskOut,
+    responses={404: {"model": ErrorBody, "description": "The spine has no payment attempts to learn from."}},
 )
 def at_risk(
     request: Request,
@@ -260,11 +261,10 @@ def at_risk(
 
     # What the report depends on: a new event, attempt or card makes a new key (and a fresh model).
     counts = tuple(store.count(name) for name in ("payment_attempts", "viewing_events", "cards"))
-    last = store.scalar("SELECT max(attempted_at) FROM payment_attempts") if counts[0] else None
-    if month is None:
-        if last is None:
-            raise NotFoundError("the spine has no payment_attempts yet, so no renewal can be scored")
-        month = f"{last:%Y-%m}"
+    if not counts[0]:
+        raise NotFoundError("the spine has no payment_attempts yet, so no renewal can be scored")
+    last = store.scalar("SELECT max(attempted_at) FROM payment_attempts")
+    month = month if month is not None else f"{last:%Y-%m}"
     key = (month, str(last), *(str(n) for n in counts))
     cache: dict[tuple[str, ...], dict[str, Any]] = request.app.state.__dict__.setdefault("churn_cache", {})
     with _churn_lock:
