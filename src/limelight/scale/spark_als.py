@@ -45,8 +45,10 @@ per half-iteration on a 2-core machine).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -187,6 +189,8 @@ def _ensure_checkpoint_dir(spark: SparkSession) -> None:
     if context.getCheckpointDir() is None:
         folder = tempfile.mkdtemp(prefix="limelight-spark-checkpoints-")
         context.setCheckpointDir(folder)
+        # local mode's checkpoints are scratch: gone with the driver (a cluster sets its own folder)
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         log.info("Spark checkpoint folder set to %s (ALS cuts its lineage there)", folder)
 
 
