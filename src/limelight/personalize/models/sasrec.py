@@ -13,43 +13,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
-from limelight.errors import ConfigError
 from limelight.personalize.base import Interactions, Recommender, check_number
+from limelight.personalize.models._torch import load_torch, pack_state, torch_threads, unpack_state
 
 __all__ = ["SASRec"]
 
 log = logging.getLogger(__name__)
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ConfigError("SASRec needs PyTorch; install it with: pip install 'limelight[deep]'") from exc
-    return torch
-
-
-@contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
-    """Run torch with `threads` intra-op threads, then restore the caller's setting.
-
-    Small models lose badly to thread synchronisation on a busy machine (32 s vs 1 s for the
-    test-sized model on 2 shared cores), so one thread is the default.
-    """
-    torch = _torch()
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _build_network(torch: Any, n_titles: int, hidden: int, max_len: int, blocks: int, heads: int, dropout: float) -> Any:
@@ -133,7 +107,7 @@ class SASRec(Recommender):
         return [csr.indices[csr.indptr[r] : csr.indptr[r + 1]] + 1 for r in range(csr.shape[0])]
 
     def fit(self, interactions: Interactions) -> Self:
-        with _torch_threads(self.threads):
+        with torch_threads("SASRec", self.threads):
             return self._fit(interactions)
 
     def _fit(self, interactions: Interactions) -> Self:
@@ -146,7 +120,7 @@ class SASRec(Recommender):
             check_number("SASRec", "max_seconds", self.max_seconds, 1e-3, 1e7)
         started = time.perf_counter()
         out_of_time = False
-        torch = _torch()
+        torch = load_torch("SASRec")
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         n_titles = interactions.n_titles
@@ -199,9 +173,7 @@ class SASRec(Recommender):
         network.eval()
         state = network.state_dict()
         self.state_keys_ = [k for k in state if k != "causal"]
-        self.state_values_ = np.concatenate([state[k].detach().numpy().ravel() for k in self.state_keys_]).astype(
-            np.float32
-        )
+        self.state_values_ = pack_state(state, self.state_keys_)
         self.title_mean_time_ = self._mean_times(interactions)
         self.title_ids_ = interactions.title_ids
         self._network = network
@@ -219,17 +191,12 @@ class SASRec(Recommender):
     def _get_network(self) -> Any:
         network = getattr(self, "_network", None)
         if network is None:
-            torch = _torch()
+            torch = load_torch("SASRec")
             network = _build_network(
                 torch, self.n_titles_, self.hidden, self.max_len, self.blocks, self.heads, self.dropout
             )
             template = network.state_dict()
-            state, offset = {}, 0
-            for key in self.state_keys_:
-                size = template[key].numel()
-                chunk = self.state_values_[offset : offset + size].reshape(tuple(template[key].shape))
-                state[key] = torch.from_numpy(np.array(chunk))
-                offset += size
+            state = unpack_state(torch, template, self.state_keys_, self.state_values_)
             state["causal"] = template["causal"]
             network.load_state_dict(state)
             network.eval()
@@ -239,7 +206,7 @@ class SASRec(Recommender):
     # -- scoring ------------------------------------------------------------------------------
     def score(self, history: sp.csr_matrix) -> np.ndarray:
         history = self._check_history(history)
-        torch = _torch()
+        torch = load_torch("SASRec")
         network = self._get_network()
         inputs = np.zeros((history.shape[0], self.max_len), dtype=np.int64)
         for row in range(history.shape[0]):
@@ -250,7 +217,7 @@ class SASRec(Recommender):
             order = np.lexsort((self.title_mean_time_[cols], values))
             seq = cols[order][-self.max_len :] + 1
             inputs[row, self.max_len - len(seq) :] = seq
-        with torch.no_grad(), _torch_threads(self.threads):
+        with torch.no_grad(), torch_threads("SASRec", self.threads):
             hidden = network(torch.from_numpy(inputs))[:, -1, :]
             scores = hidden @ network.title_embedding.weight[1:].T
         out = scores.numpy().astype(np.float32)

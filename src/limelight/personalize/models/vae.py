@@ -37,7 +37,7 @@ import scipy.sparse as sp
 
 from limelight.errors import InputError
 from limelight.personalize.base import Interactions, Recommender, binarize, check_number
-from limelight.personalize.models.sasrec import _torch, _torch_threads
+from limelight.personalize.models._torch import load_torch, pack_state, torch_threads, unpack_state
 
 __all__ = ["VAE", "VARIANTS"]
 
@@ -187,16 +187,14 @@ class VAE(Recommender):
 
     def fit(self, interactions: Interactions) -> Self:
         self._check_params()
-        torch = _torch()
-        with _torch_threads(self.threads), torch.random.fork_rng(devices=[]):
+        torch = load_torch("VAE")
+        with torch_threads("VAE", self.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             network = self._train(torch, binarize(interactions.matrix))
         network.eval()
         state = network.state_dict()
         self.state_keys_ = list(state)
-        self.state_values_ = np.concatenate([state[k].detach().numpy().ravel() for k in self.state_keys_]).astype(
-            np.float32
-        )
+        self.state_values_ = pack_state(state, self.state_keys_)
         self.title_ids_ = interactions.title_ids
         self._network = network
         return self
@@ -272,16 +270,9 @@ class VAE(Recommender):
     def _get_network(self) -> Any:
         network = getattr(self, "_network", None)
         if network is None:
-            torch = _torch()
+            torch = load_torch("VAE")
             network = _build_network(torch, self.variant, self.n_titles_, self.hidden, self.latent)
-            template = network.state_dict()
-            state, offset = {}, 0
-            for key in self.state_keys_:
-                size = template[key].numel()
-                chunk = self.state_values_[offset : offset + size].reshape(tuple(template[key].shape))
-                state[key] = torch.from_numpy(np.array(chunk))
-                offset += size
-            network.load_state_dict(state)
+            network.load_state_dict(unpack_state(torch, network.state_dict(), self.state_keys_, self.state_values_))
             network.eval()
             self._network = network
         return network
@@ -290,8 +281,8 @@ class VAE(Recommender):
     def score(self, history: sp.csr_matrix) -> np.ndarray:
         """Decoder logits of the encoder's mean for each binarized history row (fold-in)."""
         history = binarize(self._check_history(history))
-        torch = _torch()
+        torch = load_torch("VAE")
         network = self._get_network()
-        with torch.no_grad(), _torch_threads(self.threads):
+        with torch.no_grad(), torch_threads("VAE", self.threads):
             out = network(_Input(torch, history)).numpy()
         return np.asarray(out, dtype=np.float32)
