@@ -78,17 +78,14 @@ def mllib_parameters(model: ALS, n_members: int, n_titles: int, n_pairs: int) ->
     implicit-side values the fitted limelight model keeps.
 
     Returns rank, maxIter, regParam, alpha, implicitPrefs, seed, and `implicit_regularization`
-    (λ', as `ALS.implicit_parameters` computes it), `mean_titles_per_member`,
+    (λ', `ALS.scaled_regularization`, as implicit trains with), `mean_titles_per_member`,
     `mean_members_per_title` and `title_scale` (the gauge factor applied to MLlib's title factors).
     """
     if n_members < 1 or n_titles < 1 or n_pairs < 1:
         raise InputError(f"interactions must have at least one (member, title) pair, got {n_pairs}")
-    a0, lam = float(model.unobserved_weight), float(model.regularization)
     mean_per_member = n_pairs / n_members
     mean_per_title = n_pairs / n_titles
-    member_side = lam * (mean_per_member + a0 * n_titles) / a0
-    title_side = lam * (mean_per_title + a0 * n_members) / a0
-    implicit_lambda = math.sqrt(member_side * title_side)
+    implicit_lambda = model.scaled_regularization(n_members, n_titles, n_pairs)
     return {
         "rank": int(model.factors),
         "maxIter": int(model.iterations),

@@ -116,18 +116,22 @@ class ALS(Recommender):
         """`implicit`'s weight of an observed pair, relative to 1 for an unobserved one."""
         return 1.0 + 1.0 / float(self.unobserved_weight)
 
+    def scaled_regularization(self, n_members: int, n_titles: int, n_pairs: int) -> float:
+        """λ' for a library that adds one fixed ridge to every solve (implicit; MLlib after its
+        per-row scaling): the geometric mean of the member- and title-side ridges (module docstring)."""
+        a0, lam = float(self.unobserved_weight), float(self.regularization)
+        member_side = lam * (n_pairs / max(n_members, 1) + a0 * n_titles) / a0
+        title_side = lam * (n_pairs / max(n_titles, 1) + a0 * n_members) / a0
+        return float(np.sqrt(member_side * title_side))
+
     def implicit_parameters(self, interactions: Interactions) -> dict[str, Any]:
         """The `implicit.als.AlternatingLeastSquares` arguments this model trains with."""
         matrix = binarize(interactions.matrix)
         n_members, n_titles = matrix.shape
-        a0, lam = float(self.unobserved_weight), float(self.regularization)
         mean_per_member = matrix.nnz / max(n_members, 1)
-        mean_per_title = matrix.nnz / max(n_titles, 1)
-        member_side = lam * (mean_per_member + a0 * n_titles) / a0
-        title_side = lam * (mean_per_title + a0 * n_members) / a0
         return {
             "factors": int(self.factors),
-            "regularization": float(np.sqrt(member_side * title_side)),
+            "regularization": self.scaled_regularization(n_members, n_titles, matrix.nnz),
             "alpha": self.alpha_,
             "iterations": int(self.iterations),
             "random_state": int(self.seed),
