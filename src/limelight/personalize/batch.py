@@ -262,17 +262,19 @@ def recommend_file(
         spark, own_session = _local_spark()
     try:
         started = time.perf_counter()
+        pairs: Any = None  # the (member, title, weight) rows on Spark, made once for training and scoring
         if chosen_trainer == "mllib":
             from limelight.personalize.models.als import ALS
             from limelight.scale.spark_als import fit_with_mllib
 
             assert isinstance(estimator, ALS)
-            fit_with_mllib(estimator, spark.createDataFrame(_long_frame(interactions)), spark=spark)
+            pairs = spark.createDataFrame(_long_frame(interactions))
+            fit_with_mllib(estimator, pairs, spark=spark)
         else:
             estimator.fit(interactions)
         fitted = time.perf_counter()
         if engine == "spark":
-            result = _score_on_spark(estimator, interactions, k, spark)
+            result = _score_on_spark(estimator, _long_frame(interactions) if pairs is None else pairs, k, spark)
         else:
             result = top_k_frame(estimator, interactions, k)
         done = time.perf_counter()
@@ -324,7 +326,8 @@ def _long_frame(interactions: Interactions) -> pd.DataFrame:
     )
 
 
-def _score_on_spark(model: Recommender, interactions: Interactions, k: int, spark: Any) -> pd.DataFrame:
+def _score_on_spark(model: Recommender, pairs: Any, k: int, spark: Any) -> pd.DataFrame:
+    """`score_all` on `pairs` (member_id, title_id, weight; pandas or Spark), as one sorted pandas frame."""
     try:
         from limelight.scale.spark_scoring import score_all
     except ImportError as exc:
@@ -336,7 +339,7 @@ def _score_on_spark(model: Recommender, interactions: Interactions, k: int, spar
     if spark is None:
         spark, own_session = _local_spark()
     try:
-        frame = score_all(model, _long_frame(interactions), k, spark=spark).toPandas()
+        frame = score_all(model, pairs, k, spark=spark).toPandas()
     finally:
         if own_session:
             spark.stop()
