@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from limelight.errors import InputError
-from limelight.personalize.base import Interactions
+from limelight.personalize.base import Interactions, binarize
 from limelight.personalize.models import Auto
 from limelight.personalize.models._validation import mode_for, validation_split
 from limelight.personalize.models.blend import _coordinate_search, _fit_blend, _Judge, search_space
@@ -190,3 +191,27 @@ def test_validation_split_by_time_has_one_fold(interactions: Interactions) -> No
     assert {len(row["validation_ndcg"]) for row in model.folds_} == {1}
     with pytest.raises(InputError, match="'validation_folds' parameter of Auto must be an int"):
         Auto(grid=GRID3, validation_folds=0).fit(interactions)
+
+
+def test_a_blend_that_loses_out_of_sample_is_not_kept() -> None:
+    judge = _judge()
+    truth = judge.truth.toarray()
+    rng = np.random.default_rng(3)
+    good = (rng.standard_normal((200, 30)) + 3.0 * truth).astype(np.float32)
+    noise = 3.0 * rng.standard_normal((200, 30)).astype(np.float32)  # knows nothing: any weight on it costs
+    result = _fit_blend(judge, [("good", judge.ndcg(good), good), ("noise", judge.ndcg(noise), noise)], seed=0)
+    assert result["keep"] is False
+    assert result["report"]["in_sample_gain"] < 0
+
+
+def test_ease_searches_rating_weights_only_when_interactions_carry_ratings() -> None:
+    frame = clustered_frame(n_members=40, per_member=6)
+    counted = Interactions.from_frame(frame, time_col="timestamp")  # a repeated title counts 2
+    plain = dataclasses.replace(counted, matrix=binarize(counted.matrix))
+    rated = Interactions.from_frame(frame, time_col="timestamp", weight_col="rating")  # 1–5 stars
+    ladders = {f: ladder for f, _, ladder in search_space(plain)}
+    assert "rating_weight" not in ladders["ease"]
+    ladders = {f: ladder for f, start, ladder in search_space(rated)}
+    assert ladders["ease"]["rating_weight"][0] == 0.0  # plain interactions are always a candidate
+    start = {f: s for f, s, _ in search_space(rated)}["ease"]
+    assert start["rating_weight"] == 0.0

@@ -48,6 +48,22 @@ def test_parquet_in_and_out_with_iso_timestamps(tmp_path: Path) -> None:
     _check_lists(pd.read_parquet(out), frame, 3)
 
 
+def test_ratings_in_the_file_reach_a_rating_weighted_model_only(interactions_csv: Path, tmp_path: Path) -> None:
+    # one row per pair: a pair listed twice would count 2, a strength of its own
+    rated = pd.read_csv(interactions_csv).drop_duplicates(["member_id", "title_id"])
+    rated_csv, plain_csv = tmp_path / "rated_in.csv", tmp_path / "plain.csv"
+    rated.to_csv(rated_csv, index=False)
+    rated.drop(columns="rating").to_csv(plain_csv, index=False)
+    runs = {}
+    for name, source, params in [("rated", rated_csv, {"rating_weight": 0.5}),
+                                 ("plain", plain_csv, {"rating_weight": 0.5}),
+                                 ("unweighted", rated_csv, {})]:
+        recommend_file(source, tmp_path / f"{name}.csv", k=5, model="ease", params=params)
+        runs[name] = pd.read_csv(tmp_path / f"{name}.csv")
+    assert not runs["rated"]["score"].equals(runs["plain"]["score"])  # the stars moved the scores
+    pd.testing.assert_frame_equal(runs["plain"], runs["unweighted"])  # no stars, or no weight: plain EASE
+
+
 def test_empty_member_id_names_file_row_and_column(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("member_id,title_id,rating\nm1,t1,4\n,t2,5\n")
@@ -121,12 +137,15 @@ def test_cli_unknown_model_and_protocol_are_refused(
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_spark_engine_writes_the_same_lists_as_duckdb(interactions_csv: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("params", [{}, {"rating_weight": 0.5}], ids=["plain", "rating-weighted"])
+def test_spark_engine_writes_the_same_lists_as_duckdb(
+    interactions_csv: Path, tmp_path: Path, params: dict[str, float]
+) -> None:
     pytest.importorskip("pyspark")
     local = tmp_path / "local.csv"
     spark = tmp_path / "spark.csv"
-    recommend_file(interactions_csv, local, k=5, model="ease")
-    recommend_file(interactions_csv, spark, k=5, model="ease", engine="spark")
+    recommend_file(interactions_csv, local, k=5, model="ease", params=params)
+    recommend_file(interactions_csv, spark, k=5, model="ease", engine="spark", params=params)
     a = pd.read_csv(local, dtype={"member_id": str, "title_id": str})
     b = pd.read_csv(spark, dtype={"member_id": str, "title_id": str})
     a = a.sort_values(["member_id", "rank"]).reset_index(drop=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from limelight.errors import InputError
-from limelight.personalize.base import Interactions, Recommender
+from limelight.personalize.base import Interactions, Recommender, binarize, rating_strength
 from limelight.personalize.models import (
     ALS,
     EASE,
@@ -227,3 +228,56 @@ def test_rp3beta_weights_are_the_popularity_penalised_three_step_walk() -> None:
     np.fill_diagonal(walk, 0.0)
     model = RP3Beta(alpha=alpha, beta=beta, k=1000).fit(interactions)
     np.testing.assert_allclose(sp.csr_matrix(model.weights_).toarray(), walk, rtol=1e-4, atol=1e-7)
+
+
+class TestEASERatingWeighted(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return EASE(regularization=5.0, rating_weight=0.3)
+
+
+def _rated_interactions() -> Interactions:
+    return Interactions.from_frame(clustered_frame(n_members=30, per_member=4), time_col="timestamp",
+                                   weight_col="rating")
+
+
+def test_ease_with_rating_weights_matches_its_closed_form_on_weighted_inputs() -> None:
+    interactions = _rated_interactions()
+    ratings = interactions.matrix.toarray().astype(np.float64)
+    observed = ratings > 0
+    mean, spread = ratings[observed].mean(), ratings[observed].std()
+    x = np.where(observed, np.maximum(1 + 0.4 * (ratings - mean) / spread, 0.1), 0.0)
+    precision = np.linalg.inv(x.T @ x + 7.0 * np.eye(x.shape[1]))
+    expected = np.eye(x.shape[1]) - precision / np.diag(precision)
+    model = EASE(regularization=7.0, rating_weight=0.4).fit(interactions)
+    np.testing.assert_allclose(model.weights_, expected, atol=1e-4)
+    # a history with ratings is weighted the same way when it is scored (fold-in)
+    np.testing.assert_allclose(model.score(interactions.matrix[:3]), x[:3] @ expected, atol=1e-4)
+    # every rated title is still an interaction: a 1-star rating weighs at least 0.1, never 0
+    assert (model._inputs(interactions.matrix).data >= 0.1).all()
+
+
+def test_ease_rating_weight_changes_nothing_on_plain_interactions_or_plain_histories() -> None:
+    counted = clustered_interactions(n_members=30, per_member=4)  # a repeated title counts 2
+    plain = dataclasses.replace(counted, matrix=binarize(counted.matrix))
+    np.testing.assert_array_equal(
+        EASE(regularization=7.0, rating_weight=0.4).fit(plain).weights_, EASE(regularization=7.0).fit(plain).weights_
+    )
+    model = EASE(regularization=7.0, rating_weight=0.4).fit(_rated_interactions())
+    ones = (model.score(sp.csr_matrix((plain.matrix[:5] > 0).astype(np.float32)))).argsort(axis=1)
+    binary = ((plain.matrix[:5] > 0).astype(np.float32) @ model.weights_).argsort(axis=1)
+    np.testing.assert_array_equal(ones, binary)  # one weight for every title: the same ranking
+
+
+def test_ease_rating_weights_survive_save_and_load(tmp_path: Any) -> None:
+    interactions = _rated_interactions()
+    model = EASE(regularization=7.0, rating_weight=0.4).fit(interactions)
+    loaded = Recommender.load(model.save(tmp_path / "ease"))
+    assert isinstance(loaded, EASE) and loaded.rating_weight == 0.4
+    assert (loaded.rating_mean_, loaded.rating_spread_) == pytest.approx((model.rating_mean_, model.rating_spread_))
+    np.testing.assert_allclose(loaded.score(interactions.matrix[:4]), model.score(interactions.matrix[:4]), atol=1e-6)
+
+
+def test_rating_strength_keeps_every_rating_including_zero_and_missing_ones() -> None:
+    strength = rating_strength(pd.Series([0.0, 2.5, None, 5.0]))
+    np.testing.assert_allclose(strength, [1.0, 3.5, 1.0, 6.0])  # shifted so the lowest is 1; missing = lowest
+    assert rating_strength(pd.Series(["x", None])).tolist() == [1.0, 1.0]

@@ -90,3 +90,20 @@ def test_protocols_needing_time_refuse_frames_without_it() -> None:
         make_split(frame, "leave-last-out")
     with pytest.raises(InputError, match="protocol must be one of"):
         make_split(frame, "sampled")
+
+
+@pytest.mark.parametrize("protocol", ["random", "strong-generalization"])
+def test_ratings_reach_training_and_history_while_relevance_stays_binary(frame: pd.DataFrame, protocol: str) -> None:
+    split = make_split(frame, protocol, seed=1)
+    stars = frame.set_index(["member_id", "title_id"])["rating"]
+    coo = split.history.tocoo()
+    seen = [stars[(split.member_ids[r], split.train.title_ids[c])] for r, c in zip(coo.row, coo.col)]
+    np.testing.assert_allclose(coo.data, seen)  # the history a model folds in carries each rating
+    assert len(set(split.train.matrix.data.tolist())) > 1
+    assert set(split.truth.data.tolist()) == {1.0}  # a held-out 1-star title is as relevant as a 5-star one
+
+
+def test_a_frame_without_ratings_gets_strength_one(frame: pd.DataFrame) -> None:
+    plain = canonical_frame(clustered_frame(n_members=10).drop(columns="rating"))
+    assert set(plain["rating"].tolist()) == {1.0}
+    assert frame["rating"].min() == 1.0  # 1–5 stars shift to strengths from 1

@@ -30,6 +30,9 @@ __all__ = [
     "Recommender",
     "binarize",
     "check_number",
+    "rating_moments",
+    "rating_strength",
+    "weight_by_rating",
 ]
 
 SAVE_FORMAT = "limelight.recommender/1"
@@ -40,6 +43,48 @@ def binarize(matrix: sp.csr_matrix) -> sp.csr_matrix:
     out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
     out.eliminate_zeros()
     out.data[:] = 1.0
+    return out
+
+
+#: the smallest weight a low rating can bring an interaction down to: a rated title was still watched
+MIN_RATING_WEIGHT = 0.1
+
+
+def rating_moments(matrix: sp.csr_matrix) -> tuple[float, float]:
+    """Mean and standard deviation of the stored interaction strengths (0 spread: plain interactions)."""
+    data = np.asarray(matrix.data, dtype=np.float64)
+    if data.size == 0:
+        return 1.0, 0.0
+    return float(data.mean()), float(data.std())
+
+
+def rating_strength(ratings: pd.Series | np.ndarray) -> np.ndarray:
+    """Ratings as interaction strengths ≥ 1 (shifted so the lowest is 1; missing ones count as the lowest).
+
+    A sparse matrix cannot keep a rating of 0 (0 means "no interaction"), and `weight_by_rating`
+    only reads z-scores, which a shift leaves unchanged.
+    """
+    values = pd.to_numeric(pd.Series(np.asarray(ratings)), errors="coerce").to_numpy(np.float64)
+    if values.size == 0 or np.isnan(values).all():
+        return np.ones(values.size, np.float32)
+    low = np.nanmin(values)
+    return np.nan_to_num(values - low + 1.0, nan=1.0).astype(np.float32)
+
+
+def weight_by_rating(matrix: sp.csr_matrix, mean: float, spread: float, weight: float) -> sp.csr_matrix:
+    """Each stored interaction as 1 + `weight`·(rating − mean)/spread, at least `MIN_RATING_WEIGHT`.
+
+    Every rated title stays an interaction (binary relevance: a title rated 1 star was watched too);
+    the rating only says how strongly it speaks for its neighbours, as SAR's rating affinities do.
+    With no spread (plain interactions) or no weight this is `binarize`; a history of plain ones
+    against a model fitted on ratings gets one weight for every title, which leaves a linear model's
+    ranking unchanged.
+    """
+    if not weight or spread <= 0:
+        return binarize(matrix)
+    out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    out.eliminate_zeros()
+    out.data[:] = np.maximum(1.0 + weight * (out.data - mean) / spread, MIN_RATING_WEIGHT)
     return out
 
 

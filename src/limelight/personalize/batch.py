@@ -1,7 +1,8 @@
 """Batch mode: train on a CSV or Parquet file of interactions and write every member's top-K.
 
 Input columns: member_id, title_id (required), rating, timestamp (optional); every row is one
-interaction. Output columns: member_id, title_id, rank (1 = best), score — K rows per member,
+interaction, whatever its rating (relevance is binary). A rating is the strength EASE reads with
+`rating_weight` > 0 (and `auto` tries); the other models read only that the interaction happened. Output columns: member_id, title_id, rank (1 = best), score — K rows per member,
 never a title the member already has in the input. The file format follows the suffix
 (`.csv`, `.csv.gz`, `.parquet`/`.pq`). Scoring runs in blocks of members so memory stays bounded;
 `engine="spark"` hands the fitted model to `limelight.scale.spark_scoring.score_all` instead.
@@ -22,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from limelight.errors import ConfigError, DataError, InputError, NotFoundError
-from limelight.personalize.base import Interactions, Recommender, check_number
+from limelight.personalize.base import Interactions, Recommender, binarize, check_number, rating_strength
 from limelight.personalize.models import MODEL_NAMES, make_model
 
 __all__ = [
@@ -256,7 +257,11 @@ def recommend_file(
     chosen_trainer = resolve_trainer(trainer, estimator, engine)
     frame = read_interactions(interactions_path)
     time_col = "timestamp" if "timestamp" in frame.columns else None
-    interactions = Interactions.from_frame(frame, time_col=time_col)
+    weight_col = None
+    if "rating" in frame.columns:  # the strength EASE may read (rating_weight); every row still counts as watched
+        frame["rating"] = rating_strength(frame["rating"])
+        weight_col = "rating"
+    interactions = Interactions.from_frame(frame, time_col=time_col, weight_col=weight_col)
     own_session = False
     if chosen_trainer == "mllib" and spark is None:
         spark, own_session = _local_spark()
@@ -268,7 +273,8 @@ def recommend_file(
             from limelight.scale.spark_als import fit_with_mllib
 
             assert isinstance(estimator, ALS)
-            pairs = spark.createDataFrame(_long_frame(interactions))
+            # MLlib reads a weight as confidence 1 + α·weight; `implicit` sees plain interactions, and so must it
+            pairs = spark.createDataFrame(_long_frame(interactions, binary=True))
             fit_with_mllib(estimator, pairs, spark=spark)
         else:
             estimator.fit(interactions)
@@ -314,9 +320,9 @@ def resolve_trainer(trainer: str | None, model: Recommender, engine: str) -> str
     return trainer
 
 
-def _long_frame(interactions: Interactions) -> pd.DataFrame:
-    """member_id, title_id, weight: one row per stored entry of the matrix."""
-    coo = interactions.matrix.tocoo()
+def _long_frame(interactions: Interactions, *, binary: bool = False) -> pd.DataFrame:
+    """member_id, title_id, weight: one row per stored entry of the matrix (weight 1 when `binary`)."""
+    coo = (binarize(interactions.matrix) if binary else interactions.matrix).tocoo()
     return pd.DataFrame(
         {
             "member_id": np.asarray(interactions.member_ids, dtype=object)[coo.row].astype(str),

@@ -1,7 +1,7 @@
 """Evaluation splits that never let a held-out interaction reach training.
 
-Every split starts from one canonical frame (member_id, title_id, weight, timestamp) with one row
-per (member, title) pair (repeats collapse to their latest time) and returns a `Split`: the
+Every split starts from one canonical frame (member_id, title_id, rating, timestamp) with one row
+per (member, title) pair (repeats collapse to their latest time and rating) and returns a `Split`: the
 training `Interactions`, and for each evaluated member the history the model may see (training
 rows, or fold-in rows for strong generalization) and the held-out titles it is scored on.
 Held-out titles that never occur in training cannot be ranked by any model and are dropped.
@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from limelight.errors import InputError
-from limelight.personalize.base import Interactions, _epoch_seconds, check_number
+from limelight.personalize.base import Interactions, _epoch_seconds, check_number, rating_strength
 
 __all__ = [
     "PROTOCOLS",
@@ -56,8 +56,13 @@ def canonical_frame(
     member_col: str = "member_id",
     title_col: str = "title_id",
     time_col: str | None = "timestamp",
+    rating_col: str | None = "rating",
 ) -> pd.DataFrame:
-    """member_id, title_id (str), timestamp (epoch seconds, or row order when absent); one row per pair."""
+    """member_id, title_id (str), rating, timestamp (epoch seconds, or row order when absent); one row per pair.
+
+    `rating` is the interaction strength models may read (`rating_strength`: ≥ 1; 1 everywhere when
+    the frame has no ratings). Relevance stays binary: every held-out row is relevant, whatever its rating.
+    """
     for column in (member_col, title_col):
         if column not in frame.columns:
             raise InputError(f"interactions must have a '{column}' column, got {list(frame.columns)}")
@@ -70,12 +75,14 @@ def canonical_frame(
     else:
         out["timestamp"] = np.arange(len(out), dtype=np.float64)
         out["has_time"] = False
+    has_rating = rating_col is not None and rating_col in frame.columns
+    out["rating"] = rating_strength(frame[rating_col]) if has_rating else np.float32(1.0)
     out = out.sort_values("timestamp", kind="stable").drop_duplicates(["member_id", "title_id"], keep="last")
     return out.reset_index(drop=True)
 
 
 def _build(protocol: str, train: pd.DataFrame, test: pd.DataFrame, history: pd.DataFrame | None = None) -> Split:
-    interactions = Interactions.from_frame(train, time_col="timestamp")
+    interactions = Interactions.from_frame(train, time_col="timestamp", weight_col="rating")
     titles = pd.Index(interactions.title_ids)
     test = test[titles.get_indexer(test["title_id"]) >= 0]
     if history is None:
@@ -95,7 +102,7 @@ def _build(protocol: str, train: pd.DataFrame, test: pd.DataFrame, history: pd.D
         r = eval_index.get_indexer(history["member_id"])
         c = titles.get_indexer(history["title_id"])
         shape = (len(eval_ids), len(titles))
-        history_csr = sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=shape)
+        history_csr = sp.csr_matrix((history["rating"].to_numpy(np.float32), (r, c)), shape=shape)
         history_time = sp.csr_matrix((history["timestamp"].to_numpy(np.float64), (r, c)), shape=shape)
     if len(eval_ids) == 0:
         raise InputError(f"the {protocol} split must leave at least one member to evaluate, got none")

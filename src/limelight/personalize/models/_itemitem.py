@@ -46,8 +46,12 @@ class ItemItemModel(Recommender):
     _array_attrs: ClassVar[tuple[str, ...]] = ("weights_",)
     weights_: np.ndarray | sp.csr_matrix
 
+    def _inputs(self, history: sp.csr_matrix) -> sp.csr_matrix:
+        """The history as the model reads it: plain interactions here; EASE may weight by rating."""
+        return binarize(history)
+
     def score(self, history: sp.csr_matrix) -> np.ndarray:
-        history = binarize(self._check_history(history))
+        history = self._inputs(self._check_history(history))
         product = history @ self.weights_
         if sp.issparse(product):
             return np.asarray(product.toarray(), dtype=np.float32)
@@ -70,13 +74,14 @@ class ItemItemModel(Recommender):
         return Recommendations(top[None, :].astype(np.int64), row[top][None, :])
 
     def explain(self, history: sp.csr_matrix, title_index: int, top: int = 3) -> list[tuple[int, float]]:
-        """Exact contributions: `weights_[j, t]` for each title j in the history, largest first."""
-        history = binarize(self._check_history(history))
+        """Exact contributions: input weight × `weights_[j, t]` for each title j in the history, largest first."""
+        history = self._inputs(self._check_history(history))
         self._check_title_index(title_index)
         cols = history[0].indices
         if cols.size == 0:
             return []
         column = self.weights_[cols, title_index]
         contributions = np.asarray(column.toarray() if sp.issparse(column) else column, dtype=np.float64).ravel()
+        contributions *= history[0].data
         order = np.argsort(-contributions, kind="stable")[:top]
         return [(int(cols[i]), float(contributions[i])) for i in order if contributions[i] > 0]

@@ -139,8 +139,8 @@ def validation_split(
         history_mask = train_mask
     shape = interactions.matrix.shape
     train = _subset(interactions, train_mask, coo)
-    history_all = sp.csr_matrix(
-        (np.ones(int(history_mask.sum()), np.float32), (rows[history_mask], cols[history_mask])), shape=shape
+    history_all = sp.csr_matrix(  # with its ratings, as the model will see histories when it serves
+        (coo.data[history_mask].astype(np.float32), (rows[history_mask], cols[history_mask])), shape=shape
     )
     truth_all = sp.csr_matrix((np.ones(int(held.sum()), np.float32), (rows[held], cols[held])), shape=shape)
     members = np.flatnonzero((truth_all.getnnz(axis=1) > 0) & (history_all.getnnz(axis=1) > 0))

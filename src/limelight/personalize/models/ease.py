@@ -8,6 +8,13 @@ members out of the inverse (their rows and columns of B are zero, so they score 
 nothing); the inverse costs the cube of the kept titles, so dropping titles seen once or twice
 makes the fit several times cheaper.
 
+With `rating_weight` w > 0 and interactions that carry ratings, each interaction enters X (and a
+member's history at scoring time) as 1 + w·z, z the rating's z-score over the training data (at
+least 0.1): every rated title still counts as watched — relevance stays binary — but a loved title
+speaks more strongly for its neighbours than a disliked one, as in SAR's rating affinities. On
+MovieLens 100k (Microsoft Recommenders' protocol) w = 0.1 lifts NDCG@10 by about 0.005; `auto`
+tries it when the data has ratings.
+
 Fold-in is one matrix product: a member's scores are `history · B`, whether or not the member was
 in the training data. The diagonal of B is zero, so a title never recommends itself.
 """
@@ -15,13 +22,14 @@ in the training data. The diagonal of B is zero, so a title never recommends its
 from __future__ import annotations
 
 import logging
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from limelight.errors import InputError
-from limelight.personalize.base import Interactions, binarize, check_number
+from limelight.personalize.base import Interactions, check_number, rating_moments, weight_by_rating
 from limelight.personalize.models._itemitem import ItemItemModel
 
 __all__ = ["EASE", "ease_weights"]
@@ -56,19 +64,34 @@ class EASE(ItemItemModel):
     """Embarrassingly Shallow Autoencoder with L2 regularization `regularization` (λ)."""
 
     name = "ease"
+    _meta_attrs: ClassVar[tuple[str, ...]] = ("rating_mean_", "rating_spread_")
+    rating_mean_: float = 1.0
+    rating_spread_: float = 0.0  # a model saved before ratings were read had none: plain interactions
 
-    def __init__(self, regularization: float = 500.0, diagonal_penalty: float = 0.0, min_support: int = 1) -> None:
+    def __init__(
+        self,
+        regularization: float = 500.0,
+        diagonal_penalty: float = 0.0,
+        min_support: int = 1,
+        rating_weight: float = 0.0,
+    ) -> None:
         self.regularization = regularization
         self.diagonal_penalty = diagonal_penalty
         self.min_support = min_support
+        self.rating_weight = rating_weight
+
+    def _inputs(self, history: sp.csr_matrix) -> sp.csr_matrix:
+        return weight_by_rating(history, self.rating_mean_, self.rating_spread_, self.rating_weight)
 
     def fit(self, interactions: Interactions) -> Self:
         check_number("EASE", "regularization", self.regularization, 1e-9, 1e12)
         check_number("EASE", "diagonal_penalty", self.diagonal_penalty, 0, 1e6)
         check_number("EASE", "min_support", self.min_support, 1, 1e9, integer=True)
-        matrix = binarize(interactions.matrix)
+        check_number("EASE", "rating_weight", self.rating_weight, 0, 10)
+        self.rating_mean_, self.rating_spread_ = rating_moments(interactions.matrix)
+        matrix = self._inputs(interactions.matrix)
         n_titles = matrix.shape[1]
-        support = np.diff(matrix.tocsc().indptr)
+        support = np.diff(matrix.tocsc().indptr)  # members per title
         kept = np.flatnonzero(support >= self.min_support)
         if kept.size == 0:
             raise InputError(f"min_support of EASE must leave at least one title, got {self.min_support}")
