@@ -184,7 +184,7 @@ def test_als_reuses_training_members_factors_and_folds_in_changed_histories() ->
     history = interactions.matrix[:5]
     stored = model.member_factors(history)
     # the stored factors are the exact solve for that history, so both paths agree
-    np.testing.assert_allclose(stored, model._fold_in(history), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(stored, model._fold_in(model._inputs(history)), rtol=1e-5, atol=1e-6)
     assert len(model.member_hashes_) == interactions.n_members
     changed = history.tolil()
     changed[0, int(np.setdiff1d(np.arange(interactions.n_titles), history[0].indices)[0])] = 1.0
@@ -281,3 +281,50 @@ def test_rating_strength_keeps_every_rating_including_zero_and_missing_ones() ->
     strength = rating_strength(pd.Series([0.0, 2.5, None, 5.0]))
     np.testing.assert_allclose(strength, [1.0, 3.5, 1.0, 6.0])  # shifted so the lowest is 1; missing = lowest
     assert rating_strength(pd.Series(["x", None])).tolist() == [1.0, 1.0]
+
+
+class TestALSRatingWeighted(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return ALS(factors=8, regularization=0.01, iterations=10, seed=3, use_gpu=False, rating_weight=0.5)
+
+
+def test_als_fold_in_with_ratings_minimises_the_confidence_weighted_loss() -> None:
+    interactions = _rated_interactions()
+    model = ALS(factors=6, iterations=5, use_gpu=False, seed=3, rating_weight=0.5).fit(interactions)
+    ratings = interactions.matrix.toarray().astype(np.float64)
+    observed = ratings > 0
+    z = (ratings - ratings[observed].mean()) / ratings[observed].std()
+    confidence = np.where(observed, model.alpha_ * np.maximum(1 + 0.5 * z, 0.1), 1.0)
+    titles = model.title_factors_.astype(np.float64)
+    factors = model.member_factors(interactions.matrix).astype(np.float64)
+    for member in range(5):  # gradient of Σ_t c_t (p_t − w·h_t)² + λ_u ‖w‖² at the served factors
+        lam = model.implicit_regularization_ * (observed[member].sum() + model.unobserved_weight * model.n_titles_) / (
+            model.mean_titles_per_member_ + model.unobserved_weight * model.n_titles_
+        )
+        w = factors[member]
+        residual = titles @ w - observed[member]
+        gradient = titles.T @ (confidence[member] * residual) + lam * w
+        assert np.abs(gradient).max() < 1e-3 * max(1.0, np.abs(titles.T @ (confidence[member] * observed[member])).max())
+
+
+def test_als_with_ratings_refolds_a_member_whose_ratings_changed() -> None:
+    interactions = _rated_interactions()
+    model = ALS(factors=6, iterations=5, use_gpu=False, seed=3, rating_weight=0.5).fit(interactions)
+    history = interactions.matrix[:3].tocsr()
+    stored = model.member_factors(history)
+    rerated = history.copy()
+    rerated.data[rerated.indptr[0]] = 6.0 - rerated.data[rerated.indptr[0]]  # same titles, another rating
+    if rerated.data[rerated.indptr[0]] == history.data[history.indptr[0]]:
+        rerated.data[rerated.indptr[0]] += 1.0
+    refreshed = model.member_factors(rerated)
+    assert not np.allclose(refreshed[0], stored[0])
+    np.testing.assert_allclose(refreshed[1:], stored[1:], rtol=1e-6)
+    np.testing.assert_allclose(refreshed[0], model._fold_in(model._inputs(rerated[:1]))[0], rtol=1e-5, atol=1e-6)
+
+
+def test_mllib_trainer_refuses_rating_weights_in_one_sentence() -> None:
+    from limelight.scale.spark_als import fit_with_mllib
+
+    frame = clustered_frame(n_members=10)
+    with pytest.raises(InputError, match="rating_weight must be 0 for the MLlib trainer"):
+        fit_with_mllib(ALS(rating_weight=0.4), frame, spark=None)

@@ -245,6 +245,11 @@ def fit_with_mllib(
     factors, iterations, seed = model.factors, model.iterations, model.seed
     check_number("ALS", "regularization", model.regularization, 0, 1e6)
     check_number("ALS", "unobserved_weight", model.unobserved_weight, 1e-9, 1e6)
+    if model.rating_weight:
+        raise InputError(
+            f"rating_weight must be 0 for the MLlib trainer (MLlib reads a rating as its own confidence "
+            f"1 + alpha·r), got {model.rating_weight}; train with trainer='implicit' to weight by rating"
+        )
     check_number("ALS", "factors", factors, 1, 4096, integer=True)
     check_number("ALS", "iterations", iterations, 1, 1000, integer=True)
     check_number("ALS", "seed", seed, 0, 2**63 - 1, integer=True)

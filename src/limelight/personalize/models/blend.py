@@ -338,8 +338,8 @@ VAE_SECONDS = 30.0
 FAMILY_EVALUATIONS: dict[str, int] = {"vae": 2}
 VAE_START: dict[str, Any] = {"variant": "multvae", "beta": 1.0}
 VAE_LADDERS: Ladders = {"beta": [0.25, 0.5, 1.0, 2.0]}
-#: EASE's rating weights tried when the interactions carry ratings (see `EASE`), plain interactions first
-RATING_WEIGHTS: tuple[float, ...] = (0.0, 0.1, 0.2, 0.4)
+#: the rating weights tried when the interactions carry ratings (see `EASE`, `ALS`), plain interactions first
+RATING_WEIGHTS: dict[str, tuple[float, ...]] = {"ease": (0.0, 0.1, 0.2, 0.4), "als": (0.0, 0.2, 0.4, 0.8)}
 #: how many of the best families (by the first fold) are compared again on the other folds
 FINALISTS = 3
 #: validation modes whose split changes with the seed (the recent and temporal ones are fixed by time)
@@ -358,8 +358,8 @@ def search_space(
     """Each family's starting point and the ladder of values each hyperparameter may step along.
 
     The same for every dataset; only three facts about the data enter: whether there are timestamps
-    (popularity half-life), whether interactions carry ratings (EASE's `rating_weight`, its rungs
-    added to EASE's budget) and whether the catalog is large (> 3,000 titles: EASE then leaves titles
+    (popularity half-life), whether interactions carry ratings (EASE's and ALS's `rating_weight`, its
+    rungs added to the family's budget) and whether the catalog is large (> 3,000 titles: EASE then leaves titles
     with fewer than 3 training members out of its inverse, several times cheaper and, on
     MovieLens, no less accurate). SASRec is a candidate only when asked for in `families` and the
     data has timestamps; its training stops after `SASREC_SECONDS` (a CPU fit takes minutes).
@@ -369,17 +369,12 @@ def search_space(
     """
     has_time = interactions.last_at is not None
     min_support = 3 if interactions.n_titles > 3000 else 1
-    ease_ladders: Ladders = {
-        "regularization": [12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0],
-        "diagonal_penalty": [0.0, 0.1, 0.3, 1.0],
-    }
-    if rating_moments(interactions.matrix)[1] > 0:  # the interactions carry ratings (or repeat counts)
-        ease_ladders = {"rating_weight": list(RATING_WEIGHTS), **ease_ladders}
     space: list[tuple[str, dict[str, Any], Ladders]] = [
         ("popularity", {"half_life_days": None},
          {"half_life_days": [None, 1460.0, 365.0, 180.0, 90.0, 30.0, 7.0]} if has_time else {}),
-        ("ease", {"regularization": 200.0, "diagonal_penalty": 0.0, "min_support": min_support, "rating_weight": 0.0},
-         ease_ladders),
+        ("ease", {"regularization": 200.0, "diagonal_penalty": 0.0, "min_support": min_support},
+         {"regularization": [12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0],
+          "diagonal_penalty": [0.0, 0.1, 0.3, 1.0]}),
         ("als", {"factors": 128, "regularization": 0.01, "unobserved_weight": 0.3, "iterations": 15},
          {"regularization": [0.001, 0.003, 0.01, 0.03, 0.1], "unobserved_weight": [0.03, 0.1, 0.3, 1.0],
           "factors": [32, 64, 128, 256], "iterations": [10, 15, 25]}),
@@ -388,6 +383,9 @@ def search_space(
         ("itemknn", {"k": 100, "shrinkage": 10.0},
          {"k": [25, 50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0, 200.0]}),
     ]
+    if rating_moments(interactions.matrix)[1] > 0:  # the interactions carry ratings (or repeat counts)
+        space = [(family, {**start, "rating_weight": 0.0}, {"rating_weight": list(RATING_WEIGHTS[family]), **ladders})
+                 if family in RATING_WEIGHTS else (family, start, ladders) for family, start, ladders in space]
     if families is not None and "vae" in families:
         if _torch_available():
             space.append(("vae", dict(VAE_START, max_seconds=VAE_SECONDS), dict(VAE_LADDERS)))
