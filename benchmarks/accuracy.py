@@ -7,6 +7,7 @@ split (seed 42), binary relevance (every held-out rating is relevant), top-10 ex
     .venv/bin/python benchmarks/accuracy.py --protocols random --models auto,ease
     .venv/bin/python benchmarks/accuracy.py --ratings path/to/ml-100k/u.data   # ML-100k layout
     .venv/bin/python benchmarks/accuracy.py --paired random=auto:als,temporal=auto:ease   # paired differences
+    .venv/bin/python benchmarks/accuracy.py --seeds 42,43,44,45,46 ...   # several split draws, median per model
 
 Reads `ratings.csv` (userId,movieId,rating,timestamp) or ML-100k's `u.data` (tab-separated user,
 item, rating, timestamp without a header). Prints a table; writes benchmarks/results/accuracy.json.
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default=",".join(m for m in MODEL_NAMES))
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated split seeds (overrides --seed): every row once per seed, then the median")
     parser.add_argument("--out", type=Path, default=RESULTS / "accuracy.json")
     parser.add_argument("--params", default=None,
                         help='JSON {model: {param: value}} passed to those models, e.g. {"auto": {"validation_folds": 1}}')
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     ratings = load_ratings(args.ratings)
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
     rows: list[dict] = []
     if args.out.exists():  # keep earlier rows of other (protocol, model) pairs
         previous = json.loads(args.out.read_text())
@@ -109,29 +113,44 @@ def main(argv: list[str] | None = None) -> None:
             rows = previous.get("rows", [])
     header = f"{'protocol':<22} {'model':<11} {'NDCG@K':>16} {'Recall@K':>8} {'Prec@K':>7} {'MAP@K':>7} {'cover':>6} {'novel':>6} {'ILD':>5} {'fit s':>7}"
     print(f"{args.ratings} — {len(ratings):,} ratings, {ratings.member_id.nunique():,} members, "
-          f"{ratings.title_id.nunique():,} titles; K={args.k}, seed={args.seed}")
+          f"{ratings.title_id.nunique():,} titles; K={args.k}, seeds={','.join(map(str, seeds))}")
     print(header)
-    for protocol in args.protocols.split(","):
-        for model in args.models.split(","):
-            started = time.perf_counter()
-            params = json.loads(args.params).get(model) if args.params else None
-            report = evaluate(ratings, protocol=protocol, model=model, k=args.k, seed=args.seed, params=params)
-            m = report.metrics
-            k = args.k
-            ndcg = m[f"ndcg@{k}"]
-            print(f"{protocol:<22} {model:<11} {ndcg.mean:.4f}±{ndcg.high - ndcg.mean:.4f}  "
-                  f"{m[f'recall@{k}'].mean:8.4f} {m[f'precision@{k}'].mean:7.4f} {m[f'map@{k}'].mean:7.4f} "
-                  f"{m['catalog_coverage'].mean:6.3f} {m['novelty'].mean:6.2f} {m['intra_list_diversity'].mean:5.3f} "
-                  f"{report.fit_seconds:7.1f}", flush=True)
-            row = {**report.as_dict(), "wall_seconds": time.perf_counter() - started}
-            rows = [r for r in rows if not (r["protocol"] == protocol and r["model"] == report.model)] + [row]
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps({
-                "ratings": str(args.ratings),
-                "command": "python " + " ".join(sys.argv),
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
-                "rows": rows,
-            }, indent=2, default=str))
+    for protocol, model, seed in ((p, m, s) for s in seeds for p in args.protocols.split(",")
+                                  for m in args.models.split(",")):
+        started = time.perf_counter()
+        params = json.loads(args.params).get(model) if args.params else None
+        report = evaluate(ratings, protocol=protocol, model=model, k=args.k, seed=seed, params=params)
+        m = report.metrics
+        k = args.k
+        ndcg = m[f"ndcg@{k}"]
+        print(f"{protocol:<22} {model:<11} {ndcg.mean:.4f}±{ndcg.high - ndcg.mean:.4f}  "
+              f"{m[f'recall@{k}'].mean:8.4f} {m[f'precision@{k}'].mean:7.4f} {m[f'map@{k}'].mean:7.4f} "
+              f"{m['catalog_coverage'].mean:6.3f} {m['novelty'].mean:6.2f} {m['intra_list_diversity'].mean:5.3f} "
+              f"{report.fit_seconds:7.1f}", flush=True)
+        row = {**report.as_dict(), "seed": seed, "wall_seconds": time.perf_counter() - started}
+        rows = [r for r in rows if not (r["protocol"] == protocol and r["model"] == report.model
+                                        and r.get("seed", 42) == seed)] + [row]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({
+            "ratings": str(args.ratings),
+            "command": "python " + " ".join(sys.argv),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
+            "rows": rows,
+        }, indent=2, default=str))
+    if len(seeds) > 1:
+        _print_medians(rows, seeds, args.k)
+
+
+def _print_medians(rows: list[dict], seeds: list[int], k: int) -> None:
+    """NDCG@k per seed and its median, one line per (protocol, model)."""
+    import numpy as np
+
+    keys = sorted({(r["protocol"], r["model"]) for r in rows if r.get("seed", 42) in seeds})
+    for protocol, model in keys:
+        values = [r["metrics"][f"ndcg@{k}"]["mean"] for s in seeds for r in rows
+                  if (r["protocol"], r["model"], r.get("seed", 42)) == (protocol, model, s)]
+        print(f"{protocol:<22} {model:<11} NDCG@{k} median {np.median(values):.4f} over seeds "
+              f"{', '.join(f'{v:.4f}' for v in values)}")
 
 
 if __name__ == "__main__":
