@@ -17,6 +17,7 @@ from limelight.personalize.models import (
     EASE,
     MODEL_NAMES,
     Auto,
+    Blend,
     ItemKNN,
     Popularity,
     RP3Beta,
@@ -328,3 +329,32 @@ def test_mllib_trainer_refuses_rating_weights_in_one_sentence() -> None:
     frame = clustered_frame(n_members=10)
     with pytest.raises(InputError, match="rating_weight must be 0 for the MLlib trainer"):
         fit_with_mllib(ALS(rating_weight=0.4), frame, spark=None)
+
+
+class _OrderedProbe(Recommender):
+    """A sequential stand-in that scores nothing and keeps the history it was given."""
+
+    name = "probe"
+    uses_order = True
+
+    def fit(self, interactions: Interactions) -> Any:
+        self.title_ids_ = interactions.title_ids
+        return self
+
+    def score(self, history: sp.csr_matrix) -> np.ndarray:
+        self.seen_ = history
+        return np.zeros(history.shape, dtype=np.float32)
+
+
+def test_a_blend_with_a_sequential_member_gives_the_others_plain_interactions_not_times() -> None:
+    interactions = _rated_interactions()
+    ease = EASE(regularization=7.0, rating_weight=0.5)
+    blend = Blend([ease, _OrderedProbe()], [0.5, 0.5]).fit(interactions)
+    assert blend.uses_order
+    times = interactions.last_at.tocsr()[:4]  # what callers pass a model that uses order
+    scores = blend.score(times)
+    np.testing.assert_array_equal(blend.members[1].seen_.data, times.data.astype(np.float32))  # it gets times
+    from limelight.personalize.models.blend import _normalise
+
+    expected = _normalise(ease.score((times > 0).astype(np.float32)), times)
+    np.testing.assert_allclose(scores, 0.5 * expected, atol=1e-5)  # EASE read "watched", not seconds

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from limelight.errors import InputError
-from limelight.personalize.base import Interactions, Recommender, check_number, rating_moments
+from limelight.personalize.base import Interactions, Recommender, binarize, check_number, rating_moments
 
 __all__ = ["DEFAULT_GRID", "Auto", "Blend", "search_space"]
 
@@ -97,19 +97,32 @@ class Blend(Recommender):
         self.title_ids_ = interactions.title_ids
         return self
 
+    @property
+    def uses_order(self) -> bool:
+        """True when a member reads ordered histories (SASRec): then callers pass times, not ratings."""
+        return any(getattr(m, "uses_order", False) for m in self.members)
+
+    def _history_for(self, model: Recommender, history: sp.csr_matrix) -> sp.csr_matrix:
+        """What `model` reads: when a sequential member makes the blend pass histories of *times*,
+        the other members get plain interactions (a time is no rating)."""
+        if self.uses_order and not getattr(model, "uses_order", False):
+            return binarize(history)
+        return history
+
     def score(self, history: sp.csr_matrix) -> np.ndarray:
         history = self._check_history(history)
         total = np.zeros((history.shape[0], self.n_titles_))
         for model, weight in zip(self.members, self.weights):
             if weight:
-                total += weight * _normalise(model.score(history), history)
+                total += weight * _normalise(model.score(self._history_for(model, history)), history)
         return total.astype(np.float32)
 
     def explain(self, history: sp.csr_matrix, title_index: int, top: int = 3) -> list[tuple[int, float]]:
         """The heaviest-weighted model's explanation that names any title."""
         self.check_fitted()
         for i in np.argsort(-np.asarray(self.weights)):
-            found = self.members[int(i)].explain(history, title_index, top)
+            member = self.members[int(i)]
+            found = member.explain(self._history_for(member, history), title_index, top)
             if found:
                 return found
         return []
@@ -322,10 +335,6 @@ class Auto(Blend):
             self.check_fitted()
             return self.members[0].score(history)
         return super().score(history)
-
-    @property
-    def uses_order(self) -> bool:  # type: ignore[override]
-        return any(getattr(m, "uses_order", False) for m in self.members)
 
 
 Ladders = dict[str, list[Any]]
