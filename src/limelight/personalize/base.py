@@ -283,9 +283,14 @@ class Recommender(ABC):
         return len(self.title_ids_)  # type: ignore[attr-defined]
 
     def _check_history(self, history: sp.spmatrix | np.ndarray) -> sp.csr_matrix:
-        """The history as CSR float32 on the training title axis, or an `InputError`."""
+        """The history as CSR on the training title axis, or an `InputError`.
+
+        Float32, except that float64 stays float64: histories of *times* (for sequential models)
+        are epoch seconds, which float32 rounds to 128 s and so loses the order of a session.
+        """
         self.check_fitted()
-        csr = sp.csr_matrix(history, dtype=np.float32)
+        dtype = np.float64 if getattr(history, "dtype", None) == np.float64 else np.float32
+        csr = sp.csr_matrix(history, dtype=dtype)
         if csr.shape[1] != self.n_titles_:
             raise InputError(
                 f"history must have one column per training title ({self.n_titles_}), got {csr.shape[1]}"
