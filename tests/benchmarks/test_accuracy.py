@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from bench_scripts import load_benchmark
 from limelight.personalize.testing import clustered_frame
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
-
-
-def _benchmark() -> Any:  # benchmarks/ is not a package: load the script as a module
-    spec = importlib.util.spec_from_file_location("accuracy_benchmark", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_seed_gets_its_own_row_and_the_median_is_printed(
@@ -30,7 +19,7 @@ def test_every_seed_gets_its_own_row_and_the_median_is_printed(
         ratings, index=False
     )
     out = tmp_path / "accuracy.json"
-    _benchmark().main(["--ratings", str(ratings), "--protocols", "random", "--models", "popularity,ease",
+    load_benchmark("accuracy").main(["--ratings", str(ratings), "--protocols", "random", "--models", "popularity,ease",
                        "--seeds", "1,2,3", "--out", str(out)])
     rows = json.loads(out.read_text())["rows"]
     assert sorted((r["model"], r["seed"]) for r in rows) == sorted(

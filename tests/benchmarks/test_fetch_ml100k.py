@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench_scripts import load_benchmark
 from limelight.spine.loaders.movielens import read_movielens
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fetch_ml100k.py"
 
-
-def _fetcher() -> Any:  # benchmarks/ is not a package: load the script as a module
-    spec = importlib.util.spec_from_file_location("fetch_ml100k", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _fetcher() -> Any:
+    return load_benchmark("fetch_ml100k")
 
 
 def _wheel(path: Path, inter_rows: list[str]) -> Path:
