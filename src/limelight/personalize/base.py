@@ -26,6 +26,7 @@ from limelight.errors import InputError, NotFittedError, NotFoundError
 __all__ = [
     "Explanation",
     "Interactions",
+    "RatingWeighted",
     "Recommendations",
     "Recommender",
     "binarize",
@@ -86,6 +87,33 @@ def weight_by_rating(matrix: sp.csr_matrix, mean: float, spread: float, weight: 
     out.eliminate_zeros()
     out.data[:] = np.maximum(1.0 + weight * (out.data - mean) / spread, MIN_RATING_WEIGHT)
     return out
+
+
+class RatingWeighted:
+    """Mixin for models that read ratings as interaction strengths (`rating_weight`; see `weight_by_rating`).
+
+    The host sets `rating_weight` in `__init__`, calls `_learn_rating_scale` in `fit`, lists
+    `RATING_ATTRS` among its `_meta_attrs`, and reads histories through `_inputs`. A model saved
+    before ratings were read has neither fitted attribute: the class defaults mean plain interactions.
+    """
+
+    RATING_ATTRS: ClassVar[tuple[str, ...]] = ("rating_mean_", "rating_spread_")
+    rating_weight: float
+    rating_mean_: float = 1.0
+    rating_spread_: float = 0.0
+
+    def _learn_rating_scale(self, matrix: sp.csr_matrix) -> None:
+        check_number(type(self).__name__, "rating_weight", self.rating_weight, 0, 10)
+        self.rating_mean_, self.rating_spread_ = rating_moments(matrix)
+
+    def _inputs(self, history: sp.csr_matrix) -> sp.csr_matrix:
+        """The history as the model reads it: rating-weighted strengths, or plain interactions."""
+        return weight_by_rating(history, self.rating_mean_, self.rating_spread_, self.rating_weight)
+
+    @property
+    def _rated(self) -> bool:
+        """True when this fitted model weights by rating (a weight and ratings that vary)."""
+        return bool(self.rating_weight) and self.rating_spread_ > 0
 
 
 def check_number(

@@ -51,12 +51,11 @@ from threadpoolctl import threadpool_limits
 
 from limelight.personalize.base import (
     Interactions,
+    RatingWeighted,
     Recommendations,
     Recommender,
     binarize,
     check_number,
-    rating_moments,
-    weight_by_rating,
 )
 
 __all__ = ["ALS", "gpu_available", "history_hashes"]
@@ -107,16 +106,14 @@ def history_hashes(history: sp.csr_matrix, *, with_values: bool = False) -> np.n
         return sums ^ _splitmix64(lengths + np.uint64(1 << 40))
 
 
-class ALS(Recommender):
+class ALS(RatingWeighted, Recommender):
     """Implicit-feedback matrix factorization; `score` folds members in by exact least squares."""
 
     name = "als"
     _array_attrs: ClassVar[tuple[str, ...]] = ("title_factors_", "member_factors_", "member_hashes_")
     _meta_attrs: ClassVar[tuple[str, ...]] = (
-        "implicit_regularization_", "mean_titles_per_member_", "used_gpu_", "rating_mean_", "rating_spread_"
+        "implicit_regularization_", "mean_titles_per_member_", "used_gpu_", *RatingWeighted.RATING_ATTRS
     )
-    rating_mean_: float = 1.0
-    rating_spread_: float = 0.0  # a model saved before ratings were read had none: plain interactions
     title_factors_: np.ndarray
     member_factors_: np.ndarray  # training members' factors, in the order of member_hashes_
     member_hashes_: np.ndarray  # sorted uint64 hashes of the training members' title sets
@@ -138,14 +135,6 @@ class ALS(Recommender):
         self.seed = seed
         self.use_gpu = use_gpu
         self.rating_weight = rating_weight
-
-    def _inputs(self, history: sp.csr_matrix) -> sp.csr_matrix:
-        """Each observed pair's confidence relative to `alpha_` (1 for plain interactions; module doc)."""
-        return weight_by_rating(history, self.rating_mean_, self.rating_spread_, self.rating_weight)
-
-    @property
-    def _rated(self) -> bool:
-        return bool(self.rating_weight) and self.rating_spread_ > 0
 
     @property
     def alpha_(self) -> float:
@@ -179,11 +168,10 @@ class ALS(Recommender):
         check_number("ALS", "regularization", self.regularization, 0, 1e6)
         check_number("ALS", "unobserved_weight", self.unobserved_weight, 1e-9, 1e6)
         check_number("ALS", "iterations", self.iterations, 1, 1000, integer=True)
-        check_number("ALS", "rating_weight", self.rating_weight, 0, 10)
         from implicit.als import AlternatingLeastSquares
 
-        self.rating_mean_, self.rating_spread_ = rating_moments(interactions.matrix)
-        confidences = self._inputs(interactions.matrix)
+        self._learn_rating_scale(interactions.matrix)
+        confidences = self._inputs(interactions.matrix)  # relative to alpha_: 1 for a plain interaction
         params = self.implicit_parameters(interactions)
         mean_per_member = params.pop("mean_titles_per_member")
         use_gpu = gpu_available() if self.use_gpu is None else bool(self.use_gpu)

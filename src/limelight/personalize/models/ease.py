@@ -25,11 +25,10 @@ import logging
 from typing import ClassVar, Self
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from limelight.errors import InputError
-from limelight.personalize.base import Interactions, check_number, rating_moments, weight_by_rating
+from limelight.personalize.base import Interactions, RatingWeighted, check_number
 from limelight.personalize.models._itemitem import ItemItemModel
 
 __all__ = ["EASE", "ease_weights"]
@@ -60,13 +59,11 @@ def ease_weights(gram: np.ndarray, regularization: float | np.ndarray) -> np.nda
     return weights.astype(np.float32, copy=False)
 
 
-class EASE(ItemItemModel):
+class EASE(RatingWeighted, ItemItemModel):
     """Embarrassingly Shallow Autoencoder with L2 regularization `regularization` (λ)."""
 
     name = "ease"
-    _meta_attrs: ClassVar[tuple[str, ...]] = ("rating_mean_", "rating_spread_")
-    rating_mean_: float = 1.0
-    rating_spread_: float = 0.0  # a model saved before ratings were read had none: plain interactions
+    _meta_attrs: ClassVar[tuple[str, ...]] = RatingWeighted.RATING_ATTRS
 
     def __init__(
         self,
@@ -80,15 +77,11 @@ class EASE(ItemItemModel):
         self.min_support = min_support
         self.rating_weight = rating_weight
 
-    def _inputs(self, history: sp.csr_matrix) -> sp.csr_matrix:
-        return weight_by_rating(history, self.rating_mean_, self.rating_spread_, self.rating_weight)
-
     def fit(self, interactions: Interactions) -> Self:
         check_number("EASE", "regularization", self.regularization, 1e-9, 1e12)
         check_number("EASE", "diagonal_penalty", self.diagonal_penalty, 0, 1e6)
         check_number("EASE", "min_support", self.min_support, 1, 1e9, integer=True)
-        check_number("EASE", "rating_weight", self.rating_weight, 0, 10)
-        self.rating_mean_, self.rating_spread_ = rating_moments(interactions.matrix)
+        self._learn_rating_scale(interactions.matrix)
         matrix = self._inputs(interactions.matrix)
         n_titles = matrix.shape[1]
         support = np.diff(matrix.tocsc().indptr)  # members per title
