@@ -207,3 +207,16 @@ def test_cli_recommend_defaults_to_auto_and_says_what_it_chose(
     _check_lists(pd.read_csv(out, dtype={"member_id": str, "title_id": str}), pd.read_csv(interactions_csv), 3)
     assert summary["model"] == "auto"
     assert summary["chosen"] and all(choice["weight"] > 0 for choice in summary["chosen"])
+
+
+def test_an_empty_rating_is_still_an_interaction(tmp_path: Path) -> None:
+    frame = clustered_frame(n_members=20).drop_duplicates(["member_id", "title_id"])
+    frame["rating"] = frame["rating"].astype(object)
+    frame.iloc[0, frame.columns.get_loc("rating")] = None  # member m000's first title, rating left empty
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    recommend_file(source, out, k=5, model="ease", params={"rating_weight": 0.5})
+    recs = pd.read_csv(out, dtype={"member_id": str, "title_id": str})
+    _check_lists(recs, frame, 5)  # the empty-rated title counts as seen: never recommended back
+    assert frame.iloc[0]["title_id"] not in set(recs.loc[recs["member_id"] == frame.iloc[0]["member_id"], "title_id"])

@@ -123,7 +123,7 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
                 f"rating must be a number, got {frame['rating'].iloc[row]!r}", origin=str(path), row=row + offset,
                 column="rating",
             )
-        frame["rating"] = ratings.fillna(1.0).astype(np.float32)
+        frame["rating"] = ratings.astype(np.float32)  # an empty rating still an interaction: see rating_strength
     if "timestamp" in frame.columns:
         frame["timestamp"] = _parse_times(frame["timestamp"], path, offset)
     return frame[[c for c in (*REQUIRED, *OPTIONAL) if c in frame.columns]]
