@@ -1,9 +1,10 @@
 """Batch mode: train on a CSV or Parquet file of interactions and write every member's top-K.
 
 Input columns: member_id, title_id (required), rating, timestamp (optional); every row is one
-interaction, whatever its rating (relevance is binary). A rating is the strength EASE reads with
-`rating_weight` > 0 (and `auto` tries); the other models read only that the interaction happened. Output columns: member_id, title_id, rank (1 = best), score — K rows per member,
-never a title the member already has in the input. The file format follows the suffix
+interaction, whatever its rating (relevance is binary). A rating is the strength EASE and ALS read
+with `rating_weight` > 0 (`auto` tries it); the other models read only that the interaction
+happened. Output columns: member_id, title_id, rank (1 = best), score — K rows per member, never a
+title the member already has in the input. The file format follows the suffix
 (`.csv`, `.csv.gz`, `.parquet`/`.pq`). Scoring runs in blocks of members so memory stays bounded;
 `engine="spark"` hands the fitted model to `limelight.scale.spark_scoring.score_all` instead.
 With `engine="spark"` and `model="als"` the training runs on Spark too, with Spark MLlib's ALS

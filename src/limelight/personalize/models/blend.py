@@ -10,9 +10,10 @@ Nothing is set per dataset. `Auto.fit`:
    RP3beta α, β and neighbours; popularity half-life), measuring NDCG@`k` on the held-out part and
    ranking every title a member has not seen — a handful of fits per family, not a full grid;
 3. fits blend weights (a 0.1 grid on the simplex of the best two or three families) and keeps the
-   blend only when it beats the best single model *out of sample*: weights chosen on one half of
-   the validation members are scored on the other half and vice versa, and the blend is kept unless
-   its mean per-member loss exceeds one standard error of the paired difference (see `_fit_blend`);
+   blend when its weights beat the best single model on the validation members and it does not lose
+   *out of sample*: weights chosen on one half of the validation members are scored on the other
+   half and vice versa, and the mean per-member loss must not exceed one standard error of the
+   paired difference (see `_fit_blend`);
 4. compares the best configuration of the top `FINALISTS` families on `validation_folds` folds —
    the same split drawn again with other seeds (random and members modes; the recent and temporal
    splits are fixed by time, so they have one fold) — and ranks them by the mean, so one lucky
@@ -468,7 +469,7 @@ class _Judge:
 def _fit_blend(
     judge: _Judge, families: list[tuple[str, np.ndarray, np.ndarray]], *, seed: int, z: float = -1.0
 ) -> dict[str, Any]:
-    """Blend weights on the 0.1 simplex grid, kept only if they beat the best single model out of sample.
+    """Blend weights on the 0.1 simplex grid, kept if they beat the best single model and do not lose out of sample.
 
     `families`: (name, per-member NDCG, normalised scores), best first. Weights are searched on
     half A of the members and scored on half B, and the other way round; the blend is kept when

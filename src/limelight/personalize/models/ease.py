@@ -12,8 +12,8 @@ With `rating_weight` w > 0 and interactions that carry ratings, each interaction
 member's history at scoring time) as 1 + w·z, z the rating's z-score over the training data (at
 least 0.1): every rated title still counts as watched — relevance stays binary — but a loved title
 speaks more strongly for its neighbours than a disliked one, as in SAR's rating affinities. On
-MovieLens 100k (Microsoft Recommenders' protocol) w = 0.1 lifts NDCG@10 by about 0.005; `auto`
-tries it when the data has ratings.
+MovieLens 100k (Microsoft Recommenders' protocol, λ 400) w = 0.1 lifted NDCG@10 from 0.470 to
+0.475; `auto` tries it when the data has ratings.
 
 Fold-in is one matrix product: a member's scores are `history · B`, whether or not the member was
 in the training data. The diagonal of B is zero, so a title never recommends itself.
