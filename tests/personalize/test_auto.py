@@ -215,3 +215,14 @@ def test_ease_searches_rating_weights_only_when_interactions_carry_ratings() -> 
     assert ladders["ease"]["rating_weight"][0] == 0.0  # plain interactions are always a candidate
     start = {f: s for f, s, _ in search_space(rated)}["ease"]
     assert start["rating_weight"] == 0.0
+
+
+def test_ease_is_left_out_when_its_dense_inverse_would_not_fit(
+    interactions: Interactions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import limelight.personalize.models.blend as blend
+
+    assert "ease" in [f for f, _, _ in search_space(interactions)]
+    monkeypatch.setattr(blend, "EASE_MAX_TITLES", interactions.n_titles - 1)
+    families = [f for f, _, _ in search_space(interactions)]
+    assert "ease" not in families and "als" in families  # the others still compete

@@ -348,6 +348,9 @@ VAE_SECONDS = 30.0
 FAMILY_EVALUATIONS: dict[str, int] = {"vae": 2}
 VAE_START: dict[str, Any] = {"variant": "multvae", "beta": 1.0}
 VAE_LADDERS: Ladders = {"beta": [0.25, 0.5, 1.0, 2.0]}
+#: the most titles EASE inverts inside auto: a float32 Gram matrix of 20,000² is 1.6 GB, and the
+#: Cholesky inverse and the weights need about three such matrices at once
+EASE_MAX_TITLES = 20_000
 #: the rating weights tried when the interactions carry ratings (see `EASE`, `ALS`), plain interactions first
 RATING_WEIGHTS: dict[str, tuple[float, ...]] = {"ease": (0.0, 0.1, 0.2, 0.4), "als": (0.0, 0.2, 0.4, 0.8)}
 #: how many of the best families (by the first fold) are compared again on the other folds
@@ -371,7 +374,8 @@ def search_space(
     (popularity half-life), whether interactions carry ratings (EASE's and ALS's `rating_weight`, its
     rungs added to the family's budget) and whether the catalog is large (> 3,000 titles: EASE then leaves titles
     with fewer than 3 training members out of its inverse, several times cheaper and, on
-    MovieLens, no less accurate). SASRec is a candidate only when asked for in `families` and the
+    MovieLens, no less accurate; more than `EASE_MAX_TITLES` such titles: EASE is left out, its
+    dense inverse would not fit in memory). SASRec is a candidate only when asked for in `families` and the
     data has timestamps; its training stops after `SASREC_SECONDS` (a CPU fit takes minutes).
     The VAE is likewise a candidate only when asked for (and PyTorch is installed): it scored well
     below EASE on both MovieLens sets while adding a minute of fits; then at most
@@ -379,6 +383,7 @@ def search_space(
     """
     has_time = interactions.last_at is not None
     min_support = 3 if interactions.n_titles > 3000 else 1
+    ease_titles = int((np.diff(interactions.matrix.tocsc().indptr) >= min_support).sum())
     space: list[tuple[str, dict[str, Any], Ladders]] = [
         ("popularity", {"half_life_days": None},
          {"half_life_days": [None, 1460.0, 365.0, 180.0, 90.0, 30.0, 7.0]} if has_time else {}),
@@ -393,6 +398,10 @@ def search_space(
         ("itemknn", {"k": 100, "shrinkage": 10.0},
          {"k": [25, 50, 100, 200, 400], "shrinkage": [0.0, 10.0, 50.0, 200.0]}),
     ]
+    if ease_titles > EASE_MAX_TITLES:  # its dense Gram matrix and inverse would not fit: the others remain
+        log.info("auto: EASE left out: %d titles with %d or more members exceed %d", ease_titles, min_support,
+                 EASE_MAX_TITLES)
+        space = [row for row in space if row[0] != "ease"]
     if rating_moments(interactions.matrix)[1] > 0:  # the interactions carry ratings (or repeat counts)
         space = [(family, {**start, "rating_weight": 0.0}, {"rating_weight": list(RATING_WEIGHTS[family]), **ladders})
                  if family in RATING_WEIGHTS else (family, start, ladders) for family, start, ladders in space]
