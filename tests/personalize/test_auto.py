@@ -42,6 +42,19 @@ def test_recent_validation_holds_out_each_members_latest_titles(interactions: In
     assert scored == split.truth.shape[0]
 
 
+def test_last_validation_holds_out_exactly_each_members_latest_title(interactions: Interactions) -> None:
+    split = validation_split(interactions, "last", seed=1, max_members=None)
+    assert split.mode == "last"
+    assert (split.truth.getnnz(axis=1) == 1).all()  # one held-out title per validated member
+    last = interactions.last_at.tocsr()  # type: ignore[union-attr]
+    train = split.train.matrix.tocsr()
+    for member in range(interactions.n_members):
+        held = set(interactions.matrix[member].indices) - set(train[member].indices)
+        assert len(held) == (1 if interactions.matrix[member].nnz >= 2 else 0)
+        if held:
+            assert last[member, held.pop()] == max(last[member].data)
+
+
 def test_random_validation_never_puts_a_held_out_title_in_training_or_history(interactions: Interactions) -> None:
     split = validation_split(interactions, "random", fraction=0.3, seed=2)
     assert split.history.multiply(split.truth).nnz == 0
@@ -77,7 +90,8 @@ def test_temporal_validation_uses_one_cutoff_and_falls_back_when_too_few_members
 
 def test_validation_mode_follows_the_protocol_and_the_presence_of_times() -> None:
     assert mode_for("random", True) == "random"
-    assert mode_for("leave-last-out", True) == "recent"
+    assert mode_for("leave-last-out", True) == "last"
+    assert mode_for("leave-last-out", False) == "random"
     assert mode_for("temporal", True) == "temporal"
     assert mode_for("strong-generalization", True) == "members"
     assert mode_for(None, True) == "recent"
@@ -89,7 +103,7 @@ def test_auto_validates_the_way_the_harness_will_judge_it(interactions: Interact
     grid = [("popularity", {}), ("ease", {"regularization": 5.0})]
     model = Auto(k=5, grid=grid, seed=1)
     model.set_protocol("leave-last-out")
-    assert model.fit(interactions).validation_mode_ == "recent"
+    assert model.fit(interactions).validation_mode_ == "last"
     model.set_protocol("random")
     assert model.fit(interactions).validation_mode_ == "random"
     with pytest.raises(InputError, match="validation must be auto or one of"):

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from limelight.errors import DataError, InputError
+from limelight.errors import DataError
 from limelight.registry import ModelRegistry, ModelVersion
 from limelight.spine.store import Store
 
-__all__ = ["Progress", "choose_model", "leave_last_out", "load_model", "make_model", "train_and_publish"]
+__all__ = ["Progress", "leave_last_out", "load_model", "make_model", "train_and_publish"]
 
 log = logging.getLogger(__name__)
 
@@ -39,33 +40,16 @@ def load_model(version: ModelVersion) -> Any:
     return Recommender.load(files[0])
 
 
-def choose_model(name: str, n_members: int, n_titles: int) -> str:
-    """`auto` picks EASE (best offline accuracy here) while the title axis fits a dense Gram matrix."""
-    if name != "auto":
-        return name
-    return "ease" if n_titles <= 20_000 else "itemknn"
-
-
-_FALLBACK_MODELS = {
-    "ease": "limelight.personalize.models.ease:EASE",
-    "itemknn": "limelight.personalize.models.itemknn:ItemKNN",
-    "als": "limelight.personalize.models.als:ALS",
-    "popularity": "limelight.personalize.models.popularity:Popularity",
-}
-
-
 def make_model(name: str) -> Any:
-    """A fresh model by name, from the models package's factory (or its classes while it has none)."""
-    try:
-        from limelight.personalize.models import make_model as factory  # type: ignore[attr-defined]
-    except ImportError:
-        import importlib
+    """A fresh model by name (`limelight.personalize.models.MODEL_NAMES`), told it is judged by
+    leave-last-out — what the service reports and serves: each member's next title. `auto` (the
+    default) then validates on each member's latest title; it leaves EASE out of catalogs too large
+    for EASE's dense inverse."""
+    from limelight.personalize.models import make_model as factory
 
-        if name not in _FALLBACK_MODELS:
-            raise InputError(f"model must be one of {', '.join(_FALLBACK_MODELS)} or auto, got '{name}'") from None
-        module, _, cls = _FALLBACK_MODELS[name].partition(":")
-        return getattr(importlib.import_module(module), cls)()
-    return factory(name)
+    model = factory(name)
+    model.set_protocol("leave-last-out")
+    return model
 
 
 def load_interactions(store: Store) -> tuple[Any, pd.DataFrame]:
@@ -90,10 +74,15 @@ def load_interactions(store: Store) -> tuple[Any, pd.DataFrame]:
             "last_at": viewers["last_at"].astype("float64"),
         }
     )
+    rows = viewers["member_id"].map(histories.member_pos).to_numpy(np.int64)
+    last_at = sp.csr_matrix(  # latest time per (member, title): `auto` validates on each member's latest
+        (frame["last_at"].to_numpy(np.float64), (rows, viewers["title_idx"].to_numpy(np.int64))), shape=matrix.shape
+    )
     inter = Interactions(
         matrix=matrix,
         member_ids=np.asarray(histories.member_ids, dtype=object),
         title_ids=np.asarray(catalog.axis_ids, dtype=object),
+        last_at=last_at,
     )
     return inter, frame
 
@@ -115,7 +104,7 @@ def leave_last_out(
     last = eligible[eligible["member_id"].isin(chosen)].groupby("member_id").tail(1)
     train = frame.drop(index=last.index)
     title_axis = np.asarray(sorted(frame["title_id"].astype(str).unique()), dtype=object)
-    inter = Interactions.from_frame(train, weight_col="weight", title_ids=title_axis)
+    inter = Interactions.from_frame(train, weight_col="weight", time_col="last_at", title_ids=title_axis)
     model = make().fit(inter)
     row_of = {m: i for i, m in enumerate(inter.member_ids)}
     rows = np.asarray([row_of[m] for m in last["member_id"]])
@@ -143,11 +132,8 @@ def train_and_publish(
     started = time.perf_counter()
     report("reading interactions", 0.05)
     inter, frame = load_interactions(store)
-    name = choose_model(model, inter.n_members, inter.n_titles)
-    try:
-        make_model(name)
-    except (KeyError, ValueError) as exc:
-        raise InputError(f"model must be a known model name or 'auto', got '{model}' ({exc})") from None
+    name = model
+    make_model(name)  # an unknown name stops here, with one sentence, before any fit
     metrics: dict[str, Any] = {}
     if evaluate:
         report(f"evaluating {name} (leave-last-out)", 0.15)

@@ -4,7 +4,10 @@ Modes (`ValidationSplit.mode`):
 - `random`: per member, a random `fraction` of their titles is held out (Microsoft Recommenders'
   stratified split, one level down);
 - `recent`: per member, their latest `fraction` of titles (at least one) is held out — the
-  shape of leave-last-out and of serving tomorrow from today's data;
+  shape of serving tomorrow from today's data;
+- `last`: per member with two or more titles, their latest title is held out — exactly the shape
+  of leave-last-out (on the demo world, where leave-last-out NDCG@10 is what the service reports,
+  `recent` chose an ALS blend scoring 0.274 and `last` one scoring 0.290, EASE alone 0.289);
 - `temporal`: one global cutoff at the (1 − `fraction`) quantile of interaction times; members
   with titles on both sides are validated (falls back to `recent` when fewer than
   `MIN_TEMPORAL_MEMBERS` qualify: too few to choose anything);
@@ -25,11 +28,11 @@ from limelight.personalize.base import Interactions
 
 __all__ = ["MIN_TEMPORAL_MEMBERS", "MODES", "ValidationSplit", "mode_for", "validation_split"]
 
-MODES: tuple[str, ...] = ("random", "recent", "temporal", "members")
+MODES: tuple[str, ...] = ("random", "recent", "last", "temporal", "members")
 MIN_TEMPORAL_MEMBERS = 10
 _PROTOCOL_MODES = {
     "random": "random",
-    "leave-last-out": "recent",
+    "leave-last-out": "last",
     "temporal": "temporal",
     "strong-generalization": "members",
 }
@@ -101,7 +104,7 @@ def validation_split(
     times: np.ndarray | None = None
     if interactions.last_at is not None:
         times = np.asarray(interactions.last_at.tocsr()[rows, cols]).ravel()
-    if mode in ("recent", "temporal") and times is None:
+    if mode in ("recent", "last", "temporal") and times is None:
         mode = "random"
     history_rows: np.ndarray | None = None
     if mode == "temporal":
@@ -134,6 +137,10 @@ def validation_split(
         rank, size = _rank_within_member(rows, times + rng.random(len(rows)) * 1e-3)
         held = (rank >= np.round(size * (1 - fraction))) & (size >= 2)
         held |= (rank == size - 1) & (size >= 2)
+    elif mode == "last":
+        assert times is not None
+        rank, size = _rank_within_member(rows, times + rng.random(len(rows)) * 1e-3)
+        held = (rank == size - 1) & (size >= 2)
     if mode != "members":
         train_mask = ~held
         history_mask = train_mask
