@@ -1,13 +1,14 @@
 """Home-page engine latency on the demo world: load time, per-request latency, fold-in, peak memory.
 
-    .venv/bin/python benchmarks/home_latency.py --events 1000000 [--db FILE] [--members 300]
+    .venv/bin/python benchmarks/home_latency.py --events 1000000 [--db FILE] [--members 300] [--model auto]
 
 Builds the demo world (or reads `--db`), loads `PersonalizationEngine`, then times, one request at
 a time on one thread: `home` (first request per member = cold, then again = warm), `recommend`,
 `explain`, and `observe` (one event, fold-in + rescoring). The peer in the same run is the naive
 per-request path — score the member's history with the model and sort the whole catalog — which
-is what `recommend` would cost without precomputed candidates. Prints a table and writes
-`benchmarks/results/home_latency.json`.
+is what `recommend` would cost without precomputed candidates. `--model NAME` serves a model trained
+the way `limelight train` trains it (the service's path; the engine's own default is EASE). Prints a
+table and writes `benchmarks/results/home_latency.json` (`home_latency_<model>.json` with `--model`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--model", default=None, help="train this model as `limelight train` does (default: the engine's EASE)")
     args = parser.parse_args()
 
     from limelight.personalize.engine import PersonalizationEngine
@@ -52,9 +54,18 @@ def main() -> None:
         build_demo_world(db, events=args.events, seed=args.seed)
         print(f"demo world ({args.events:,} events) built in {time.perf_counter() - t:.1f} s")
 
+    model = None
+    train_s = 0.0
+    if args.model:
+        from limelight.service.training import load_interactions, make_model
+
+        t = time.perf_counter()
+        with Store(db, read_only=True) as store:
+            model = make_model(args.model).fit(load_interactions(store)[0])
+        train_s = time.perf_counter() - t
     t = time.perf_counter()
     with Store(db, read_only=True) as store:
-        engine = PersonalizationEngine.from_store(store, seed=args.seed)
+        engine = PersonalizationEngine.from_store(store, model, seed=args.seed)
     load_s = time.perf_counter() - t
     rng = np.random.default_rng(args.seed)
     ids = np.asarray(engine.histories.member_ids, dtype=object)
@@ -108,12 +119,15 @@ def main() -> None:
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = {
-        "command": "benchmarks/home_latency.py " + (f"--db {args.db}" if args.db else f"--events {args.events}"),
+        "command": "benchmarks/home_latency.py " + (f"--db {args.db}" if args.db else f"--events {args.events}")
+        + (f" --model {args.model}" if args.model else ""),
         "machine": f"{platform.machine()}, 2 shared cores (8 engineers), Python {platform.python_version()}",
         "model": type(engine.model).__name__,
         "titles_on_axis": n,
         "members": len(ids),
         "load_s": round(load_s, 2),
+        "train_s": round(train_s, 2),
+        "chosen": getattr(engine.model, "chosen_", None),
         "peak_rss_mb": round(peak_mb, 1),
         "latency": results,
     }
@@ -121,7 +135,7 @@ def main() -> None:
     print(f"{'operation':<22}{'p50 ms':>10}{'p99 ms':>10}{'n':>6}")
     for name, r in results.items():
         print(f"{name:<22}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['n']:>6}")
-    target = Path(__file__).parent / "results" / "home_latency.json"
+    target = Path(__file__).parent / "results" / (f"home_latency_{args.model}.json" if args.model else "home_latency.json")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(out, indent=2))
     if tmp is not None:

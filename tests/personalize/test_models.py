@@ -358,3 +358,11 @@ def test_a_blend_with_a_sequential_member_gives_the_others_plain_interactions_no
 
     expected = _normalise(ease.score((times > 0).astype(np.float32)), times)
     np.testing.assert_allclose(scores, 0.5 * expected, atol=1e-5)  # EASE read "watched", not seconds
+
+
+def test_als_fold_in_gives_the_same_factors_whatever_the_batch_bounds() -> None:
+    interactions = _rated_interactions()
+    model = ALS(factors=6, iterations=5, use_gpu=False, seed=3, rating_weight=0.5).fit(interactions)
+    rows = model._inputs(interactions.matrix)
+    one_by_one = model._fold_in(rows, systems=1)  # one member's system at a time
+    np.testing.assert_allclose(one_by_one, model._fold_in(rows, budget=10**9, systems=10**12), rtol=1e-6, atol=1e-7)

@@ -224,12 +224,14 @@ class ALS(RatingWeighted, Recommender):
             out[rows] = self._fold_in(history[rows])
         return out
 
-    def _fold_in(self, history: sp.csr_matrix, budget: int = 50_000) -> np.ndarray:
+    def _fold_in(self, history: sp.csr_matrix, budget: int = 50_000, systems: int = 4_000_000) -> np.ndarray:
         """Exact least-squares member factors for history rows of relative confidences, in padded batches.
 
         Members are sorted by history length and batched so that a batch's padded title factors
-        (members × longest history × factors) stay near `budget` × factors float64 values; each
-        batch is one stacked matmul for Σ y yᵀ and one batched `np.linalg.solve`.
+        (members × longest history × factors) stay near `budget` × factors float64 values and its
+        stacked systems (members × factors × factors) near `systems` float64 values (32 MB: without
+        this bound, 2,500 one-title members at 256 factors stacked 1.3 GB of systems); each batch is
+        one stacked matmul for Σ y yᵀ and one batched `np.linalg.solve`.
         """
         titles = self.title_factors_.astype(np.float64)
         n_titles, n_factors = titles.shape
@@ -249,6 +251,7 @@ class ALS(RatingWeighted, Recommender):
                 # the batch end is a binary search, not a walk over members
                 stop = max(start + 1, bisect.bisect_right(
                     range(start, len(rows)), budget, key=lambda j: (j - start + 1) * int(counts[rows[j]])) + start)
+                stop = min(stop, start + max(1, systems // (n_factors * n_factors)))
                 batch = rows[start:stop]
                 longest = int(counts[batch[-1]])
                 index = np.full((len(batch), longest), n_titles, dtype=np.int64)
