@@ -87,3 +87,14 @@ def test_more_than_one_worker_is_refused_with_one_sentence(tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"workers must be 1, got 2: DuckDB allows one writing process"):
         run(tmp_path / "never-opened.duckdb", workers=2)
     assert not (tmp_path / "never-opened.duckdb").exists()
+
+
+def test_train_auto_records_what_it_chose_in_the_registry(small_db: Path, capsys) -> None:
+    code, out, err = _run(["train", "--db", str(small_db), "--json"], capsys)  # the default model: auto
+    assert code == 0, err
+    code, out, _ = _run(["models", "list", "--db", str(small_db), "--json"], capsys)
+    version = json.loads(out)["versions"][-1]
+    assert version["model_name"] == "auto"
+    chosen = version["params"]["chosen"]
+    assert chosen and all(part.split(" ")[1].split("(")[0] in
+                          {"popularity", "ease", "als", "rp3beta", "itemknn"} for part in chosen.split(" + "))

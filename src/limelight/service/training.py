@@ -118,6 +118,18 @@ def leave_last_out(
     return {f"recall@{k}": float(found.mean()), f"ndcg@{k}": float(ndcg.mean()), "members": float(len(rows))}
 
 
+def _chosen(model: Any) -> dict[str, str]:
+    """What `auto` picked, in one line for the registry ("0.7 rp3beta(alpha=1.0, …) + 0.3 als(…)")."""
+    chosen = getattr(model, "chosen_", None)
+    if not chosen:
+        return {}
+    parts = [
+        f"{c['weight']:.1f} {c['model']}(" + ", ".join(f"{k}={v}" for k, v in c["params"].items()) + ")"
+        for c in chosen
+    ]
+    return {"chosen": " + ".join(parts)}
+
+
 def train_and_publish(
     store: Store,
     registry: ModelRegistry,
@@ -155,7 +167,7 @@ def train_and_publish(
         metrics=metrics,
         params={
             k: v for k, v in fitted.get_params().items() if isinstance(v, int | float | str | bool | None)
-        },
+        } | _chosen(fitted),
         notes=f"trained in {time.perf_counter() - started:.1f} s",
     )
     report(f"published version {version.version}", 1.0)
