@@ -105,6 +105,10 @@ def test_admin_signs_in_opens_every_page_and_clicks_from_a_row_to_a_title(page, 
         assert time.monotonic() < deadline, page.inner_text("#train-step")
         time.sleep(0.2)
     assert "done" in page.inner_text("#train-step")
+    page.click("#nav a >> nth=0")  # away and back: the new version's row names what auto chose
+    page.click("#nav a:has-text('Models')")
+    page.wait_for_selector("#versions .chosen")
+    assert "(" in page.locator("#versions .chosen").last.inner_text()
 
 
 def test_service_key_sees_the_home_screen_but_not_models(page, base_url, keys) -> None:

@@ -195,7 +195,7 @@ async function pageModels() {
     ${m.engine_error ? `<p class="error">${esc(m.engine_error)}</p>` : ""}
     <div class="panel"><h3>Offline metrics by protocol</h3>${bars.length ? barChart(bars) : "<p class='muted'>No metrics recorded.</p>"}</div>
     <div class="panel"><h3>Versions</h3><table id="versions"><tr><th>version</th><th>model</th><th>created</th><th>data</th><th>metrics</th></tr>
-    ${m.versions.map((v) => `<tr><td>${v.version}${v.current ? " (current)" : ""}</td><td>${esc(v.model_name)}</td><td>${esc(v.created_at)}</td>
+    ${m.versions.map((v) => `<tr><td>${v.version}${v.current ? " (current)" : ""}</td><td>${esc(v.model_name)}${v.params && v.params.chosen ? `<br><span class="muted chosen">${esc(v.params.chosen)}</span>` : ""}</td><td>${esc(v.created_at)}</td>
       <td>${esc(v.data.members ?? "")} members × ${esc(v.data.titles ?? "")} titles</td>
       <td>${esc(Object.entries(v.metrics).map(([p, vals]) => p + ": " + Object.entries(vals).map(([k, x]) => k + " " + Number(x).toFixed(3)).join(", ")).join("; "))}</td></tr>`).join("")}</table></div>
     <div class="panel"><h3>Training</h3>
