@@ -144,14 +144,13 @@ def train_and_publish(
     started = time.perf_counter()
     report("reading interactions", 0.05)
     inter, frame = load_interactions(store)
-    name = model
-    make_model(name)  # an unknown name stops here, with one sentence, before any fit
+    make_model(model)  # an unknown name stops here, with one sentence, before any fit
     metrics: dict[str, Any] = {}
     if evaluate:
-        report(f"evaluating {name} (leave-last-out)", 0.15)
-        metrics["leave-last-out"] = leave_last_out(lambda: make_model(name), frame, seed=seed)
-    report(f"fitting {name} on {inter.n_members:,} members x {inter.n_titles:,} titles", 0.55)
-    fitted = make_model(name).fit(inter)
+        report(f"evaluating {model} (leave-last-out)", 0.15)
+        metrics["leave-last-out"] = leave_last_out(lambda: make_model(model), frame, seed=seed)
+    report(f"fitting {model} on {inter.n_members:,} members x {inter.n_titles:,} titles", 0.55)
+    fitted = make_model(model).fit(inter)
     report("publishing", 0.9)
     data = {
         "db": str(store.path),
@@ -162,7 +161,7 @@ def train_and_publish(
     }
     version = registry.publish(
         lambda folder: fitted.save(folder / "model.npz"),
-        model_name=name,
+        model_name=model,
         data=data,
         metrics=metrics,
         params={
