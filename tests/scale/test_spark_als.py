@@ -163,3 +163,45 @@ def test_recommend_on_spark_trains_als_with_mllib_and_mllib_off_spark_is_refused
     assert not seen & set(zip(written["member_id"], written["title_id"], strict=True))
     with pytest.raises(InputError, match="trainer 'mllib' must go with --model als and --engine spark"):
         recommend_file(source, tmp_path / "x.csv", model="als", engine="duckdb", trainer="mllib")
+
+
+def test_a_parquet_file_trains_and_scores_on_spark_without_gathering_on_the_driver(
+    tmp_path: Path, spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import limelight.personalize.batch as batch
+
+    train = _planted_split()[0].rename(columns={"weight": "rating"})
+    source = tmp_path / "interactions.parquet"
+    train.rename(columns={"member_id": " Member_ID "}).to_parquet(source, index=False)  # names as users write them
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the interactions were read on the driver")
+
+    monkeypatch.setattr(batch, "read_interactions", never)
+    out = tmp_path / "top.parquet"
+    result = batch.recommend_file(
+        source, out, k=4, model="als", engine="spark", params={"factors": 8, "iterations": 3}, spark=spark
+    )
+    assert result.trainer == "mllib" and result.n_members == train["member_id"].nunique()
+    written = pd.read_parquet(out)
+    assert written.groupby("member_id").size().eq(4).all()
+    assert set(written["member_id"]) == set(train["member_id"])
+    seen = set(zip(train["member_id"], train["title_id"], strict=True))
+    assert not seen & set(zip(written["member_id"], written["title_id"], strict=True))
+
+
+def test_a_parquet_file_on_spark_with_bad_rows_is_refused_with_one_sentence(tmp_path: Path, spark: Any) -> None:
+    from limelight.errors import DataError
+    from limelight.personalize.batch import recommend_file
+
+    train = _planted_split()[0]
+    holes = train.astype({"member_id": object}).copy()
+    holes.loc[[3, 9], "member_id"] = None
+    cases = {"holes.parquet": (holes, "member_id must not be empty, got 2 rows without one"),
+             "no_title.parquet": (train.drop(columns="title_id"), "the file must have a 'title_id' column"),
+             "empty.parquet": (train.iloc[:0], "at least one interaction row")}
+    for name, (frame, phrase) in cases.items():
+        frame.to_parquet(tmp_path / name, index=False)
+        with pytest.raises(DataError, match=phrase) as caught:
+            recommend_file(tmp_path / name, tmp_path / "x.csv", model="als", engine="spark", spark=spark)
+        assert name in str(caught.value)

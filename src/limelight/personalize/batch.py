@@ -8,7 +8,9 @@ title the member already has in the input. The file format follows the suffix
 (`.csv`, `.csv.gz`, `.parquet`/`.pq`). Scoring runs in blocks of members so memory stays bounded;
 `engine="spark"` hands the fitted model to `limelight.scale.spark_scoring.score_all` instead.
 With `engine="spark"` and `model="als"` the training runs on Spark too, with Spark MLlib's ALS
-(`limelight.scale.spark_als`), unless `trainer="implicit"` asks for `implicit` on the driver.
+(`limelight.scale.spark_als`), unless `trainer="implicit"` asks for `implicit` on the driver; a
+Parquet file is then read by Spark itself and never gathered on the driver (only title factors and
+the top-K rows come back), so its size is bounded by the cluster, not by this machine.
 """
 
 from __future__ import annotations
@@ -99,13 +101,7 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
         con.close()
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     offset = 2 if kind == "csv" else 1
-    for column in REQUIRED:
-        if column not in frame.columns:
-            raise DataError(
-                f"the file must have a '{column}' column, got columns {', '.join(map(str, frame.columns))}",
-                origin=str(path),
-                column=column,
-            )
+    _require_columns(list(frame.columns), path)
     if frame.empty:
         raise DataError("the file must have at least one interaction row, got none", origin=str(path))
     for column in REQUIRED:
@@ -128,6 +124,17 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
     if "timestamp" in frame.columns:
         frame["timestamp"] = _parse_times(frame["timestamp"], path, offset)
     return frame[[c for c in (*REQUIRED, *OPTIONAL) if c in frame.columns]]
+
+
+def _require_columns(columns: list[str], path: Path) -> None:
+    """A `DataError` naming the first required column the file lacks."""
+    for column in REQUIRED:
+        if column not in columns:
+            raise DataError(
+                f"the file must have a '{column}' column, got columns {', '.join(map(str, columns))}",
+                origin=str(path),
+                column=column,
+            )
 
 
 def _read_csv_with_pandas(path: Path, error: Exception) -> pd.DataFrame | None:
@@ -256,6 +263,8 @@ def recommend_file(
     _kind(Path(out))
     estimator = make_model(model, **(params or {})) if isinstance(model, str) else model
     chosen_trainer = resolve_trainer(trainer, estimator, engine)
+    if chosen_trainer == "mllib" and _kind(Path(interactions_path)) == "parquet":
+        return _recommend_all_on_spark(Path(interactions_path), Path(out), estimator, k, spark)
     frame = read_interactions(interactions_path)
     time_col = "timestamp" if "timestamp" in frame.columns else None
     weight_col = None
@@ -300,6 +309,59 @@ def recommend_file(
         recommend_seconds=done - fitted,
         chosen=getattr(estimator, "chosen_", None),
         trainer=chosen_trainer if estimator.name == "als" else None,
+    )
+
+
+def _recommend_all_on_spark(path: Path, out: Path, estimator: Recommender, k: int, spark: Any) -> BatchResult:
+    """Parquet in, MLlib trains, Spark scores: the interactions never gather on the driver.
+
+    Only the title factors (titles × factors) and the top-K rows come back. Checks run on Spark:
+    the columns, and no row without a member_id or title_id (counted, named by column; Parquet
+    rows have no line number worth quoting on Spark). Ratings are not read (MLlib's confidence).
+    """
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F
+
+    from limelight.personalize.models.als import ALS
+    from limelight.scale.spark_als import fit_with_mllib, interaction_pairs
+
+    if not path.exists():
+        raise NotFoundError(f"interactions file '{path}' does not exist")
+    assert isinstance(estimator, ALS)
+    own_session = spark is None
+    if own_session:
+        spark, own_session = _local_spark()
+    try:
+        started = time.perf_counter()
+        try:
+            raw = spark.read.parquet(str(path))
+        except AnalysisException as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"the file must be readable Parquet, got: {first[:200]}", origin=str(path)) from exc
+        raw = raw.toDF(*[str(c).strip().lower() for c in raw.columns])
+        _require_columns(list(raw.columns), path)
+        if not raw.limit(1).count():
+            raise DataError("the file must have at least one interaction row, got none", origin=str(path))
+        for column in REQUIRED:
+            empty = raw.where(F.col(column).isNull() | (F.trim(F.col(column).cast("string")) == "")).count()
+            if empty:
+                raise DataError(f"{column} must not be empty, got {empty:,} rows without one", origin=str(path),
+                                column=column)
+        pairs = interaction_pairs(raw, spark, None).persist()
+        fit_with_mllib(estimator, pairs, spark=spark)
+        fitted = time.perf_counter()
+        result = _score_on_spark(estimator, pairs, k, spark)
+        n_members = pairs.select("member_id").distinct().count()
+        pairs.unpersist()
+        done = time.perf_counter()
+    finally:
+        if own_session:
+            spark.stop()
+    written = write_frame(result, out)
+    log.info("batch: als (MLlib, all on Spark) on %d members, %d rows written to %s", n_members, len(result), written)
+    return BatchResult(
+        out=written, model=estimator.name, n_members=n_members, n_titles=len(estimator.title_ids_),
+        n_rows=len(result), fit_seconds=fitted - started, recommend_seconds=done - fitted, trainer="mllib",
     )
 
 

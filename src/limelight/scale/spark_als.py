@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
     from pyspark.sql import SparkSession
 
-__all__ = ["STORAGE_LEVEL", "fit_with_mllib", "mllib_parameters", "train_als_spark"]
+__all__ = ["STORAGE_LEVEL", "fit_with_mllib", "interaction_pairs", "mllib_parameters", "train_als_spark"]
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +101,10 @@ def mllib_parameters(model: ALS, n_members: int, n_titles: int, n_pairs: int) ->
     }
 
 
-def _source_frame(
+def interaction_pairs(
     source: str | Path | pd.DataFrame | SparkDataFrame, spark: SparkSession, weight_col: str | None
 ) -> SparkDataFrame:
-    """(member_id string, title_id string, weight float) on Spark, columns checked."""
+    """(member_id string, title_id string, weight float) on Spark, columns checked; rows without ids dropped."""
     from pyspark.errors import AnalysisException
     from pyspark.sql import DataFrame as SparkDataFrame
     from pyspark.sql import functions as F
@@ -266,7 +266,7 @@ def fit_with_mllib(
 
         spark = spark_session("limelight-als")
     started = time.perf_counter()
-    rows = _source_frame(source, spark, weight_col)
+    rows = interaction_pairs(source, spark, weight_col)
     pairs = (
         rows.groupBy("member_id", "title_id")
         .agg(F.sum("weight").alias("weight"))
