@@ -74,8 +74,9 @@ def recommend(
         f"(fit {result.fit_seconds:.1f} s, scoring {result.recommend_seconds:.1f} s)"
     )
     if result.chosen:
-        chosen = ", ".join(f"{c['model']} {c['params']} × {c['weight']:.1f}" for c in result.chosen)
-        console.print(f"auto chose: {chosen}")
+        from limelight.personalize.models.blend import describe_choice
+
+        console.print(f"auto chose: {describe_choice(result.chosen)}")
 
 
 def _recommend_member(member: str, db: Path, k: int, json_output: bool) -> None:

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 REQUIRED = ("member_id", "title_id")
 OPTIONAL = ("rating", "timestamp")
 ENGINES = ("duckdb", "spark")
+EMPTY_FILE = "the file must have at least one interaction row, got none"
 TRAINERS = ("implicit", "mllib")
 
 
@@ -103,7 +104,7 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
     offset = 2 if kind == "csv" else 1
     _require_columns(list(frame.columns), path)
     if frame.empty:
-        raise DataError("the file must have at least one interaction row, got none", origin=str(path))
+        raise DataError(EMPTY_FILE, origin=str(path))
     for column in REQUIRED:
         values = frame[column].astype("string").str.strip()
         bad = values.isna() | (values == "")
@@ -341,7 +342,7 @@ def _recommend_all_on_spark(path: Path, out: Path, estimator: Recommender, k: in
         raw = raw.toDF(*[str(c).strip().lower() for c in raw.columns])
         _require_columns(list(raw.columns), path)
         if not raw.limit(1).count():
-            raise DataError("the file must have at least one interaction row, got none", origin=str(path))
+            raise DataError(EMPTY_FILE, origin=str(path))
         for column in REQUIRED:
             empty = raw.where(F.col(column).isNull() | (F.trim(F.col(column).cast("string")) == "")).count()
             if empty:

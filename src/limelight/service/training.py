@@ -119,15 +119,11 @@ def leave_last_out(
 
 
 def _chosen(model: Any) -> dict[str, str]:
-    """What `auto` picked, in one line for the registry ("0.7 rp3beta(alpha=1.0, …) + 0.3 als(…)")."""
+    """What `auto` picked, in one line for the registry."""
+    from limelight.personalize.models.blend import describe_choice
+
     chosen = getattr(model, "chosen_", None)
-    if not chosen:
-        return {}
-    parts = [
-        f"{c['weight']:.1f} {c['model']}(" + ", ".join(f"{k}={v}" for k, v in c["params"].items()) + ")"
-        for c in chosen
-    ]
-    return {"chosen": " + ".join(parts)}
+    return {"chosen": describe_choice(chosen)} if chosen else {}
 
 
 def train_and_publish(

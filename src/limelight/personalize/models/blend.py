@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from limelight.errors import InputError
 from limelight.personalize.base import Interactions, Recommender, binarize, check_number, rating_moments
 
-__all__ = ["DEFAULT_GRID", "Auto", "Blend", "search_space"]
+__all__ = ["DEFAULT_GRID", "Auto", "Blend", "describe_choice", "search_space"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,14 @@ def _normalise(scores: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
     out = (scores - mean) / np.sqrt(var + 1e-12)
     out[~mask] = out.min()
     return out
+
+
+def describe_choice(chosen: list[dict[str, Any]]) -> str:
+    """`Auto.chosen_` in one line: "0.7 rp3beta(alpha=1.0, beta=0.3, k=200) + 0.3 als(factors=64, …)"."""
+    return " + ".join(
+        f"{c['weight']:.1f} {c['model']}(" + ", ".join(f"{k}={v}" for k, v in c["params"].items()) + ")"
+        for c in chosen
+    )
 
 
 def _constant(scores: np.ndarray) -> Callable[[sp.csr_matrix], np.ndarray]:
