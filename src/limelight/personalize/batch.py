@@ -316,44 +316,40 @@ def recommend_file(
 def _recommend_all_on_spark(path: Path, out: Path, estimator: Recommender, k: int, spark: Any) -> BatchResult:
     """Parquet in, MLlib trains, Spark scores: the interactions never gather on the driver.
 
-    Only the title factors (titles × factors) and the top-K rows come back. Checks run on Spark:
-    the columns, and no row without a member_id or title_id (counted, named by column; Parquet
-    rows have no line number worth quoting on Spark). Ratings are not read (MLlib's confidence).
+    Only the title factors (titles × factors) and the top-K rows come back. Checks run on Spark,
+    in one pass over the file: the columns, at least one row, and no row without a member_id or
+    title_id (counted, named by column; Parquet rows have no line number worth quoting on Spark).
+    Ratings are not read (MLlib's confidence).
     """
-    from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
     from limelight.personalize.models.als import ALS
-    from limelight.scale.spark_als import fit_with_mllib, interaction_pairs
+    from limelight.scale.spark_als import fit_with_mllib, interaction_pairs, read_parquet
 
-    if not path.exists():
-        raise NotFoundError(f"interactions file '{path}' does not exist")
     assert isinstance(estimator, ALS)
     own_session = spark is None
     if own_session:
         spark, own_session = _local_spark()
     try:
         started = time.perf_counter()
-        try:
-            raw = spark.read.parquet(str(path))
-        except AnalysisException as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"the file must be readable Parquet, got: {first[:200]}", origin=str(path)) from exc
+        raw = read_parquet(path, spark)
         raw = raw.toDF(*[str(c).strip().lower() for c in raw.columns])
         _require_columns(list(raw.columns), path)
-        if not raw.limit(1).count():
+        missing = {c: F.sum((F.col(c).isNull() | (F.trim(F.col(c).cast("string")) == "")).cast("long")) for c in REQUIRED}
+        row = raw.agg(F.count(F.lit(1)).alias("rows"), *[v.alias(c) for c, v in missing.items()]).first()
+        counts = row.asDict() if row is not None else {}
+        if not counts.get("rows"):
             raise DataError(EMPTY_FILE, origin=str(path))
         for column in REQUIRED:
-            empty = raw.where(F.col(column).isNull() | (F.trim(F.col(column).cast("string")) == "")).count()
-            if empty:
-                raise DataError(f"{column} must not be empty, got {empty:,} rows without one", origin=str(path),
-                                column=column)
+            if counts[column]:
+                raise DataError(f"{column} must not be empty, got {counts[column]:,} rows without one",
+                                origin=str(path), column=column)
         pairs = interaction_pairs(raw, spark, None).persist()
         fit_with_mllib(estimator, pairs, spark=spark)
         fitted = time.perf_counter()
         result = _score_on_spark(estimator, pairs, k, spark)
-        n_members = pairs.select("member_id").distinct().count()
         pairs.unpersist()
+        n_members = int(estimator.spark_fit_info_["members"])  # type: ignore[attr-defined]  # counted by the fit
         done = time.perf_counter()
     finally:
         if own_session:

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
     from pyspark.sql import SparkSession
 
-__all__ = ["STORAGE_LEVEL", "fit_with_mllib", "interaction_pairs", "mllib_parameters", "train_als_spark"]
+__all__ = ["STORAGE_LEVEL", "fit_with_mllib", "interaction_pairs", "mllib_parameters", "read_parquet", "train_als_spark"]
 
 log = logging.getLogger(__name__)
 
@@ -101,25 +101,31 @@ def mllib_parameters(model: ALS, n_members: int, n_titles: int, n_pairs: int) ->
     }
 
 
+def read_parquet(path: str | Path, spark: SparkSession) -> SparkDataFrame:
+    """An interactions Parquet file or folder (local path or URL) on Spark, or one sentence saying why not."""
+    from pyspark.errors import AnalysisException
+
+    text = str(path)
+    if "://" not in text and not Path(text).exists():
+        raise NotFoundError(f"the interactions Parquet {text} does not exist")
+    try:
+        return spark.read.parquet(text)
+    except AnalysisException as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"the file must be readable Parquet, got: {first[:200]}", origin=text) from exc
+
+
 def interaction_pairs(
     source: str | Path | pd.DataFrame | SparkDataFrame, spark: SparkSession, weight_col: str | None
 ) -> SparkDataFrame:
     """(member_id string, title_id string, weight float) on Spark, columns checked; rows without ids dropped."""
-    from pyspark.errors import AnalysisException
     from pyspark.sql import DataFrame as SparkDataFrame
     from pyspark.sql import functions as F
 
     where = "the interactions"
     if isinstance(source, str | Path):
-        text = str(source)
-        where = f"the interactions Parquet {text}"
-        if "://" not in text and not Path(text).exists():
-            raise NotFoundError(f"the interactions Parquet {text} does not exist")
-        try:
-            frame = spark.read.parquet(text)
-        except AnalysisException as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"the file must be readable Parquet, got: {first[:200]}", origin=text) from exc
+        where = f"the interactions Parquet {source}"
+        frame = read_parquet(source, spark)
     elif isinstance(source, pd.DataFrame):
         if source.empty:
             raise InputError("interactions must have at least one row, got an empty table")
