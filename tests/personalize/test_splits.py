@@ -66,6 +66,21 @@ def test_leave_last_out_holds_out_each_members_latest_title(frame: pd.DataFrame)
         assert held == latest[member]
 
 
+def test_leave_last_out_on_a_sample_of_members_keeps_the_others_latest_titles_in_training(
+    frame: pd.DataFrame,
+) -> None:
+    everyone = leave_last_out_split(frame, seed=0)
+    sample = leave_last_out_split(frame, seed=0, max_members=10)
+    assert sample.n_members == 10 and set(sample.member_ids) < set(everyone.member_ids)
+    assert sample.train.matrix.nnz == everyone.train.matrix.nnz + everyone.n_members - 10
+    latest = frame.sort_values("timestamp").groupby("member_id")["title_id"].last()
+    for row, member in enumerate(sample.member_ids):
+        assert sample.train.title_ids[sample.truth[row].indices[0]] == latest[member]
+    assert leave_last_out_split(frame, seed=0, max_members=10_000).n_members == everyone.n_members
+    with pytest.raises(InputError, match="max_members"):
+        leave_last_out_split(frame, max_members=0)
+
+
 def test_temporal_split_trains_only_on_the_past(frame: pd.DataFrame) -> None:
     split = temporal_split(frame, test_fraction=0.3)
     assert split.train.last_at is not None

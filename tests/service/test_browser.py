@@ -5,6 +5,7 @@ Any console error or uncaught page error fails the test.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -109,6 +110,8 @@ def test_admin_signs_in_opens_every_page_and_clicks_from_a_row_to_a_title(page, 
     page.click("#nav a:has-text('Models')")
     page.wait_for_selector("#versions .chosen")
     assert "(" in page.locator("#versions .chosen").last.inner_text()
+    # its leave-last-out nDCG@10 with the 95% interval over members beside it
+    assert re.search(r"ndcg@10 \d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", page.inner_text("#versions"))
 
 
 def test_service_key_sees_the_home_screen_but_not_models(page, base_url, keys) -> None:

@@ -134,18 +134,27 @@ def random_split(frame: pd.DataFrame, *, test_fraction: float = 0.25, seed: int 
     return _build("random", frame[~mask], frame[mask])
 
 
-def leave_last_out_split(frame: pd.DataFrame, *, seed: int = 42) -> Split:
-    """Each member's latest interaction is held out (members with ≥ 2); ranked against the full catalog."""
+def leave_last_out_split(frame: pd.DataFrame, *, seed: int = 42, max_members: int | None = None) -> Split:
+    """Each member's latest interaction is held out (members with ≥ 2); ranked against the full catalog.
+
+    `max_members` evaluates a random sample of that many eligible members instead (the others keep
+    their latest title in training): what a service retraining nightly can afford on millions of members.
+    """
     if not bool(frame["has_time"].all()):
         raise InputError("the leave-last-out protocol must have a timestamp column, got none")
+    if max_members is not None:
+        check_number("leave_last_out_split", "max_members", max_members, 1, 1e12, integer=True)
     rng = np.random.default_rng(seed)
     tiebreak = rng.random(len(frame))
     order = np.lexsort((tiebreak, frame["timestamp"].to_numpy(), frame["member_id"].to_numpy()))
     members = frame["member_id"].to_numpy()[order]
     last = np.r_[members[1:] != members[:-1], True]
     counts = frame["member_id"].map(frame["member_id"].value_counts()).to_numpy()[order]
+    held = last & (counts >= 2)
+    if max_members is not None and held.sum() > max_members:
+        held[rng.choice(np.flatnonzero(held), size=int(held.sum()) - max_members, replace=False)] = False
     mask = np.zeros(len(frame), dtype=bool)
-    mask[order] = last & (counts >= 2)
+    mask[order] = held
     return _build("leave-last-out", frame[~mask], frame[mask])
 
 

@@ -90,32 +90,29 @@ def load_interactions(store: Store) -> tuple[Any, pd.DataFrame]:
 def leave_last_out(
     make: Callable[[], Any], frame: pd.DataFrame, *, k: int = 10, max_members: int = 2000, seed: int = 7
 ) -> dict[str, float]:
-    """Hold out each sampled member's latest title, fit on the rest, report recall@k and nDCG@k."""
-    from limelight.personalize.base import Interactions
+    """The harness's leave-last-out protocol (`limelight evaluate`'s) on a sample of members.
 
-    frame = frame.sort_values(["member_id", "last_at", "title_id"])
-    counts = frame.groupby("member_id")["title_id"].transform("size")
-    eligible = frame[counts >= 2]
-    members = eligible["member_id"].unique()
-    if len(members) == 0:
+    Each of up to `max_members` sampled members' latest title is held out, the model is fitted on
+    the rest and ranks the whole catalog; returns recall@k, nDCG@k with its 95% interval over
+    members, catalog coverage and the number of members evaluated ({} when no member has two titles).
+    """
+    from limelight.personalize.evaluate import evaluate_split
+    from limelight.personalize.splits import canonical_frame, leave_last_out_split
+
+    canonical = canonical_frame(frame, time_col="last_at", rating_col=None)
+    if not (canonical.groupby("member_id").size() >= 2).any():
         return {}
-    rng = np.random.default_rng(seed)
-    chosen = set(rng.choice(members, size=min(max_members, len(members)), replace=False))
-    last = eligible[eligible["member_id"].isin(chosen)].groupby("member_id").tail(1)
-    train = frame.drop(index=last.index)
-    title_axis = np.asarray(sorted(frame["title_id"].astype(str).unique()), dtype=object)
-    inter = Interactions.from_frame(train, weight_col="weight", time_col="last_at", title_ids=title_axis)
-    model = make().fit(inter)
-    row_of = {m: i for i, m in enumerate(inter.member_ids)}
-    rows = np.asarray([row_of[m] for m in last["member_id"]])
-    col_of = {t: i for i, t in enumerate(title_axis)}
-    truth = np.asarray([col_of[str(t)] for t in last["title_id"]])
-    recs = model.recommend(inter.matrix[rows], k=k)
-    hit = recs.titles == truth[:, None]
-    found = hit.any(axis=1)
-    rank = np.argmax(hit, axis=1)
-    ndcg = np.where(found, 1.0 / np.log2(rank + 2), 0.0)
-    return {f"recall@{k}": float(found.mean()), f"ndcg@{k}": float(ndcg.mean()), "members": float(len(rows))}
+    split = leave_last_out_split(canonical, seed=seed, max_members=max_members)
+    metrics = evaluate_split(split, make(), k, seed=seed).metrics
+    ndcg = metrics[f"ndcg@{k}"]
+    return {
+        f"recall@{k}": float(metrics[f"recall@{k}"].mean),
+        f"ndcg@{k}": float(ndcg.mean),
+        f"ndcg@{k}_low": float(ndcg.low),
+        f"ndcg@{k}_high": float(ndcg.high),
+        "catalog_coverage": float(metrics["catalog_coverage"].mean),
+        "members": float(split.n_members),
+    }
 
 
 def _chosen(model: Any) -> dict[str, str]:

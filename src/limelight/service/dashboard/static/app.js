@@ -185,11 +185,20 @@ async function pagePayments() {
 
 let trainingTimer = null;
 
+// "ndcg@10 0.290 (0.271–0.309)": a metric's 95% interval over members sits beside it, not in its own column
+function metricText(values) {
+  return Object.entries(values).filter(([k]) => !/_(low|high)$/.test(k)).map(([k, x]) => {
+    const digits = k === "members" ? 0 : 3;
+    const interval = `${k}_low` in values ? ` (${Number(values[`${k}_low`]).toFixed(3)}–${Number(values[`${k}_high`]).toFixed(3)})` : "";
+    return `${k} ${Number(x).toFixed(digits)}${interval}`;
+  }).join(", ");
+}
+
 async function pageModels() {
   const m = await api("/v1/models");
   const bars = [];
   for (const v of m.versions) for (const [protocol, values] of Object.entries(v.metrics || {}))
-    for (const [name, value] of Object.entries(values)) if (name !== "members") bars.push({ label: `v${v.version} ${protocol} ${name}`.slice(0, 30), value });
+    for (const [name, value] of Object.entries(values)) if (name !== "members" && !/_(low|high)$/.test(name)) bars.push({ label: `v${v.version} ${protocol} ${name}`.slice(0, 30), value });
   main.innerHTML = `<h2>Models</h2>
     <p>Serving version <b id="serving">${m.serving ?? "default (no published model)"}</b>; registry current: ${m.current ?? "none"}.</p>
     ${m.engine_error ? `<p class="error">${esc(m.engine_error)}</p>` : ""}
@@ -197,7 +206,7 @@ async function pageModels() {
     <div class="panel"><h3>Versions</h3><table id="versions"><tr><th>version</th><th>model</th><th>created</th><th>data</th><th>metrics</th></tr>
     ${m.versions.map((v) => `<tr><td>${v.version}${v.current ? " (current)" : ""}</td><td>${esc(v.model_name)}${v.params && v.params.chosen ? `<br><span class="muted chosen">${esc(v.params.chosen)}</span>` : ""}</td><td>${esc(v.created_at)}</td>
       <td>${esc(v.data.members ?? "")} members × ${esc(v.data.titles ?? "")} titles</td>
-      <td>${esc(Object.entries(v.metrics).map(([p, vals]) => p + ": " + Object.entries(vals).map(([k, x]) => k + " " + Number(x).toFixed(3)).join(", ")).join("; "))}</td></tr>`).join("")}</table></div>
+      <td>${esc(Object.entries(v.metrics).map(([p, vals]) => p + ": " + metricText(vals)).join("; "))}</td></tr>`).join("")}</table></div>
     <div class="panel"><h3>Training</h3>
       ${may("models.manage") ? `<button id="train">Train a new version</button> <button id="rollback">Roll back</button>` : ""}
       <p id="train-step" class="muted"></p><div class="progress"><div id="train-bar" style="width:0%"></div></div></div>`;
