@@ -180,21 +180,31 @@ class FixedSchedulePolicy(RetryPolicy):
         base = f"{name}+ask_first" if ask_first else name
         self.name = base if epsilon == 0 and processor_epsilon == 0 else f"{base}~eps{epsilon:g}"
 
-    def _decide(self, charges: FailedCharges, gate: Gate, rng: np.random.Generator) -> Decision:
-        router = self.router if self.router is not None else load_router()
-        n = len(charges)
+    def _scheduled(self, charges: FailedCharges, gate: Gate) -> tuple[np.ndarray, np.ndarray]:
+        """Whether the schedule has a next retry the gate allows, and its time (inf when none)."""
         sched = charges.first_failed_at[:, None] + np.asarray(self.offsets_days)[None, :] * 24.0
         ok = gate.allowed(charges, sched) & (sched > charges.failed_at[:, None])
         has = ok.any(axis=1)
-        sched_time = np.where(has, sched[np.arange(n), np.argmax(ok, axis=1)], np.inf)
+        return has, np.where(has, sched[np.arange(len(charges)), np.argmax(ok, axis=1)], np.inf)
 
+    @staticmethod
+    def _explorable(
+        charges: FailedCharges, gate: Gate, has: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The exploration grid, which of its times the gate allows, how many, and who can explore."""
+        grid = candidate_times(charges)
+        grid_ok = gate.allowed(charges, grid)
+        k = grid_ok.sum(axis=1)
+        return grid, grid_ok, k, has & (k > 0)
+
+    def _decide(self, charges: FailedCharges, gate: Gate, rng: np.random.Generator) -> Decision:
+        router = self.router if self.router is not None else load_router()
+        n = len(charges)
+        has, sched_time = self._scheduled(charges, gate)
         retry_at = sched_time.copy()
-        time_prob = np.where(has, 1.0, 1.0)
+        time_prob = np.ones(n)
         if self.epsilon > 0:
-            grid = candidate_times(charges)
-            grid_ok = gate.allowed(charges, grid)
-            k = grid_ok.sum(axis=1)
-            can = has & (k > 0)
+            grid, grid_ok, k, can = self._explorable(charges, gate, has)
             explore = can & (rng.random(n) < self.epsilon)
             pick = grid[np.arange(n), _uniform_pick(grid_ok, rng)]
             retry_at = np.where(explore, pick, sched_time)
@@ -223,14 +233,8 @@ class FixedSchedulePolicy(RetryPolicy):
         gate = gate if gate is not None else Gate()
         router = self.router if self.router is not None else load_router()
         n = len(charges)
-        sched = charges.first_failed_at[:, None] + np.asarray(self.offsets_days)[None, :] * 24.0
-        ok = gate.allowed(charges, sched) & (sched > charges.failed_at[:, None])
-        has = ok.any(axis=1)
-        sched_time = np.where(has, sched[np.arange(n), np.argmax(ok, axis=1)], np.inf)
-        grid = candidate_times(charges)
-        grid_ok = gate.allowed(charges, grid)
-        k = grid_ok.sum(axis=1)
-        can = has & (k > 0)
+        has, sched_time = self._scheduled(charges, gate)
+        grid, grid_ok, k, can = self._explorable(charges, gate, has)
         # logged times are whole seconds: match within 3.6 s, never relatively (see _decide)
         is_sched = np.isclose(times, sched_time, rtol=0.0, atol=1e-3)
         in_grid = np.any(np.isclose(grid, times[:, None], rtol=0.0, atol=1e-3) & grid_ok, axis=1)
