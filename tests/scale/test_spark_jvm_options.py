@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from limelight.spine.engines import SPARK_LOCAL_SETTINGS, java_options
+from limelight.spine.engines import SPARK_LOCAL_SETTINGS, java_options, scratch_warehouse
 
 
 def test_local_mode_runs_the_driver_on_the_parallel_collector_with_huge_pages() -> None:
@@ -35,3 +35,16 @@ def test_an_empty_archive_left_by_a_killed_run_is_written_again(tmp_path: Path) 
     archive = tmp_path / "spark.jsa"
     archive.touch()
     assert java_options("", archive) == f"-XX:ArchiveClassesAtExit={archive}"
+
+
+def test_the_spark_warehouse_folder_is_removed_when_the_process_exits(monkeypatch) -> None:
+    import atexit
+
+    at_exit: list = []
+    monkeypatch.setattr(atexit, "register", lambda fn, *args, **kwargs: at_exit.append((fn, args, kwargs)))
+    folder = Path(scratch_warehouse())
+    assert folder.is_dir() and folder.name.startswith("limelight-spark-warehouse-")
+    (folder / "left-over").mkdir()  # Spark may write into it
+    for fn, args, kwargs in at_exit:
+        fn(*args, **kwargs)
+    assert not folder.exists()

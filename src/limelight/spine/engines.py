@@ -9,8 +9,10 @@ object-store URLs (`s3://`, `gs://`, `abfs://`): they are passed through to the 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -197,6 +199,17 @@ def java_options(base: str, cds_archive: str | Path | None) -> str:
     return f"{base} {flag}".strip()
 
 
+def scratch_warehouse() -> str:
+    """A fresh temporary folder for Spark's warehouse, removed when this process exits.
+
+    limelight keeps no managed tables (it reads and writes Parquet by path), but Spark wants a
+    warehouse folder; without the removal every session left an empty folder in the temp dir.
+    """
+    folder = tempfile.mkdtemp(prefix="limelight-spark-warehouse-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def spark_session(
     app_name: str = "limelight",
     *,
@@ -224,9 +237,9 @@ def spark_session(
     # Executors' Python must be this interpreter so that they can import limelight.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    warehouse = tempfile.mkdtemp(prefix="limelight-spark-warehouse-")
     settings = {key: value for key, value in SPARK_LOCAL_SETTINGS.items() if not _configured(key)}
-    settings["spark.sql.warehouse.dir"] = warehouse
+    if not _configured("spark.sql.warehouse.dir"):
+        settings["spark.sql.warehouse.dir"] = scratch_warehouse()
     settings.update(conf)
     archive = cds_archive if cds_archive is not None else os.environ.get(CDS_ENV)
     if archive and not _configured("spark.driver.extraJavaOptions"):
