@@ -184,7 +184,7 @@ class FixedSchedulePolicy(RetryPolicy):
         """Whether the schedule has a next retry the gate allows, and its time (inf when none)."""
         sched = charges.first_failed_at[:, None] + np.asarray(self.offsets_days)[None, :] * 24.0
         ok = gate.allowed(charges, sched) & (sched > charges.failed_at[:, None])
-        has = ok.any(axis=1)
+        has: np.ndarray = np.asarray(ok.any(axis=1))
         return has, np.where(has, sched[np.arange(len(charges)), np.argmax(ok, axis=1)], np.inf)
 
     @staticmethod
