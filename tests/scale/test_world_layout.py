@@ -7,14 +7,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-import limelight.spine.world as world_module
+import limelight.spine.world.parquet as world_parquet  # where the row-group size is read
 from limelight.spine.world import write_world_parquet
 
 
 def test_each_part_is_sorted_by_time_in_row_groups_whose_time_ranges_do_not_overlap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(world_module, "ROW_GROUP_ROWS", 500)
+    monkeypatch.setattr(world_parquet, "ROW_GROUP_ROWS", 500)
     write_world_parquet(tmp_path / "w", events=3_000, seed=4, payments=False)
     for name, column in (("viewing_events", "started_at"), ("ratings", "rated_at")):
         for part in sorted((tmp_path / "w" / name).glob("*.parquet")):

@@ -167,9 +167,9 @@ def test_build_demo_world_writes_the_store_once_and_says_it_is_synthetic(tmp_pat
 def test_the_parquet_world_is_the_in_memory_world_written_in_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import limelight.spine.world as world_module
+    import limelight.spine.world.build as world_build  # where the chunk size is read
 
-    monkeypatch.setattr(world_module, "EVENTS_PER_CHUNK", 1_500)
+    monkeypatch.setattr(world_build, "EVENTS_PER_CHUNK", 1_500)
     expected = build_world(4_000, seed=9, payments=False)["viewing_events"]
     parts = [f for name, f in iter_world(4_000, seed=9, payments=False) if name == "viewing_events"]
     assert [len(p) for p in parts] == [1_500, 1_500, 1_000]
