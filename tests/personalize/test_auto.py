@@ -240,3 +240,26 @@ def test_ease_is_left_out_when_its_dense_inverse_would_not_fit(
     monkeypatch.setattr(blend, "EASE_MAX_TITLES", interactions.n_titles - 1)
     families = [f for f, _, _ in search_space(interactions)]
     assert "ease" not in families and "als" in families  # the others still compete
+
+
+def test_a_spent_time_budget_keeps_every_familys_starting_point_and_stops_the_search(
+    interactions: Interactions,
+) -> None:
+    model = Auto(k=5, seed=3, validation_folds=3, max_seconds=1e-3)  # spent before the first fit ends
+    model.set_protocol("random")
+    model.fit(interactions)
+    starts = {family: start for family, start, _ in search_space(interactions)}
+    tried = [row for row in model.report_ if "params" in row and row["model"] in starts]
+    assert sorted(row["model"] for row in tried) == sorted(starts)  # each family once: its starting point
+    assert all(row["params"] == starts[row["model"]] for row in tried)
+    assert model.report_[-1]["model"] == "time budget" and model.report_[-1]["trials_skipped"] > 0
+    assert all(row["seeds"] == [3] for row in model.folds_)  # no further fold started
+    assert model.score(interactions.matrix[:3]).shape == (3, interactions.n_titles)
+
+
+def test_without_a_time_budget_the_search_goes_on_past_the_starting_points(interactions: Interactions) -> None:
+    model = Auto(k=5, seed=3, blend=False).fit(interactions)
+    assert len([row for row in model.report_ if "params" in row]) > len(search_space(interactions))
+    assert not any(row["model"] == "time budget" for row in model.report_)
+    with pytest.raises(InputError, match="max_seconds"):
+        Auto(max_seconds=0).fit(interactions)

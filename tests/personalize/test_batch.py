@@ -135,6 +135,24 @@ def test_cli_unknown_model_and_protocol_are_refused(
     assert "protocol must be one of" in capsys.readouterr().err
 
 
+def test_cli_params_reach_the_model_and_a_bad_params_is_one_sentence(
+    interactions_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(["evaluate", "--interactions", str(interactions_csv), "--model", "ease", "--params",
+          '{"regularization": 7.5}', "--json"])
+    assert json.loads(capsys.readouterr().out)["details"]["params"]["regularization"] == 7.5
+    out = tmp_path / "recs.csv"
+    _run(["recommend", "--interactions", str(interactions_csv), "--k", "3", "--out", str(out), "--params",
+          '{"max_seconds": 0.001}', "--json"])  # auto with its search cut short still writes every list
+    assert json.loads(capsys.readouterr().out)["rows"] == 120
+    for bad, says in (("{regularization: 1}", "--params must be a JSON object"), ("[1, 2]", "--params must be a JSON object"),
+                      ('{"lambda": 1}', "parameters of model 'ease'")):
+        with pytest.raises(SystemExit) as info:
+            main(["evaluate", "--interactions", str(interactions_csv), "--model", "ease", "--params", bad])
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and says in err and "Traceback" not in err
+
+
 @pytest.mark.spark
 @pytest.mark.slow
 @pytest.mark.parametrize("params", [{}, {"rating_weight": 0.5}], ids=["plain", "rating-weighted"])

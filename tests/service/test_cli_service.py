@@ -100,3 +100,12 @@ def test_train_auto_records_what_it_chose_in_the_registry(small_db: Path, capsys
     chosen = version["params"]["chosen"]
     assert chosen and all(part.split(" ")[1].split("(")[0] in
                           {"popularity", "ease", "als", "rp3beta", "itemknn"} for part in chosen.split(" + "))
+
+
+def test_train_passes_params_to_the_model_and_records_them(small_db: Path, capsys) -> None:
+    code, out, err = _run(["train", "--db", str(small_db), "--model", "ease", "--no-evaluate", "--params",
+                           '{"regularization": 50}', "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["params"]["regularization"] == 50
+    code, _, err = _run(["train", "--db", str(small_db), "--model", "ease", "--params", "{50}"], capsys)
+    assert code == 2 and "--params must be a JSON object" in err

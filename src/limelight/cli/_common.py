@@ -19,9 +19,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from limelight.errors import InputError
 from limelight.settings import get_settings
 
-__all__ = ["DEFAULT_DB", "DbOption", "JsonOption", "console", "default_db", "print_json", "progress"]
+__all__ = [
+    "DEFAULT_DB", "DbOption", "JsonOption", "ParamsOption", "console", "default_db", "model_params", "print_json", "progress"
+]
 
 console = Console()
 
@@ -53,3 +56,26 @@ def progress(transient: bool = True) -> Iterator[Progress]:
         transient=transient,
     ) as bar:
         yield bar
+
+
+ParamsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--params",
+        help='The model\'s parameters as a JSON object, e.g. \'{"regularization": 400}\' for ease or '
+        '\'{"max_seconds": 600}\' to stop auto\'s search after ten minutes.',
+    ),
+]
+
+
+def model_params(text: str | None) -> dict[str, Any]:
+    """`--params` as a dict: one sentence naming the option when it is not a JSON object."""
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--params must be a JSON object of the model's parameters, got {text!r} ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise InputError(f"--params must be a JSON object of the model's parameters, got {text!r}")
+    return value

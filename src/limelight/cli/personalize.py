@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
+from limelight.cli._common import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    ParamsOption,
+    console,
+    model_params,
+    print_json,
+)
 from limelight.errors import InputError
 
 __all__ = ["register"]
@@ -22,8 +30,6 @@ ModelOption = Annotated[
     str, typer.Option("--model", help="popularity, trending, itemknn, rp3beta, ease, als, sasrec, vae or auto.")
 ]
 KOption = Annotated[int, typer.Option("--k", help="How many titles per member.")]
-
-
 def recommend(
     member: Annotated[str | None, typer.Argument(help="One member's id: print their list with reasons.")] = None,
     interactions: InteractionsOption = None,
@@ -39,6 +45,7 @@ def recommend(
         ),
     ] = None,
     db: DbOption = DEFAULT_DB,
+    params: ParamsOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Top-K titles for every member of a file (batch), or one member's list with reasons."""
@@ -52,7 +59,9 @@ def recommend(
 
     with progress() as bar:
         task = bar.add_task(f"training {model} and scoring every member", total=1)
-        result = recommend_file(interactions, out, k=k, model=model, engine=engine, trainer=trainer)
+        result = recommend_file(
+            interactions, out, k=k, model=model, engine=engine, trainer=trainer, params=model_params(params)
+        )
         bar.advance(task)
     summary = {
         "out": str(result.out),
@@ -111,6 +120,7 @@ def evaluate(
     model: ModelOption = "auto",
     k: KOption = 10,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split.")] = 42,
+    params: ParamsOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Split, train on the training part only, rank every unseen title, report metrics with 95% intervals."""
@@ -118,6 +128,7 @@ def evaluate(
     from limelight.personalize.evaluate import evaluate as run_evaluation
     from limelight.personalize.splits import PROTOCOLS
 
+    model_parameters = model_params(params)
     if protocol not in PROTOCOLS:
         raise InputError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
     if interactions is not None:
@@ -132,7 +143,7 @@ def evaluate(
 
     with progress() as bar:
         task = bar.add_task(f"evaluating {model} ({protocol})", total=1)
-        report = run_evaluation(frame, protocol=protocol, model=model, k=k, seed=seed)
+        report = run_evaluation(frame, protocol=protocol, model=model, k=k, seed=seed, params=model_parameters)
         bar.advance(task)
     if json_output:
         print_json({"source": source, **report.as_dict()})

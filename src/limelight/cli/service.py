@@ -14,7 +14,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json, progress
+from limelight.cli._common import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    ParamsOption,
+    console,
+    model_params,
+    print_json,
+    progress,
+)
 
 __all__ = ["register"]
 
@@ -168,10 +177,13 @@ def train(
         bool, typer.Option("--evaluate/--no-evaluate", help="Leave-last-out metrics first.")
     ] = True,
     models_dir: ModelsDirOption = None,
+    params: ParamsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fit a model on the spine's interactions and publish it as a new registry version (run with the server down)."""
     from limelight.service.training import train_and_publish
+
+    model_parameters = model_params(params)
     from limelight.spine.store import Store
 
     con = _open_for_write(db)
@@ -186,7 +198,9 @@ def train(
         def report(step: str, fraction: float) -> None:
             bar.update(task, description=step, completed=100 * fraction)
 
-        version = train_and_publish(store, registry, model, evaluate=evaluate, progress=report)
+        version = train_and_publish(
+            store, registry, model, evaluate=evaluate, progress=report, params=model_parameters
+        )
     if as_json:
         print_json(version.to_dict())
         return

@@ -40,14 +40,14 @@ def load_model(version: ModelVersion) -> Any:
     return Recommender.load(files[0])
 
 
-def make_model(name: str) -> Any:
-    """A fresh model by name (`limelight.personalize.models.MODEL_NAMES`), told it is judged by
+def make_model(name: str, params: dict[str, Any] | None = None) -> Any:
+    """A fresh model by name (`limelight.personalize.models.MODEL_NAMES`) with `params`, told it is judged by
     leave-last-out — what the service reports and serves: each member's next title. `auto` (the
     default) then validates on each member's latest title; it leaves EASE out of catalogs too large
     for EASE's dense inverse."""
     from limelight.personalize.models import make_model as factory
 
-    model = factory(name)
+    model = factory(name, **(params or {}))
     model.set_protocol("leave-last-out")
     return model
 
@@ -131,19 +131,21 @@ def train_and_publish(
     evaluate: bool = True,
     progress: Progress | None = None,
     seed: int = 7,
+    params: dict[str, Any] | None = None,
 ) -> ModelVersion:
-    """Fit `model` on every interaction in the spine, evaluate it, publish and activate it."""
+    """Fit `model` (with `params`, e.g. auto's `max_seconds`) on every interaction in the spine, evaluate it,
+    publish and activate it."""
     report = progress or _noop
     started = time.perf_counter()
     report("reading interactions", 0.05)
     inter, frame = load_interactions(store)
-    make_model(model)  # an unknown name stops here, with one sentence, before any fit
+    make_model(model, params)  # an unknown name or parameter stops here, with one sentence, before any fit
     metrics: dict[str, Any] = {}
     if evaluate:
         report(f"evaluating {model} (leave-last-out)", 0.15)
-        metrics["leave-last-out"] = leave_last_out(lambda: make_model(model), frame, seed=seed)
+        metrics["leave-last-out"] = leave_last_out(lambda: make_model(model, params), frame, seed=seed)
     report(f"fitting {model} on {inter.n_members:,} members x {inter.n_titles:,} titles", 0.55)
-    fitted = make_model(model).fit(inter)
+    fitted = make_model(model, params).fit(inter)
     report("publishing", 0.9)
     data = {
         "db": str(store.path),

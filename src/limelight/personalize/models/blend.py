@@ -197,6 +197,7 @@ class Auto(Blend):
         evaluations_per_family: int = 8,
         max_validation_members: int = 3000,
         validation_folds: int = 2,
+        max_seconds: float | None = None,
     ) -> None:
         super().__init__([], weights)
         self.k = k
@@ -209,6 +210,7 @@ class Auto(Blend):
         self.evaluations_per_family = evaluations_per_family
         self.max_validation_members = max_validation_members
         self.validation_folds = validation_folds
+        self.max_seconds = max_seconds
         self._protocol: str | None = None
 
     def set_protocol(self, protocol: str | None) -> None:
@@ -221,7 +223,7 @@ class Auto(Blend):
                 "weights": [float(w) for w in self.weights], "families": self.families,
                 "evaluations_per_family": self.evaluations_per_family,
                 "max_validation_members": self.max_validation_members,
-                "validation_folds": self.validation_folds}
+                "validation_folds": self.validation_folds, "max_seconds": self.max_seconds}
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         arrays, meta = super()._get_state()
@@ -245,6 +247,9 @@ class Auto(Blend):
         check_number("Auto", "evaluations_per_family", self.evaluations_per_family, 1, 1000, integer=True)
         check_number("Auto", "max_validation_members", self.max_validation_members, 1, 10**9, integer=True)
         check_number("Auto", "validation_folds", self.validation_folds, 1, 20, integer=True)
+        if self.max_seconds is not None:
+            check_number("Auto", "max_seconds", self.max_seconds, 1e-3, 1e7)
+        clock = _Clock(self.max_seconds)
         if self.validation != "auto" and self.validation not in MODES:
             raise InputError(f"validation must be auto or one of {', '.join(MODES)}, got {self.validation!r}")
         has_time = interactions.last_at is not None
@@ -263,7 +268,15 @@ class Auto(Blend):
             scores = np.asarray(model.score(fold.history_time if ordered else fold.history), dtype=np.float32)
             return scores
 
+        tried: dict[str, float] = {}
+
         def trial(family: str, params: dict[str, Any]) -> float:
+            key = f"{family}:{sorted(params.items())!r}"
+            if key in tried:  # a starting point tried up front (time budget) is not fitted twice
+                return tried[key]
+            if clock.spent() and family in best:  # out of time: this family keeps what it has
+                clock.skipped += 1
+                return -np.inf
             scores = validate(family, params, split)
             per_member = judge.ndcg(scores)
             value = float(per_member.mean())
@@ -274,13 +287,18 @@ class Auto(Blend):
                 # only the best three families can enter a blend: keep no other score matrix in memory
                 for name, (v, p, per, _scores) in sorted(best.items(), key=lambda item: -item[1][0])[3:]:
                     best[name] = (v, p, per, np.empty((0, 0), np.float32))
+            tried[key] = value
             return value
 
         if self.grid is not None:
             for family, params in self.grid:
                 trial(str(family), dict(params))  # type: ignore[arg-type]
         else:
-            for family, start, ladders in search_space(interactions, self.families):
+            space = search_space(interactions, self.families)
+            if clock.limited:  # every family's starting point first, so that none is left out by the clock
+                for family, start, _ladders in space:
+                    trial(family, start)
+            for family, start, ladders in space:
                 if family in EXHAUSTIVE:  # fits cost nothing: try every rung
                     for name, ladder in ladders.items():
                         for value in ladder:
@@ -298,6 +316,11 @@ class Auto(Blend):
         finalists = ranked[:FINALISTS]
         fold_ndcg = {family: [value[0]] for family, value in finalists}
         for fold_seed in seeds[1:]:
+            if clock.spent():
+                done = seeds.index(fold_seed)
+                log.info("auto: time budget spent; finalists ranked on %d of %d folds", done, len(seeds))
+                seeds = seeds[:done]
+                break
             fold = validation_split(interactions, split.mode, fraction=self.validation_fraction, seed=fold_seed,
                                     max_members=self.max_validation_members)
             fold_judge = _Judge(fold.history, fold.truth, self.k)
@@ -334,6 +357,9 @@ class Auto(Blend):
         means = {row["model"]: row["mean_validation_ndcg"] for row in self.folds_}
         self.chosen_ = [{"model": f, "params": p, "weight": w, "mean_validation_ndcg": means.get(f)}
                         for f, p, w in choice]
+        if clock.skipped:
+            report.append({"model": "time budget", "max_seconds": self.max_seconds, "trials_skipped": clock.skipped})
+            log.info("auto: %d trials skipped after the %.0f s budget", clock.skipped, self.max_seconds)
         self.report_ = report
         self.validation_mode_ = split.mode
         self.title_ids_ = interactions.title_ids
@@ -430,6 +456,25 @@ def search_space(
             else:
                 log.info("auto: SASRec left out: there are no timestamps to order each member's titles")
     return space
+
+
+class _Clock:
+    """auto's clock: once `max_seconds` have passed, no new trial or fold starts (None: no limit).
+
+    What is running finishes, and the chosen models are still fitted on all the data afterwards, so
+    a fit takes `max_seconds` plus the final fits; every family keeps at least its starting point.
+    """
+
+    def __init__(self, max_seconds: float | None) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.limited = max_seconds is not None
+        self.deadline = self._clock() + max_seconds if max_seconds is not None else float("inf")
+        self.skipped = 0
+
+    def spent(self) -> bool:
+        return self._clock() >= self.deadline
 
 
 def _coordinate_search(

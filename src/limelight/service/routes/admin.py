@@ -92,6 +92,12 @@ class TrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: str = Field(default="auto", pattern=r"^[a-z][a-z0-9_-]{0,40}$")
     evaluate: bool = True
+    params: dict[str, float | int | str | bool | None] = Field(
+        default_factory=dict,
+        max_length=20,
+        description='The model\'s parameters, e.g. {"max_seconds": 300} to bound auto\'s search, '
+        '{"regularization": 400} for ease.',
+    )
 
 
 class TrainingPublic(BaseModel):
@@ -211,6 +217,9 @@ async def training_status(state: StateDep) -> TrainingPublic:
 )
 def models_train(body: TrainRequest, state: StateDep) -> TrainingPublic:
     """Train on the spine in the background; poll `GET /v1/models/training`. The new version is served when done."""
+    from limelight.service.training import make_model
+
+    make_model(body.model, body.params)  # an unknown model or parameter is refused now, not in the background
     with state.write_lock:
         if state.training.state == "running":
             raise ConflictError("a training job is already running; wait for it to finish")
@@ -232,7 +241,7 @@ def _train(state: ServiceState, body: TrainRequest) -> None:
     store = state.reader()
     try:
         version = train_and_publish(
-            store, state.registry, body.model, evaluate=body.evaluate, progress=progress
+            store, state.registry, body.model, evaluate=body.evaluate, progress=progress, params=body.params
         )
         job.version, job.model = version.version, version.model_name
         job.step, job.progress = "loading the new version into the service", 0.95
