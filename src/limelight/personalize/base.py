@@ -160,15 +160,16 @@ class Interactions:
         members = pd.Categorical(frame[member_col].astype(str))
         if title_ids is None:
             titles = pd.Categorical(frame[title_col].astype(str))
-        else:
-            titles = pd.Categorical(frame[title_col].astype(str), categories=title_ids)
+            title_axis, cols = titles.categories, titles.codes.astype(np.int32)
+        else:  # a fixed axis: titles not on it are dropped (code −1), as a Categorical with those categories did
+            title_axis = pd.Index(title_ids)
+            cols = title_axis.get_indexer(frame[title_col].astype(str)).astype(np.int32)
         rows = members.codes.astype(np.int32)
-        cols = titles.codes.astype(np.int32)
         keep = cols >= 0
         weights = (
             frame[weight_col].to_numpy(dtype=np.float32) if weight_col else np.ones(len(frame), np.float32)
         )
-        shape = (len(members.categories), len(titles.categories))
+        shape = (len(members.categories), len(title_axis))
         matrix = sp.csr_matrix((weights[keep], (rows[keep], cols[keep])), shape=shape, dtype=np.float32)
         matrix.sum_duplicates()
         last_at = None
@@ -183,7 +184,7 @@ class Interactions:
         return cls(
             matrix=matrix,
             member_ids=np.asarray(members.categories, dtype=object),
-            title_ids=np.asarray(titles.categories, dtype=object),
+            title_ids=np.asarray(title_axis, dtype=object),
             last_at=last_at,
             events=events,
         )
