@@ -107,3 +107,21 @@ def test_scale_run_on_spark_writes_what_duckdb_writes(spark: object, tmp_path: P
         sparkling = pd.read_parquet(tmp_path / "spark" / f"{name}.parquet").sort_values(keys, ignore_index=True)
         assert len(duck) > 10
         pd.testing.assert_frame_equal(duck, sparkling, check_dtype=False, check_exact=False, rtol=1e-9)
+
+
+def test_scale_world_by_month_writes_month_folders_that_the_pipelines_read(tmp_path: Path) -> None:
+    runner = CliRunner()
+    world = tmp_path / "world"
+    made = runner.invoke(app, ["scale", "world", "--out", str(world), "--events", "2000", "--partition-by", "month"])
+    assert made.exit_code == 0, made.output
+    assert all(p.name.startswith("month=") for p in (world / "viewing_events").iterdir())
+    views = tmp_path / "views.parquet"
+    ran = runner.invoke(app, ["scale", "views", "--parquet", str(world), "--out", str(views), "--start", "2026-10-01",
+                              "--end", "2026-11-01", "--engine", "duckdb"])
+    assert ran.exit_code == 0, ran.output
+    assert pd.read_parquet(views)["hours_viewed"].sum() > 0
+    from limelight.cli.app import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["scale", "world", "--out", str(tmp_path / "w2"), "--events", "2000", "--partition-by", "week"])
+    assert stopped.value.code == 2 and not (tmp_path / "w2").exists()  # refused before anything is written

@@ -17,7 +17,7 @@ DEFAULT_DEMO_DB = Path("demo/limelight.duckdb")
 
 
 def build_with_progress(
-    *, db: Path | None, parquet: str | None, events: int, seed: int, show: bool = True
+    *, db: Path | None, parquet: str | None, events: int, seed: int, show: bool = True, partition_by: str = "none"
 ) -> dict[str, Any]:
     """Build the world (into the store, or as Parquet) with a Rich progress bar; returns the summary."""
     from limelight.spine.world import build_demo_world, write_world_parquet
@@ -29,7 +29,7 @@ def build_with_progress(
             bar.update(task, completed=done, total=total, description=f"synthetic demo world: {step}")
 
         if parquet is not None:
-            return write_world_parquet(parquet, events=events, seed=seed, progress=advance)
+            return write_world_parquet(parquet, events=events, seed=seed, progress=advance, partition_by=partition_by)
         assert db is not None
         return build_demo_world(db, events=events, seed=seed, progress=advance)
 

@@ -86,12 +86,22 @@ def register(app: typer.Typer) -> None:
         out: Annotated[str, typer.Option("--out", help="Folder or fsspec URL to write the Parquet world to.")],
         events: Annotated[int, typer.Option("--events", "-n", min=1_000, help="Viewing events (up to 2 billion).")] = 1_000_000,
         seed: Annotated[int, typer.Option("--seed", min=0)] = 7,
+        partition_by: Annotated[
+            str,
+            typer.Option(
+                "--partition-by",
+                help="none (a folder of parts per event table) or month (Hive-style month=YYYY-MM folders, "
+                "which time windows prune on DuckDB and Spark).",
+            ),
+        ] = "none",
         as_json: JsonOption = False,
     ) -> None:
         """Write the synthetic demo world as Parquet, one chunk of events at a time (bounded memory)."""
         from limelight.cli.demo import build_with_progress, render_summary
 
-        summary = build_with_progress(db=None, parquet=out, events=events, seed=seed, show=not as_json)
+        summary = build_with_progress(
+            db=None, parquet=out, events=events, seed=seed, show=not as_json, partition_by=partition_by
+        )
         if as_json:
             print_json(summary)
         else:

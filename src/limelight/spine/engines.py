@@ -114,9 +114,24 @@ def _parquet_sources(parquet_dir: str | Path) -> dict[str, str]:
         folder = base / name
         if file.exists():
             found[name] = str(file)
-        elif folder.is_dir() and any(folder.glob("*.parquet")):
+        elif folder.is_dir() and any(folder.rglob("*.parquet")):
             found[name] = str(folder)
     return found
+
+
+#: The Hive partition column of month-partitioned event tables (`month=YYYY-MM` folders): the month
+#: of the event's own time column; `views_per_window` prunes by it when a table has it.
+MONTH_COLUMN = "month"
+
+
+def _hive_partitioned(path: str) -> bool:
+    """Whether a table folder holds Hive-style partition folders (`month=2026-10/…`) rather than parts."""
+    if path.endswith(".parquet"):
+        return False
+    import fsspec
+
+    fs, _, (root,) = fsspec.get_fs_token_paths(path)
+    return any("=" in entry.rstrip("/").rsplit("/", 1)[-1] for entry in fs.ls(root, detail=False))
 
 
 #: Local-mode settings `spark_session` starts with, each for a measured reason on a 2-core machine
@@ -317,8 +332,10 @@ def connect(
         for name, path in _parquet_sources(parquet_dir).items():
             if tables is not None and name not in tables:
                 continue
-            pattern = f"{path}/*.parquet" if not path.endswith(".parquet") else path
-            backend.read_parquet(pattern, table_name=name)
+            if _hive_partitioned(path):  # the partition column (e.g. month) comes from the folder names
+                backend.read_parquet(f"{path}/**/*.parquet", table_name=name, hive_partitioning=True)
+            else:
+                backend.read_parquet(path if path.endswith(".parquet") else f"{path}/*.parquet", table_name=name)
         return backend
 
     session = spark if spark is not None else spark_session()

@@ -19,11 +19,11 @@ unexecuted `ibis.Table`; call `.to_pandas()` / `.to_pyarrow()` / `.to_parquet()`
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from limelight.errors import InputError
-from limelight.spine.engines import broadcast_small
+from limelight.spine.engines import MONTH_COLUMN, broadcast_small
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -181,6 +181,11 @@ def views_per_window(
         (events.started_at >= ibis.literal(lo, type="timestamp"))
         & (events.started_at < ibis.literal(hi, type="timestamp"))
     )
+    if MONTH_COLUMN in events.columns:
+        # Month-partitioned events (`write_world_parquet(partition_by="month")`, or a data lake laid
+        # out the same way): the same window said in months, which both engines prune folders by.
+        last = hi - timedelta(microseconds=1)
+        window = window.filter(window[MONTH_COLUMN].between(f"{lo:%Y-%m}", f"{last:%Y-%m}"))
     if countries is not None:
         wanted = [str(c).upper() for c in countries]
         if not wanted:

@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from limelight.errors import InputError
+from limelight.spine.engines import MONTH_COLUMN
 from limelight.spine.world.build import _summary, iter_world
 from limelight.spine.world.common import ProgressCallback, world_size
 
@@ -21,6 +23,7 @@ def write_world_parquet(
     progress: ProgressCallback | None = None,
     payments: bool | None = None,
     compression: str = "snappy",
+    partition_by: str = "none",
 ) -> dict[str, Any]:
     """Write the world as Parquet, one chunk at a time, never holding every event in memory.
 
@@ -31,7 +34,15 @@ def write_world_parquet(
     outside a `started_at` window (Spark 4.0 pushes timestamp filters into Parquet only for
     UTC-adjusted timestamps, and the spine's are UTC-naive, so it reads them all).
     `folder` may be a local path or an fsspec URL (`s3://bucket/world`).
+
+    `partition_by="month"` lays the two event tables out as a data lake does, one Hive-style folder
+    per calendar month of the event's time (`viewing_events/month=2026-10/part-00003.parquet`; the
+    month is in the folder name, not in the file): both engines then read only the months a
+    time window touches (`limelight.spine.pipelines.views_per_window`), Spark included. More, smaller
+    files (about 25 per 1M-event chunk); the same rows either way.
     """
+    if partition_by not in PARTITIONINGS:
+        raise InputError(f"partition_by must be one of {', '.join(PARTITIONINGS)}, got {partition_by!r}")
     import fsspec
     import pyarrow.parquet as pq
 
@@ -46,29 +57,44 @@ def write_world_parquet(
     for name, frame in iter_world(events, seed, payments=payments, progress=progress):
         frame = frame[list(SCHEMA[name].column_names)] if name in SCHEMA else frame
         table = _arrow_table(name, frame)
-        if name in ("viewing_events", "ratings"):
-            fs.makedirs(f"{root}/{name}", exist_ok=True)
-            n = part_number.get(name, 0)
-            part_number[name] = n + 1
-            path = f"{root}/{name}/part-{n:05d}.parquet"
-        else:
-            path = f"{root}/{name}.parquet"
         order = TIME_ORDER.get(name)
-        if order is not None:
+        if order is None:
+            pieces = [(f"{root}/{name}.parquet", table)]
+        else:
             # An event log is appended in time order: each part sorted by time (ties by a key, so
             # the file is the same for a seed) in row groups of ROW_GROUP_ROWS, whose min/max
             # statistics (and page index) let a time-window filter skip most of a part (DuckDB).
             table = table.sort_by([(column, "ascending") for column in order])
-        with fs.open(path, "wb") as handle:
-            pq.write_table(
-                table,
-                handle,
-                compression=compression,
-                row_group_size=ROW_GROUP_ROWS if order is not None else None,
-                write_page_index=order is not None,
-            )
+            n = part_number.get(name, 0)
+            part_number[name] = n + 1
+            folders = _month_slices(table, order[0]) if partition_by == "month" else [("", table)]
+            pieces = [(f"{root}/{name}{sub}/part-{n:05d}.parquet", piece) for sub, piece in folders]
+        for path, piece in pieces:
+            fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            with fs.open(path, "wb") as handle:
+                pq.write_table(
+                    piece,
+                    handle,
+                    compression=compression,
+                    row_group_size=ROW_GROUP_ROWS if order is not None else None,
+                    write_page_index=order is not None,
+                )
         counts[name] = counts.get(name, 0) + table.num_rows
     return _summary(counts, size, seed, time.perf_counter() - t0, str(folder))
+
+
+#: Layouts of the event tables: one folder of parts, or Hive-style month folders (`month=YYYY-MM`)
+PARTITIONINGS = ("none", "month")
+
+
+def _month_slices(table: pa.Table, time_column: str) -> list[tuple[str, pa.Table]]:
+    """A table sorted by `time_column` cut into one slice per calendar month, each with its folder."""
+    import numpy as np
+
+    months = table.column(time_column).to_numpy().astype("datetime64[M]")
+    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    ends = np.r_[starts[1:], len(months)]
+    return [(f"/{MONTH_COLUMN}={months[a]}", table.slice(int(a), int(b - a))) for a, b in zip(starts, ends, strict=True)]
 
 
 #: Sort keys of the time-ordered Parquet parts (`write_world_parquet`): time first, then a key
