@@ -146,7 +146,8 @@ def test_cli_params_reach_the_model_and_a_bad_params_is_one_sentence(
           '{"max_seconds": 0.001}', "--json"])  # auto with its search cut short still writes every list
     assert json.loads(capsys.readouterr().out)["rows"] == 120
     for bad, says in (("{regularization: 1}", "--params must be a JSON object"), ("[1, 2]", "--params must be a JSON object"),
-                      ('{"lambda": 1}', "parameters of model 'ease'")):
+                      ('{"lambda": 1}', "parameters of model 'ease'"),
+                      ('{"regularization": -5}', "'regularization' parameter of EASE")):
         with pytest.raises(SystemExit) as info:
             main(["evaluate", "--interactions", str(interactions_csv), "--model", "ease", "--params", bad])
         err = capsys.readouterr().err

@@ -76,9 +76,14 @@ def test_training_from_the_api_reports_progress_and_serves_the_new_version(clien
     _wait_for_version(client, after["current"])
 
 
-def test_training_an_unknown_model_or_parameter_is_refused_with_a_sentence_before_it_starts(client, auth) -> None:
+def test_training_an_unknown_model_parameter_or_value_is_refused_with_a_sentence_before_it_starts(client, auth) -> None:
     before = client.get("/v1/models/training", headers=auth("admin")).json()
-    for body, says in (({"model": "nosuchmodel"}, "nosuchmodel"), ({"model": "ease", "params": {"lambda": 1}}, "lambda")):
+    for body, says in (
+        ({"model": "nosuchmodel"}, "nosuchmodel"),
+        ({"model": "ease", "params": {"lambda": 1}}, "lambda"),
+        ({"model": "ease", "params": {"regularization": "abc"}}, "'regularization' parameter of EASE"),
+        ({"model": "auto", "params": {"max_seconds": -1}}, "'max_seconds' parameter of Auto"),
+    ):
         refused = client.post("/v1/models/train", json=body, headers=auth("admin"))
         assert refused.status_code in (400, 422) and says in refused.text, refused.text
     assert client.get("/v1/models/training", headers=auth("admin")).json()["started_at"] == before["started_at"]

@@ -239,6 +239,14 @@ class Recommender(ABC):
         `history` has the training title axis. Rows may be members never seen in training.
         """
 
+    def check_params(self) -> None:
+        """Raise `InputError` (one sentence) for a parameter value out of range; `fit` calls it first.
+
+        Cheap and side-effect free, so a service can refuse bad settings before it starts a job.
+        A model with nothing to check (a blend of fitted models) keeps this default.
+        """
+        return None
+
     # -- shared behaviour -----------------------------------------------------------------
     def is_fitted(self) -> bool:
         return hasattr(self, "title_ids_")

@@ -49,15 +49,17 @@ MODEL_NAMES: tuple[str, ...] = tuple(_MODELS)
 
 
 def make_model(name: str, **params: Any) -> Recommender:
-    """An unfitted model by name; unknown names or parameters raise `InputError`."""
+    """An unfitted model by name; unknown names or parameters, or values out of range, raise `InputError`."""
     try:
         model_cls = _MODELS[name]
     except KeyError:
         raise InputError(f"model must be one of {', '.join(MODEL_NAMES)}, got {name!r}") from None
     try:
-        return model_cls(**params)
+        model = model_cls(**params)
     except TypeError as exc:
         raise InputError(f"the parameters of model '{name}' must be valid keyword arguments, got {params}") from exc
+    model.check_params()  # a value out of range is refused now, before anyone starts a fit
+    return model
 
 
 def load_model(path: Any) -> Recommender:

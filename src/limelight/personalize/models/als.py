@@ -163,11 +163,14 @@ class ALS(RatingWeighted, Recommender):
             "mean_titles_per_member": float(mean_per_member),
         }
 
-    def fit(self, interactions: Interactions) -> Self:
+    def check_params(self) -> None:
         check_number("ALS", "factors", self.factors, 1, 4096, integer=True)
         check_number("ALS", "regularization", self.regularization, 0, 1e6)
         check_number("ALS", "unobserved_weight", self.unobserved_weight, 1e-9, 1e6)
         check_number("ALS", "iterations", self.iterations, 1, 1000, integer=True)
+
+    def fit(self, interactions: Interactions) -> Self:
+        self.check_params()
         from implicit.als import AlternatingLeastSquares
 
         self._learn_rating_scale(interactions.matrix)

@@ -233,14 +233,8 @@ class Auto(Blend):
         meta["folds_"] = getattr(self, "folds_", [])
         return arrays, meta
 
-    def fit(self, interactions: Interactions) -> Self:
-        from limelight.personalize.models import make_model
-        from limelight.personalize.models._validation import (
-            MODES,
-            ValidationSplit,
-            mode_for,
-            validation_split,
-        )
+    def check_params(self) -> None:
+        from limelight.personalize.models._validation import MODES
 
         check_number("Auto", "k", self.k, 1, 1000, integer=True)
         check_number("Auto", "validation_fraction", self.validation_fraction, 0.01, 0.9)
@@ -249,9 +243,19 @@ class Auto(Blend):
         check_number("Auto", "validation_folds", self.validation_folds, 1, 20, integer=True)
         if self.max_seconds is not None:
             check_number("Auto", "max_seconds", self.max_seconds, 1e-3, 1e7)
-        clock = _Clock(self.max_seconds)
         if self.validation != "auto" and self.validation not in MODES:
             raise InputError(f"validation must be auto or one of {', '.join(MODES)}, got {self.validation!r}")
+
+    def fit(self, interactions: Interactions) -> Self:
+        from limelight.personalize.models import make_model
+        from limelight.personalize.models._validation import (
+            ValidationSplit,
+            mode_for,
+            validation_split,
+        )
+
+        self.check_params()
+        clock = _Clock(self.max_seconds)
         has_time = interactions.last_at is not None
         mode = mode_for(self._protocol, has_time) if self.validation == "auto" else self.validation
         split = validation_split(interactions, mode, fraction=self.validation_fraction, seed=self.seed,

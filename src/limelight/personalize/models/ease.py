@@ -77,10 +77,13 @@ class EASE(RatingWeighted, ItemItemModel):
         self.min_support = min_support
         self.rating_weight = rating_weight
 
-    def fit(self, interactions: Interactions) -> Self:
+    def check_params(self) -> None:
         check_number("EASE", "regularization", self.regularization, 1e-9, 1e12)
         check_number("EASE", "diagonal_penalty", self.diagonal_penalty, 0, 1e6)
         check_number("EASE", "min_support", self.min_support, 1, 1e9, integer=True)
+
+    def fit(self, interactions: Interactions) -> Self:
+        self.check_params()
         self._learn_rating_scale(interactions.matrix)
         matrix = self._inputs(interactions.matrix)
         n_titles = matrix.shape[1]

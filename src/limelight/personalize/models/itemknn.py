@@ -30,10 +30,13 @@ class ItemKNN(ItemItemModel):
         self.shrinkage = shrinkage
         self.block_size = block_size
 
-    def fit(self, interactions: Interactions) -> Self:
+    def check_params(self) -> None:
         check_number("ItemKNN", "k", self.k, 1, 100_000, integer=True)
         check_number("ItemKNN", "shrinkage", self.shrinkage, 0, 1e9)
         check_number("ItemKNN", "block_size", self.block_size, 1, 1_000_000, integer=True)
+
+    def fit(self, interactions: Interactions) -> Self:
+        self.check_params()
         members_by_title = binarize(interactions.matrix).T.tocsr()  # titles × members
         n_titles = members_by_title.shape[0]
         counts = np.asarray(members_by_title.sum(axis=1)).ravel()

@@ -49,9 +49,12 @@ class Popularity(_ConstantScores):
     def __init__(self, half_life_days: float | None = None) -> None:
         self.half_life_days = half_life_days
 
-    def fit(self, interactions: Interactions) -> Self:
+    def check_params(self) -> None:
         if self.half_life_days is not None:
             check_number("Popularity", "half_life_days", self.half_life_days, 1e-6, 1e6)
+
+    def fit(self, interactions: Interactions) -> Self:
+        self.check_params()
         if self.half_life_days is None or interactions.last_at is None:
             counts = np.asarray(binarize(interactions.matrix).sum(axis=0)).ravel()
         else:
@@ -72,8 +75,11 @@ class Trending(_ConstantScores):
     def __init__(self, window_days: float = 7.0) -> None:
         self.window_days = window_days
 
-    def fit(self, interactions: Interactions) -> Self:
+    def check_params(self) -> None:
         check_number("Trending", "window_days", self.window_days, 1e-6, 1e5)
+
+    def fit(self, interactions: Interactions) -> Self:
+        self.check_params()
         if interactions.last_at is None or interactions.last_at.nnz == 0:
             counts = np.asarray(binarize(interactions.matrix).sum(axis=0)).ravel()
             self.title_scores_ = counts.astype(np.float32)

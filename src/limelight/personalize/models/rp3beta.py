@@ -35,11 +35,14 @@ class RP3Beta(ItemItemModel):
         self.k = k
         self.block_size = block_size
 
-    def fit(self, interactions: Interactions) -> Self:
+    def check_params(self) -> None:
         check_number("RP3Beta", "alpha", self.alpha, 0, 10)
         check_number("RP3Beta", "beta", self.beta, 0, 10)
         check_number("RP3Beta", "k", self.k, 1, 100_000, integer=True)
         check_number("RP3Beta", "block_size", self.block_size, 1, 1_000_000, integer=True)
+
+    def fit(self, interactions: Interactions) -> Self:
+        self.check_params()
         matrix = binarize(interactions.matrix)
         n_titles = matrix.shape[1]
         per_member = np.asarray(matrix.sum(axis=1)).ravel()

@@ -107,10 +107,11 @@ class SASRec(Recommender):
         return [csr.indices[csr.indptr[r] : csr.indptr[r + 1]] + 1 for r in range(csr.shape[0])]
 
     def fit(self, interactions: Interactions) -> Self:
+        self.check_params()
         with torch_threads("SASRec", self.threads):
             return self._fit(interactions)
 
-    def _fit(self, interactions: Interactions) -> Self:
+    def check_params(self) -> None:
         for name, low, high in (("hidden", 1, 4096), ("max_len", 2, 4096), ("blocks", 1, 32), ("heads", 1, 64),
                                 ("epochs", 1, 10_000), ("batch_size", 1, 1_000_000), ("negatives", 0, 1_000_000), ("threads", 1, 1024)):
             check_number("SASRec", name, getattr(self, name), low, high, integer=True)
@@ -118,6 +119,8 @@ class SASRec(Recommender):
         check_number("SASRec", "learning_rate", self.learning_rate, 1e-9, 10)
         if self.max_seconds is not None:
             check_number("SASRec", "max_seconds", self.max_seconds, 1e-3, 1e7)
+
+    def _fit(self, interactions: Interactions) -> Self:
         started = time.perf_counter()
         out_of_time = False
         torch = load_torch("SASRec")

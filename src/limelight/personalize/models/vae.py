@@ -172,7 +172,7 @@ class VAE(Recommender):
         self.max_seconds = max_seconds
 
     # -- training -----------------------------------------------------------------------------
-    def _check_params(self) -> None:
+    def check_params(self) -> None:
         if self.variant not in VARIANTS:
             raise InputError(f"the 'variant' parameter of VAE must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
         for name, low, high in (("hidden", 1, 100_000), ("latent", 1, 100_000), ("epochs", 1, 100_000),
@@ -186,7 +186,7 @@ class VAE(Recommender):
             check_number("VAE", "max_seconds", self.max_seconds, 1e-3, 1e7)
 
     def fit(self, interactions: Interactions) -> Self:
-        self._check_params()
+        self.check_params()
         torch = load_torch("VAE")
         with torch_threads("VAE", self.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
