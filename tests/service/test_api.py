@@ -164,6 +164,37 @@ def test_batch_over_the_limit_is_413_and_malformed_json_is_422(client, auth) -> 
     assert r.status_code == 422 and "JSON" in _error(r)["message"]
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "says"),
+    [
+        (b"", "application/json", 422, "the request body is required"),
+        (b"null", "application/json", 422, "the request body must be a JSON object, got null"),
+        (b"[]", "application/json", 422, "the request body must be a JSON object, got list"),
+        (b'{"events": []}', "text/plain", 422, "content-type: application/json"),
+        (b"[" * 5000 + b"]" * 5000, "application/json", 400, "could not be read as JSON"),
+    ],
+)
+def test_bodies_that_are_not_an_event_batch_get_a_sentence_about_the_body(
+    client, auth, content, content_type, status, says
+) -> None:
+    r = client.post("/v1/events", content=content, headers={**auth("ingest"), "content-type": content_type})
+    assert r.status_code == status and says in _error(r)["message"], r.text
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"seconds_viewed": "10"}, "seconds_viewed"),  # strings and booleans are client bugs, not numbers
+        ({"seconds_viewed": True}, "seconds_viewed"),
+        ({"started_at": "2199-01-01T00:00:00Z"}, "started_at"),  # the future would skew every window
+    ],
+)
+def test_events_with_lax_types_or_from_the_future_are_refused(client, auth, change, field) -> None:
+    event = {**EVENT, "event_id": f"api-lax-{field}-{len(str(change))}", **change}
+    r = client.post("/v1/events", json={"events": [event]}, headers=auth("ingest"))
+    assert r.status_code == 422 and _error(r)["message"].startswith(f"events.0.{field}:"), r.text
+
+
 def test_service_key_may_not_post_events(client, auth) -> None:
     r = client.post("/v1/events", json={"events": [EVENT]}, headers=auth("service"))
     assert r.status_code == 403

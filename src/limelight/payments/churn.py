@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BASE_FEATURES",
     "FEATURES",
+    "MONTH_PATTERN",
     "ChurnModel",
     "build_panel",
     "churn_inputs",
@@ -315,6 +316,10 @@ def churn_inputs(store: Store) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Da
     return attempts, viewing, cards
 
 
+# Months a renewal can be due in: four-digit years a calendar (and pandas) handles, YYYY-MM.
+MONTH_PATTERN = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
+
+
 def churn_report(
     attempts: pd.DataFrame,
     month: str,
@@ -327,8 +332,8 @@ def churn_report(
     """Temporal evaluation on months before `month`, then the members most at risk in `month`."""
     import re
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month)):
-        raise InputError(f"month must look like 2025-06, got '{month}'")
+    if not re.fullmatch(MONTH_PATTERN, str(month)):
+        raise InputError(f"month must be a month between 1900-01 and 2999-12 like 2025-06, got '{month}'")
     period = pd.Period(month, freq="M")
     model = model if model is not None else ChurnModel()
     panel = build_panel(attempts, viewing=viewing, score_month=period, cards=cards)

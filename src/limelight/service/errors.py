@@ -135,16 +135,25 @@ def error_response(
 
 
 def _sentence(err: dict[str, Any]) -> str:
-    where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
+    loc = [str(p) for p in err.get("loc", ())]
+    in_body = bool(loc) and loc[0] == "body"
+    where = ".".join(p for p in loc if p != "body") or ("the request body" if in_body else "the request")
     msg = str(err.get("msg", "is invalid"))
     got = err.get("input")
+    if err.get("type") == "json_invalid":
+        return "the request body must be valid JSON"
+    if in_body and isinstance(got, bytes):  # FastAPI hands over raw bytes when the content type is not JSON
+        return "the request body must be JSON sent with the header content-type: application/json"
+    if err.get("type") == "missing":
+        return f"{where} is required"
     shown = repr(got) if isinstance(got, str | int | float | bool) or got is None else type(got).__name__
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    if err.get("type") == "missing":
-        return f"{where} is required"
-    if err.get("type") == "json_invalid":
-        return "the request body must be valid JSON"
+    if loc == ["body"] and err.get("type") in ("model_type", "model_attributes_type", "dict_type"):
+        return f"the request body must be a JSON object, got {'null' if got is None else shown}"
+    # pydantic names union branches ("seconds_viewed.float"); the field's name is what a client sent
+    if where.rsplit(".", 1)[-1] in ("int", "float", "str", "bool", "list", "dict", "datetime", "date"):
+        where = where.rsplit(".", 1)[0]
     return f"{where}: {msg[0].lower() + msg[1:] if msg else msg}, got {shown}"
 
 
@@ -172,7 +181,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         detail = exc.detail if isinstance(exc.detail, str) else code
-        if exc.status_code == 404 and detail == "Not Found":
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = "the request body could not be read as JSON (malformed, or nested too deeply)"
+        elif exc.status_code == 404 and detail == "Not Found":
             detail = f"there is no route {request.method} {request.url.path}"
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -35,7 +35,8 @@ class EventIn(BaseModel):
     member_id: str = Field(pattern=_ID)
     title_id: str = Field(pattern=_ID)
     started_at: datetime = Field(description="When playback started (ISO 8601; no zone means UTC).")
-    seconds_viewed: int = Field(ge=0, le=7 * 24 * 3600)
+    # strict: "10" or true is a client bug worth hearing about, not a number to guess at
+    seconds_viewed: int = Field(ge=0, le=7 * 24 * 3600, strict=True)
     device: str | None = Field(default=None, max_length=64)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
@@ -44,8 +45,10 @@ class EventIn(BaseModel):
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
-        if not datetime(1970, 1, 1) <= value <= datetime(2200, 1, 1):
-            raise ValueError("must be between 1970-01-01 and 2200-01-01")
+        # A day of slack for clients' clocks; later than that is a bug that would skew every window.
+        latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
+        if not datetime(1970, 1, 1) <= value <= latest:
+            raise ValueError(f"must be between 1970-01-01 and a day from now ({latest:%Y-%m-%d %H:%M} UTC)")
         return value
 
 

@@ -108,6 +108,9 @@ class ServiceState:
         self._watcher: threading.Thread | None = None
         self._pointer_stamp: Any = None
         self._swap_lock = threading.Lock()
+        # Fold-ins run on worker threads (a batch can take a while) and a new engine's install on the
+        # event loop; this lock orders them, so no event lands between the replay and the swap.
+        self._fold_lock = threading.Lock()
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         path = self.config.db_path
@@ -229,17 +232,18 @@ class ServiceState:
 
     def _install(self, engine: Any, version: ModelVersion | None) -> None:
         # Runs on the event loop (or before it starts): replay events that arrived during the build.
-        for frame in self.slot.pending:
-            try:
-                engine.observe(frame)
-            except Exception:  # pragma: no cover - fold-in is best effort; the events are stored
-                log.exception("replaying events into the new engine failed")
-        self.slot.pending = []
-        self.slot.engine = engine
-        self.cache.clear()
-        self.slot.version = version
+        with self._fold_lock:
+            for frame in self.slot.pending:
+                try:
+                    engine.observe(frame)
+                except Exception:  # pragma: no cover - fold-in is best effort; the events are stored
+                    log.exception("replaying events into the new engine failed")
+            self.slot.pending = []
+            self.slot.engine = engine
+            self.cache.clear()
+            self.slot.version = version
+            self.slot.building = False
         self.slot.error = None
-        self.slot.building = False
         self.slot.swapped_at = time.time()
         self.precomputed = 0
         self.precompute_done = False
@@ -282,23 +286,24 @@ class ServiceState:
         self.precompute_done = True
 
     def observe(self, frame: pd.DataFrame) -> int:
-        """Fold new events into the live engine (call on the event loop)."""
+        """Fold new events into the live engine (call from a worker thread: it may take a while)."""
         if frame.empty:
             return 0
-        if self.slot.building:
-            self.slot.pending.append(frame)
-        self.folds += 1
-        self.cache.forget(set(frame["member_id"].astype(str)))
-        engine = self.slot.engine
-        if engine is None:
-            return 0
-        try:
-            folded = int(engine.observe(frame))
-        except NotFoundError:
-            folded = 0
-        except Exception:
-            log.exception("fold-in failed; the events are stored and will be used at the next training")
-            folded = 0
+        with self._fold_lock:
+            if self.slot.building:
+                self.slot.pending.append(frame)
+            self.folds += 1
+            self.cache.forget(set(frame["member_id"].astype(str)))
+            engine = self.slot.engine
+            if engine is None:
+                return 0
+            try:
+                folded = int(engine.observe(frame))
+            except NotFoundError:
+                folded = 0
+            except Exception:
+                log.exception("fold-in failed; the events are stored and will be used at the next training")
+                folded = 0
         self.metrics.folded.inc(folded)
         return folded
 

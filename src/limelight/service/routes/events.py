@@ -37,7 +37,9 @@ async def post_events(batch: EventBatch, state: StateDep) -> EventsAccepted:
     fresh, duplicates = await run_in_threadpool(store_events, state.con, batch.events, state.write_lock)
     state.metrics.events.inc(len(fresh))
     state.metrics.duplicates.inc(duplicates)
-    folded = state.observe(fresh)
+    # Folding a batch in re-scores its members (milliseconds each): off the event loop, so other
+    # requests are not held up behind it.
+    folded = await run_in_threadpool(state.observe, fresh)
     return EventsAccepted(
         received=len(batch.events), stored=len(fresh), duplicates=duplicates, folded_in=folded
     )

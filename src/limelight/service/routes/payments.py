@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from limelight.payments.churn import MONTH_PATTERN
 from limelight.service.deps import StoreDep, require_roles
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
@@ -247,8 +248,8 @@ def at_risk(
     month: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-            description="Renewals due in YYYY-MM; default: the month of the latest payment attempt.",
+            pattern=MONTH_PATTERN,
+            description="Renewals due in YYYY-MM (1900-01 to 2999-12); default: the month of the latest payment attempt.",
         ),
     ] = None,
     top: Annotated[int, Query(ge=1, le=1000, description="How many members to list, most at risk first.")] = 50,
