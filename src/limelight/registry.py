@@ -83,6 +83,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _is_version(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    """A registry JSON file as a dict, or a `DataError` naming the file (edited by hand, half-copied)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{what} cannot be read as JSON ({exc})", origin=str(path)) from None
+    if not isinstance(document, dict):
+        raise DataError(f"{what} must be a JSON object, got {type(document).__name__}", origin=str(path))
+    return document
+
+
 class ModelRegistry:
     """A folder of versioned model artifacts with an atomic `current` pointer."""
 
@@ -99,17 +114,19 @@ class ModelRegistry:
 
     # -- reading ----------------------------------------------------------------------------
     def _pointer(self) -> dict[str, Any]:
-        try:
-            raw = self.pointer_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not self.pointer_path.exists():
             return {"current": None, "history": []}
-        try:
-            pointer = json.loads(raw)
-        except json.JSONDecodeError as exc:
+        pointer = _read_json(self.pointer_path, "the registry pointer")
+        current, history = pointer.get("current"), pointer.get("history", [])
+        if not (current is None or _is_version(current)) or not (
+            isinstance(history, list) and all(_is_version(v) for v in history)
+        ):
             raise DataError(
-                f"the registry pointer is not valid JSON ({exc})", origin=str(self.pointer_path)
-            ) from None
-        return {"current": pointer.get("current"), "history": list(pointer.get("history", []))}
+                "the registry pointer must hold a version number as 'current' and a list of them as "
+                f"'history', got current={current!r}",
+                origin=str(self.pointer_path),
+            )
+        return {"current": current, "history": list(history)}
 
     def pointer_stamp(self) -> tuple[int, int] | None:
         """A cheap fingerprint of the pointer (inode, mtime) so a poller notices changes."""
@@ -124,7 +141,9 @@ class ModelRegistry:
         meta_path = folder / "meta.json"
         if not meta_path.exists():
             raise NotFoundError(f"model version {version} does not exist in the registry {self.root}")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = _read_json(meta_path, "a model version's meta.json")
+        if meta.get("version") != int(version):
+            raise DataError(f"must hold 'version': {int(version)}, got {meta.get('version')!r}", origin=str(meta_path))
         return ModelVersion(
             version=int(meta["version"]),
             path=folder,

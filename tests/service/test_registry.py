@@ -58,3 +58,28 @@ def test_a_failed_save_leaves_no_version_and_keeps_the_pointer(tmp_path: Path) -
 def test_activate_unknown_version_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         ModelRegistry(tmp_path / "models").activate(7)
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "says"),
+    [
+        ("pointer.json", "{not json", "the registry pointer cannot be read as JSON"),
+        ("pointer.json", "[1, 2]", "the registry pointer must be a JSON object, got list"),
+        ("pointer.json", '{"current": "abc", "history": []}', "must hold a version number"),
+        ("versions/0001/meta.json", "", "meta.json cannot be read as JSON"),
+        ("versions/0001/meta.json", '{"model_name": "ease"}', "must hold 'version': 1"),
+        ("versions/0001/meta.json", b"\xff\xfe{", "cannot be read as JSON"),
+    ],
+)
+def test_a_registry_edited_by_hand_is_refused_with_a_sentence_naming_the_file(
+    tmp_path: Path, file: str, text: str | bytes, says: str
+) -> None:
+    from limelight.errors import DataError
+
+    registry = ModelRegistry(tmp_path / "models")
+    registry.publish(_save("one"), model_name="ease")
+    target = registry.root / file
+    target.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(DataError, match=str(target).replace(".", r"\.")) as info:
+        registry.current()
+    assert says in str(info.value)
