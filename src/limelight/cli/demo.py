@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from limelight.cli._common import JsonOption, console, print_json, progress
+from limelight.errors import InputError
 
 __all__ = ["DEFAULT_DEMO_DB", "build_with_progress", "register", "render_summary"]
 
@@ -111,12 +112,18 @@ def register(app: typer.Typer) -> None:
         The world is labelled synthetic everywhere it is shown. Building it twice with the same
         seed adds nothing the second time.
         """
+        if serve:  # refuse a serving mistake before minutes of building, not after
+            if parquet is not None:
+                raise InputError("--serve needs the world in the DuckDB store; leave out --parquet to serve it")
+            from limelight.personalize.models import make_model
+
+            make_model(model)
         summary = build_with_progress(db=db, parquet=parquet, events=events, seed=seed, show=not as_json)
         if as_json:
             print_json(summary)
         else:
             render_summary(summary)
-        if serve and parquet is None:
+        if serve:
             open_for_business(db, model=model, host=host, port=port)
 
 
