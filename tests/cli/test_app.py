@@ -29,3 +29,42 @@ def test_info_on_a_missing_store_is_one_sentence_and_exit_2(
     assert "does not exist" in err
     assert "Traceback" not in err
     assert not missing.exists()
+
+
+def _bad_outputs(tmp_path: Path) -> list[tuple[str, str]]:
+    a_file = tmp_path / "a.csv"
+    a_file.write_text("member_id,title_id\nm1,t1\nm1,t2\nm2,t1\n")
+    return [
+        (str(a_file / "x.csv"), "cannot be written"),  # a file where a folder should be
+        ("/proc/limelight/x.csv", "cannot be written"),  # root may write anywhere, except here
+        (str(tmp_path), "is a folder"),
+        ("s3://bucket/x.csv", "takes a local path"),  # a Path option would write a local folder "s3:"
+    ]
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for out, says in _bad_outputs(tmp_path):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["recommend", "--interactions", str(tmp_path / "a.csv"), "--k", "1", "--model", "popularity",
+                  "--out", out])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and says in err and "Traceback" not in err, (out, err)
+    assert not (tmp_path / "s3:").exists()
+    nested = tmp_path / "new" / "folders" / "recs.csv"  # missing folders are made, as before
+    with pytest.raises(SystemExit) as exit_info:
+        main(["recommend", "--interactions", str(tmp_path / "a.csv"), "--k", "1", "--model", "popularity",
+              "--out", str(nested)])
+    assert exit_info.value.code == 0
+    assert nested.read_text().startswith("member_id,title_id,rank,score")
+
+
+def test_check_output_on_urls_wants_the_filesystem_installed() -> None:
+    from limelight.cli._common import check_output
+    from limelight.errors import InputError
+
+    check_output("memory://bucket/x.parquet")  # fsspec's own in-memory filesystem
+    with pytest.raises(InputError, match="--out nosuchproto://b/x cannot be written here"):
+        check_output("nosuchproto://b/x")

@@ -125,3 +125,20 @@ def test_scale_world_by_month_writes_month_folders_that_the_pipelines_read(tmp_p
     with pytest.raises(SystemExit) as stopped:
         main(["scale", "world", "--out", str(tmp_path / "w2"), "--events", "2000", "--partition-by", "week"])
     assert stopped.value.code == 2 and not (tmp_path / "w2").exists()  # refused before anything is written
+
+
+def test_scale_refuses_an_output_it_cannot_write_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from limelight.cli.app import main
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    for args in (["world", "--out", str(a_file), "--events", "2000"],
+                 ["run", "interactions", "--parquet", str(tmp_path), "--out", str(a_file / "o")],
+                 ["interactions", "--parquet", str(tmp_path), "--out", "/proc/limelight/x.parquet"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(["scale", *args])
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and "--out" in err and "Traceback" not in err, (args, err)
+    assert a_file.read_text() == "not a folder"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +25,7 @@ from limelight.errors import InputError
 from limelight.settings import get_settings
 
 __all__ = [
-    "DEFAULT_DB", "DbOption", "JsonOption", "ParamsOption", "console", "default_db", "model_params", "print_json", "progress"
+    "DEFAULT_DB", "DbOption", "JsonOption", "ParamsOption", "check_output", "console", "default_db", "model_params", "print_json", "progress"
 ]
 
 console = Console()
@@ -79,3 +81,45 @@ def model_params(text: str | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"--params must be a JSON object of the model's parameters, got {text!r}")
     return value
+
+
+def check_output(target: str | Path, *, option: str = "--out", folder: bool | None = False) -> None:
+    """Refuse, before any work, an output the command could not write: one sentence naming `option`.
+
+    `folder`: True for a folder the command writes into, False for a file, None for either (Spark
+    writes a Parquet "file" as a folder of parts).
+    A local path's nearest existing folder is tried for real (a file is created and removed there,
+    since permission bits say nothing for root or /proc); a URL needs its fsspec filesystem installed.
+    """
+    text = str(target)
+    if "://" in text:
+        protocol = text.split("://", 1)[0]
+        if protocol == "file":
+            text = text.split("://", 1)[1]
+        else:
+            import fsspec
+
+            try:
+                fsspec.get_filesystem_class(protocol)
+            except (ImportError, ValueError) as exc:
+                raise InputError(f"{option} {text} cannot be written here: {exc}") from None
+            return
+    if isinstance(target, Path) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", text):
+        # a Path option folds "s3://b/k" into "s3:/b/k", which would be written as a local folder "s3:"
+        raise InputError(f"{option} takes a local path, got the URL-like {text!r}")
+    path = Path(text)
+    if folder is False and path.is_dir():
+        raise InputError(f"{option} {path} is a folder; give a file name")
+    if folder is True and path.exists() and not path.is_dir():
+        raise InputError(f"{option} {path} is a file; give a folder")
+    where = path if folder is True else path.parent
+    existing = next((p for p in (where, *where.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise InputError(f"{option} {path} cannot be written: {existing} is a file, not a folder")
+    # Nothing is made here (a later refusal must leave no trace); the nearest folder is tried for real.
+    probe = existing / f".limelight-write-check-{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"{option} {path} cannot be written: {exc.strerror or exc} ({existing})") from None

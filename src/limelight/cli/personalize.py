@@ -14,6 +14,7 @@ from limelight.cli._common import (
     DbOption,
     JsonOption,
     ParamsOption,
+    check_output,
     console,
     model_params,
     print_json,
@@ -54,6 +55,7 @@ def recommend(
         return
     if interactions is None or out is None:
         raise InputError("batch mode must have both --interactions FILE and --out FILE (or give a MEMBER and --db)")
+    check_output(out)
     from limelight.cli._common import progress
     from limelight.personalize.batch import recommend_file
 
@@ -119,7 +121,7 @@ def evaluate(
     ] = "random",
     model: ModelOption = "auto",
     k: KOption = 10,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the split.")] = 42,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the split.")] = 42,
     params: ParamsOption = None,
     json_output: JsonOption = False,
 ) -> None:

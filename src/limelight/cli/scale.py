@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limelight.cli._common import JsonOption, console, print_json
+from limelight.cli._common import JsonOption, check_output, console, print_json
 
 __all__ = ["register"]
 
@@ -35,6 +35,8 @@ def _run_many(
     engine: str | None, db: Path | None, parquet: str | None, jobs: list[tuple[str, Any, str]]
 ) -> dict[str, Any]:
     """Every (name, build, out) job on ONE backend: on Spark one session (one JVM) serves them all."""
+    for _name, _build, target in jobs:
+        check_output(target, folder=None)
     from limelight.errors import InputError
     from limelight.spine.engines import connect, resolve_engine
 
@@ -99,6 +101,7 @@ def register(app: typer.Typer) -> None:
         """Write the synthetic demo world as Parquet, one chunk of events at a time (bounded memory)."""
         from limelight.cli.demo import build_with_progress, render_summary
 
+        check_output(out, folder=True)
         summary = build_with_progress(
             db=None, parquet=out, events=events, seed=seed, show=not as_json, partition_by=partition_by
         )
@@ -171,6 +174,7 @@ def register(app: typer.Typer) -> None:
         if "views" in wanted and (start is None or end is None):
             raise InputError("views needs --start and --end, got " + ("neither" if start is None and end is None else "only one"))
         root = out.rstrip("/")
+        check_output(root, folder=True)
         if "://" not in root:
             Path(root).mkdir(parents=True, exist_ok=True)
         jobs = [(name, builders[name], f"{root}/{name}.parquet") for name in wanted]
