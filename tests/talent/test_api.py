@@ -124,3 +124,20 @@ def test_estimates_from_the_spine_state_their_assumptions(api: tuple[Any, dict[s
     # 60 hours × 50% domestic × 70% in the first 90 days ÷ 2 h = 10.5 views of 10 UCAN subscribers
     assert hit["views_90"] == pytest.approx(10.5) and hit["likely_crossed"] and hit["bonus_applies"]
     assert client.get("/v1/talent/estimates", headers=_h(keys, "p1")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "named"),
+    [
+        ("/v1/talent/people/p1/statement", {**PARAMS, "end": "9999-12-31"}, "end"),
+        ("/v1/talent/people/p1/statement", {**PARAMS, "as_of": "2999-01-01"}, "as_of"),
+        ("/v1/talent/people/p1/statement", {**PARAMS, "start": "0001-01-01"}, "start"),
+        ("/v1/talent/titles/windows", {"as_of": "9999-12-31"}, "as_of"),
+    ],
+)
+def test_dates_centuries_away_are_refused_not_computed(
+    api: tuple[Any, dict[str, str]], path: str, params: dict[str, str], named: str
+) -> None:
+    client, keys = api
+    r = client.get(path, params=params, headers=_h(keys, "admin"))
+    assert r.status_code == 422 and r.json()["error"]["message"].startswith(f"{named} must lie between"), r.text

@@ -8,7 +8,7 @@ Money travels as strings (exact Decimals, rounded half-up to the cent).
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -147,6 +147,27 @@ def _clean(v: Any) -> Any:
     return v
 
 
+MAX_YEARS_AHEAD = 2  # a statement may look this far ahead of today (the calendar year it ends)
+
+
+def _within_horizon(**dates: date) -> None:
+    """Refuse dates before 1900 or more than MAX_YEARS_AHEAD calendar years ahead.
+
+    Bonus windows are computed up to the latest of them: a date centuries ahead would hold a worker
+    for seconds and can say nothing yet, since no view after today exists.
+    """
+    from limelight.errors import InputError
+
+    horizon = datetime.now(UTC).date().replace(month=1, day=1)
+    horizon = horizon.replace(year=horizon.year + MAX_YEARS_AHEAD)
+    for name, value in dates.items():
+        if not date(1900, 1, 1) <= value < horizon:
+            raise InputError(
+                f"{name} must lie between 1900-01-01 and {horizon - timedelta(days=1)} "
+                f"(at most {MAX_YEARS_AHEAD} years ahead), got {value}"
+            )
+
+
 def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOut:
     import pandas as pd
 
@@ -159,6 +180,7 @@ def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOu
     end = req.end or today
     if end < start:
         raise InputError(f"end ({end}) must not be before start ({start})")
+    _within_horizon(start=start, end=end, as_of=today)
     rows = pd.DataFrame([r.model_dump() for r in req.fixed_residuals], columns=list(ResidualIn.model_fields))
     inputs = ResidualInputs(rows)
     lines = credit_lines(store, inputs, as_of=max(today, end), person_id=person_id)
@@ -212,6 +234,7 @@ def title_windows(
     from limelight.talent.statements import title_windows as compute_windows
 
     today = as_of or datetime.now(UTC).date()
+    _within_horizon(as_of=today)
     frame = compute_windows(store, as_of=today, program_ids=None if title_id is None else [title_id])
     out: list[TitleWindow] = []
     r: Any
