@@ -211,6 +211,10 @@ def test_keys_api_creates_a_working_key_and_revocation_takes_effect(client, auth
     assert client.delete(f"/v1/keys/{key_id}", headers=auth("admin")).status_code == 200
     r = client.get("/v1/titles/thr01", headers=headers)
     assert r.status_code == 401 and "revoked" in _error(r)["message"]
+    assert client.delete("/v1/keys/0123456789ab", headers=auth("admin")).status_code == 404
+    long_id = "x" * 5000  # a key id is 12 hex digits: anything else is refused without echoing it back
+    r = client.delete(f"/v1/keys/{long_id}", headers=auth("admin"))
+    assert r.status_code == 422 and len(r.text) < 500
 
 
 def test_keys_api_refuses_mass_assignment(client, auth) -> None:

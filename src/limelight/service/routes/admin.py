@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -141,7 +141,10 @@ def keys_list(state: StateDep) -> list[KeyPublic]:
 @router.delete(
     "/keys/{key_id}", response_model=KeyPublic, tags=["keys"], dependencies=[_KEYS], responses=_NOT_FOUND
 )
-def keys_revoke(key_id: str, state: StateDep) -> KeyPublic:
+def keys_revoke(
+    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="The key's public id (12 hex digits).")],
+    state: StateDep,
+) -> KeyPublic:
     with state.write_lock:
         record = revoke_key(state.con, key_id)
         state.keys.reload()
