@@ -109,7 +109,9 @@ def test_scale_run_on_spark_writes_what_duckdb_writes(spark: object, tmp_path: P
         pd.testing.assert_frame_equal(duck, sparkling, check_dtype=False, check_exact=False, rtol=1e-9)
 
 
-def test_scale_world_by_month_writes_month_folders_that_the_pipelines_read(tmp_path: Path) -> None:
+def test_scale_world_by_month_writes_month_folders_that_the_pipelines_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     runner = CliRunner()
     world = tmp_path / "world"
     made = runner.invoke(app, ["scale", "world", "--out", str(world), "--events", "2000", "--partition-by", "month"])
@@ -124,6 +126,7 @@ def test_scale_world_by_month_writes_month_folders_that_the_pipelines_read(tmp_p
 
     with pytest.raises(SystemExit) as stopped:
         main(["scale", "world", "--out", str(tmp_path / "w2"), "--events", "2000", "--partition-by", "week"])
+    assert "--partition-by must be one of none, month" in capsys.readouterr().err
     assert stopped.value.code == 2 and not (tmp_path / "w2").exists()  # refused before anything is written
 
 

@@ -45,8 +45,8 @@ def _engine(db: Any, model: str | None, now: datetime | None) -> Any:
 def home(
     member: Annotated[str, typer.Argument(help="The member's id.")],
     db: DbOption = DEFAULT_DB,
-    rows: Annotated[int, typer.Option("--rows", help="At most this many rows.")] = 8,
-    per_row: Annotated[int, typer.Option("--per-row", help="Titles per row.")] = 8,
+    rows: Annotated[int, typer.Option("--rows", min=1, max=50, help="At most this many rows.")] = 8,
+    per_row: Annotated[int, typer.Option("--per-row", min=1, max=100, help="Titles per row.")] = 8,
     model: ModelOption = None,
     now: NowOption = None,
     json_output: JsonOption = False,

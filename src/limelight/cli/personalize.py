@@ -133,6 +133,9 @@ def evaluate(
     model_parameters = model_params(params)
     if protocol not in PROTOCOLS:
         raise InputError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    from limelight.personalize.models import make_model
+
+    make_model(model, **model_parameters)  # a bad name, parameter or value stops here, before reading data
     if interactions is not None:
         frame = read_interactions(interactions)
         source = str(interactions)

@@ -100,7 +100,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the synthetic demo world as Parquet, one chunk of events at a time (bounded memory)."""
         from limelight.cli.demo import build_with_progress, render_summary
+        from limelight.errors import InputError
+        from limelight.spine.world.parquet import PARTITIONINGS
 
+        if partition_by not in PARTITIONINGS:  # before the check below, which may find the folder to write
+            raise InputError(f"--partition-by must be one of {', '.join(PARTITIONINGS)}, got {partition_by!r}")
         check_output(out, folder=True)
         summary = build_with_progress(
             db=None, parquet=out, events=events, seed=seed, show=not as_json, partition_by=partition_by
