@@ -51,6 +51,9 @@ def test_keys_create_prints_the_key_once_and_stores_only_its_hash(small_db: Path
         (["--role", "root"], "role must be one of"),
         (["--role", "person"], "person_id"),
         (["--role", "service", "--person-id", "p1"], "only for keys with role 'person'"),
+        (["--role", "person", "--person-id", "p 1; drop"], "person_id must be 1-128 letters"),
+        (["--role", "service", "--rate", "inf"], "--rate"),
+        (["--role", "service", "--rate", "0"], "--rate"),
     ],
 )
 def test_keys_create_refuses_bad_roles_with_one_sentence(small_db: Path, capsys, args, phrase) -> None:
@@ -73,6 +76,32 @@ def test_train_publishes_versions_and_models_rollback_returns(small_db: Path, ca
     assert code == 0 and "now 1" in out
     code, _, err = _run(["models", "rollback", "--db", str(small_db)], capsys)
     assert code == 2 and "no previous model version" in err
+
+
+def test_listing_or_revoking_keys_writes_nothing_into_a_store_without_keys(tmp_path: Path, capsys) -> None:
+    from limelight.spine.store import open_store
+
+    db = tmp_path / "spine.duckdb"
+    with open_store(db) as store:
+        store.create_schema()  # an empty spine: its tables and no keys (the connection is lazy)
+
+    def tables() -> set[str]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+    before = tables()
+    assert "service_keys" not in before
+    code, out, _ = _run(["keys", "list", "--db", str(db), "--json"], capsys)
+    assert code == 0 and json.loads(out) == []
+    code, _, err = _run(["keys", "revoke", "0123456789ab", "--db", str(db)], capsys)
+    assert code == 2 and "does not exist" in err
+    assert tables() == before
+
+
+@pytest.mark.parametrize("args", [["--rate", "0"], ["--max-batch", "-1"], ["--port", "70000"]])
+def test_serve_refuses_bad_settings_naming_the_option(small_db: Path, capsys, args: list[str]) -> None:
+    code, _, err = _run(["serve", "--db", str(small_db), *args], capsys)
+    assert code == 2 and args[0] in err and "Traceback" not in err
 
 
 def test_train_on_a_missing_store_is_one_sentence(tmp_path: Path, capsys) -> None:

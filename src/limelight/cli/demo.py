@@ -129,14 +129,13 @@ def register(app: typer.Typer) -> None:
 
 def open_for_business(db: Path, *, model: str, host: str, port: int) -> None:
     """Train and publish a model, print the dashboard URL with an admin key, then serve until Ctrl-C."""
-    import duckdb
-
     from limelight.cli.service import train
     from limelight.service import run
     from limelight.service.keys import create_key
+    from limelight.spine.store import connect
 
     train(db=db, model=model, evaluate=True, models_dir=None, as_json=False)
-    with duckdb.connect(str(db)) as con:
+    with connect(db) as con:
         key, _record = create_key(con, "admin", label="make demo")
     console.print(
         Panel(

@@ -24,6 +24,7 @@ from limelight.cli._common import (
     print_json,
     progress,
 )
+from limelight.service.keys import MAX_RATE_PER_S
 
 __all__ = ["register"]
 
@@ -32,21 +33,19 @@ models_app = typer.Typer(help="The model registry: versions, rollback.", no_args
 
 
 def _open_for_write(db: Path):  # type: ignore[no-untyped-def]
-    import duckdb
-
-    from limelight.errors import ConfigError, NotFoundError
+    """The store's write connection, or one sentence: missing, not a DuckDB file, or held by the server."""
+    from limelight.errors import NotFoundError
+    from limelight.spine.store import connect
 
     if not db.exists():
         raise NotFoundError(
             f"the store {db} does not exist; run 'limelight ingest' or 'limelight demo' first"
         )
-    try:
-        return duckdb.connect(str(db))
-    except duckdb.IOException:
-        raise ConfigError(
-            f"the store {db} is in use by another process (a running 'limelight serve'?); stop it, or use the "
-            "admin API while it runs (POST /v1/keys, POST /v1/models/train)"
-        ) from None
+    return connect(
+        db,
+        when_locked="stop it (a running 'limelight serve'?), or use the admin API while it runs "
+        "(POST /v1/keys, POST /v1/models/train)",
+    )
 
 
 def _registry(db: Path, models_dir: Path | None):  # type: ignore[no-untyped-def]
@@ -67,11 +66,16 @@ ModelsDirOption = Annotated[
 def serve(
     db: DbOption = DEFAULT_DB,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (DuckDB: one writer per file, so 1).")] = 1,
-    max_batch: Annotated[int, typer.Option("--max-batch", help="Most events per POST /v1/events.")] = 1000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (DuckDB: one writer per file, so 1).")
+    ] = 1,
+    max_batch: Annotated[
+        int, typer.Option("--max-batch", min=1, max=100_000, help="Most events per POST /v1/events.")
+    ] = 1000,
     rate: Annotated[
-        float, typer.Option("--rate", help="Default requests/s per key (token bucket).")
+        float,
+        typer.Option("--rate", min=0.001, max=MAX_RATE_PER_S, help="Default requests/s per key (token bucket)."),
     ] = 2000.0,
     precompute: Annotated[
         bool,
@@ -79,8 +83,17 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the REST API and the dashboard (http://HOST:PORT/)."""
+    from limelight.errors import NotFoundError
     from limelight.service import run
+    from limelight.spine.store import connect
 
+    if not db.exists():
+        raise NotFoundError(
+            f"the store {db} does not exist; run 'limelight demo' or 'limelight ingest' first"
+        )
+    # Open it once before the server starts, so a folder, a file that is not DuckDB's or a store held
+    # by another process is one sentence here rather than a traceback from inside the server.
+    connect(db, read_only=True, when_locked="stop the other 'limelight serve' first, or serve another store").close()
     console.print(f"limelight serving [bold]{db}[/] at http://{host}:{port}/  (API docs at /docs)")
     run(
         db,
@@ -103,7 +116,8 @@ def keys_create(
     ] = None,
     label: Annotated[str | None, typer.Option("--label", help="A note: who holds this key.")] = None,
     rate: Annotated[
-        float | None, typer.Option("--rate", help="Requests/s for this key (default: server's).")
+        float | None,
+        typer.Option("--rate", min=0.001, max=MAX_RATE_PER_S, help="Requests/s for this key (default: server's)."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -23,7 +23,7 @@ import duckdb
 from limelight.errors import AuthError, InputError, NotFoundError
 from limelight.service.config import ROLES
 
-__all__ = ["ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
+__all__ = ["MAX_RATE_PER_S", "PERSON_ID_PATTERN", "ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
 
 _KEY_RE = re.compile(r"^ll_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
 
@@ -66,6 +66,20 @@ def ensure_key_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(KEY_TABLE_DDL)
 
 
+def _has_key_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether keys were ever made here: reading them must not write the table into the file."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'service_keys' AND schema_name = 'main'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+# A person id as the spine stores it (the same shape as every id the service accepts).
+PERSON_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
+_PERSON_ID = re.compile(PERSON_ID_PATTERN)
+MAX_RATE_PER_S = 1e6
+
+
 def create_key(
     con: duckdb.DuckDBPyConnection,
     role: str,
@@ -81,8 +95,12 @@ def create_key(
         raise InputError("a key with role 'person' must name its person_id (--person-id)")
     if role != "person" and person_id:
         raise InputError(f"person_id is only for keys with role 'person', got role '{role}'")
-    if rate_per_s is not None and not rate_per_s > 0:
-        raise InputError(f"rate_per_s must be a number > 0, got {rate_per_s}")
+    if person_id is not None and not _PERSON_ID.match(person_id):
+        raise InputError(
+            f"person_id must be 1-128 letters, digits or _.:@/- starting with a letter or digit, got {person_id!r}"
+        )
+    if rate_per_s is not None and not 0 < rate_per_s <= MAX_RATE_PER_S:
+        raise InputError(f"rate_per_s must be a number > 0 and at most {MAX_RATE_PER_S:g}, got {rate_per_s}")
     ensure_key_table(con)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(24)
@@ -96,7 +114,8 @@ def create_key(
 
 
 def revoke_key(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
-    ensure_key_table(con)
+    if not _has_key_table(con):
+        raise NotFoundError(f"key '{key_id}' does not exist (no key was ever made in this store)")
     rows = con.execute("SELECT key_id FROM service_keys WHERE key_id = ?", [key_id]).fetchall()
     if not rows:
         raise NotFoundError(f"key '{key_id}' does not exist")
@@ -108,7 +127,8 @@ def revoke_key(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
 
 
 def list_keys(con: duckdb.DuckDBPyConnection) -> list[ApiKey]:
-    ensure_key_table(con)
+    if not _has_key_table(con):
+        return []
     rows = con.execute(
         "SELECT key_id, role, person_id, label, rate_per_s, created_at, revoked_at "
         "FROM service_keys ORDER BY created_at, key_id"

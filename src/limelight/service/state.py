@@ -113,16 +113,9 @@ class ServiceState:
         self._fold_lock = threading.Lock()
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        path = self.config.db_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            return duckdb.connect(str(path))
-        except duckdb.IOException as exc:
-            from limelight.errors import ConfigError
+        from limelight.spine.store import connect
 
-            raise ConfigError(
-                f"the store {path} is locked by another process (is another 'limelight serve' running?): {exc}"
-            ) from None
+        return connect(self.config.db_path, when_locked="is another 'limelight serve' running on it?")
 
     def _is_synthetic(self) -> bool:
         rows = (

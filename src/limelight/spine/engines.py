@@ -323,8 +323,11 @@ def connect(
     if chosen == "duckdb":
         if parquet_dir is None:
             assert db is not None
-            if not _is_url(db) and not Path(db).exists():
-                raise NotFoundError(f"the store {db} does not exist; run 'limelight ingest' or 'limelight demo' first")
+            if not _is_url(db):
+                from limelight.spine.store import connect
+
+                # missing, a folder, a foreign file or a held lock: one sentence, before ibis tries
+                connect(db, read_only=True).close()
             return ibis.duckdb.connect(str(db), read_only=True)
         backend = ibis.duckdb.connect()
         if _is_url(parquet_dir):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -29,14 +30,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError, NotFoundError
+from limelight.errors import ConflictError, DataError, InputError, NotFoundError
 from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table, ddl, tables
 from limelight.spine.validate import Rows, coerce_rows
 
 if TYPE_CHECKING:
     import ibis
 
-__all__ = ["IngestReport", "Rows", "Store", "check_batch_keys", "open_store", "write_lock"]
+__all__ = ["IngestReport", "Rows", "Store", "check_batch_keys", "connect", "open_store", "write_lock"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,63 @@ class IngestReport:
         return sum(self.inserted.values())
 
 
+_LOCK_HINT = "stop it (a running 'limelight serve'?) and try again, or use the service's API while it runs"
+
+
+def connect(
+    path: str | Path, *, read_only: bool = False, when_locked: str = _LOCK_HINT
+) -> duckdb.DuckDBPyConnection:
+    """Open the store file at `path`: the one place limelight opens a spine, so every refusal is one sentence.
+
+    A folder, an empty (0-byte) file, a file that is not DuckDB's and a file another process holds
+    open each raise a `LimelightError` naming the path and what is wrong (`when_locked` ends the
+    lock sentence: what the user can do instead). Nothing is created or changed when it refuses;
+    a path that does not exist yet is created (with its folder) unless `read_only`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"the store {path} is a folder, not a DuckDB file; give --db the path of a .duckdb file")
+    if path.exists():
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputError(f"the store {path} cannot be read ({exc.strerror or exc})") from None
+        if size == 0:
+            raise InputError(
+                f"the store {path} is an empty (0-byte) file, not a DuckDB database; "
+                "delete it or give --db another path"
+            )
+    elif read_only:
+        raise NotFoundError(f"the store {path} does not exist; run 'limelight ingest' or 'limelight demo' first")
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"the store {path} cannot be created: its folder {path.parent} cannot be made ({exc.strerror or exc})"
+            ) from None
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise _open_error(path, exc, when_locked) from None
+
+
+def _open_error(path: Path, exc: duckdb.Error, when_locked: str) -> Exception:
+    """The one-sentence error for a DuckDB refusal to open `path`."""
+    text = str(exc)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        pid = re.search(r"PID (\d+)", text)
+        holder = f"another process (PID {pid.group(1)})" if pid else "another process"
+        return ConflictError(f"the store {path} is in use by {holder}; {when_locked}")
+    if "not a valid DuckDB database file" in text:
+        return InputError(
+            f"the store {path} is not a DuckDB database file; give --db the spine's .duckdb file or a new path"
+        )
+    detail = text.splitlines()[0] if text else type(exc).__name__
+    detail = re.sub(r"^[A-Za-z ]*Error: ", "", detail)
+    return InputError(f"the store {path} cannot be opened as a DuckDB database ({detail.rstrip('.!')})")
+
+
 class Store:
     """A DuckDB file holding the spine. Use `open_store(path)` as a context manager."""
 
@@ -68,8 +126,7 @@ class Store:
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+            self._con = connect(self.path, read_only=self.read_only)
             if not self.read_only:
                 self.create_schema()
         return self._con
@@ -161,7 +218,7 @@ class Store:
             check_foreign_keys(prepared, self._con)
         elif self.path.exists():
             # Read-only until every row is known good: a refused batch must not touch the file.
-            with duckdb.connect(str(self.path), read_only=True) as reader:
+            with connect(self.path, read_only=True) as reader:
                 check_foreign_keys(prepared, reader)
         else:
             check_foreign_keys(prepared, None)
@@ -224,11 +281,12 @@ class Store:
     # -- parquet ----------------------------------------------------------------------------
     def export_parquet(self, folder: str | Path) -> list[Path]:
         folder = Path(folder)
+        con = self.con  # open (or refuse) before making the folder
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         for name in TABLE_ORDER:
             target = folder / f"{name}.parquet"
-            self.con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT PARQUET)")
+            con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT PARQUET)")
             written.append(target)
         return written
 

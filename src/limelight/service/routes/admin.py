@@ -15,7 +15,14 @@ from limelight.errors import ConflictError, LimelightError
 from limelight.service.config import ROLES
 from limelight.service.deps import StateDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
-from limelight.service.keys import ApiKey, create_key, list_keys, revoke_key
+from limelight.service.keys import (
+    MAX_RATE_PER_S,
+    PERSON_ID_PATTERN,
+    ApiKey,
+    create_key,
+    list_keys,
+    revoke_key,
+)
 from limelight.service.state import ServiceState
 
 __all__ = ["router"]
@@ -31,9 +38,9 @@ class KeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     role: Role
-    person_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$")
+    person_id: str | None = Field(default=None, pattern=PERSON_ID_PATTERN)
     label: str | None = Field(default=None, max_length=200)
-    rate_per_s: float | None = Field(default=None, gt=0, le=1_000_000)
+    rate_per_s: float | None = Field(default=None, gt=0, le=MAX_RATE_PER_S)
 
 
 class KeyPublic(BaseModel):
