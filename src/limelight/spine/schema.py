@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "ENUMS",
+    "RATING_SCALES",
     "SCHEMA",
     "TABLE_ORDER",
     "Column",
@@ -31,6 +32,13 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "funding_type": ("credit", "debit", "prepaid", "unknown"),
     "rating_scale": ("stars", "thumbs"),
     "title_match": ("exact", "fuzzy"),
+}
+
+# What `ratings.rating` may be on each `ratings.scale`: stars from 0.5 to 5; thumbs -1 (down), 1 (up), 2 (two up).
+# (lowest, highest, the only values allowed or None for any number in between)
+RATING_SCALES: dict[str, tuple[float, float, tuple[float, ...] | None]] = {
+    "stars": (0.5, 5.0, None),
+    "thumbs": (-1.0, 2.0, (-1.0, 1.0, 2.0)),
 }
 
 

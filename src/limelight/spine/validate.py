@@ -6,18 +6,28 @@ schema's types. Everything is vectorised: a bad cell is found with a mask, never
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from limelight.errors import DataError
-from limelight.spine.schema import ENUMS, Column, Table
+from limelight.spine.schema import ENUMS, RATING_SCALES, Column, Table
 
-__all__ = ["Rows", "coerce_rows"]
+__all__ = ["EARLIEST", "LATEST", "Rows", "coerce_rows", "out_of_time_range"]
 
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
+
+# Dates and timestamps a streaming service can mean: anything outside is a unit mix-up (milliseconds read
+# as seconds) or a typo, and would overflow pandas' or DuckDB's own range further on.
+EARLIEST = np.datetime64("1800-01-01T00:00:00", "s")
+LATEST = np.datetime64("2200-01-01T00:00:00", "s")  # exclusive
+_TIME_RANGE = "1800-01-01 to 2199-12-31"
+# Whole numbers each integer type holds.
+_INT_RANGE = {"INTEGER": (-(2**31), 2**31 - 1, "a 32-bit whole number"),
+              "BIGINT": (-(2**63), 2**63 - 1, "a 64-bit whole number")}  # fmt: skip
 
 
 @dataclass
@@ -48,6 +58,40 @@ def _raise(rows: Rows, position: int, column: str, message: str) -> None:
     # Loaders record the file's own column names so the message names what the user sees.
     shown = rows.frame.attrs.get("source_columns", {}).get(column, column)
     raise DataError(message, origin=rows.origin, row=rows.row_label(position), column=str(shown))
+
+
+def out_of_time_range(values: np.ndarray) -> np.ndarray:
+    """True where a datetime64 value (any unit) lies outside EARLIEST..LATEST; NaT is never out of range."""
+    present = ~np.isnat(values)
+    return present & ((values < EARLIEST) | (values >= LATEST))
+
+
+def _check_time_range(rows: Rows, col: Column, values: pd.Series, shown: pd.Series) -> None:
+    arr = values.to_numpy()
+    if not np.issubdtype(arr.dtype, np.datetime64):
+        arr = arr.astype("datetime64[ns]")
+    bad = _first_bad(out_of_time_range(arr))
+    if bad is not None:
+        _raise(rows, bad, col.name, f"must be a date from {_TIME_RANGE}, got '{shown.iloc[bad]}'")
+
+
+def _check_number_range(rows: Rows, col: Column, t: str, arr: np.ndarray, values: pd.Series) -> None:
+    """Refuse infinities and numbers the column's DuckDB type cannot hold (the insert would fail mid-write)."""
+    bad = _first_bad(np.isinf(arr))
+    if bad is not None:
+        _raise(rows, bad, col.name, f"'{values.iloc[bad]}' is not a finite number")
+    if t in _INT_RANGE:
+        low, high, what = _INT_RANGE[t]
+        # In float64 2**63 - 1 rounds up to 2**63, so compare against the exclusive bound.
+        bad = _first_bad((arr < float(low)) | (arr >= float(high) + 1.0))
+        if bad is not None:
+            _raise(rows, bad, col.name, f"must be between {low} and {high} ({what}), got {values.iloc[bad]}")
+    elif t.startswith("DECIMAL"):
+        digits = re.findall(r"\d+", t) or ["18", "3"]  # DuckDB's DECIMAL is DECIMAL(18,3)
+        limit = 10.0 ** (int(digits[0]) - int(digits[1] if len(digits) > 1 else 0))
+        bad = _first_bad(np.abs(arr) >= limit)
+        if bad is not None:
+            _raise(rows, bad, col.name, f"must be below {limit:,.0f} in size ({col.type}), got {values.iloc[bad]}")
 
 
 def _coerce_column(rows: Rows, col: Column, values: pd.Series) -> pd.Series:
@@ -82,8 +126,9 @@ def _coerce_column(rows: Rows, col: Column, values: pd.Series) -> pd.Series:
             bad = _first_bad(present & out.isna().to_numpy())
             if bad is not None:
                 _raise(rows, bad, col.name, f"'{values.iloc[bad]}' is not a number")
+        arr = pd.Series(out).to_numpy(dtype="float64", na_value=np.nan)
+        _check_number_range(rows, col, t, arr, values)
         if t in ("INTEGER", "BIGINT"):
-            arr = out.to_numpy(dtype="float64", na_value=np.nan)
             bad = _first_bad(present & ~np.isnan(arr) & (np.mod(arr, 1) != 0))
             if bad is not None:
                 _raise(rows, bad, col.name, f"'{values.iloc[bad]}' is not a whole number")
@@ -105,6 +150,7 @@ def _coerce_column(rows: Rows, col: Column, values: pd.Series) -> pd.Series:
             if bad is not None:
                 _raise(rows, bad, col.name, f"'{values.iloc[bad]}' is not a date")
             out = out.dt.tz_localize(None)
+        _check_time_range(rows, col, out, values)
         if t == "DATE":
             out = out.dt.normalize()
         return out
@@ -175,4 +221,25 @@ def coerce_rows(rows: Rows, schema: Table) -> pd.DataFrame:
             if bad is not None:
                 _raise(rows, bad, col.name, "a value is required")
         out[col.name] = values
+    if schema.name == "ratings":
+        _check_rating_scale(rows, out["rating"], out["scale"])
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _check_rating_scale(rows: Rows, rating: pd.Series, scale: pd.Series) -> None:
+    """Each rating must be a value its row's scale has (schema.RATING_SCALES): 99 stars is a mistake."""
+    values = rating.to_numpy(dtype="float64", na_value=np.nan)
+    scales = scale.astype("string")
+    for name, (low, high, allowed) in RATING_SCALES.items():
+        on_scale = scales.eq(name).fillna(False).to_numpy(dtype=bool)
+        if not on_scale.any():
+            continue
+        if allowed is None:
+            wrong = (values < low) | (values > high)
+            expected = f"from {low:g} to {high:g}"
+        else:
+            wrong = ~np.isin(values, allowed)
+            expected = ", ".join(f"{v:g}" for v in allowed[:-1]) + f" or {allowed[-1]:g}"
+        bad = _first_bad(on_scale & ~np.isnan(values) & wrong)
+        if bad is not None:
+            _raise(rows, bad, "rating", f"must be {expected} on the {name} scale, got {values[bad]:g}")

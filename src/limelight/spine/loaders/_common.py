@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from limelight.errors import DataError
-from limelight.spine.validate import Rows
+from limelight.spine.validate import EARLIEST, LATEST, Rows
 
 __all__ = [
     "MONTHS",
@@ -26,6 +26,7 @@ __all__ = [
     "make_rows",
     "normalise_header",
     "parse_dates",
+    "parse_epoch",
     "parse_numbers",
     "raise_at",
     "read_delimited",
@@ -116,6 +117,8 @@ def read_delimited(
         "header": None if names is not None else "infer",
         "names": list(names) if names is not None else None,
     }
+    if names is None:
+        _check_header_names(path, sep, encoding)
     frame: pd.DataFrame | None = None
     if "engine" not in kw and len(sep) == 1:
         try:
@@ -138,6 +141,42 @@ def read_delimited(
     first = 1 if names is not None else 2
     frame.index = _record_lines(path, len(frame), first, sep, encoding)
     return frame
+
+
+def _check_header_names(path: Path, sep: str, encoding: str) -> None:
+    """Refuse a header that names one column twice: the parsers would rename the second ('rating.1') and
+    the loaders would silently read only the first."""
+    import csv
+
+    row = 0
+    try:
+        with path.open("r", encoding=encoding, newline="") as handle:
+            for line in handle:  # the first non-blank line is the header (the parsers skip blank lines)
+                row += 1
+                if line.strip():
+                    break
+            else:
+                return
+        if len(sep) == 1:
+            header = next(csv.reader([line], delimiter=sep), [])
+        else:
+            header = line.rstrip("\r\n").split(sep)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return  # the readers below explain an unreadable file
+    seen: dict[str, int] = {}
+    for position, cell in enumerate(header, start=1):
+        name = cell.strip().lstrip("\ufeff")
+        if not name:
+            continue
+        if name in seen:
+            raise DataError(
+                f"the header names this column twice (columns {seen[name]} and {position}); "
+                "rename or remove one of them",
+                origin=path.name,
+                row=row,
+                column=name,
+            )
+        seen[name] = position
 
 
 def _check_field_counts(path: Path, sep: str, encoding: str, expected: int | None) -> None:
@@ -311,3 +350,25 @@ def parse_numbers(
         i = int(bad[0])
         raise_at(origin, int(line_numbers[i]), column, f"'{values.iloc[i]}' is not a number")
     return out
+
+
+_EARLIEST_S = float(EARLIEST.astype("int64"))  # seconds since 1970 (EARLIEST and LATEST are in seconds)
+_LATEST_S = float(LATEST.astype("int64"))
+
+
+def parse_epoch(values: pd.Series, origin: str, line_numbers: np.ndarray, column: str) -> pd.Series:
+    """Epoch seconds (UTC) → naive-UTC datetime64; a number outside the validator's date range (a value in
+    milliseconds, a typo) raises naming the row and column instead of overflowing inside pandas."""
+    seconds = parse_numbers(values, origin, line_numbers, column)
+    arr = seconds.to_numpy(dtype="float64", na_value=np.nan)
+    bad = np.flatnonzero(~np.isnan(arr) & ~((arr >= _EARLIEST_S) & (arr < _LATEST_S)))
+    if bad.size:
+        i = int(bad[0])
+        raise_at(
+            origin,
+            int(line_numbers[i]),
+            column,
+            f"'{values.iloc[i]}' seconds since 1970 is not a date from 1800-01-01 to 2199-12-31 "
+            "(epoch times must be in seconds)",
+        )
+    return pd.to_datetime(seconds, unit="s")

@@ -29,6 +29,7 @@ from limelight.spine.loaders._common import (
     blank_mask,
     make_rows,
     parse_dates,
+    parse_epoch,
     parse_numbers,
     raise_at,
     read_delimited,
@@ -69,8 +70,7 @@ def is_movielens_folder(path: Path) -> str | None:
 
 
 def _epoch(values: pd.Series, origin: str, lines: np.ndarray, column: str) -> pd.Series:
-    seconds = parse_numbers(values, origin, lines, column)
-    return pd.to_datetime(seconds, unit="s")  # epoch seconds are UTC; stored naive UTC
+    return parse_epoch(values, origin, lines, column)  # epoch seconds are UTC; stored naive UTC
 
 
 def _ratings(frame: pd.DataFrame, origin: str, cols: dict[str, str]) -> Rows:

@@ -5,7 +5,8 @@
 
 `mapping` is spine column → file column; a spine column not mapped is taken from the file column
 of the same name when there is one (identity), and `constants` fill a column with one value. Without
-a table, the table is the one whose required columns the file has (identity mapping only).
+a table, the table is the one whose required columns the file has and which has every column of the
+file (identity mapping only); when none fits so, the file is refused naming the nearest tables.
 Timestamps and dates given as whole numbers are epoch seconds (UTC). List columns (genres,
 available_countries) are '|'- or ','-separated. Unknown tables, unknown spine columns and file
 columns that are not there are refused with one sentence naming them.
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from limelight.errors import DataError, InputError
-from limelight.spine.loaders._common import blank_mask, make_rows, read_delimited
+from limelight.spine.loaders._common import blank_mask, make_rows, parse_epoch, read_delimited
 from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table
 from limelight.spine.validate import Rows
 
@@ -32,6 +33,10 @@ TABULAR_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 def read_table_file(path: Path) -> pd.DataFrame:
     """A CSV/TSV (as text, header = row 1) or Parquet (typed) file; index = the row a person sees."""
     suffix = path.suffix.lower()
+    if not path.exists():
+        raise DataError("does not exist", origin=str(path))
+    if path.is_dir() and suffix not in (".parquet", ".pq"):  # a Parquet dataset may be a folder of parts
+        raise DataError("is a folder; give a CSV, TSV or Parquet file", origin=str(path))
     if suffix in (".parquet", ".pq"):
         try:
             frame = pd.read_parquet(path)
@@ -54,22 +59,66 @@ def _table(name: str) -> Table:
 
 
 def guess_table(columns: set[str]) -> str | None:
-    """The spine table whose required columns all appear (by name) in `columns`; the most specific wins."""
-    fits = [t for t in TABLE_ORDER if set(SCHEMA[t].required) - {"source"} <= columns]
+    """The spine table a file with these column names fills when no --table is given, or None.
+
+    A table fits when the file has its required columns and every column of the file is one of the
+    table's: a file with a column the table has not (a ratings file without `rating` has `title_id`,
+    which `members` lacks) fits no table, rather than the one whose few columns it happens to hold,
+    which would drop the others without a word. The most specific fit wins.
+    """
+    fits = [
+        t
+        for t in TABLE_ORDER
+        if set(SCHEMA[t].required) - {"source"} <= columns and columns <= set(SCHEMA[t].column_names)
+    ]
     if not fits:
         return None
     return max(fits, key=lambda t: (len(set(SCHEMA[t].column_names) & columns), len(SCHEMA[t].required)))
 
 
-def _epoch_or_text(values: pd.Series) -> pd.Series:
+def _no_fit(columns: list[str]) -> str:
+    """Why no table fits (see `guess_table`): the nearest tables, what each lacks and which columns it has not."""
+    present = set(columns)
+
+    def shared(t: str) -> int:
+        return len(present & (set(SCHEMA[t].column_names) - {"source"}))
+
+    # Tables whose required columns the file has (what the guess once took) and the tables sharing most columns.
+    holding = [t for t in TABLE_ORDER if set(SCHEMA[t].required) - {"source"} <= present]
+    candidates = sorted((t for t in TABLE_ORDER if shared(t)), key=lambda t: -shared(t))[:3]
+    candidates += [t for t in holding if t not in candidates]
+    if not holding:
+        examples = "; ".join(
+            f"{t}: {', '.join(c for c in SCHEMA[t].required if c != 'source')}"
+            for t in ("titles", "members", "ratings", "viewing_events")
+        )
+        return (
+            f"cannot tell which spine table this file fills: its columns are {', '.join(columns)}; "
+            f"expected the columns of one table ({examples}) or --table with --map SPINE=FILE"
+        )
+    described = []
+    for t in candidates:
+        spec = SCHEMA[t]
+        lacks = [c for c in spec.required if c != "source" and c not in present]
+        foreign = [c for c in columns if c not in spec.column_names]
+        said = ([f"needs {', '.join(lacks)}"] if lacks else []) + ([f"has no {', '.join(foreign)}"] if foreign else [])
+        described.append(f"{t} ({' and '.join(said)})")
+    return (
+        f"cannot tell which spine table this file fills: its columns are {', '.join(columns)}, and no table has "
+        f"all of them and its required ones (nearest: {'; '.join(described)}); give --table NAME, with --map SPINE=FILE "
+        "or --set SPINE=VALUE for what it needs (columns the table has not are then left out)"
+    )
+
+
+def _epoch_or_text(values: pd.Series, origin: str, lines: np.ndarray, column: str) -> pd.Series:
     """Whole numbers in a date/timestamp column are epoch seconds; anything else is left to the validator."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return pd.to_datetime(values, unit="s")
+        return parse_epoch(values, origin, lines, column)
     text = values.astype("string").str.strip()
     digits = text.str.fullmatch(r"-?\d{9,11}").fillna(False).to_numpy(dtype=bool)
     if not digits.any():
         return values
-    epoch = pd.to_datetime(pd.to_numeric(text.where(digits)), unit="s")
+    epoch = parse_epoch(text.where(digits), origin, lines, column)
     if (digits | blank_mask(text)).all():
         return epoch
     # Mixed spellings: epoch cells become timestamps, the rest stay text for the validator to parse.
@@ -93,15 +142,7 @@ def read_tabular(
             raise InputError("--map and --set need --table to say which spine table the file fills")
         guessed = guess_table(set(columns))
         if guessed is None:
-            examples = "; ".join(
-                f"{t}: {', '.join(c for c in SCHEMA[t].required if c != 'source')}"
-                for t in ("titles", "members", "ratings", "viewing_events")
-            )
-            raise DataError(
-                f"cannot tell which spine table this file fills: its columns are {', '.join(columns)}; "
-                f"expected the columns of one table ({examples}) or --table with --map SPINE=FILE",
-                origin=path.name,
-            )
+            raise DataError(_no_fit(columns), origin=path.name)
         table = guessed
     schema = _table(table)
     for spine in [*mapping, *constants]:
@@ -118,6 +159,7 @@ def read_tabular(
             )
     source_columns: dict[str, str] = {}
     out = pd.DataFrame(index=frame.index)
+    lines = np.asarray(frame.index, dtype=np.int64)
     for col in schema.columns:
         name = col.name
         if name in constants:
@@ -127,7 +169,7 @@ def read_tabular(
             file_column = mapping.get(name, name)
             values = frame[file_column]
             if col.type in ("TIMESTAMP", "DATE"):
-                values = _epoch_or_text(values)
+                values = _epoch_or_text(values, path.name, lines, file_column)
             out[name] = values
             source_columns[name] = file_column
         elif name == "source" and not col.nullable:
@@ -142,5 +184,4 @@ def read_tabular(
             row=None if path.suffix.lower() in (".parquet", ".pq") else 1,  # the header row of a CSV/TSV
             column=missing[0],
         )
-    lines = np.asarray(frame.index, dtype=np.int64)
     return [make_rows(table, out, path.name, lines, source_columns)]
