@@ -68,3 +68,39 @@ def test_check_output_on_urls_wants_the_filesystem_installed() -> None:
     check_output("memory://bucket/x.parquet")  # fsspec's own in-memory filesystem
     with pytest.raises(InputError, match="--out nosuchproto://b/x cannot be written here"):
         check_output("nosuchproto://b/x")
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["forecast", "candidates", "--report", "none.xlsx", "--period", "2024-07-01:2024-12-31"], "--out"),
+        (["talent", "report", "--engagement", "none.xlsx"], "--out"),
+        (["payments", "train", "--logs", "none.parquet"], "--out"),
+        (["payments", "simulate", "--invoices", "10", "--policy", "fixed", "--logs-out"], "--logs-out"),
+    ],
+)
+def test_every_writer_checks_its_output_before_reading_or_computing(
+    capsys: pytest.CaptureFixture[str], args: list[str], option: str
+) -> None:
+    target = ["/proc/limelight/out.csv"] if args[-1] == "--logs-out" else ["--out", "/proc/limelight/out"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, *target])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and f"{option} /proc/limelight/out" in err and "cannot be written" in err, err
+
+
+def test_counts_take_the_spellings_people_type(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from limelight.cli._common import whole_count
+
+    assert [whole_count(t) for t in ("76000000", "76_000_000", "76,000,000", "76e6", "0")] == [76_000_000] * 4 + [0]
+    for bad in ("7.5", "-1", "inf", "nan", "lots"):
+        with pytest.raises(typer.BadParameter):
+            whole_count(bad)
+    # the README's talent command, as written there
+    with pytest.raises(SystemExit) as exit_info:
+        main(["talent", "bonus", "--guild", "sag-aftra", "--domestic-hours", "20e6", "--runtime-minutes", "120",
+              "--domestic-subscribers", "76e6", "--fixed-residual", "10000", "--json"])
+    assert exit_info.value.code == 0
+    assert '"domestic_subscribers": 76000000' in capsys.readouterr().out

@@ -97,7 +97,7 @@ def test_simulate_train_and_evaluate(
     code, out, _ = _run(capsys, "payments", "evaluate", "--logs", str(logs), "--model", str(model), "--json")
     assert code == 0 and {"ips", "snips", "dr"} <= set(json.loads(out))
     code, _, err = _run(capsys, "payments", "train", "--logs", str(tmp_path / "missing.parquet"))
-    assert code == 2 and "logs file must exist" in err
+    assert code == 2 and "--logs: the payment attempts file" in err
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +193,7 @@ def test_churn_command_scores_next_month(
     assert body["month"] == "2025-08" and len(body["at_risk"]) == 3
     assert {"log_loss", "auc", "base_rate_log_loss"} <= set(body["evaluation"])
     code, _, err = _run(capsys, "payments", "churn", "--month", "August", "--logs", str(logs))
-    assert code == 2 and "month must look like 2025-06" in err
+    assert code == 2 and "like 2025-06, got 'August'" in err
 
 
 def test_churn_command_takes_a_cards_file_and_names_a_bad_one(
@@ -214,7 +214,8 @@ def test_churn_command_takes_a_cards_file_and_names_a_bad_one(
     bad.loc[3, "expires_at"] = "soon"
     bad.to_csv(card_file, index=False)
     code, _, err = _run(capsys, *args, "--cards", str(card_file))
-    assert code == 2 and "expires_at must be a date, got 'soon' on row 4" in err
+    # 'soon' is the 4th card: row 5 of the file (the header is row 1)
+    assert code == 2 and "cards.csv, row 5, column 'expires_at': 'soon' is not a date" in err
 
 
 def test_churn_command_reads_card_expiry_from_the_spines_cards_table(

@@ -25,7 +25,7 @@ from limelight.errors import InputError
 from limelight.settings import get_settings
 
 __all__ = [
-    "DEFAULT_DB", "DbOption", "JsonOption", "ParamsOption", "check_output", "console", "default_db", "model_params", "print_json", "progress"
+    "DEFAULT_DB", "DbOption", "JsonOption", "ParamsOption", "check_output", "console", "default_db", "model_params", "print_json", "progress", "whole_count"
 ]
 
 console = Console()
@@ -123,3 +123,15 @@ def check_output(target: str | Path, *, option: str = "--out", folder: bool | No
         probe.unlink()
     except OSError as exc:
         raise InputError(f"{option} {path} cannot be written: {exc.strerror or exc} ({existing})") from None
+
+
+def whole_count(text: str) -> int:
+    """A count as people type it: 76000000, 76_000_000, 76,000,000 or 76e6 (a whole number >= 0)."""
+    cleaned = str(text).strip().replace("_", "").replace(",", "")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise typer.BadParameter(f"must be a whole number such as 76000000 or 76e6, got {text!r}") from None
+    if not (value.is_integer() and 0 <= value < 2**63):  # nan and inf are not integers
+        raise typer.BadParameter(f"must be a whole number of at least 0, got {text!r}")
+    return int(value)

@@ -19,7 +19,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
+from limelight.cli._common import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    check_output,
+    console,
+    print_json,
+    whole_count,
+)
 from limelight.errors import InputError
 
 __all__ = ["register"]
@@ -66,6 +74,39 @@ def _reports(history: list[Path], db: Path) -> Any:
                 f"[dim]{db} has no engagement rows; using the shared Netflix reports[/]"
             )
     return load_reports(default_report_paths())
+
+
+def _day(value: str, option: str) -> Any:
+    """A YYYY-MM-DD option as a pandas Timestamp, or one sentence naming the option."""
+    import datetime as dt
+
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(value.strip()))
+    except ValueError:
+        raise InputError(f"{option} must be a date YYYY-MM-DD, got '{value}'") from None
+
+
+def _fees(frame: Any) -> list[Any]:
+    """The slate's `fee` column as amounts (None where blank); a bad one is named by file, row and column."""
+    import pandas as pd
+
+    from limelight.errors import DataError
+    from limelight.valuation.decisions import to_money
+
+    out: list[Any] = []
+    for row, value in zip(frame.index, frame["fee"]):
+        if pd.isna(value) or not str(value).strip():
+            out.append(None)
+            continue
+        try:
+            out.append(to_money(value, "fee"))
+        except InputError as exc:
+            raise DataError(
+                exc.message, origin=frame.attrs.get("origin"), row=int(row), column="fee"
+            ) from None
+    return out
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -130,7 +171,7 @@ def forecast(
     ] = None,
     domestic_subscribers: Annotated[
         int | None,
-        typer.Option("--domestic-subscribers", help="Domestic subscribers (with --fixed-residual)."),
+        typer.Option("--domestic-subscribers", parser=whole_count, help="Domestic subscribers (with --fixed-residual)."),
     ] = None,
     history: HistoryOption = None,
     db: DbOption = DEFAULT_DB,
@@ -146,12 +187,20 @@ def forecast(
     ]
     if missing:
         raise InputError(f"a forecast needs {', '.join(missing)} (or a sub-command: backtest, slate)")
+    import dataclasses
+    import math
+
     import pandas as pd
 
     from limelight.valuation.data import default_catalog, default_top10, default_value_per_hour
     from limelight.valuation.decisions import to_money
+    from limelight.valuation.features import normalize_candidates
     from limelight.valuation.pipeline import Decisions, Valuator
 
+    if runtime_minutes is not None and not (math.isfinite(runtime_minutes) and runtime_minutes > 0):
+        raise InputError(f"--runtime-minutes must be a positive number, got {runtime_minutes}")
+    if domestic_share is not None and not 0 <= domestic_share <= 1:  # also refuses nan
+        raise InputError(f"--domestic-share must be between 0 and 1, got {domestic_share}")
     candidate = pd.DataFrame(
         [
             {
@@ -167,12 +216,10 @@ def forecast(
             }
         ]
     )
-    end = pd.Timestamp(window_end) if window_end else None
-    reports = _reports(_history_paths(history, []), db)
-    per_hour_note = None
+    end = _day(window_end, "--window-end") if window_end else None
+    # every option is checked before the (slow) reports are read
+    normalize_candidates(candidate, window_end=end)
     per_hour = to_money(value_per_hour, "--value-per-hour") if value_per_hour else None
-    if talent_cost is not None and per_hour is None:
-        per_hour, per_hour_note = default_value_per_hour(reports)
     wanted = Decisions(
         fee=to_money(fee, "--fee") if fee else None,
         talent_cost=to_money(talent_cost, "--talent-cost") if talent_cost else None,
@@ -181,6 +228,11 @@ def forecast(
         domestic_share=domestic_share,
         domestic_subscribers=domestic_subscribers,
     )
+    reports = _reports(_history_paths(history, []), db)
+    per_hour_note = None
+    if talent_cost is not None and per_hour is None:
+        per_hour, per_hour_note = default_value_per_hour(reports)
+        wanted = dataclasses.replace(wanted, value_per_hour=per_hour)
     valuator = Valuator(reports, top10=default_top10(), catalog=default_catalog())
     result = valuator.forecast(candidate, window_end=end, decisions=[wanted])[0]
     if per_hour_note:
@@ -259,18 +311,16 @@ def backtest(
 
     from limelight.valuation.backtest import parse_period, run_backtest
     from limelight.valuation.data import default_catalog, default_top10, load_reports
+    from limelight.valuation.features import normalize_candidates, read_candidates
     from limelight.valuation.model import ValuationModel
 
     paths = _history_paths(history, list(ctx.args))
     if not paths:
         raise InputError("--history must name at least one engagement report")
     window = parse_period(period)
-    if not candidates.exists():
-        raise InputError(f"--candidates file {candidates} does not exist")
-    try:
-        frame = pd.read_csv(candidates)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"--candidates must be a CSV file, got {candidates}: {exc}") from None
+    check_output(out)
+    frame = read_candidates(candidates)
+    normalize_candidates(frame, window_end=window[1])  # refuse a bad row before the reports are read
     reports = load_reports(paths)
     late = sorted(set(reports.loc[pd.to_datetime(reports["period_end"]) >= window[0], "source"].astype(str)))
     actual_frame = load_reports([actuals]) if actuals else None
@@ -326,7 +376,9 @@ def candidates_cmd(
     from limelight.valuation.backtest import candidates_from_report, parse_period
     from limelight.valuation.data import load_reports
 
-    frame = candidates_from_report(load_reports([report]), parse_period(period))
+    window = parse_period(period)
+    check_output(out)
+    frame = candidates_from_report(load_reports([report]), window)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
     console.print(f"wrote {len(frame)} candidates to {out}")
@@ -350,13 +402,14 @@ def slate(
 
     from limelight.valuation.data import default_catalog, default_top10
     from limelight.valuation.decisions import rank_slate
-    from limelight.valuation.features import normalize_candidates, window_of
+    from limelight.valuation.features import normalize_candidates, read_candidates, window_of
     from limelight.valuation.model import ValuationModel
 
-    if not candidates.exists():
-        raise InputError(f"--candidates file {candidates} does not exist")
-    frame = pd.read_csv(candidates)
+    if out:
+        check_output(out)
+    frame = read_candidates(candidates)
     normalized = normalize_candidates(frame)
+    fee_values = _fees(frame) if "fee" in frame.columns else None
     reports = _reports(_history_paths(history, []), db)
     from limelight.valuation.backtest import history_before
 
@@ -366,8 +419,8 @@ def slate(
     )
     forecasts = model.predict(normalized)
     fees = None
-    if "fee" in frame.columns:
-        fees = {str(t): f for t, f in zip(normalized["title_name"], frame["fee"]) if pd.notna(f)}
+    if fee_values is not None:
+        fees = {str(t): f for t, f in zip(normalized["title_name"], fee_values) if f is not None}
     ranked = rank_slate(forecasts, fees)
     if out:
         ranked.to_csv(out, index=False)

@@ -12,7 +12,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json, progress
+from limelight.cli._common import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    check_output,
+    console,
+    print_json,
+    progress,
+    whole_count,
+)
 from limelight.errors import InputError
 
 __all__ = ["register"]
@@ -55,7 +64,7 @@ def simulate(
     policy: Annotated[
         str, typer.Option("--policy", help="smart or fixed (the strongest benchmark schedule).")
     ] = "smart",
-    invoices: Annotated[int, typer.Option("--invoices", help="Failed renewals to simulate.")] = 20_000,
+    invoices: Annotated[int, typer.Option("--invoices", parser=whole_count, help="Failed renewals to simulate.")] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated invoices.")] = 101,
     model: Annotated[
         Path | None,
@@ -65,7 +74,8 @@ def simulate(
         ),
     ] = None,
     train_invoices: Annotated[
-        int, typer.Option("--train-invoices", help="Failed renewals per training seed when no --model.")
+        int,
+        typer.Option("--train-invoices", parser=whole_count, help="Failed renewals per training seed when no --model."),
     ] = 30_000,
     logs_out: Annotated[
         Path | None, typer.Option("--logs-out", help="Write the simulated attempts here (Parquet).")
@@ -83,6 +93,12 @@ def simulate(
         raise InputError(f"--policy must be smart or fixed, got '{policy}'")
     if invoices < 1 or invoices > 2_000_000:
         raise InputError(f"--invoices must be between 1 and 2000000, got {invoices}")
+    if seed < 0:
+        raise InputError(f"--seed must be >= 0, got {seed}")
+    if model is None and policy == "smart" and (train_invoices < 1 or train_invoices > 2_000_000):
+        raise InputError(f"--train-invoices must be between 1 and 2000000, got {train_invoices}")
+    if logs_out is not None:
+        check_output(logs_out, option="--logs-out")
     with progress() as bar:
         task = bar.add_task("simulating", total=3)
         if policy == "fixed":
@@ -122,6 +138,7 @@ def train(
     from limelight.payments.decide import default_model_path, load_attempts, train_from_logs
 
     target = out if out is not None else default_model_path(db)
+    check_output(target)
     model, path = train_from_logs(load_attempts(logs), target)
     payload = {
         "model": str(path),
@@ -276,7 +293,7 @@ def churn(
         raise InputError(f"--top must be >= 1, got {top}")
     card_table = load_cards(cards) if cards is not None else None
     if logs is not None:
-        attempts, viewing = load_attempts(logs), None
+        attempts, viewing = load_attempts(logs, require=("member_id",)), None
     else:
         from limelight.spine.store import Store
 

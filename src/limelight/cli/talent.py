@@ -14,7 +14,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
+from limelight.cli._common import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    check_output,
+    console,
+    print_json,
+    whole_count,
+)
 from limelight.errors import InputError
 
 __all__ = ["register"]
@@ -35,6 +43,10 @@ def _decimal(value: str | None, name: str) -> Decimal | None:
         raise InputError(f"{name} must be an amount like 12345.67, got '{value}'") from None
     if not d.is_finite() or d < 0:
         raise InputError(f"{name} must be an amount of at least 0, got '{value}'")
+    from limelight.talent.bonus import MAX_AMOUNT
+
+    if d >= MAX_AMOUNT:
+        raise InputError(f"{name} must be an amount below {MAX_AMOUNT:,.0f}, got '{value}'")
     return d
 
 
@@ -49,7 +61,12 @@ def bonus(
     guild: Annotated[str, typer.Option("--guild", help="sag-aftra or wga.")],
     domestic_hours: Annotated[float, typer.Option("--domestic-hours", help="Hours streamed in the US and Canada in the window.")],
     runtime_minutes: Annotated[float, typer.Option("--runtime-minutes", help="The program's runtime in minutes.")],
-    domestic_subscribers: Annotated[int, typer.Option("--domestic-subscribers", help="Domestic subscribers at the July 1 that applies.")],
+    domestic_subscribers: Annotated[
+        int,
+        typer.Option(
+            "--domestic-subscribers", parser=whole_count, help="Domestic subscribers at the July 1 that applies (76e6 is fine)."
+        ),
+    ],
     fixed_residual: Annotated[
         str | None, typer.Option("--fixed-residual", help="The program's fixed HB SVOD residual (not public: you supply it).")
     ] = None,
@@ -129,7 +146,8 @@ def report(
         float, typer.Option("--first90-share", help="Share of a half-year's hours inside the first 90 days (0-1).")
     ] = 0.7,
     domestic_subscribers: Annotated[
-        int | None, typer.Option("--domestic-subscribers", help="Domestic subscribers (overrides the financials).")
+        int | None,
+        typer.Option("--domestic-subscribers", parser=whole_count, help="Domestic subscribers (overrides the financials)."),
     ] = None,
     fixed_residual: Annotated[
         str | None, typer.Option("--fixed-residual", help="A fixed residual per program to estimate money (not public).")
@@ -149,6 +167,7 @@ def report(
         domestic_share=domestic_share, first90_share=first90_share, domestic_subscribers=domestic_subscribers,
         fixed_residual=_decimal(fixed_residual, "fixed residual"), principal_cast=principal_cast,
     )
+    check_output(out, folder=True)
     if not engagement:
         if db is None:
             raise InputError("give engagement reports with --engagement, or a spine with --db")
@@ -310,7 +329,7 @@ def whatif(
     guild: Annotated[str, typer.Option("--guild", help="sag-aftra or wga.")],
     domestic_hours: Annotated[float, typer.Option("--domestic-hours")],
     runtime_minutes: Annotated[float, typer.Option("--runtime-minutes")],
-    domestic_subscribers: Annotated[int, typer.Option("--domestic-subscribers")],
+    domestic_subscribers: Annotated[int, typer.Option("--domestic-subscribers", parser=whole_count)],
     fixed_residual: Annotated[str, typer.Option("--fixed-residual", help="The program's fixed residual (you supply it).")],
     viewing_share: Annotated[float, typer.Option("--viewing-share", help="The program's share of all domestic viewing (0-1).")],
     recipients: Annotated[int, typer.Option("--recipients", help="Number of principal performers.")] = 1,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError, InputError
+from limelight.errors import DataError
 from limelight.payments.charges import FailedCharges, from_hours, to_hours
 from limelight.payments.gate import REASONS, Gate
 from limelight.payments.model import RetrySuccessModel
@@ -21,6 +21,8 @@ from limelight.payments.policy import (
 )
 from limelight.payments.rules import load_rules
 from limelight.settings import get_settings
+from limelight.spine.loaders._common import blank_mask, parse_dates, parse_numbers, require_columns
+from limelight.spine.loaders.tabular import read_user_table
 
 __all__ = [
     "default_model_path",
@@ -37,47 +39,109 @@ def default_model_path(db: Path | None = None) -> Path:
     return get_settings().registry_dir(db) / "payments" / "retry_model.npz"
 
 
-def _read_table(path: Path, field: str, what: str) -> pd.DataFrame:
-    """A Parquet or CSV file; a missing or unreadable one is named in one sentence."""
-    if not path.exists():
-        raise InputError(f"{field} file must exist, got '{path}'")
-    try:
-        return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
-    except (ValueError, OSError) as exc:
-        raise DataError(f"{path}: must be a Parquet or CSV file of {what} ({type(exc).__name__})") from None
+# What a payment attempts log needs (the columns the model, the evaluation and the churn score read).
+ATTEMPT_COLUMNS = (
+    "invoice_id",
+    "card_id",
+    "attempted_at",
+    "attempt_number",
+    "outcome",
+    "decline_code",
+    "amount",
+)
+OUTCOMES = ("succeeded", "failed")
+_PARQUET = (".parquet", ".pq")
 
 
-def load_attempts(path: str | Path) -> pd.DataFrame:
-    """A `payment_attempts` file (Parquet or CSV)."""
-    return _read_table(Path(path), "logs", "payment attempts")
+def _fail(path: Path, frame: pd.DataFrame, bad: np.ndarray, column: str, message: str) -> None:
+    """Raise for the first True of `bad`, naming the file, its row and the column."""
+    i = int(np.flatnonzero(bad)[0])
+    value = frame[column].iloc[i]
+    raise DataError(message.format(value=value), origin=path.name, row=int(frame.index[i]), column=column)
 
 
-def load_cards(path: str | Path) -> pd.DataFrame:
+def _numbers(path: Path, frame: pd.DataFrame, column: str) -> pd.Series:
+    """A numeric column (blank = NaN) by the spine's parser; text or an infinity is refused with its row."""
+    out = parse_numbers(frame[column], path.name, frame.index.to_numpy(), column)
+    values = out.to_numpy()
+    bad = np.isinf(values)
+    if bad.any():
+        _fail(path, frame, bad, column, "'{value}' is not a finite number")
+    return out
+
+
+def _required(path: Path, frame: pd.DataFrame, column: str) -> None:
+    bad = blank_mask(frame[column])
+    if bad.any():
+        _fail(path, frame, bad, column, "must not be blank")
+
+
+def load_attempts(path: str | Path, *, option: str = "--logs", require: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A `payment_attempts` file (Parquet, CSV or TSV), checked row by row.
+
+    Needs invoice_id, card_id, attempted_at, attempt_number, outcome, decline_code and amount (plus
+    `require`); a blank key, a timestamp that is not one, an amount that is not a finite number >= 0, an
+    attempt number that is not a whole number >= 1, an outcome other than succeeded/failed or a propensity
+    outside [0, 1] is refused naming the file, row and column.
+    """
+    path = Path(path)
+    frame = read_user_table(path, option=option, what="payment attempts")
+    require_columns(frame, (*ATTEMPT_COLUMNS, *require), path.name)
+    frame = frame.copy()
+    for col in ("invoice_id", "attempted_at", "outcome", "amount"):
+        _required(path, frame, col)
+    frame["attempted_at"] = parse_dates(
+        frame["attempted_at"], path.name, frame.index.to_numpy(), "attempted_at"
+    )
+    amount = _numbers(path, frame, "amount")
+    if (amount < 0).any():
+        _fail(path, frame, (amount < 0).to_numpy(), "amount", "amount must be at least 0, got '{value}'")
+    frame["amount"] = amount
+    number = _numbers(path, frame, "attempt_number")
+    bad = (number.notna() & ((number < 1) | (number != np.floor(number)))).to_numpy()
+    if bad.any():
+        _fail(
+            path,
+            frame,
+            bad,
+            "attempt_number",
+            "attempt_number must be a whole number of at least 1, got '{value}'",
+        )
+    frame["attempt_number"] = number.astype("int64") if number.notna().all() else number
+    outcome = frame["outcome"].astype("string").str.strip().str.lower()
+    bad = ~outcome.isin(OUTCOMES).to_numpy(dtype=bool)
+    if bad.any():
+        _fail(path, frame, bad, "outcome", "outcome must be succeeded or failed, got '{value}'")
+    frame["outcome"] = outcome.astype(object)
+    if "propensity" in frame.columns:
+        propensity = _numbers(path, frame, "propensity")
+        bad = ((propensity < 0) | (propensity > 1)).to_numpy()
+        if bad.any():
+            _fail(path, frame, bad, "propensity", "propensity must be between 0 and 1, got '{value}'")
+        frame["propensity"] = propensity
+    for col in ("invoice_id", "card_id", "member_id"):
+        if col in frame.columns and pd.api.types.is_numeric_dtype(frame[col]):  # numeric ids from Parquet
+            frame[col] = frame[col].map(lambda v: None if pd.isna(v) else str(v)).astype(object)
+    return frame.reset_index(drop=True)
+
+
+def load_cards(path: str | Path, *, option: str = "--cards") -> pd.DataFrame:
     """A cards file (Parquet or CSV) with card_id and expires_at, e.g. exported from the processor's stored
     card objects (exp_month/exp_year as the end of that month)."""
     path = Path(path)
-    frame = _read_table(path, "cards", "cards")
+    frame = read_user_table(path, option=option, what="cards")
     missing = [c for c in ("card_id", "expires_at") if c not in frame.columns]
     if missing:
         raise DataError(
-            f"{path}: cards must have columns card_id and expires_at, got {list(frame.columns)}",
-            origin=str(path),
+            f"cards must have columns card_id and expires_at, got {list(frame.columns)}",
+            origin=path.name,
+            row=None if path.suffix.lower() in _PARQUET else 1,
             column=missing[0],
         )
-    expires = pd.to_datetime(frame["expires_at"], errors="coerce")
-    bad = np.flatnonzero(expires.isna().to_numpy() & frame["expires_at"].notna().to_numpy())
-    if bad.size:
-        row = int(bad[0])
-        raise DataError(
-            f"{path}: expires_at must be a date, got '{frame['expires_at'].iloc[row]}' on row {row + 1}",
-            origin=str(path),
-            row=row + 1,
-            column="expires_at",
-        )
     frame = frame.copy()
+    frame["expires_at"] = parse_dates(frame["expires_at"], path.name, frame.index.to_numpy(), "expires_at")
     frame["card_id"] = frame["card_id"].astype(str)
-    frame["expires_at"] = expires
-    return frame
+    return frame.reset_index(drop=True)
 
 
 def train_from_logs(attempts: pd.DataFrame, out: str | Path) -> tuple[RetrySuccessModel, Path]:

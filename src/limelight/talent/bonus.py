@@ -12,16 +12,28 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from limelight.errors import InputError
 from limelight.talent.rules import AgreementPack, SuccessBonusRule
 from limelight.talent.views import views
 
-__all__ = ["CENT", "ROUNDING", "BonusResult", "money", "split_cents", "success_bonus", "trigger_views"]
+__all__ = [
+    "CENT",
+    "MAX_AMOUNT",
+    "ROUNDING",
+    "BonusResult",
+    "money",
+    "split_cents",
+    "success_bonus",
+    "trigger_views",
+]
 
 CENT = Decimal("0.01")
+# User amounts at or above this are refused: no fee, residual or earnings figure is near it, and it keeps
+# every figure derived from one (× rates, ÷ views, rounded to the cent) inside Decimal's 28 digits.
+MAX_AMOUNT = Decimal("1e15")
 ROUNDING = (
     "amounts are rounded half-up to the cent; the fund receives the bonus minus the recipients' share; "
     "among recipients, leftover cents go one each to the largest remainders, ties to the earliest credit"
@@ -30,10 +42,16 @@ ROUNDING = (
 
 def money(value: Decimal | int | str | float) -> Decimal:
     """A Decimal amount rounded half-up to the cent (floats go through their shortest repr)."""
-    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        raise InputError(f"an amount must be a number like 12345.67, got '{value}'") from None
     if not d.is_finite():
         raise InputError(f"an amount must be a finite number, got {value}")
-    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than Decimal's 28: e.g. 1e400
+        raise InputError(f"an amount must be below {MAX_AMOUNT:,.0f} to round to the cent, got {value}") from None
 
 
 def split_cents(amount: Decimal, weights: Sequence[Decimal | int | float]) -> list[Decimal]:

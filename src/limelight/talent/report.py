@@ -244,16 +244,16 @@ def estimate_titles(
 
 def read_catalog(path: str | Path) -> pd.DataFrame:
     """The Netflix titles catalog (show_id, type, title, director, cast, release_year), as strings."""
+    from limelight.talent.residuals import read_user_csv
+
     path = Path(path)
-    try:
-        cat = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(f"the titles catalog {path} does not exist") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot be read as CSV: {exc}", origin=str(path)) from None
+    cat = read_user_csv(path, "titles catalog", "--titles")
     for col in ("type", "title", "director", "cast"):
         if col not in cat.columns:
-            raise DataError(f"missing column '{col}' (need type, title, director, cast)", origin=str(path))
+            raise DataError(
+                f"missing column '{col}' (need type, title, director, cast)", origin=path.name, row=1, column=col
+            )
+    cat = cat.reset_index(drop=True)
     cat["kind"] = cat["type"].map({"Movie": "film", "TV Show": "show"})
     cat["name_key"] = name_key(cat["title"])
     return cat

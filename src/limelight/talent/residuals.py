@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from limelight.errors import DataError, InputError
-from limelight.talent.bonus import money
+from limelight.spine.loaders._common import require_columns
+from limelight.talent.bonus import MAX_AMOUNT, money
 from limelight.talent.rules import GUILDS, AgreementPack
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "ResidualInputs",
     "escalate",
     "read_residual_inputs",
+    "read_user_csv",
 ]
 
 _COLUMNS = ("guild", "title_id", "person_id", "amount", "rates_as_of")
@@ -91,39 +94,61 @@ class ResidualInputs:
         )
 
 
+def read_user_csv(path: str | Path, what: str, option: str) -> pd.DataFrame:
+    """A user's CSV/TSV (or Parquet) through the spine's reader, as text with blanks as "".
+
+    `frame.index` is the row a person sees (header = row 1). A missing file, a folder, an empty, ragged or
+    non-UTF-8 file is refused in one sentence naming it.
+    """
+    from limelight.spine.loaders.tabular import read_user_table
+
+    frame = read_user_table(path, option=option, what=what, allow_empty=True)
+    return frame.astype(object).where(frame.notna(), "").astype(str)
+
+
 def read_residual_inputs(path: str | Path) -> ResidualInputs:
-    """Read a CSV of fixed residuals (columns guild, title_id, amount; optional person_id, rates_as_of)."""
+    """Read a CSV of fixed residuals (columns guild, title_id, amount; optional person_id, rates_as_of).
+
+    Each bad cell is refused naming the file, its row and column: a guild the packs do not cover, an
+    amount that is not a finite number of at least 0 and below MAX_AMOUNT, a rates_as_of that is not a date.
+    """
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(f"the residuals file {path} does not exist") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot be read as CSV: {exc}", origin=str(path)) from None
-    missing = [c for c in ("guild", "title_id", "amount") if c not in frame.columns]
-    if missing:
-        raise DataError(f"missing column '{missing[0]}' (need guild, title_id, amount)", origin=str(path))
+    origin = path.name
+    frame = read_user_csv(path, "fixed residuals", "--residuals")
+    require_columns(frame, ("guild", "title_id", "amount"), origin)
     for c in ("person_id", "rates_as_of"):
         if c not in frame.columns:
             frame[c] = ""
-    r: Any
-    for i, r in enumerate(frame.itertuples(index=False), start=2):
-        if r.guild.strip().lower() not in GUILDS:
-            raise DataError(f"guild must be one of {', '.join(GUILDS)}, got '{r.guild}'", origin=str(path), row=i, column="guild")
-        try:
-            amount = Decimal(r.amount.strip())
-        except InvalidOperation:
-            raise DataError(f"'{r.amount}' is not an amount", origin=str(path), row=i, column="amount") from None
-        if not amount.is_finite() or amount < 0:
-            raise DataError(f"amount must be at least 0, got '{r.amount}'", origin=str(path), row=i, column="amount")
-        if r.rates_as_of.strip():
-            try:
-                date.fromisoformat(r.rates_as_of.strip())
-            except ValueError:
-                raise DataError(
-                    f"rates_as_of must be a date YYYY-MM-DD, got '{r.rates_as_of}'", origin=str(path), row=i, column="rates_as_of"
-                ) from None
-    frame["guild"] = frame["guild"].str.strip().str.lower()
+    frame = frame.apply(lambda col: col.str.strip())
+    rows = frame.index.to_numpy()
+
+    def fail(bad: np.ndarray, column: str, message: str) -> None:
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(message.format(value=frame[column].iloc[i]), origin=origin, row=int(rows[i]), column=column)
+
+    guild = frame["guild"].str.lower()
+    bad = ~guild.isin(GUILDS).to_numpy(dtype=bool)
+    if bad.any():
+        fail(bad, "guild", f"guild must be one of {', '.join(GUILDS)}, got '{{value}}'")
+    bad = (frame["title_id"] == "").to_numpy(dtype=bool)
+    if bad.any():
+        fail(bad, "title_id", "title_id must not be blank")
+    amount = pd.to_numeric(frame["amount"].where(frame["amount"] != ""), errors="coerce").to_numpy(dtype="float64")
+    bad = np.isnan(amount)
+    if bad.any():
+        fail(bad, "amount", "'{value}' is not an amount")
+    bad = amount < 0
+    if bad.any():
+        fail(bad, "amount", "amount must be at least 0, got '{value}'")
+    bad = amount >= float(MAX_AMOUNT)  # also 'inf' and 1e400, which floats read as inf
+    if bad.any():
+        fail(bad, "amount", f"amount must be below {MAX_AMOUNT:,.0f}, got '{{value}}'")
+    given = (frame["rates_as_of"] != "").to_numpy(dtype=bool)
+    dates = pd.to_datetime(frame["rates_as_of"].where(given), format="%Y-%m-%d", errors="coerce")
+    bad = given & dates.isna().to_numpy()
+    if bad.any():
+        fail(bad, "rates_as_of", "rates_as_of must be a date YYYY-MM-DD, got '{value}'")
+    frame["guild"] = guild
     frame["person_id"] = frame["person_id"].replace("", None)
     frame["rates_as_of"] = frame["rates_as_of"].replace("", None)
-    return ResidualInputs(frame[list(_COLUMNS)])
+    return ResidualInputs(frame[list(_COLUMNS)].reset_index(drop=True))

@@ -41,9 +41,9 @@ def views(hours: Decimal | float | int, runtime_minutes: Decimal | float | int) 
     """Views = hours ÷ runtime in hours, exactly in Decimal (e.g. 88.4M hours at 124 min ≈ 42.77M views)."""
     h = Decimal(str(hours))
     m = Decimal(str(runtime_minutes))
-    if h < 0 or not h.is_finite():
+    if not h.is_finite() or h < 0:  # finiteness first: comparing a Decimal NaN raises
         raise InputError(f"hours must be a finite number of at least 0, got {hours}")
-    if m <= 0 or not m.is_finite():
+    if not m.is_finite() or m <= 0:
         raise InputError(f"runtime minutes must be a positive number, got {runtime_minutes}")
     return h * Decimal(60) / m
 

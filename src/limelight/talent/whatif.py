@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from limelight.errors import InputError
-from limelight.talent.bonus import BonusResult, money, split_cents
+from limelight.talent.bonus import MAX_AMOUNT, BonusResult, money, split_cents
 
 if TYPE_CHECKING:
     from limelight.spine.store import Store
@@ -32,6 +32,8 @@ def _dec(value: Decimal | int | float | str, name: str, lo: Decimal, hi: Decimal
     if not d.is_finite() or d < lo or (hi is not None and d > hi):
         bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
         raise InputError(f"{name} must be {bound}, got {value}")
+    if d >= MAX_AMOUNT:
+        raise InputError(f"{name} must be below {MAX_AMOUNT:,.0f}, got {value}")
     return d
 
 

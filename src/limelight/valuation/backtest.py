@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from limelight.errors import DataError, InputError
-from limelight.valuation.features import first_window_titles, normalize_candidates
+from limelight.valuation.features import CandidateRows, first_window_titles, normalize_candidates
 from limelight.valuation.model import (
     Forecaster,
     KindMedianForecaster,
@@ -96,10 +96,14 @@ def forecast_slate(
         start = min(window_of(d)[0] for d in normalized["release_date"])
     else:
         start = period[0]
-        early = normalized.loc[normalized["release_date"] < start, "title_name"]
-        if len(early):
-            raise InputError(
-                f"candidate release_date must fall in the period, got an earlier one for '{early.iloc[0]}'"
+        early = np.flatnonzero((normalized["release_date"] < start).to_numpy())
+        if early.size:
+            i = int(early[0])
+            raise CandidateRows(candidates).error(
+                i,
+                "release_date",
+                f"release_date must fall in the period starting {start.date()}, "
+                f"got {normalized['release_date'].iloc[i].date()} for '{normalized['title_name'].iloc[i]}'",
             )
     history = history_before(reports, start)
     if history.empty:

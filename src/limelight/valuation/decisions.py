@@ -35,6 +35,9 @@ __all__ = [
 
 CENT = Decimal("0.01")
 MILLI = Decimal("0.0001")
+# User amounts at or above this are refused: no fee or value is near it, and it keeps the figures derived
+# from one (÷ views, × hours, rounded to 0.0001) inside Decimal's 28 digits, where 1e400 would not fit.
+MAX_AMOUNT = Decimal("1e15")
 
 
 def to_money(value: Decimal | int | float | str, field: str = "amount") -> Decimal:
@@ -45,6 +48,8 @@ def to_money(value: Decimal | int | float | str, field: str = "amount") -> Decim
         raise InputError(f"{field} must be an amount like 2500000 or 2,500,000.00, got {value!r}") from None
     if not amount.is_finite() or amount < 0:
         raise InputError(f"{field} must be a non-negative amount, got {value!r}")
+    if amount >= MAX_AMOUNT:
+        raise InputError(f"{field} must be an amount below {MAX_AMOUNT:,.0f}, got {value!r}")
     return amount
 
 

@@ -25,18 +25,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError, InputError
+from limelight.errors import DataError, InputError, LimelightError
 from limelight.valuation._titles import franchise_key, parse_titles
 
 __all__ = [
     "FEATURE_COLUMNS",
     "GENRES",
     "LANGUAGES",
+    "CandidateRows",
     "FeatureBuilder",
     "first_window_titles",
     "load_catalog",
     "load_top10",
     "normalize_candidates",
+    "read_candidates",
     "window_of",
 ]
 
@@ -160,48 +162,130 @@ def first_window_titles(reports: pd.DataFrame) -> pd.DataFrame:
     return first.reset_index(drop=True)
 
 
-def normalize_candidates(candidates: pd.DataFrame, *, window_end: pd.Timestamp | None = None) -> pd.DataFrame:
+def read_candidates(path: Path, *, option: str = "--candidates") -> pd.DataFrame:
+    """A candidates CSV/TSV (or Parquet) through the spine's reader: index = the row a person sees.
+
+    A missing file, a folder, an empty, header-only, ragged or non-UTF-8 file is refused in one
+    sentence; `normalize_candidates` then names the file's row and column of any bad cell.
+    """
+    from limelight.spine.loaders.tabular import read_user_table
+
+    path = Path(path)
+    frame = read_user_table(path, option=option, what="candidates")
+    frame.attrs["origin"] = path.name
+    return frame
+
+
+def _shown(value: object) -> str:
+    """A cell as a message shows it: text quoted, numbers and dates plain (never 'np.float64(inf)')."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+class CandidateRows:
+    """Names a bad candidate cell: the file's row and column when read from a file, else 'row N'."""
+
+    def __init__(self, frame: pd.DataFrame, origin: str | None = None) -> None:
+        self.origin = origin if origin is not None else frame.attrs.get("origin")
+        self.labels = frame.index
+
+    def error(self, position: int | None, column: str, message: str) -> LimelightError:
+        """The error for the candidate at `position` (0-based; None: the file as a whole)."""
+        if self.origin is None:  # a frame from no file (API, CLI options): its position, when there are several
+            where = "" if position is None or len(self.labels) == 1 else f" in row {position + 1}"
+            return InputError(f"candidate {message}{where}")
+        row = 1 if position is None else int(self.labels[position])
+        return DataError(message, origin=self.origin, row=row, column=column)
+
+
+def normalize_candidates(
+    candidates: pd.DataFrame, *, window_end: pd.Timestamp | None = None, origin: str | None = None
+) -> pd.DataFrame:
     """Validate a candidate frame (title, kind, release_date, runtime_minutes, available_globally, ...).
 
     `window_end` is the last day of the window the candidates are measured in; when omitted each
-    candidate gets the half-year window containing its release date.
+    candidate gets the half-year window containing its release date. `origin` (default: the frame's
+    `attrs["origin"]`, set by `read_candidates`) makes errors name the file, its row and column.
     """
+    origin = origin if origin is not None else candidates.attrs.get("origin")
+    rows = CandidateRows(candidates, origin)
     frame = candidates.copy()
     if "title_name" not in frame.columns and "title" in frame.columns:
         frame = frame.rename(columns={"title": "title_name"})
     for col in ("title_name", "kind", "release_date"):
         if col not in frame.columns:
-            raise InputError(f"candidates must have a '{col if col != 'title_name' else 'title'}' column")
-    frame["title_name"] = frame["title_name"].astype(str).str.strip()
-    empty = frame.index[frame["title_name"].eq("")]
-    if len(empty):
-        raise InputError(f"candidate title must not be empty, got an empty title in row {int(empty[0]) + 1}")
+            name = col if col != "title_name" else "title"
+            if origin is None:
+                raise InputError(f"candidates must have a '{name}' column")
+            raise DataError(
+                f"candidates must have a '{name}' column (found {', '.join(map(str, candidates.columns))})",
+                origin=origin,
+                column=name,
+            )
+    if frame.empty:
+        raise rows.error(None, "title", "list is empty: give at least one candidate")
+    title_column = "title" if "title" in candidates.columns else "title_name"
+    titles = frame["title_name"].astype("string").str.strip().fillna("")
+    empty = np.flatnonzero(titles.eq("").to_numpy(dtype=bool))
+    if empty.size:
+        raise rows.error(int(empty[0]), title_column, "title must not be empty")
+    frame["title_name"] = titles.astype(str)
     kind = frame["kind"].astype("string").str.strip().str.lower()
-    bad = kind[~kind.isin(["film", "show"])]
-    if len(bad):
-        row = int(bad.index[0]) + 1
-        raise InputError(f"candidate kind must be 'film' or 'show', got {bad.iloc[0]!r} in row {row}")
+    bad = np.flatnonzero(~kind.isin(["film", "show"]).fillna(False).to_numpy(dtype=bool))
+    if bad.size:
+        i = int(bad[0])
+        raise rows.error(i, "kind", f"kind must be 'film' or 'show', got {_shown(frame['kind'].iloc[i])}")
     frame["kind"] = kind.astype(object)
     dates = pd.to_datetime(frame["release_date"], errors="coerce")
-    if dates.isna().any():
-        row = int(dates.index[dates.isna()][0]) + 1
-        raise InputError(
-            f"candidate release_date must be a date like 2024-09-26, got {frame['release_date'].iloc[row - 1]!r} in row {row}"
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise rows.error(
+            i,
+            "release_date",
+            f"release_date must be a date like 2024-09-26, got {_shown(frame['release_date'].iloc[i])}",
         )
     frame["release_date"] = dates
-    runtime = pd.to_numeric(
-        frame.get("runtime_minutes", pd.Series(np.nan, index=frame.index)), errors="coerce"
+    raw = frame.get("runtime_minutes", pd.Series(np.nan, index=frame.index))
+    given = raw.notna().to_numpy() & (raw.astype("string").str.strip() != "").fillna(False).to_numpy(
+        dtype=bool
     )
-    if (runtime <= 0).any():
-        raise InputError(f"candidate runtime_minutes must be positive, got {runtime[runtime <= 0].iloc[0]}")
-    frame["runtime_minutes"] = runtime.astype("float64")
+    runtime = pd.to_numeric(raw.where(given), errors="coerce").astype("float64")
+    values = runtime.to_numpy()
+    bad = np.flatnonzero(given & np.isnan(values))
+    if bad.size:
+        i = int(bad[0])
+        raise rows.error(
+            i, "runtime_minutes", f"runtime_minutes must be a number of minutes, got {_shown(raw.iloc[i])}"
+        )
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(given & (~np.isfinite(values) | (values <= 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise rows.error(
+            i, "runtime_minutes", f"runtime_minutes must be positive and finite, got {_shown(raw.iloc[i])}"
+        )
+    frame["runtime_minutes"] = runtime
     glob = frame.get("available_globally", pd.Series(np.nan, index=frame.index))
-    frame["available_globally"] = glob.map(_as_bool).astype("float64")
+    flags = []
+    for i, value in enumerate(glob):
+        try:
+            flags.append(_as_bool(value))
+        except InputError:
+            raise rows.error(
+                i,
+                "available_globally",
+                f"available_globally must be yes/no or true/false, got {_shown(value)}",
+            ) from None
+    frame["available_globally"] = pd.Series(flags, index=frame.index, dtype="float64")
     if window_end is not None:
-        if (frame["release_date"] > window_end).any():
-            late = frame.loc[frame["release_date"] > window_end, "title_name"].iloc[0]
-            raise InputError(
-                f"candidate release_date must fall before the window end {window_end.date()}, got a later one for '{late}'"
+        late = np.flatnonzero((frame["release_date"] > window_end).to_numpy())
+        if late.size:
+            i = int(late[0])
+            raise rows.error(
+                i,
+                "release_date",
+                f"release_date must fall before the window end {window_end.date()}, "
+                f"got {_shown(candidates['release_date'].iloc[i])} for '{frame['title_name'].iloc[i]}'",
             )
         frame["window_end"] = pd.Timestamp(window_end)
     else:
@@ -221,7 +305,7 @@ def _as_bool(value: object) -> float:
         return 0.0
     if text in {"", "nan", "none", "<na>"}:
         return np.nan
-    raise InputError(f"available_globally must be yes/no or true/false, got {value!r}")
+    raise InputError(f"available_globally must be yes/no or true/false, got {_shown(value)}")
 
 
 def load_top10(path: Path) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from limelight.spine.loaders._common import blank_mask, make_rows, parse_epoch, 
 from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table
 from limelight.spine.validate import Rows
 
-__all__ = ["TABULAR_SUFFIXES", "guess_table", "read_table_file", "read_tabular"]
+__all__ = ["TABULAR_SUFFIXES", "guess_table", "read_table_file", "read_tabular", "read_user_table"]
 
 TABULAR_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
@@ -50,6 +50,27 @@ def read_table_file(path: Path) -> pd.DataFrame:
             first = handle.readline()
         sep = "\t" if first.count("\t") > first.count(",") else ","
     return read_delimited(path, sep=sep)
+
+
+def read_user_table(path: str | Path, *, option: str, what: str, allow_empty: bool = False) -> pd.DataFrame:
+    """A file a user names on the command line (`option`) holding `what`, through `read_table_file`.
+
+    The one reader for users' tables outside ingest (payment logs, candidate slates, residuals): a
+    missing file or a folder names the option; an unreadable, ragged or non-UTF-8 file and (unless
+    `allow_empty`) a header with no rows name the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{option}: the {what} file {path} does not exist")
+    if path.is_dir() and path.suffix.lower() not in (".parquet", ".pq"):
+        raise InputError(f"{option} must be a CSV or Parquet file of {what}, got the folder {path}")
+    try:
+        frame = read_table_file(path)
+    except OSError as exc:
+        raise DataError(f"cannot be read ({exc.strerror or exc})", origin=path.name) from None
+    if frame.empty and not allow_empty:
+        raise DataError(f"has no rows of {what} (only a header)", origin=path.name)
+    return frame
 
 
 def _table(name: str) -> Table:
