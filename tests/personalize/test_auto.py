@@ -129,7 +129,9 @@ def test_coordinate_search_walks_each_ladder_to_the_best_rung() -> None:
 
 def test_search_space_is_the_same_rule_for_every_dataset(interactions: Interactions) -> None:
     families = [f for f, _, _ in search_space(interactions)]
-    assert families == ["popularity", "ease", "als", "rp3beta", "itemknn"]  # the deep models only when asked for
+    assert families == ["popularity", "ease", "cowatch", "als", "rp3beta", "itemknn"]  # deep models when asked for
+    untimed = Interactions(interactions.matrix, interactions.member_ids, interactions.title_ids)
+    assert "cowatch" not in [f for f, _, _ in search_space(untimed)]  # no times, no sittings to weigh
     asked = [f for f, _, _ in search_space(interactions, ["ease", "vae"])]
     assert asked == (["ease", "vae"] if importlib.util.find_spec("torch") else ["ease"])
     with pytest.raises(InputError, match="families must be among"):

@@ -18,6 +18,7 @@ from limelight.personalize.models import (
     MODEL_NAMES,
     Auto,
     Blend,
+    CoWatchEASE,
     ItemKNN,
     Popularity,
     RP3Beta,
@@ -54,6 +55,16 @@ class TestEASE(RecommenderContract):
 class TestEASEPrunedAndDebiased(RecommenderContract):
     def make_model(self) -> Recommender:
         return EASE(regularization=5.0, diagonal_penalty=0.3, min_support=2)
+
+
+class TestCoWatchEASE(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return CoWatchEASE(regularization=5.0, window_minutes=120.0)
+
+
+class TestCoWatchEASEMixedAndPruned(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return CoWatchEASE(regularization=5.0, window_minutes=30.0, plain_weight=0.5, min_support=2)
 
 
 class TestRP3Beta(RecommenderContract):

@@ -28,7 +28,7 @@ InteractionsOption = Annotated[
     typer.Option("--interactions", help="CSV or Parquet: member_id,title_id[,rating,timestamp], one row per interaction."),
 ]
 ModelOption = Annotated[
-    str, typer.Option("--model", help="popularity, trending, itemknn, rp3beta, ease, als, sasrec, vae or auto.")
+    str, typer.Option("--model", help="popularity, trending, itemknn, rp3beta, ease, cowatch, als, sasrec, vae or auto.")
 ]
 KOption = Annotated[int, typer.Option("--k", help="How many titles per member.")]
 def recommend(

@@ -11,6 +11,7 @@ from limelight.errors import InputError
 from limelight.personalize.base import Recommender
 from limelight.personalize.models.als import ALS
 from limelight.personalize.models.blend import Auto, Blend
+from limelight.personalize.models.cowatch import CoWatchEASE
 from limelight.personalize.models.ease import EASE
 from limelight.personalize.models.itemknn import ItemKNN
 from limelight.personalize.models.popularity import Popularity, Trending
@@ -25,6 +26,7 @@ __all__ = [
     "VAE",
     "Auto",
     "Blend",
+    "CoWatchEASE",
     "ItemKNN",
     "Popularity",
     "RP3Beta",
@@ -40,6 +42,7 @@ _MODELS: dict[str, type[Recommender]] = {
     "itemknn": ItemKNN,
     "rp3beta": RP3Beta,
     "ease": EASE,
+    "cowatch": CoWatchEASE,
     "als": ALS,
     "sasrec": SASRec,
     "vae": VAE,

@@ -428,6 +428,9 @@ def search_space(
         ("ease", {"regularization": 200.0, "diagonal_penalty": 0.0, "min_support": min_support},
          {"regularization": [12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0],
           "diagonal_penalty": [0.0, 0.1, 0.3, 1.0]}),
+        *([("cowatch", {"regularization": 100.0, "window_minutes": 6.0, "min_support": min_support},
+            {"regularization": [25.0, 50.0, 100.0, 200.0, 400.0, 800.0],
+             "window_minutes": [1.0, 3.0, 6.0, 15.0, 60.0, 240.0]})] if has_time else []),
         ("als", {"factors": 128, "regularization": 0.01, "unobserved_weight": 0.3, "iterations": 15},
          {"regularization": [0.001, 0.003, 0.01, 0.03, 0.1], "unobserved_weight": [0.03, 0.1, 0.3, 1.0],
           "factors": [32, 64, 128, 256], "iterations": [10, 15, 25]}),
@@ -439,7 +442,7 @@ def search_space(
     if ease_titles > EASE_MAX_TITLES:  # its dense Gram matrix and inverse would not fit: the others remain
         log.info("auto: EASE left out: %d titles with %d or more members exceed %d", ease_titles, min_support,
                  EASE_MAX_TITLES)
-        space = [row for row in space if row[0] != "ease"]
+        space = [row for row in space if row[0] not in ("ease", "cowatch")]
     if rating_moments(interactions.matrix)[1] > 0:  # the interactions carry ratings (or repeat counts)
         space = [(family, {**start, "rating_weight": 0.0}, {"rating_weight": list(RATING_WEIGHTS[family]), **ladders})
                  if family in RATING_WEIGHTS else (family, start, ladders) for family, start, ladders in space]

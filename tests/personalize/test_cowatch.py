@@ -1,0 +1,89 @@
+"""Co-watch EASE: the time-weighted Gram matrix, and what it learns that plain co-occurrence cannot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from limelight.errors import InputError
+from limelight.personalize.base import Interactions
+from limelight.personalize.models import EASE, CoWatchEASE, make_model
+from limelight.personalize.models.cowatch import CUTOFF_WINDOWS, cowatch_gram
+
+
+def _brute_force(last_at: sp.csr_matrix, window: float) -> np.ndarray:
+    """Every pair of every member's titles, one at a time (the definition, for small data only)."""
+    n = last_at.shape[1]
+    gram = np.zeros((n, n))
+    for m in range(last_at.shape[0]):
+        row = last_at[m]
+        titles, times = row.indices, row.data.astype(float)
+        for a in range(len(titles)):
+            gram[titles[a], titles[a]] += 1
+            for b in range(len(titles)):
+                gap = abs(times[a] - times[b])
+                if a != b and gap <= CUTOFF_WINDOWS * window:
+                    gram[titles[a], titles[b]] += np.exp(-gap / window)
+    return gram
+
+
+def test_the_gram_matrix_is_the_kernel_sum_over_each_members_pairs() -> None:
+    rng = np.random.default_rng(3)
+    n_members, n_titles = 40, 25
+    rows, cols, times = [], [], []
+    for m in range(n_members):
+        titles = rng.choice(n_titles, size=rng.integers(1, 12), replace=False)
+        start = 1_600_000_000 + rng.integers(0, 10**6)
+        rows += [m] * len(titles)
+        cols += titles.tolist()
+        times += (start + np.cumsum(rng.exponential(1800, len(titles)))).astype(np.int64).tolist()
+    last_at = sp.csr_matrix((np.array(times, dtype=np.float64), (rows, cols)), shape=(n_members, n_titles))
+    got = cowatch_gram(last_at, 600.0)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, _brute_force(last_at, 600.0), rtol=1e-5, atol=1e-6)
+
+
+def _sittings() -> Interactions:
+    """Half the members watch A then B the same evening; the other half watch A, then C a year later.
+
+    B and C share A equally often, so plain co-occurrence cannot tell them apart; the sitting can.
+    """
+    rows = []
+    for m in range(60):
+        t0 = 1_600_000_000 + m * 86_400
+        follower = "B" if m % 2 == 0 else "C"
+        later = 600 if follower == "B" else 365 * 86_400
+        rows += [(f"m{m}", "A", t0), (f"m{m}", follower, t0 + later), (f"m{m}", f"filler{m % 7}", t0 + 30 * 86_400)]
+    frame = pd.DataFrame(rows, columns=["member_id", "title_id", "timestamp"])
+    return Interactions.from_frame(frame, time_col="timestamp")
+
+
+def test_titles_taken_in_one_sitting_are_closer_neighbours_than_titles_a_year_apart() -> None:
+    data = _sittings()
+    index = {t: i for i, t in enumerate(data.title_ids)}
+    cowatch_model = CoWatchEASE(regularization=1.0, window_minutes=30.0).fit(data)
+    plain_model = EASE(regularization=1.0).fit(data)
+    cowatch = cowatch_model.score(cowatch_model.history_for(["A"]))[0]
+    plain = plain_model.score(plain_model.history_for(["A"]))[0]
+    assert plain[index["B"]] == pytest.approx(plain[index["C"]], rel=1e-4)  # co-occurrence alone: a tie
+    assert cowatch[index["B"]] > 2 * cowatch[index["C"]]
+
+
+def test_without_timestamps_it_is_plain_ease_and_min_support_leaves_rare_titles_out() -> None:
+    data = _sittings()
+    untimed = Interactions(data.matrix, data.member_ids, data.title_ids)
+    np.testing.assert_allclose(CoWatchEASE(regularization=3.0).fit(untimed).weights_,
+                               EASE(regularization=3.0).fit(untimed).weights_, rtol=1e-4, atol=1e-6)
+    pruned = CoWatchEASE(regularization=3.0, min_support=20).fit(data)
+    rare = [i for i, t in enumerate(data.title_ids) if str(t).startswith("filler")]
+    assert not pruned.weights_[rare].any() and not pruned.weights_[:, rare].any()
+    with pytest.raises(InputError, match="min_support of CoWatchEASE must leave at least one title"):
+        CoWatchEASE(min_support=10_000).fit(data)
+
+
+@pytest.mark.parametrize(("param", "value"), [("window_minutes", 0), ("plain_weight", -1), ("regularization", "x")])
+def test_bad_parameters_are_refused_before_a_fit(param: str, value: object) -> None:
+    with pytest.raises(InputError, match=f"'{param}' parameter of CoWatchEASE"):
+        make_model("cowatch", **{param: value})
