@@ -13,19 +13,20 @@ from limelight.personalize.models import EASE, CoWatchEASE, make_model
 from limelight.personalize.models.cowatch import CUTOFF_WINDOWS, cowatch_gram
 
 
-def _brute_force(last_at: sp.csr_matrix, window: float) -> np.ndarray:
+def _brute_force(last_at: sp.csr_matrix, window: float, strengths: sp.csr_matrix | None = None) -> np.ndarray:
     """Every pair of every member's titles, one at a time (the definition, for small data only)."""
     n = last_at.shape[1]
     gram = np.zeros((n, n))
     for m in range(last_at.shape[0]):
         row = last_at[m]
         titles, times = row.indices, row.data.astype(float)
+        weight = np.ones(len(titles)) if strengths is None else np.asarray(strengths[m, titles].todense()).ravel()
         for a in range(len(titles)):
-            gram[titles[a], titles[a]] += 1
+            gram[titles[a], titles[a]] += weight[a] ** 2
             for b in range(len(titles)):
                 gap = abs(times[a] - times[b])
                 if a != b and gap <= CUTOFF_WINDOWS * window:
-                    gram[titles[a], titles[b]] += np.exp(-gap / window)
+                    gram[titles[a], titles[b]] += np.exp(-gap / window) * weight[a] * weight[b]
     return gram
 
 
@@ -43,6 +44,12 @@ def test_the_gram_matrix_is_the_kernel_sum_over_each_members_pairs() -> None:
     got = cowatch_gram(last_at, 600.0)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, _brute_force(last_at, 600.0), rtol=1e-5, atol=1e-6)
+    strengths = last_at.copy()
+    strengths.data = rng.uniform(0.5, 2.0, strengths.nnz)  # e.g. rating-weighted interactions
+    np.testing.assert_allclose(cowatch_gram(last_at, 600.0, strengths), _brute_force(last_at, 600.0, strengths),
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(InputError, match="same members × titles pattern"):
+        cowatch_gram(last_at, 600.0, sp.csr_matrix(last_at.shape))
 
 
 def _sittings() -> Interactions:
@@ -87,3 +94,16 @@ def test_without_timestamps_it_is_plain_ease_and_min_support_leaves_rare_titles_
 def test_bad_parameters_are_refused_before_a_fit(param: str, value: object) -> None:
     with pytest.raises(InputError, match=f"'{param}' parameter of CoWatchEASE"):
         make_model("cowatch", **{param: value})
+
+
+def test_rating_weighted_co_watch_reads_ratings_as_strengths_and_survives_a_save(tmp_path) -> None:
+    from limelight.personalize.base import Recommender
+    from limelight.personalize.testing import clustered_frame
+
+    rated = Interactions.from_frame(clustered_frame(), time_col="timestamp", weight_col="rating")
+    plain = CoWatchEASE(regularization=5.0, window_minutes=120.0).fit(rated)
+    weighted = CoWatchEASE(regularization=5.0, window_minutes=120.0, rating_weight=0.3).fit(rated)
+    assert weighted._rated and not np.allclose(weighted.weights_, plain.weights_)
+    history = rated.matrix[:5]
+    loaded = Recommender.load(weighted.save(tmp_path / "cowatch"))
+    np.testing.assert_allclose(loaded.score(history), weighted.score(history), rtol=1e-6)

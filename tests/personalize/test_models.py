@@ -64,7 +64,7 @@ class TestCoWatchEASE(RecommenderContract):
 
 class TestCoWatchEASEMixedAndPruned(RecommenderContract):
     def make_model(self) -> Recommender:
-        return CoWatchEASE(regularization=5.0, window_minutes=30.0, plain_weight=0.5, min_support=2)
+        return CoWatchEASE(regularization=5.0, window_minutes=30.0, plain_weight=0.5, min_support=2, rating_weight=0.2)
 
 
 class TestRP3Beta(RecommenderContract):

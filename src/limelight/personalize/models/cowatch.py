@@ -23,13 +23,13 @@ interactions (the time of each member's latest interaction with a title).
 from __future__ import annotations
 
 import logging
-from typing import Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from limelight.errors import InputError
-from limelight.personalize.base import Interactions, binarize, check_number
+from limelight.personalize.base import Interactions, RatingWeighted, check_number
 from limelight.personalize.models._itemitem import ItemItemModel
 from limelight.personalize.models.ease import ease_weights
 
@@ -43,13 +43,31 @@ CUTOFF_WINDOWS = 8.0
 PAIRS_PER_FLUSH = 20_000_000
 
 
-def cowatch_gram(last_at: sp.csr_matrix, window_seconds: float) -> np.ndarray:
-    """The time-weighted Gram matrix (titles × titles, float32) from members' interaction times."""
+def cowatch_gram(
+    last_at: sp.csr_matrix, window_seconds: float, strengths: sp.csr_matrix | None = None
+) -> np.ndarray:
+    """The time-weighted Gram matrix (titles × titles, float32) from members' interaction times.
+
+    `strengths` (the same members × titles pattern as `last_at`: e.g. rating-weighted interactions)
+    scale each pair by the product of its two strengths and the diagonal by the sum of squares, as
+    XᵀX does for a weighted X; without them every interaction weighs 1.
+    """
+    last_at = last_at.tocsr()
+    last_at.sort_indices()
     coo = last_at.tocoo()
     n_titles = last_at.shape[1]
+    if strengths is None:
+        strength = np.ones(coo.nnz)
+    else:
+        strengths = strengths.tocsr()
+        strengths.sort_indices()
+        if not (np.array_equal(strengths.indptr, last_at.indptr) and np.array_equal(strengths.indices, last_at.indices)):
+            raise InputError("strengths must have the same members × titles pattern as the interaction times")
+        strength = strengths.data.astype(np.float64)
     order = np.lexsort((coo.data, coo.row))
     member, title = coo.row[order], coo.col[order]
     seconds = coo.data[order].astype(np.float64)
+    strength = strength[order]
     cutoff = CUTOFF_WINDOWS * window_seconds
     gram = sp.csr_matrix((n_titles, n_titles), dtype=np.float64)
     rows: list[np.ndarray] = []
@@ -77,7 +95,7 @@ def cowatch_gram(last_at: sp.csr_matrix, window_seconds: float) -> np.ndarray:
         gap = seconds[partner] - seconds[alive]
         close = (member[partner] == member[alive]) & (gap <= cutoff)
         alive, partner, gap = alive[close], partner[close], gap[close]
-        w = np.exp(-gap / window_seconds)
+        w = np.exp(-gap / window_seconds) * strength[alive] * strength[partner]
         rows += [title[alive], title[partner]]
         cols += [title[partner], title[alive]]
         weights += [w, w]
@@ -88,22 +106,30 @@ def cowatch_gram(last_at: sp.csr_matrix, window_seconds: float) -> np.ndarray:
     flush()
     log.info("co-watch gram: pairs up to %d titles apart within %.0f s", k - 1, cutoff)
     dense = np.asarray(gram.toarray(), dtype=np.float32)
-    dense[np.diag_indices(n_titles)] = np.diff(last_at.tocsc().indptr).astype(np.float32)
+    squares = sp.csr_matrix((strength**2, (member, title)), shape=last_at.shape)
+    dense[np.diag_indices(n_titles)] = np.asarray(squares.sum(axis=0)).ravel().astype(np.float32)
     return dense
 
 
-class CoWatchEASE(ItemItemModel):
+class CoWatchEASE(RatingWeighted, ItemItemModel):
     """EASE on titles taken close together in time (`window_minutes` τ), with L2 regularization λ."""
 
     name = "cowatch"
+    _meta_attrs: ClassVar[tuple[str, ...]] = RatingWeighted.RATING_ATTRS
 
     def __init__(
-        self, regularization: float = 100.0, window_minutes: float = 6.0, plain_weight: float = 0.0, min_support: int = 1
+        self,
+        regularization: float = 100.0,
+        window_minutes: float = 6.0,
+        plain_weight: float = 0.0,
+        min_support: int = 1,
+        rating_weight: float = 0.0,
     ) -> None:
         self.regularization = regularization
         self.window_minutes = window_minutes
         self.plain_weight = plain_weight
         self.min_support = min_support
+        self.rating_weight = rating_weight
 
     def check_params(self) -> None:
         check_number("CoWatchEASE", "regularization", self.regularization, 1e-9, 1e12)
@@ -113,17 +139,20 @@ class CoWatchEASE(ItemItemModel):
 
     def fit(self, interactions: Interactions) -> Self:
         self.check_params()
+        self._learn_rating_scale(interactions.matrix)
         n_titles = interactions.n_titles
         # as in EASE: titles with fewer members than min_support stay out of the (cubic) inverse
         kept = np.flatnonzero(np.diff(interactions.matrix.tocsc().indptr) >= self.min_support)
         if kept.size == 0:
             raise InputError(f"min_support of CoWatchEASE must leave at least one title, got {self.min_support}")
-        matrix = binarize(interactions.matrix)[:, kept]
+        # plain interactions, or rating-weighted strengths (RatingWeighted; EASE reads them the same way)
+        matrix = self._inputs(interactions.matrix).tocsc()[:, kept].tocsr()
         if interactions.last_at is None:
             log.info("cowatch: no timestamps, so every pair of a member's titles counts once (plain EASE)")
             gram = np.asarray((matrix.T @ matrix).toarray(), dtype=np.float32)
         else:
-            gram = cowatch_gram(interactions.last_at.tocsc()[:, kept].tocsr(), float(self.window_minutes) * 60.0)
+            times = interactions.last_at.tocsc()[:, kept].tocsr()
+            gram = cowatch_gram(times, float(self.window_minutes) * 60.0, matrix if self._rated else None)
             if self.plain_weight:  # plus plain co-occurrence: titles a member took months apart still count
                 gram += np.float32(self.plain_weight) * np.asarray((matrix.T @ matrix).toarray(), dtype=np.float32)
         weights = ease_weights(gram, float(self.regularization))
