@@ -7,7 +7,8 @@ so the figure is an upper bound on what any validation-chosen blend of these fam
 under the protocol (default: Microsoft Recommenders' per-member 75/25 random split, seed 42). Each
 family uses the hyperparameters `auto` chose for it on its own validation split of the training
 data (read from its report), scores are z-normalised per member over unseen titles (as `auto`
-blends them), and weights 0..5 per family are searched exhaustively. Writes
+blends them), and weights 0..5 per family are searched exhaustively (families: EASE, co-watch EASE, ALS,
+RP3beta, item-kNN; co-watch since 2026-11-29). Writes
 benchmarks/results/blend_ceiling.json.
 """
 
@@ -31,7 +32,7 @@ from limelight.personalize.models import make_model
 from limelight.personalize.models.blend import Auto, _normalise
 from limelight.personalize.splits import canonical_frame, make_split
 
-FAMILIES = ("ease", "als", "rp3beta", "itemknn")
+FAMILIES = ("ease", "cowatch", "als", "rp3beta", "itemknn")
 
 
 def main() -> None:
