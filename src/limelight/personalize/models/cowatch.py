@@ -23,15 +23,13 @@ interactions (the time of each member's latest interaction with a title).
 from __future__ import annotations
 
 import logging
-from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from limelight.errors import InputError
-from limelight.personalize.base import Interactions, RatingWeighted, check_number
-from limelight.personalize.models._itemitem import ItemItemModel
-from limelight.personalize.models.ease import ease_weights
+from limelight.personalize.base import Interactions, check_number
+from limelight.personalize.models.ease import EASE
 
 __all__ = ["CoWatchEASE", "cowatch_gram"]
 
@@ -111,11 +109,10 @@ def cowatch_gram(
     return dense
 
 
-class CoWatchEASE(RatingWeighted, ItemItemModel):
-    """EASE on titles taken close together in time (`window_minutes` τ), with L2 regularization λ."""
+class CoWatchEASE(EASE):
+    """EASE on titles taken close together in time (`window_minutes` τ); λ, penalty, support, ratings as EASE's."""
 
     name = "cowatch"
-    _meta_attrs: ClassVar[tuple[str, ...]] = RatingWeighted.RATING_ATTRS
 
     def __init__(
         self,
@@ -124,42 +121,23 @@ class CoWatchEASE(RatingWeighted, ItemItemModel):
         plain_weight: float = 0.0,
         min_support: int = 1,
         rating_weight: float = 0.0,
+        diagonal_penalty: float = 0.0,
     ) -> None:
-        self.regularization = regularization
+        super().__init__(regularization, diagonal_penalty, min_support, rating_weight)
         self.window_minutes = window_minutes
         self.plain_weight = plain_weight
-        self.min_support = min_support
-        self.rating_weight = rating_weight
 
     def check_params(self) -> None:
-        check_number("CoWatchEASE", "regularization", self.regularization, 1e-9, 1e12)
+        super().check_params()
         check_number("CoWatchEASE", "window_minutes", self.window_minutes, 1e-3, 1e7)
         check_number("CoWatchEASE", "plain_weight", self.plain_weight, 0, 1e6)
-        check_number("CoWatchEASE", "min_support", self.min_support, 1, 1e9, integer=True)
 
-    def fit(self, interactions: Interactions) -> Self:
-        self.check_params()
-        self._learn_rating_scale(interactions.matrix)
-        n_titles = interactions.n_titles
-        # as in EASE: titles with fewer members than min_support stay out of the (cubic) inverse
-        kept = np.flatnonzero(np.diff(interactions.matrix.tocsc().indptr) >= self.min_support)
-        if kept.size == 0:
-            raise InputError(f"min_support of CoWatchEASE must leave at least one title, got {self.min_support}")
-        # plain interactions, or rating-weighted strengths (RatingWeighted; EASE reads them the same way)
-        matrix = self._inputs(interactions.matrix).tocsc()[:, kept].tocsr()
+    def _gram(self, matrix: sp.csr_matrix, interactions: Interactions, kept: np.ndarray) -> np.ndarray:
         if interactions.last_at is None:
             log.info("cowatch: no timestamps, so every pair of a member's titles counts once (plain EASE)")
-            gram = np.asarray((matrix.T @ matrix).toarray(), dtype=np.float32)
-        else:
-            times = interactions.last_at.tocsc()[:, kept].tocsr()
-            gram = cowatch_gram(times, float(self.window_minutes) * 60.0, matrix if self._rated else None)
-            if self.plain_weight:  # plus plain co-occurrence: titles a member took months apart still count
-                gram += np.float32(self.plain_weight) * np.asarray((matrix.T @ matrix).toarray(), dtype=np.float32)
-        weights = ease_weights(gram, float(self.regularization))
-        if kept.size < n_titles:
-            full = np.zeros((n_titles, n_titles), dtype=np.float32)
-            full[np.ix_(kept, kept)] = weights
-            weights = full
-        self.weights_ = weights
-        self.title_ids_ = interactions.title_ids
-        return self
+            return super()._gram(matrix, interactions, kept)
+        times = interactions.last_at.tocsc()[:, kept].tocsr() if kept.size < interactions.n_titles else interactions.last_at
+        gram = cowatch_gram(times, float(self.window_minutes) * 60.0, matrix if self._rated else None)
+        if self.plain_weight:  # plus plain co-occurrence: titles a member took months apart still count
+            gram += np.float32(self.plain_weight) * super()._gram(matrix, interactions, kept)
+        return gram

@@ -25,6 +25,7 @@ import logging
 from typing import ClassVar, Self
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from limelight.errors import InputError
@@ -78,9 +79,14 @@ class EASE(RatingWeighted, ItemItemModel):
         self.rating_weight = rating_weight
 
     def check_params(self) -> None:
-        check_number("EASE", "regularization", self.regularization, 1e-9, 1e12)
-        check_number("EASE", "diagonal_penalty", self.diagonal_penalty, 0, 1e6)
-        check_number("EASE", "min_support", self.min_support, 1, 1e9, integer=True)
+        owner = type(self).__name__  # EASE, or a variant that changes only its Gram matrix
+        check_number(owner, "regularization", self.regularization, 1e-9, 1e12)
+        check_number(owner, "diagonal_penalty", self.diagonal_penalty, 0, 1e6)
+        check_number(owner, "min_support", self.min_support, 1, 1e9, integer=True)
+
+    def _gram(self, matrix: sp.csr_matrix, interactions: Interactions, kept: np.ndarray) -> np.ndarray:
+        """XᵀX (float32) of the kept titles' (rating-weighted) interactions; co-watch EASE weighs it by time."""
+        return np.asarray((matrix.T @ matrix).toarray(), dtype=np.float32)
 
     def fit(self, interactions: Interactions) -> Self:
         self.check_params()
@@ -90,10 +96,12 @@ class EASE(RatingWeighted, ItemItemModel):
         support = np.diff(matrix.tocsc().indptr)  # members per title
         kept = np.flatnonzero(support >= self.min_support)
         if kept.size == 0:
-            raise InputError(f"min_support of EASE must leave at least one title, got {self.min_support}")
+            raise InputError(
+                f"min_support of {type(self).__name__} must leave at least one title, got {self.min_support}"
+            )
         sub = matrix[:, kept] if kept.size < n_titles else matrix
-        gram = np.asarray((sub.T @ sub).toarray(), dtype=np.float32)
-        log.info("EASE: inverting a %d × %d Gram matrix", kept.size, kept.size)
+        gram = self._gram(sub, interactions, kept)
+        log.info("%s: inverting a %d × %d Gram matrix", type(self).__name__, kept.size, kept.size)
         penalty = float(self.regularization) + float(self.diagonal_penalty) * np.diag(gram)
         weights = ease_weights(gram, penalty)
         if kept.size < n_titles:
