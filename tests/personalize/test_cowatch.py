@@ -30,7 +30,13 @@ def _brute_force(last_at: sp.csr_matrix, window: float, strengths: sp.csr_matrix
     return gram
 
 
-def test_the_gram_matrix_is_the_kernel_sum_over_each_members_pairs() -> None:
+@pytest.mark.parametrize("flush_every", [10, 20_000_000], ids=["many-flushes", "one-flush"])
+def test_the_gram_matrix_is_the_kernel_sum_over_each_members_pairs(
+    monkeypatch: pytest.MonkeyPatch, flush_every: int
+) -> None:
+    from limelight.personalize.models import cowatch
+
+    monkeypatch.setattr(cowatch, "PAIRS_PER_FLUSH", flush_every)
     rng = np.random.default_rng(3)
     n_members, n_titles = 40, 25
     rows, cols, times = [], [], []

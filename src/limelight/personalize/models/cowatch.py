@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 #: pairs further apart than this many windows are left out (their weight is below e⁻⁸ ≈ 3e-4)
 CUTOFF_WINDOWS = 8.0
-#: pairs gathered before they are summed into the sparse Gram matrix (bounds memory)
+#: pairs gathered before they are summed into the Gram matrix (bounds memory)
 PAIRS_PER_FLUSH = 20_000_000
 
 
@@ -67,17 +67,20 @@ def cowatch_gram(
     seconds = coo.data[order].astype(np.float64)
     strength = strength[order]
     cutoff = CUTOFF_WINDOWS * window_seconds
-    gram = sp.csr_matrix((n_titles, n_titles), dtype=np.float64)
+    # accumulated dense (EASE inverts it dense anyway): a sparse running sum would approach n² entries
+    # at three times the bytes on data with long sittings
+    gram = np.zeros((n_titles, n_titles), dtype=np.float32)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     weights: list[np.ndarray] = []
     held = 0
 
     def flush() -> None:
-        nonlocal gram, held
+        nonlocal held
         if rows:
             r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
-            gram = gram + sp.csr_matrix((w, (r, c)), shape=(n_titles, n_titles))
+            summed = sp.coo_matrix((w, (r, c)), shape=(n_titles, n_titles)).tocsr().tocoo()  # one entry per pair
+            gram[summed.row, summed.col] += summed.data.astype(np.float32)
             for gathered in (rows, cols, weights):
                 gathered.clear()
         held = 0
@@ -103,10 +106,9 @@ def cowatch_gram(
         k += 1
     flush()
     log.info("co-watch gram: pairs up to %d titles apart within %.0f s", k - 1, cutoff)
-    dense = np.asarray(gram.toarray(), dtype=np.float32)
     squares = sp.csr_matrix((strength**2, (member, title)), shape=last_at.shape)
-    dense[np.diag_indices(n_titles)] = np.asarray(squares.sum(axis=0)).ravel().astype(np.float32)
-    return dense
+    gram[np.diag_indices(n_titles)] = np.asarray(squares.sum(axis=0)).ravel().astype(np.float32)
+    return gram
 
 
 class CoWatchEASE(EASE):
