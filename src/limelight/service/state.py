@@ -195,8 +195,9 @@ class ServiceState:
 
     def _swap_to(self, version: ModelVersion | None, *, initial: bool = False) -> None:
         with self._swap_lock:
-            self.slot.building = True
-            self.slot.pending = []
+            with self._fold_lock:  # from here every fold-in is also kept for the replay into the new engine
+                self.slot.building = True
+                self.slot.pending = []
             try:
                 engine = self.build_engine(version)
             except ImportError as exc:
