@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 
 from limelight.cli.app import main
@@ -15,3 +18,32 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """`run_cli` with the arguments as one list, after dropping whatever was printed before."""
+    capsys.readouterr()
+    return run_cli(capsys, *argv)
+
+
+def digest(path: Path) -> str:
+    """The file's SHA-256: 'the store is unchanged' means this is unchanged."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def tiny_movielens_store(folder: Path) -> Path:
+    """A store holding members 1 and 2 and titles 10 and 20, ingested through the CLI from a tiny MovieLens folder."""
+    write(folder / "movies.csv", "movieId,title,genres\n10,Heat (1995),Crime\n20,Up (2009),Animation\n")
+    write(folder / "ratings.csv", "userId,movieId,rating,timestamp\n1,10,4.0,964982703\n2,20,3.5,964982704\n")
+    db = folder / "spine.duckdb"
+    try:
+        main(["ingest", str(folder), "--db", str(db)])
+    except SystemExit as exc:
+        assert not exc.code, f"ingest of the tiny MovieLens folder exited {exc.code}"
+    return db

@@ -38,3 +38,22 @@ def spark() -> Iterator[Any]:
     session = spark_session("limelight-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding members 1 and 2 and titles 10 and 20, ingested once through the CLI."""
+    from cli_runner import tiny_movielens_store
+
+    return tiny_movielens_store(tmp_path_factory.mktemp("tiny-ml"))
+
+
+@pytest.fixture()
+def tiny_store(tiny_store_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the tiny store for one test (tests check it is left unchanged byte for byte)."""
+    import shutil
+
+    db = tmp_path / "spine.duckdb"
+    shutil.copyfile(tiny_store_template, db)
+    return db
+

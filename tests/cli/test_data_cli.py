@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from limelight.cli.app import main
+from cli_runner import digest, run, write
 
 INFO_KEYS = ("titles", "members", "ratings", "viewing_events", "engagement_rows", "engagement_hours",
              "payment_attempts")  # fmt: skip
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 def info(db: Path, capsys: pytest.CaptureFixture[str]) -> dict:
@@ -29,14 +19,6 @@ def info(db: Path, capsys: pytest.CaptureFixture[str]) -> dict:
     return json.loads(out)
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_ml_latest_small_gives_100836_ratings_610_members_9742_titles(
@@ -53,25 +35,9 @@ def test_ml_latest_small_gives_100836_ratings_610_members_9742_titles(
     assert (summary["viewing_events"], summary["engagement_rows"], summary["payment_attempts"]) == (0, 0, 0)
 
 
-@pytest.fixture(scope="module")
-def small_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store holding members 1 and 2 and titles 10 and 20, built once through the CLI (a tiny MovieLens folder)."""
-    folder = tmp_path_factory.mktemp("ml")
-    write(folder / "movies.csv", "movieId,title,genres\n10,Heat (1995),Crime\n20,Up (2009),Animation\n")
-    write(folder / "ratings.csv", "userId,movieId,rating,timestamp\n1,10,4.0,964982703\n2,20,3.5,964982704\n")
-    db = folder / "spine.duckdb"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["ingest", str(folder), "--db", str(db)])
-    assert exit_info.value.code == 0
-    return db
-
-
 @pytest.fixture()
-def small_store(small_store_template: Path, tmp_path: Path) -> Path:
-    """A private copy of the template store for one test."""
-    db = tmp_path / "spine.duckdb"
-    shutil.copyfile(small_store_template, db)
-    return db
+def small_store(tiny_store: Path) -> Path:
+    return tiny_store
 
 
 BAD_RATINGS = [

@@ -4,15 +4,13 @@ too large for their column, epoch times far out of range, and files whose table 
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from limelight.cli.app import main
+from cli_runner import digest, run, write
 from limelight.errors import DataError
 from limelight.spine.loaders._common import read_delimited
 from limelight.spine.loaders.tabular import guess_table, read_tabular
@@ -21,45 +19,9 @@ from limelight.spine.store import Store
 from limelight.spine.validate import Rows, coerce_rows
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Members 1 and 2, titles 10 and 20 (a tiny MovieLens folder through the CLI)."""
-    folder = tmp_path_factory.mktemp("ml")
-    write(folder / "movies.csv", "movieId,title,genres\n10,Heat (1995),Crime\n20,Up (2009),Animation\n")
-    write(folder / "ratings.csv", "userId,movieId,rating,timestamp\n1,10,4.0,964982703\n2,20,3.5,964982704\n")
-    db = folder / "spine.duckdb"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["ingest", str(folder), "--db", str(db)])
-    assert exit_info.value.code == 0
-    return db
-
-
 @pytest.fixture()
-def store(store_template: Path, tmp_path: Path) -> Path:
-    db = tmp_path / "spine.duckdb"
-    shutil.copyfile(store_template, db)
-    return db
+def store(tiny_store: Path) -> Path:
+    return tiny_store
 
 
 RATINGS = "member_id,title_id,rating,rated_at,scale\n"

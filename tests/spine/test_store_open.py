@@ -3,8 +3,6 @@ each one sentence and exit code 2 from every command, and nothing is created or 
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,20 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from limelight.cli.app import main
+from cli_runner import digest, run
 from limelight.errors import ConflictError, InputError, NotFoundError
 from limelight.spine.store import Store, connect
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def one_sentence(err: str) -> bool:
@@ -42,23 +29,9 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("limelight.service.run", refuse)
 
 
-@pytest.fixture(scope="module")
-def store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ml")
-    (folder / "movies.csv").write_text("movieId,title,genres\n10,Heat (1995),Crime\n20,Up (2009),Animation\n")
-    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,10,4.0,964982703\n2,20,3.5,964982704\n")
-    db = folder / "spine.duckdb"
-    with pytest.raises(SystemExit) as exit_info:
-        main(["ingest", str(folder), "--db", str(db)])
-    assert exit_info.value.code == 0
-    return db
-
-
 @pytest.fixture()
-def store(store_template: Path, tmp_path: Path) -> Path:
-    db = tmp_path / "spine.duckdb"
-    shutil.copyfile(store_template, db)
-    return db
+def store(tiny_store: Path) -> Path:
+    return tiny_store
 
 
 def _folder(tmp_path: Path) -> Path:
@@ -104,7 +77,7 @@ def _argv(command: list[str], tmp_path: Path, db: Path) -> list[str]:
 def _state(path: Path) -> object:
     if path.is_dir():
         return sorted(p.name for p in path.iterdir())
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest(path)
 
 
 @pytest.mark.parametrize("kind", list(BAD_FILES))
