@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,18 @@ def tiny_movielens_store(folder: Path) -> Path:
     except SystemExit as exc:
         assert not exc.code, f"ingest of the tiny MovieLens folder exited {exc.code}"
     return db
+
+
+def bad_file(name: str, body: str | bytes | None, encoding: str = "utf-8") -> Callable[[Path], Path]:
+    """A maker of one user file `name` in a folder: `body` as text (in `encoding`) or bytes, or a folder
+    of that name when `body` is None — for parametrised tests of what a reader refuses."""
+
+    def make(folder: Path) -> Path:
+        path = folder / name
+        if body is None:
+            path.mkdir()
+        else:
+            path.write_bytes(body if isinstance(body, bytes) else body.encode(encoding))
+        return path
+
+    return make

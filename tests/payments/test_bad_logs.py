@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli_runner import run_cli
+from cli_runner import bad_file, run_cli
 from limelight.payments.decide import load_attempts
 from limelight.payments.model import RetrySuccessModel
 from limelight.payments.simulator import simulate_dunning
@@ -72,18 +72,10 @@ def test_a_bad_cell_or_column_is_named_with_exit_code_2(
 
 
 def _write_bytes(data: bytes) -> Callable[[Path], Path]:
-    def write(folder: Path) -> Path:
-        path = folder / "attempts.csv"
-        path.write_bytes(data)
-        return path
-
-    return write
+    return bad_file("attempts.csv", data)
 
 
-def _folder(folder: Path) -> Path:
-    path = folder / "attempts.csv"
-    path.mkdir()
-    return path
+_folder = bad_file("attempts.csv", None)
 
 
 HEADER = b"invoice_id,card_id,attempted_at,attempt_number,outcome,decline_code,amount\n"

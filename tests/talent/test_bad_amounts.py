@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli_runner import run_cli
+from cli_runner import bad_file, run_cli
 from limelight.errors import InputError
 from limelight.talent.bonus import money
 from limelight.talent.residuals import read_residual_inputs
@@ -83,18 +83,10 @@ def test_money_and_views_refuse_nan_and_overflow_as_input_errors() -> None:
 
 
 def _write(body: str, encoding: str = "utf-8") -> Callable[[Path], Path]:
-    def write(folder: Path) -> Path:
-        path = folder / "residuals.csv"
-        path.write_bytes(body.encode(encoding))
-        return path
-
-    return write
+    return bad_file("residuals.csv", body, encoding)
 
 
-def _folder(folder: Path) -> Path:
-    path = folder / "residuals.csv"
-    path.mkdir()
-    return path
+_folder = bad_file("residuals.csv", None)
 
 
 HEADER = "guild,title_id,amount\n"

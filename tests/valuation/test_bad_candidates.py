@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli_runner import run_cli
+from cli_runner import bad_file, run_cli
 from limelight.errors import DataError, InputError
 from limelight.valuation.features import normalize_candidates, read_candidates
 
@@ -17,18 +17,10 @@ GOOD = "Title A: Season 1,show,2024-08-01,300,yes\nTitle B,film,2024-09-12,110,n
 
 
 def _text(body: str, encoding: str = "utf-8") -> Callable[[Path], Path]:
-    def write(folder: Path) -> Path:
-        path = folder / "cands.csv"
-        path.write_bytes(body.encode(encoding))
-        return path
-
-    return write
+    return bad_file("cands.csv", body, encoding)
 
 
-def _folder(folder: Path) -> Path:
-    path = folder / "cands.csv"
-    path.mkdir()
-    return path
+_folder = bad_file("cands.csv", None)
 
 
 CASES = [
