@@ -76,12 +76,16 @@ def _sittings() -> Interactions:
 def test_titles_taken_in_one_sitting_are_closer_neighbours_than_titles_a_year_apart() -> None:
     data = _sittings()
     index = {t: i for i, t in enumerate(data.title_ids)}
-    cowatch_model = CoWatchEASE(regularization=1.0, window_minutes=30.0).fit(data)
-    plain_model = EASE(regularization=1.0).fit(data)
-    cowatch = cowatch_model.score(cowatch_model.history_for(["A"]))[0]
-    plain = plain_model.score(plain_model.history_for(["A"]))[0]
+    def scores(model: EASE) -> np.ndarray:
+        model.fit(data)
+        return model.score(model.history_for(["A"]))[0]
+
+    plain = scores(EASE(regularization=1.0))
+    pure = scores(CoWatchEASE(regularization=1.0, window_minutes=30.0, plain_weight=0.0))
+    mixed = scores(CoWatchEASE(regularization=1.0, window_minutes=30.0))  # the default adds co-occurrence
     assert plain[index["B"]] == pytest.approx(plain[index["C"]], rel=1e-4)  # co-occurrence alone: a tie
-    assert cowatch[index["B"]] > 2 * cowatch[index["C"]]
+    assert pure[index["B"]] > 2 * pure[index["C"]]
+    assert mixed[index["B"]] > 1.2 * mixed[index["C"]] > 0
 
 
 def test_without_timestamps_it_is_plain_ease_and_min_support_leaves_rare_titles_out() -> None:

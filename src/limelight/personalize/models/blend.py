@@ -428,7 +428,7 @@ def search_space(
         ("ease", {"regularization": 200.0, "diagonal_penalty": 0.0, "min_support": min_support},
          {"regularization": [12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0, 6400.0],
           "diagonal_penalty": [0.0, 0.1, 0.3, 1.0]}),
-        *([("cowatch", {"regularization": 100.0, "window_minutes": 6.0, "min_support": min_support},
+        *([("cowatch", {"regularization": 100.0, "window_minutes": 6.0, "plain_weight": 0.0, "min_support": min_support},
             {"regularization": [25.0, 50.0, 100.0, 200.0, 400.0, 800.0],
              "window_minutes": [1.0, 3.0, 6.0, 15.0, 60.0, 240.0]})] if has_time else []),
         ("als", {"factors": 128, "regularization": 0.01, "unobserved_weight": 0.3, "iterations": 15},

@@ -118,9 +118,9 @@ class CoWatchEASE(EASE):
 
     def __init__(
         self,
-        regularization: float = 100.0,
+        regularization: float = 400.0,
         window_minutes: float = 6.0,
-        plain_weight: float = 0.0,
+        plain_weight: float = 1.0,
         min_support: int = 1,
         rating_weight: float = 0.0,
         diagonal_penalty: float = 0.0,
