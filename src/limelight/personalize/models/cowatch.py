@@ -8,8 +8,10 @@ a member. Here the Gram matrix is
     G[i, j] = Σ_members Σ_(a ≠ b) exp(−|t_a − t_b| / τ)   over the member's titles a = i, b = j,
     G[i, i] = the members who took title i,
 
-τ = `window_minutes`, and B follows as in EASE (`ease_weights`): B = I − P·diag(1/diag(P)),
-P = (G + λI)⁻¹. Scoring and fold-in are EASE's: `history · B`. Only pairs within
+τ = `window_minutes`, plus `plain_weight`·XᵀX, and B follows as in EASE (`ease_weights`):
+B = I − P·diag(1/diag(P)), P = (G + λI)⁻¹. The defaults (plain weight 1, λ 400) keep plain
+co-occurrence in: on data without sittings (the demo world) the pure kernel's Gram matrix is nearly
+diagonal and recommends little, while the mix stays EASE; `auto` searches from the pure kernel. Scoring and fold-in are EASE's: `history · B`. Only pairs within
 `CUTOFF_WINDOWS`·τ of each other enter (the rest weigh under e⁻⁸); they are found by sorting each
 member's titles by time and pairing each with its k-th successor for k = 1, 2, … while any pair
 is still inside the cutoff, so the work follows the number of close pairs, not members × titles².
@@ -51,14 +53,18 @@ def cowatch_gram(
     XᵀX does for a weighted X; without them every interaction weighs 1.
     """
     last_at = last_at.tocsr()
-    last_at.sort_indices()
+    if not last_at.has_sorted_indices:  # sorted on a copy: the caller's interactions stay as they were
+        last_at = last_at.copy()
+        last_at.sort_indices()
     coo = last_at.tocoo()
     n_titles = last_at.shape[1]
     if strengths is None:
         strength = np.ones(coo.nnz)
     else:
         strengths = strengths.tocsr()
-        strengths.sort_indices()
+        if not strengths.has_sorted_indices:
+            strengths = strengths.copy()
+            strengths.sort_indices()
         if not (np.array_equal(strengths.indptr, last_at.indptr) and np.array_equal(strengths.indices, last_at.indices)):
             raise InputError("strengths must have the same members × titles pattern as the interaction times")
         strength = strengths.data.astype(np.float64)
