@@ -8,10 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.settings import get_settings
 
-__all__ = ["ROLES", "ServiceConfig"]
+__all__ = ["ID_PATTERN", "ROLES", "ServiceConfig"]
 
 # Every role a key can carry. `person` keys are bound to one person_id (their own pay statements).
 ROLES: tuple[str, ...] = ("service", "ingest", "analyst", "admin", "person")
+
+# Every id a client names (member, title, person, event): what the spine stores, and nothing a log,
+# a URL or a SQL string could trip on.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
 
 
 class ServiceConfig(BaseModel):

@@ -26,7 +26,7 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from limelight.errors import ForbiddenError
-from limelight.service.config import ServiceConfig
+from limelight.service.config import ID_PATTERN, ServiceConfig
 from limelight.service.errors import RateLimitedError, ServiceUnavailableError
 from limelight.service.keys import ApiKey
 from limelight.service.state import ServiceState
@@ -152,11 +152,9 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[ApiKey]]:
     return _dep
 
 
-_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
-
-MemberId = Annotated[str, Path(pattern=_ID_PATTERN, description="A member's id in the spine.")]
-TitleId = Annotated[str, Path(pattern=_ID_PATTERN, description="A title's id in the spine.")]
-PersonId = Annotated[str, Path(pattern=_ID_PATTERN, description="A person's id in the spine.")]
+MemberId = Annotated[str, Path(pattern=ID_PATTERN, description="A member's id in the spine.")]
+TitleId = Annotated[str, Path(pattern=ID_PATTERN, description="A title's id in the spine.")]
+PersonId = Annotated[str, Path(pattern=ID_PATTERN, description="A person's id in the spine.")]
 
 
 async def _own_person(person_id: PersonId, key: CurrentKey) -> str:

@@ -18,10 +18,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from limelight.errors import DataError
+from limelight.service.config import ID_PATTERN
 
 __all__ = ["EventBatch", "EventIn", "EventsAccepted", "store_events"]
-
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
 
 
 class EventIn(BaseModel):
@@ -30,10 +29,10 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     event_id: str = Field(
-        pattern=_ID, description="The client's id for this event; resending it is harmless."
+        pattern=ID_PATTERN, description="The client's id for this event; resending it is harmless."
     )
-    member_id: str = Field(pattern=_ID)
-    title_id: str = Field(pattern=_ID)
+    member_id: str = Field(pattern=ID_PATTERN)
+    title_id: str = Field(pattern=ID_PATTERN)
     started_at: datetime = Field(description="When playback started (ISO 8601; no zone means UTC).")
     # strict: "10" or true is a client bug worth hearing about, not a number to guess at
     seconds_viewed: int = Field(ge=0, le=7 * 24 * 3600, strict=True)

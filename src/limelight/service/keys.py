@@ -21,11 +21,14 @@ from datetime import UTC, datetime
 import duckdb
 
 from limelight.errors import AuthError, InputError, NotFoundError
-from limelight.service.config import ROLES
+from limelight.service.config import ID_PATTERN, ROLES
 
-__all__ = ["MAX_RATE_PER_S", "PERSON_ID_PATTERN", "ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
+__all__ = ["KEY_ID_PATTERN", "MAX_RATE_PER_S", "ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
 
-_KEY_RE = re.compile(r"^ll_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
+# A key's public id: 12 hex digits (secrets.token_hex(6)), the part between "ll_" and the secret.
+_KEY_ID = r"[0-9a-f]{12}"
+KEY_ID_PATTERN = "^" + _KEY_ID + "$"
+_KEY_RE = re.compile(r"^ll_(" + _KEY_ID + r")_([A-Za-z0-9_-]{20,64})$")
 
 KEY_TABLE_DDL = """
 CREATE TABLE IF NOT EXISTS service_keys (
@@ -74,9 +77,7 @@ def _has_key_table(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(found and found[0])
 
 
-# A person id as the spine stores it (the same shape as every id the service accepts).
-PERSON_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
-_PERSON_ID = re.compile(PERSON_ID_PATTERN)
+_PERSON_ID = re.compile(ID_PATTERN)  # a person id as the spine stores it, like every id a client names
 MAX_RATE_PER_S = 1e6
 
 

@@ -12,12 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from limelight.errors import ConflictError, LimelightError
-from limelight.service.config import ROLES
+from limelight.service.config import ID_PATTERN, ROLES
 from limelight.service.deps import StateDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 from limelight.service.keys import (
+    KEY_ID_PATTERN,
     MAX_RATE_PER_S,
-    PERSON_ID_PATTERN,
     ApiKey,
     create_key,
     list_keys,
@@ -38,7 +38,7 @@ class KeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     role: Role
-    person_id: str | None = Field(default=None, pattern=PERSON_ID_PATTERN)
+    person_id: str | None = Field(default=None, pattern=ID_PATTERN)
     label: str | None = Field(default=None, max_length=200)
     rate_per_s: float | None = Field(default=None, gt=0, le=MAX_RATE_PER_S)
 
@@ -149,7 +149,7 @@ def keys_list(state: StateDep) -> list[KeyPublic]:
     "/keys/{key_id}", response_model=KeyPublic, tags=["keys"], dependencies=[_KEYS], responses=_NOT_FOUND
 )
 def keys_revoke(
-    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="The key's public id (12 hex digits).")],
+    key_id: Annotated[str, Path(pattern=KEY_ID_PATTERN, description="The key's public id (12 hex digits).")],
     state: StateDep,
 ) -> KeyPublic:
     with state.write_lock:
