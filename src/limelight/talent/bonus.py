@@ -31,8 +31,9 @@ __all__ = [
 ]
 
 CENT = Decimal("0.01")
-# User amounts at or above this are refused: no fee, residual or earnings figure is near it, and it keeps
-# every figure derived from one (× rates, ÷ views, rounded to the cent) inside Decimal's 28 digits.
+# User amounts at or above this are refused (talent pay and valuation alike): no fee, residual or
+# earnings figure is near it, and it keeps every figure derived from one (× rates, ÷ views, rounded to
+# the cent or 0.0001) inside Decimal's 28 digits, where 1e400 would not fit.
 MAX_AMOUNT = Decimal("1e15")
 ROUNDING = (
     "amounts are rounded half-up to the cent; the fund receives the bonus minus the recipients' share; "

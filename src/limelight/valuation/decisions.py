@@ -22,6 +22,9 @@ import pandas as pd
 
 from limelight.errors import DataError, InputError
 
+# the ceiling on any amount a user types (fees, values, residuals): one for valuation and talent pay
+from limelight.talent.bonus import MAX_AMOUNT
+
 __all__ = [
     "CostPerView",
     "TalentShare",
@@ -35,9 +38,6 @@ __all__ = [
 
 CENT = Decimal("0.01")
 MILLI = Decimal("0.0001")
-# User amounts at or above this are refused: no fee or value is near it, and it keeps the figures derived
-# from one (÷ views, × hours, rounded to 0.0001) inside Decimal's 28 digits, where 1e400 would not fit.
-MAX_AMOUNT = Decimal("1e15")
 
 
 def to_money(value: Decimal | int | float | str, field: str = "amount") -> Decimal:
