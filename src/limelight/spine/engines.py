@@ -323,12 +323,12 @@ def connect(
     if chosen == "duckdb":
         if parquet_dir is None:
             assert db is not None
-            if not _is_url(db):
-                from limelight.spine.store import connect
+            if _is_url(db):
+                return ibis.duckdb.connect(str(db), read_only=True)
+            from limelight.spine.store import connect
 
-                # missing, a folder, a foreign file or a held lock: one sentence, before ibis tries
-                connect(db, read_only=True).close()
-            return ibis.duckdb.connect(str(db), read_only=True)
+            # the store's one guarded open (missing, a folder, a foreign file, a held lock: one sentence)
+            return ibis.duckdb.from_connection(connect(db, read_only=True))
         backend = ibis.duckdb.connect()
         if _is_url(parquet_dir):
             backend.raw_sql("INSTALL httpfs; LOAD httpfs;")
