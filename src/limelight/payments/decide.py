@@ -21,7 +21,13 @@ from limelight.payments.policy import (
 )
 from limelight.payments.rules import load_rules
 from limelight.settings import get_settings
-from limelight.spine.loaders._common import blank_mask, parse_dates, parse_numbers, require_columns
+from limelight.spine.loaders._common import (
+    blank_mask,
+    parse_dates,
+    parse_numbers,
+    raise_first,
+    require_columns,
+)
 from limelight.spine.loaders.tabular import read_user_table
 
 __all__ = [
@@ -53,27 +59,20 @@ OUTCOMES = ("succeeded", "failed")
 _PARQUET = (".parquet", ".pq")
 
 
-def _fail(path: Path, frame: pd.DataFrame, bad: np.ndarray, column: str, message: str) -> None:
-    """Raise for the first True of `bad`, naming the file, its row and the column."""
-    i = int(np.flatnonzero(bad)[0])
-    value = frame[column].iloc[i]
-    raise DataError(message.format(value=value), origin=path.name, row=int(frame.index[i]), column=column)
-
-
 def _numbers(path: Path, frame: pd.DataFrame, column: str) -> pd.Series:
     """A numeric column (blank = NaN) by the spine's parser; text or an infinity is refused with its row."""
     out = parse_numbers(frame[column], path.name, frame.index.to_numpy(), column)
     values = out.to_numpy()
     bad = np.isinf(values)
     if bad.any():
-        _fail(path, frame, bad, column, "'{value}' is not a finite number")
+        raise_first(bad, frame, column, "'{value}' is not a finite number", path.name)
     return out
 
 
 def _required(path: Path, frame: pd.DataFrame, column: str) -> None:
     bad = blank_mask(frame[column])
     if bad.any():
-        _fail(path, frame, bad, column, "must not be blank")
+        raise_first(bad, frame, column, "must not be blank", path.name)
 
 
 def load_attempts(path: str | Path, *, option: str = "--logs", require: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -95,29 +94,24 @@ def load_attempts(path: str | Path, *, option: str = "--logs", require: tuple[st
     )
     amount = _numbers(path, frame, "amount")
     if (amount < 0).any():
-        _fail(path, frame, (amount < 0).to_numpy(), "amount", "amount must be at least 0, got '{value}'")
+        raise_first((amount < 0).to_numpy(), frame, "amount", "amount must be at least 0, got '{value}'", path.name)
     frame["amount"] = amount
     number = _numbers(path, frame, "attempt_number")
     bad = (number.notna() & ((number < 1) | (number != np.floor(number)))).to_numpy()
     if bad.any():
-        _fail(
-            path,
-            frame,
-            bad,
-            "attempt_number",
-            "attempt_number must be a whole number of at least 1, got '{value}'",
-        )
+        message = "attempt_number must be a whole number of at least 1, got '{value}'"
+        raise_first(bad, frame, "attempt_number", message, path.name)
     frame["attempt_number"] = number.astype("int64") if number.notna().all() else number
     outcome = frame["outcome"].astype("string").str.strip().str.lower()
     bad = ~outcome.isin(OUTCOMES).to_numpy(dtype=bool)
     if bad.any():
-        _fail(path, frame, bad, "outcome", "outcome must be succeeded or failed, got '{value}'")
+        raise_first(bad, frame, "outcome", "outcome must be succeeded or failed, got '{value}'", path.name)
     frame["outcome"] = outcome.astype(object)
     if "propensity" in frame.columns:
         propensity = _numbers(path, frame, "propensity")
         bad = ((propensity < 0) | (propensity > 1)).to_numpy()
         if bad.any():
-            _fail(path, frame, bad, "propensity", "propensity must be between 0 and 1, got '{value}'")
+            raise_first(bad, frame, "propensity", "propensity must be between 0 and 1, got '{value}'", path.name)
         frame["propensity"] = propensity
     for col in ("invoice_id", "card_id", "member_id"):
         if col in frame.columns and pd.api.types.is_numeric_dtype(frame[col]):  # numeric ids from Parquet

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError, InputError
-from limelight.spine.loaders._common import require_columns
+from limelight.errors import InputError
+from limelight.spine.loaders._common import raise_first, require_columns
 from limelight.talent.bonus import MAX_AMOUNT, money
 from limelight.talent.rules import GUILDS, AgreementPack
 
@@ -120,11 +120,9 @@ def read_residual_inputs(path: str | Path) -> ResidualInputs:
         if c not in frame.columns:
             frame[c] = ""
     frame = frame.apply(lambda col: col.str.strip())
-    rows = frame.index.to_numpy()
 
     def fail(bad: np.ndarray, column: str, message: str) -> None:
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(message.format(value=frame[column].iloc[i]), origin=origin, row=int(rows[i]), column=column)
+        raise_first(bad, frame, column, message, origin)
 
     guild = frame["guild"].str.lower()
     bad = ~guild.isin(GUILDS).to_numpy(dtype=bool)

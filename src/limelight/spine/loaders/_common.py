@@ -29,6 +29,7 @@ __all__ = [
     "parse_epoch",
     "parse_numbers",
     "raise_at",
+    "raise_first",
     "read_delimited",
     "read_workbook",
     "require_columns",
@@ -255,6 +256,13 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], origin: str) ->
 
 def raise_at(origin: str, row: int | None, column: str, message: str) -> None:
     raise DataError(message, origin=origin, row=row, column=column)
+
+
+def raise_first(bad: np.ndarray, frame: pd.DataFrame, column: str, message: str, origin: str) -> None:
+    """Raise for the first True of the mask `bad`: the file's row (`frame.index`, as `read_table_file`
+    numbers it) and `column`; `{value}` in `message` becomes that cell."""
+    i = int(np.flatnonzero(bad)[0])
+    raise_at(origin, int(frame.index[i]), column, message.format(value=frame[column].iloc[i]))
 
 
 def make_rows(
