@@ -11,7 +11,8 @@ a member. Here the Gram matrix is
 τ = `window_minutes`, plus `plain_weight`·XᵀX, and B follows as in EASE (`ease_weights`):
 B = I − P·diag(1/diag(P)), P = (G + λI)⁻¹. The defaults (plain weight 1, λ 400) keep plain
 co-occurrence in: on data without sittings (the demo world) the pure kernel's Gram matrix is nearly
-diagonal and recommends little, while the mix stays EASE; `auto` searches from the pure kernel. Scoring and fold-in are EASE's: `history · B`. Only pairs within
+diagonal and recommends little, while the mix stays EASE; `auto` searches from the pure kernel.
+Scoring and fold-in are EASE's: `history · B`. Only pairs within
 `CUTOFF_WINDOWS`·τ of each other enter (the rest weigh under e⁻⁸); they are found by sorting each
 member's titles by time and pairing each with its k-th successor for k = 1, 2, … while any pair
 is still inside the cutoff, so the work follows the number of close pairs, not members × titles².
@@ -85,7 +86,8 @@ def cowatch_gram(
         nonlocal held
         if rows:
             r, c, w = np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
-            summed = sp.coo_matrix((w, (r, c)), shape=(n_titles, n_titles)).tocsr().tocoo()  # one entry per pair
+            summed = sp.coo_matrix((w, (r, c)), shape=(n_titles, n_titles))
+            summed.sum_duplicates()  # one entry per pair of titles, so the indexed add below adds each once
             gram[summed.row, summed.col] += summed.data.astype(np.float32)
             for gathered in (rows, cols, weights):
                 gathered.clear()
