@@ -65,7 +65,8 @@ def page(browser, base_url):
     pg.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     pg.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
     pg.errors = errors  # type: ignore[attr-defined]
-    pg.set_default_timeout(15_000)
+    # generous: on a 2-core CI machine the previous test's training job can still hold both cores
+    pg.set_default_timeout(45_000)
     yield pg
     context.close()
     assert not errors, errors
