@@ -7,6 +7,8 @@ the service turns it into a JSON body with the stable `code` of its class.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 __all__ = [
     "AuthError",
     "ConfigError",
@@ -19,6 +21,7 @@ __all__ = [
     "NotFittedError",
     "NotFoundError",
     "RuleError",
+    "require_fields",
 ]
 
 
@@ -114,3 +117,21 @@ class DownloadError(LimelightError, OSError):
     """A public dataset could not be fetched from its publisher."""
 
     code = "download_failed"
+
+
+def require_fields(
+    present: Iterable[object], need: Sequence[str], what: str, *, error: type[InputError | DataError] = InputError
+) -> None:
+    """Refuse a table (a frame, a Parquet schema) that lacks a column it needs, in one sentence.
+
+    "payment attempts must have columns invoice_id, outcome and amount; missing amount (got …)"; for
+    files whose row and column a reader knows, `spine.loaders._common.require_columns` says more.
+    """
+    found = [str(c) for c in present]
+    missing = [c for c in need if c not in found]
+    if not missing:
+        return
+    wanted = f"a '{need[0]}' column" if len(need) == 1 else f"columns {', '.join(need[:-1])} and {need[-1]}"
+    got = ", ".join(found) or "no columns"
+    lacks = "" if len(need) == 1 else f"; missing {', '.join(missing)}"
+    raise error(f"{what} must have {wanted}{lacks} (got {got})")

@@ -46,7 +46,7 @@ BELOW = "must be an amount below 1,000,000,000,000,000"
         ),
         (
             (*BONUS, "--runtime-minutes", "100", "--fixed-residual", "nan"),
-            "fixed residual must be an amount of at least 0",
+            "fixed residual must be a non-negative amount",
         ),
         (
             (*BONUS, "--runtime-minutes", "nan", "--fixed-residual", "100"),

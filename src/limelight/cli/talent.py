@@ -7,7 +7,7 @@ Thin: parse, call `limelight.talent`, render with Rich (or `--json`). Bad input 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,19 +35,10 @@ talent_app = typer.Typer(
 
 
 def _decimal(value: str | None, name: str) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        d = Decimal(value.replace(",", "").replace("$", "").strip())
-    except InvalidOperation:
-        raise InputError(f"{name} must be an amount like 12345.67, got '{value}'") from None
-    if not d.is_finite() or d < 0:
-        raise InputError(f"{name} must be an amount of at least 0, got '{value}'")
-    from limelight.talent.bonus import MAX_AMOUNT
+    """An optional amount option, parsed as every amount a user types is (`to_money`)."""
+    from limelight.valuation.decisions import to_money
 
-    if d >= MAX_AMOUNT:
-        raise InputError(f"{name} must be an amount below {MAX_AMOUNT:,.0f}, got '{value}'")
-    return d
+    return None if value is None else to_money(value, name)
 
 
 def _nonneg(value: float, name: str) -> float:

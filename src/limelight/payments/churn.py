@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError, InputError, NotFittedError
+from limelight.errors import DataError, InputError, NotFittedError, require_fields
 from limelight.payments.charges import FailedCharges, load_countries
 from limelight.payments.policy import usd_amount
 from limelight.payments.rules import load_rules
@@ -68,11 +68,7 @@ _BRANDS = {"visa": 0, "mastercard": 1, "amex": 2, "discover": 3}
 
 def _invoices(attempts: pd.DataFrame) -> pd.DataFrame:
     need = ("member_id", "invoice_id", "card_id", "attempted_at", "outcome", "decline_code", "amount")
-    missing = [c for c in need if c not in attempts.columns]
-    if missing:
-        raise DataError(
-            f"payment attempts must have columns {', '.join(missing)}, got {list(attempts.columns)}"
-        )
+    require_fields(attempts.columns, need, "payment attempts", error=DataError)
     df = attempts.copy()
     df["attempted_at"] = pd.to_datetime(df["attempted_at"])
     for col, default in (
@@ -179,8 +175,7 @@ def build_panel(
     on_file = g["last_card_id"].shift(1)
     inv["months_to_expiry"] = np.nan
     if cards is not None and not cards.empty:
-        if not {"card_id", "expires_at"} <= set(cards.columns):
-            raise DataError(f"cards must have columns card_id and expires_at, got {list(cards.columns)}")
+        require_fields(cards.columns, ("card_id", "expires_at"), "cards", error=DataError)
         expiry = pd.to_datetime(
             cards.drop_duplicates("card_id", keep="last").set_index("card_id")["expires_at"]
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError
+from limelight.errors import DataError, require_fields
 from limelight.payments.charges import FailedCharges, from_hours, to_hours
 from limelight.payments.gate import REASONS, Gate
 from limelight.payments.model import RetrySuccessModel
@@ -195,11 +195,7 @@ def recovery_curves(attempts: pd.DataFrame, max_days: int = 21) -> pd.DataFrame:
     Columns: category (1-4 and 'all'), day (0..max_days), failed_invoices, recovered_share.
     """
     need = ("invoice_id", "attempted_at", "outcome", "decline_code")
-    missing = [c for c in need if c not in attempts.columns]
-    if missing:
-        raise DataError(
-            f"payment attempts must have columns {', '.join(missing)}, got {list(attempts.columns)}"
-        )
+    require_fields(attempts.columns, need, "payment attempts", error=DataError)
     cols = ["category", "day", "failed_invoices", "recovered_share"]
     if attempts.empty:
         return pd.DataFrame({c: [] for c in cols})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError
+from limelight.errors import DataError, require_fields
 from limelight.payments.charges import RECENT_SLOTS, FailedCharges, load_countries, local_calendar, to_hours
 from limelight.payments.rules import REASON_GROUPS, load_rules, lookup_unique
 
@@ -205,11 +205,7 @@ class Decisions:
 def attempts_to_decisions(attempts: pd.DataFrame, *, include_member_updates: bool = False) -> Decisions:
     """Pair every retry in a `payment_attempts` log with the failure before it (vectorised)."""
     need = ("invoice_id", "card_id", "attempted_at", "attempt_number", "outcome", "decline_code", "amount")
-    missing = [c for c in need if c not in attempts.columns]
-    if missing:
-        raise DataError(
-            f"payment attempts must have columns {', '.join(missing)}, got {list(attempts.columns)}"
-        )
+    require_fields(attempts.columns, need, "payment attempts", error=DataError)
     df = attempts.copy()
     for col, default in (
         ("merchant_advice_code", None),

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from limelight.errors import InputError, RuleError
+from limelight.errors import InputError, RuleError, require_fields
 from limelight.payments.charges import RECENT_SLOTS, FailedCharges, from_hours, load_countries, to_hours
 from limelight.payments.gate import Gate, audit_attempts
 from limelight.payments.policy import RetryPolicy, fixed_policy, usd_amount
@@ -738,8 +738,7 @@ def simulate_payment_world(
     Returns (attempts with exactly the `payment_attempts` columns, cards: card_id, member_id, expires_at
     for every card on file during the run, as a processor's stored card objects report them).
     """
-    if "member_id" not in members.columns:
-        raise InputError(f"members must have a 'member_id' column, got {list(members.columns)}")
+    require_fields(members.columns, ("member_id",), "members")
     if end < start:
         raise InputError(f"end must be on or after start, got start={start} end={end}")
     pol = _resolve_policy(policy)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from limelight.errors import InputError
+from limelight.errors import InputError, require_fields
 from limelight.personalize.catalog import Catalog
 from limelight.spine.store import Store
 
@@ -228,12 +228,7 @@ class Histories:
     # -- fold-in ---------------------------------------------------------------------------
     def observe(self, events: pd.DataFrame) -> tuple[int, list[str]]:
         """Fold new events in; returns (events applied, members whose history changed)."""
-        required = {"member_id", "title_id", "started_at", "seconds_viewed"}
-        missing = sorted(required - set(events.columns))
-        if missing:
-            raise InputError(
-                f"events must have columns member_id, title_id, started_at, seconds_viewed; missing {', '.join(missing)}"
-            )
+        require_fields(events.columns, ("member_id", "title_id", "started_at", "seconds_viewed"), "events")
         if events.empty:
             return 0, []
         frame = events.copy()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from limelight.errors import InputError
+from limelight.errors import InputError, require_fields
 from limelight.personalize.base import Interactions, _epoch_seconds, check_number, rating_strength
 
 __all__ = [
@@ -63,9 +63,7 @@ def canonical_frame(
     `rating` is the interaction strength models may read (`rating_strength`: ≥ 1; 1 everywhere when
     the frame has no ratings). Relevance stays binary: every held-out row is relevant, whatever its rating.
     """
-    for column in (member_col, title_col):
-        if column not in frame.columns:
-            raise InputError(f"interactions must have a '{column}' column, got {list(frame.columns)}")
+    require_fields(frame.columns, (member_col, title_col), "interactions")
     out = pd.DataFrame(
         {"member_id": frame[member_col].astype(str).to_numpy(), "title_id": frame[title_col].astype(str).to_numpy()}
     )

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from limelight.errors import InputError, NotFoundError
+from limelight.errors import InputError, NotFoundError, require_fields
 from limelight.personalize.base import Interactions
 
 __all__ = ["interactions_from_events", "interactions_from_parquet"]
@@ -140,11 +140,9 @@ def interactions_from_parquet(
     con = _duckdb(memory_limit or os.environ.get("LIMELIGHT_DUCKDB_MEMORY"), threads)
     try:
         columns = [str(row[0]) for row in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [source]).fetchall()]
-        missing = {"member_id", "title_id"} - set(columns)
-        if missing:
-            raise InputError(f"the interactions Parquet {path} must have columns member_id and title_id, missing {sorted(missing)}")
-        if weight_col is not None and weight_col not in columns:
-            raise InputError(f"the interactions Parquet {path} must have a '{weight_col}' column, got {', '.join(columns)}")
+        require_fields(columns, ("member_id", "title_id"), f"the interactions Parquet {path}")
+        if weight_col is not None:
+            require_fields(columns, (weight_col,), f"the interactions Parquet {path}")
         weight = f'"{weight_col}"' if weight_col is not None else "1.0"
         escaped = source.replace("'", "''")
         con.execute(

@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError, InputError, NotFoundError
+from limelight.errors import DataError, InputError, NotFoundError, require_fields
 from limelight.personalize.base import check_number
 from limelight.personalize.models.als import ALS
 
@@ -138,11 +138,9 @@ def interaction_pairs(
             f"got {type(source).__name__}"
         )
     columns = list(frame.columns)
-    missing = sorted({"member_id", "title_id"} - set(columns))
-    if missing:
-        raise InputError(f"{where} must have columns member_id and title_id, missing {missing}")
-    if weight_col is not None and weight_col not in columns:
-        raise InputError(f"{where} must have a '{weight_col}' column, got {', '.join(columns)}")
+    require_fields(columns, ("member_id", "title_id"), where)
+    if weight_col is not None:
+        require_fields(columns, (weight_col,), where)
     # A null weight counts as an interaction (as NaN does in the CSR path), pairs add up.
     weight = F.coalesce(F.col(weight_col).cast("float"), F.lit(1.0)) if weight_col else F.lit(1.0)
     return frame.select(

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from limelight.errors import InputError
+from limelight.errors import InputError, require_fields
 from limelight.personalize.base import Interactions, Recommender
 
 if TYPE_CHECKING:
@@ -134,9 +134,7 @@ def _member_rows(model: Recommender, interactions: Any, spark: SparkSession) -> 
             "interactions must be an Interactions, a pandas DataFrame or a Spark DataFrame, "
             f"got {type(interactions).__name__}"
         )
-    missing = {"member_id", "title_id"} - set(interactions.columns)
-    if missing:
-        raise InputError(f"interactions must have columns member_id and title_id, missing {sorted(missing)}")
+    require_fields(interactions.columns, ("member_id", "title_id"), "interactions")
     titles = spark.createDataFrame(
         pd.DataFrame(
             {"title_id": model_titles.astype(str), "title_idx": np.arange(len(model_titles), dtype=np.int32)}

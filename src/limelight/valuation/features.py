@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError, InputError, LimelightError
+from limelight.errors import DataError, InputError, LimelightError, require_fields
 from limelight.valuation._titles import franchise_key, parse_titles
 
 __all__ = [
@@ -109,11 +109,7 @@ def window_of(release_date: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _check_reports(reports: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in ENGAGEMENT_COLUMNS if c not in reports.columns]
-    if missing:
-        raise DataError(
-            f"engagement frame must have columns {', '.join(missing)}, got {list(reports.columns)}"
-        )
+    require_fields(reports.columns, ENGAGEMENT_COLUMNS, "engagement frame", error=DataError)
     frame = reports.loc[:, list(ENGAGEMENT_COLUMNS)].copy()
     for col in ("period_start", "period_end", "release_date"):
         frame[col] = pd.to_datetime(frame[col])
