@@ -272,3 +272,19 @@ def test_forecasts_on_a_real_spine_without_engagement_are_404_and_me_says_none(c
     body = {"title": "Thriller Film 1", "kind": "film", "release_date": "2026-01-01"}
     r = client.post("/v1/forecasts", json=body, headers=auth("analyst"))
     assert r.status_code == 404 and "no engagement reports" in _error(r)["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "role", "says"),
+    [
+        ("GET", "/v1/members/-m1/recommendations", None, "admin",
+         "path.member_id must be an id of 1 to 128 letters, digits or _ . : @ / - starting with a letter or digit, got '-m1'"),
+        ("POST", "/v1/events", {"events": [{**EVENT, "event_id": "api-country", "country": "us"}]}, "ingest",
+         "events.0.country must be a two-letter country code in capitals, such as US, got 'us'"),
+        ("GET", "/v1/payments/at-risk?month=2026-13", None, "analyst",
+         "query.month must be a month written YYYY-MM, from 1900-01 to 2999-12, got '2026-13'"),
+    ],
+)
+def test_a_value_off_its_pattern_is_described_in_words_not_as_a_regex(client, auth, method, path, body, role, says) -> None:
+    r = client.request(method, path, json=body, headers=auth(role))
+    assert r.status_code == 422 and _error(r)["message"] == says, r.text

@@ -7,6 +7,7 @@ are 422, unknown routes 404, and anything unexpected is logged and answered with
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -134,6 +135,36 @@ def error_response(
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+@functools.cache
+def _pattern_words() -> dict[str, str]:
+    """What each field pattern the API checks means, in words (a client should not have to read a regex).
+
+    Imported when first needed: the routes import this module.
+    """
+    from limelight.payments.churn import MONTH_PATTERN
+    from limelight.service.config import ID_PATTERN
+    from limelight.service.keys import KEY_ID_PATTERN
+    from limelight.service.routes.admin import MODEL_NAME_PATTERN
+    from limelight.service.routes.forecasts import _MONEY
+    from limelight.service.routes.payments import _CODE
+
+    return {
+        ID_PATTERN: "an id of 1 to 128 letters, digits or _ . : @ / - starting with a letter or digit",
+        KEY_ID_PATTERN: "a key id of 12 lower-case hex digits",
+        MONTH_PATTERN: "a month written YYYY-MM, from 1900-01 to 2999-12",
+        MODEL_NAME_PATTERN: "a model name such as auto or ease (lower-case letters, digits, _ or -)",
+        _MONEY: "an amount such as 2500000 or $2,500,000.00",
+        _CODE: "a decline code of 1 to 64 letters, digits or _, such as insufficient_funds or 51",
+        r"^[A-Z]{2}$": "a two-letter country code in capitals, such as US",
+        r"^[A-Za-z]{2}$": "a two-letter country code, such as US",
+        r"^[A-Za-z]{3}$": "a three-letter currency code, such as USD",
+        r"^[0-9]{1,2}$": "a Mastercard merchant advice code of one or two digits, such as 24",
+        r"^[A-Za-z_]{1,20}$": "a card brand of up to 20 letters, such as visa",
+        "^(sag-aftra|wga)$": "sag-aftra or wga",
+        "^(sag-aftra|wga|dga)$": "sag-aftra, wga or dga",
+    }
+
+
 def _sentence(err: dict[str, Any]) -> str:
     loc = [str(p) for p in err.get("loc", ())]
     in_body = bool(loc) and loc[0] == "body"
@@ -146,6 +177,10 @@ def _sentence(err: dict[str, Any]) -> str:
         return "the request body must be JSON sent with the header content-type: application/json"
     if err.get("type") == "missing":
         return f"{where} is required"
+    if err.get("type") == "string_pattern_mismatch":
+        words = _pattern_words().get(str((err.get("ctx") or {}).get("pattern", "")))
+        if words:
+            return f"{where} must be {words}, got {repr(got)[:60]}"
     shown = repr(got) if isinstance(got, str | int | float | bool) or got is None else type(got).__name__
     if len(shown) > 60:
         shown = shown[:57] + "..."

@@ -27,6 +27,8 @@ from limelight.service.state import ServiceState
 
 __all__ = ["router"]
 
+MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,40}$"
+
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 Role = Literal["service", "ingest", "analyst", "admin", "person"]
@@ -97,7 +99,7 @@ class ModelsPage(BaseModel):
 
 class TrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    model: str = Field(default="auto", pattern=r"^[a-z][a-z0-9_-]{0,40}$")
+    model: str = Field(default="auto", pattern=MODEL_NAME_PATTERN)
     evaluate: bool = True
     params: dict[str, float | int | str | bool | None] = Field(
         default_factory=dict,
