@@ -288,3 +288,58 @@ def test_forecasts_on_a_real_spine_without_engagement_are_404_and_me_says_none(c
 def test_a_value_off_its_pattern_is_described_in_words_not_as_a_regex(client, auth, method, path, body, role, says) -> None:
     r = client.request(method, path, json=body, headers=auth(role))
     assert r.status_code == 422 and _error(r)["message"] == says, r.text
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed(client, auth) -> None:
+    limit = client.app.state.limelight.config.max_body_bytes
+    big = b'{"events": [' + b" " * (limit + 1) + b"]}"
+    r = client.post("/v1/events", content=big, headers={**auth("ingest"), "content-type": "application/json"})
+    assert r.status_code == 413 and _error(r)["code"] == "payload_too_large"
+    assert _error(r)["message"] == f"the request body must be at most {limit:,} bytes, got {len(big):,}"
+
+    def chunks():  # no Content-Length: the body is counted as it arrives
+        for _ in range(3):
+            yield b" " * (limit // 2 + 1)
+
+    r = client.post("/v1/events", content=chunks(), headers={**auth("ingest"), "content-type": "application/json"})
+    assert r.status_code == 413 and "sent in chunks" in _error(r)["message"], r.text
+    # a body under the limit still arrives whole, in chunks or not
+    r = client.post("/v1/events", content=iter([b'{"events": [', b"]}"]),
+                    headers={**auth("ingest"), "content-type": "application/json"})
+    assert r.status_code == 422 and "events" in _error(r)["message"]
+
+
+def test_padded_authorization_headers_neither_grow_the_key_cache_nor_pass_when_overlong(client, auth, keys) -> None:
+    ring = client.app.state.limelight.keys
+    client.get("/v1/members/m001/recommendations", headers=auth("service"))
+    before = len(ring._verified)
+    for pad in range(1, 30):
+        r = client.get("/v1/members/m001/recommendations",
+                       headers={"Authorization": "Bearer" + " " * pad + keys["service"]})
+        assert r.status_code == 200
+    assert len(ring._verified) == before
+    r = client.get("/v1/members/m001/recommendations", headers={"Authorization": "Bearer" + " " * 300 + keys["service"]})
+    assert r.status_code == 401 and "at most 256 characters" in _error(r)["message"]
+
+
+@pytest.mark.parametrize("started_at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+01:00"])
+def test_a_start_time_past_the_calendar_once_in_utc_is_422_not_500(client, auth, started_at) -> None:
+    event = {**EVENT, "event_id": "api-overflow", "started_at": started_at}
+    r = client.post("/v1/events", json={"events": [event]}, headers=auth("ingest"))
+    assert r.status_code == 422 and _error(r)["message"].startswith("events.0.started_at:"), r.text
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status"),
+    [
+        ("ingest", "/v1/talent/packs", 200),  # public, cited rules: any key
+        ("ingest", "/v1/talent/health?earnings=1000&year=2025", 200),
+        ("service", "/v1/talent/bonus?guild=wga&domestic_hours=1e6&runtime_minutes=60&domestic_subscribers=1000000", 403),
+        ("person", "/v1/talent/bonus?guild=wga&domestic_hours=1e6&runtime_minutes=60&domestic_subscribers=1000000", 200),
+    ],
+)
+def test_every_route_takes_its_roles_from_the_one_access_table(client, auth, role, path, status) -> None:
+    assert client.get(path, headers=auth(role)).status_code == status
+    actions = client.get("/v1/me", headers=auth(role)).json()["allowed"]
+    assert "talent.rules" in actions
+    assert ("payments.decide" in actions) == (role == "service")

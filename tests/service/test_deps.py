@@ -1,4 +1,4 @@
-"""The dependencies other routers build on: OwnPerson (pay statements), require_roles, StoreDep."""
+"""The dependencies other routers build on: OwnPerson (pay statements), require_access, StoreDep."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from limelight.service.deps import ApiKey, OwnPerson, StoreDep, can_access, require_roles
+from limelight.service.deps import ApiKey, OwnPerson, StoreDep, can_access, require_access
 from limelight.service.errors import install_error_handlers
 
 
@@ -29,7 +29,7 @@ def statement_client(client) -> TestClient:
     def statement(person_id: OwnPerson, store: StoreDep) -> dict[str, object]:
         return {"person_id": person_id, "titles": int(store.scalar("SELECT count(*) FROM titles"))}
 
-    @router.get("/v1/payments/only-analysts", dependencies=[Depends(require_roles("analyst", "admin"))])
+    @router.get("/v1/payments/only-analysts", dependencies=[Depends(require_access("payments"))])
     def analysts() -> dict[str, bool]:
         return {"ok": True}
 
@@ -53,9 +53,11 @@ def test_pay_statement_is_visible_to_that_person_and_admins_only(statement_clien
         assert r.json()["error"]["code"] == "forbidden"
 
 
-def test_require_roles_refuses_other_roles(statement_client, auth) -> None:
+def test_require_access_refuses_other_roles_naming_the_ones_it_needs(statement_client, auth) -> None:
     assert statement_client.get("/v1/payments/only-analysts", headers=auth("analyst")).status_code == 200
-    assert statement_client.get("/v1/payments/only-analysts", headers=auth("service")).status_code == 403
+    r = statement_client.get("/v1/payments/only-analysts", headers=auth("service"))
+    assert r.status_code == 403
+    assert r.json()["error"]["message"] == "a key with role 'service' may not use payments; it needs role admin or analyst"
 
 
 def test_create_app_includes_engine_routers_only_when_present(client) -> None:

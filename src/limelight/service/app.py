@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from limelight.service.bodylimit import BodyLimit
 from limelight.service.config import ServiceConfig
 from limelight.service.errors import install_error_handlers
 from limelight.service.fastpath import HotReads, fast_path_enabled
@@ -119,6 +120,7 @@ def create_app(
 
     mount_dashboard(app)
     app.hot_reads = HotReads(state) if fast_path_enabled() else None
+    app.add_middleware(BodyLimit, max_bytes=state.config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app
 

@@ -26,6 +26,10 @@ class ServiceConfig(BaseModel):
     db_path: Path
     models_dir: Path | None = Field(default=None, description="Model registry folder; default '<db>.models'.")
     max_events_per_batch: int = Field(default=1000, ge=1, le=100_000)
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, le=1 << 30,
+        description="Largest request body accepted (bytes); larger ones get 413 before they are parsed.",
+    )
     max_k: int = Field(
         default=100, ge=1, le=10_000, description="Largest page size (k) any list endpoint serves."
     )

@@ -26,7 +26,7 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from limelight.errors import ForbiddenError
-from limelight.service.config import ID_PATTERN, ServiceConfig
+from limelight.service.config import ID_PATTERN, ROLES, ServiceConfig
 from limelight.service.errors import RateLimitedError, ServiceUnavailableError
 from limelight.service.keys import ApiKey
 from limelight.service.state import ServiceState
@@ -46,7 +46,6 @@ __all__ = [
     "TitleId",
     "can_access",
     "require_access",
-    "require_roles",
 ]
 
 # Which roles may do what. `person` keys additionally see their OWN person's objects (see can_access).
@@ -56,8 +55,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "title.read": frozenset({"service", "analyst", "admin"}),  # title cards, similar titles
     "events.write": frozenset({"ingest", "admin"}),
     "forecasts": frozenset({"analyst", "admin"}),
-    "payments": frozenset({"analyst", "admin"}),
+    "payments": frozenset({"analyst", "admin"}),  # recovery curves, members at risk
+    "payments.decide": frozenset({"service", "analyst", "admin"}),  # the next step for one failed charge
     "talent.aggregate": frozenset({"analyst", "admin"}),
+    "talent.bonus": frozenset({"analyst", "admin", "person"}),  # the calculator: public rules, caller's figures
+    "talent.rules": frozenset(ROLES),  # rule packs and the health-plan threshold: public, cited
     "person.statement": frozenset({"admin"}),  # + the person's own `person` key
     "models.read": frozenset({"analyst", "admin"}),
     "models.manage": frozenset({"admin"}),
@@ -93,8 +95,9 @@ async def current_key(
 ) -> ApiKey:
     """The caller's key (401 when missing/invalid/revoked), after charging its rate limit (429)."""
     state = _state(request)
-    header = request.headers.get("authorization")
-    key = state.keys.authenticate(header if credentials is None else f"Bearer {credentials.credentials}")
+    # the raw header, as the hot read path sees it, so both refuse and accept exactly the same ones
+    # (`credentials` is here for the OpenAPI security scheme)
+    key = state.keys.authenticate(request.headers.get("authorization"))
     rate = key.rate_per_s or state.config.default_rate_per_s
     burst = max(state.config.default_burst * rate / state.config.default_rate_per_s, 1.0)
     wait = state.limiter.take(key.key_id, rate, burst)
@@ -131,24 +134,13 @@ def require_access(action: str) -> Callable[..., Awaitable[ApiKey]]:
 
     async def _dep(key: CurrentKey) -> ApiKey:
         if not can_access(key, action):
-            raise ForbiddenError(f"a key with role '{key.role}' may not use {action.replace('.', ' ')}")
-        return key
-
-    _dep.__name__ = f"require_{action.replace('.', '_')}"
-    return _dep
-
-
-def require_roles(*roles: str) -> Callable[..., Awaitable[ApiKey]]:
-    """Dependency factory: the caller's key, if its role is one of `roles` (403 otherwise)."""
-    allowed = frozenset(roles)
-
-    async def _dep(key: CurrentKey) -> ApiKey:
-        if key.role not in allowed:
             raise ForbiddenError(
-                f"this endpoint needs a key with role {' or '.join(sorted(allowed))}, got role '{key.role}'"
+                f"a key with role '{key.role}' may not use {action.replace('.', ' ')}; "
+                f"it needs role {' or '.join(sorted(ACCESS[action]))}"
             )
         return key
 
+    _dep.__name__ = f"require_{action.replace('.', '_')}"
     return _dep
 
 

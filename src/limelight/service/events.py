@@ -42,12 +42,16 @@ class EventIn(BaseModel):
     @field_validator("started_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
         # A day of slack for clients' clocks; later than that is a bug that would skew every window.
         latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
+        outside = ValueError(f"must be between 1970-01-01 and a day from now ({latest:%Y-%m-%d %H:%M} UTC)")
+        if value.tzinfo is not None:
+            try:  # 9999-12-31T23:59-14:00 is past the last datetime once in UTC
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            except OverflowError:
+                raise outside from None
         if not datetime(1970, 1, 1) <= value <= latest:
-            raise ValueError(f"must be between 1970-01-01 and a day from now ({latest:%Y-%m-%d %H:%M} UTC)")
+            raise outside
         return value
 
 

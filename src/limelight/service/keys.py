@@ -142,6 +142,22 @@ def _hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT key_id, key_hash FROM service_keys").fetchall())
 
 
+#: longer than any well-formed "Bearer ll_<id>_<secret>" header with room for stray spaces
+MAX_AUTHORIZATION_CHARS = 256
+
+
+def _bearer_token(authorization: str | None) -> str:
+    """The key in an `Authorization: Bearer <key>` header, or the `AuthError` saying what is wrong."""
+    if not authorization:
+        raise AuthError("this endpoint needs an API key: send 'Authorization: Bearer <key>'")
+    if len(authorization) > MAX_AUTHORIZATION_CHARS:
+        raise AuthError(f"the Authorization header must read 'Bearer <key>' (at most {MAX_AUTHORIZATION_CHARS} characters)")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("the Authorization header must read 'Bearer <key>'")
+    return token.strip()
+
+
 class KeyRing:
     """The server's in-memory view of the keys table, refreshed whenever the server changes it."""
 
@@ -149,7 +165,7 @@ class KeyRing:
         self._con = con
         self.reload()
 
-    # Headers already verified against their stored hash -> the active key (only successes are kept,
+    # Tokens already verified against their stored hash -> the active key (only successes are kept,
     # so unknown tokens cannot grow it); emptied whenever the keys table changes (create, revoke).
     VERIFIED_MAX = 10_000
 
@@ -160,23 +176,20 @@ class KeyRing:
 
     def authenticate(self, authorization: str | None) -> ApiKey:
         """The key named by an `Authorization: Bearer ll_...` header, or `AuthError`."""
+        token = _bearer_token(authorization)
         verified = self._verified  # this generation: a reload() meanwhile discards what we add
-        if authorization is not None:
-            known = verified.get(authorization)
-            if known is not None:
-                return known
-        record = self._verify(authorization)
-        if authorization is not None and len(verified) < self.VERIFIED_MAX:
-            verified[authorization] = record
+        known = verified.get(token)
+        if known is not None:
+            return known
+        record = self._verify(token)
+        # cached by the well-formed token alone (at most 80 characters): padding a header differently
+        # each time cannot grow the cache
+        if len(verified) < self.VERIFIED_MAX:
+            verified[token] = record
         return record
 
-    def _verify(self, authorization: str | None) -> ApiKey:
-        if not authorization:
-            raise AuthError("this endpoint needs an API key: send 'Authorization: Bearer <key>'")
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise AuthError("the Authorization header must read 'Bearer <key>'")
-        match = _KEY_RE.match(token.strip())
+    def _verify(self, token: str) -> ApiKey:
+        match = _KEY_RE.match(token)
         key_id, secret = (match.group(1), match.group(2)) if match else ("", "")
         stored = self._hash.get(key_id)
         # Compare even when the id is unknown so a miss costs the same as a wrong secret.

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.errors import NotFoundError
-from limelight.service.deps import StoreDep, require_roles
+from limelight.service.deps import StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
 __all__ = ["history_source", "router"]
@@ -25,7 +25,7 @@ __all__ = ["history_source", "router"]
 router = APIRouter(
     prefix="/v1/forecasts",
     tags=["forecasts"],
-    dependencies=[Depends(require_roles("analyst", "admin"))],
+    dependencies=[Depends(require_access("forecasts"))],
     responses=ERROR_RESPONSES,
 )
 

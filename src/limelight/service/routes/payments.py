@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.payments.churn import MONTH_PATTERN
-from limelight.service.deps import StoreDep, require_roles
+from limelight.service.deps import StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
 __all__ = ["router"]
@@ -153,7 +153,7 @@ def _model(request: Request) -> Any:
 
 @router.post(
     "/next-attempt",
-    dependencies=[Depends(require_roles("service", "analyst", "admin"))],
+    dependencies=[Depends(require_access("payments.decide"))],
     response_model=NextAttemptOut,
 )
 def next_attempt(body: NextAttemptRequest, request: Request) -> NextAttemptOut:
@@ -202,7 +202,7 @@ def next_attempt(body: NextAttemptRequest, request: Request) -> NextAttemptOut:
 
 @router.get(
     "/recovery",
-    dependencies=[Depends(require_roles("analyst", "admin"))],
+    dependencies=[Depends(require_access("payments"))],
     response_model=RecoveryOut,
 )
 def recovery(
@@ -238,7 +238,7 @@ def recovery(
 
 @router.get(
     "/at-risk",
-    dependencies=[Depends(require_roles("analyst", "admin"))],
+    dependencies=[Depends(require_access("payments"))],
     response_model=AtRiskOut,
     responses={404: {"model": ErrorBody, "description": "The spine has no payment attempts to learn from."}},
 )

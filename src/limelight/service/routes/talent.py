@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from limelight.service.deps import CurrentKey, OwnPerson, StoreDep, require_roles
+from limelight.service.deps import OwnPerson, StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
 __all__ = ["router"]
@@ -222,7 +222,7 @@ def person_statement_post(person_id: OwnPerson, store: StoreDep, body: Statement
 @router.get(
     "/titles/windows",
     response_model=list[TitleWindow],
-    dependencies=[Depends(require_roles("analyst", "admin"))],
+    dependencies=[Depends(require_access("talent.aggregate"))],
     summary="Every program's bonus windows: hours, views, share of the domestic base, trigger (analyst/admin)",
 )
 def title_windows(
@@ -280,7 +280,7 @@ class EstimatesOut(BaseModel):
 @router.get(
     "/estimates",
     response_model=EstimatesOut,
-    dependencies=[Depends(require_roles("analyst", "admin"))],
+    dependencies=[Depends(require_access("talent.aggregate"))],
     summary="Which published titles likely crossed the bonus trigger, from the spine's engagement rows (analyst/admin)",
 )
 def estimates(
@@ -312,7 +312,7 @@ def estimates(
 @router.get(
     "/bonus",
     response_model=BonusOut,
-    dependencies=[Depends(require_roles("analyst", "admin", "person"))],
+    dependencies=[Depends(require_access("talent.bonus"))],
     summary="The success-bonus calculator: views, metric, trigger, bonus and its split",
 )
 def bonus(
@@ -332,9 +332,13 @@ def bonus(
     return BonusOut.model_validate(result.as_json())
 
 
-@router.get("/health", response_model=HealthOut, summary="SAG-AFTRA Health Plan: threshold, eligible, shortfall")
+@router.get(
+    "/health",
+    response_model=HealthOut,
+    dependencies=[Depends(require_access("talent.rules"))],
+    summary="SAG-AFTRA Health Plan: threshold, eligible, shortfall",
+)
 def health(
-    key: CurrentKey,
     earnings: Annotated[Decimal, Query(ge=0, le=Decimal("1e9"), decimal_places=2)],
     year: Annotated[int, Query(ge=1900, le=2200)],
 ) -> HealthOut:
@@ -343,8 +347,12 @@ def health(
     return HealthOut.model_validate(health_status(earnings, year).as_json())
 
 
-@router.get("/packs", summary="The rule packs in force: terms, sources, and what is not public")
-def packs(key: CurrentKey) -> dict[str, Any]:
+@router.get(
+    "/packs",
+    dependencies=[Depends(require_access("talent.rules"))],
+    summary="The rule packs in force: terms, sources, and what is not public",
+)
+def packs() -> dict[str, Any]:
     from limelight.talent.rules import health_pack, load_packs
 
     out: dict[str, Any] = {}
