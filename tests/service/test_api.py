@@ -128,6 +128,23 @@ def test_repeated_event_id_in_one_batch_is_stored_once(client, auth) -> None:
     assert body["stored"] == 1 and body["duplicates"] == 1
 
 
+def test_an_event_id_reused_for_another_event_is_409_and_stores_nothing(client, auth) -> None:
+    first = {**EVENT, "event_id": "api-reuse"}
+    assert client.post("/v1/events", json={"events": [first]}, headers=auth("ingest")).json()["stored"] == 1
+    other = {**first, "seconds_viewed": 60}
+    fresh = {**EVENT, "event_id": "api-reuse-fresh"}
+    r = client.post("/v1/events", json={"events": [fresh, other]}, headers=auth("ingest"))
+    assert r.status_code == 409 and _error(r)["code"] == "conflict"
+    assert _error(r)["message"].startswith("events[1].event_id 'api-reuse' was stored already with other values")
+    r = client.post("/v1/events", json={"events": [{**fresh, "event_id": "api-twice"}, {**other, "event_id": "api-twice"}]},
+                    headers=auth("ingest"))
+    assert r.status_code == 409 and "earlier in this batch" in _error(r)["message"]
+    history = client.get("/v1/members/m002/history?limit=500", headers=auth("admin")).json()
+    ids = [e["event_id"] for e in history["events"]]
+    assert "api-reuse-fresh" not in ids and "api-twice" not in ids  # the whole batch was refused
+    assert next(e for e in history["events"] if e["event_id"] == "api-reuse")["seconds_viewed"] == 5400
+
+
 def test_events_fold_in_changes_the_members_recommendations(client, auth) -> None:
     before = client.get("/v1/members/m005/recommendations?k=3", headers=auth("service")).json()
     top = before[0]["title_id"]

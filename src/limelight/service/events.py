@@ -3,7 +3,9 @@
 A batch is committed to the spine's `viewing_events` table in one DuckDB transaction (DuckDB
 writes and syncs its write-ahead log on commit) before the service answers 2xx, so an
 acknowledged event survives `kill -9`. The table's primary key is the client's event id:
-sending a batch again — after a timeout, a crash, a retry — stores nothing twice.
+sending a batch again — after a timeout, a crash, a retry — stores nothing twice. An id sent again
+with *other* values is a client bug (two events under one id), not a resend: the batch is refused
+with 409 and nothing is stored, rather than dropping the second event without a word.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import duckdb
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from limelight.errors import DataError
+from limelight.errors import ConflictError, DataError
 from limelight.service.config import ID_PATTERN
 
 __all__ = ["EventBatch", "EventIn", "EventsAccepted", "store_events"]
@@ -29,7 +31,8 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     event_id: str = Field(
-        pattern=ID_PATTERN, description="The client's id for this event; resending it is harmless."
+        pattern=ID_PATTERN, description="The client's id for this event; resending the same event is harmless, "
+        "reusing the id for another event is a 409.",
     )
     member_id: str = Field(pattern=ID_PATTERN)
     title_id: str = Field(pattern=ID_PATTERN)
@@ -88,6 +91,10 @@ def store_events(
     for col in ("event_id", "member_id", "title_id", "device", "country"):
         frame[col] = frame[col].astype(object)
     unique = frame.drop_duplicates("event_id", keep="first").reset_index(drop=True)
+    repeated = frame.drop_duplicates(keep="first").duplicated("event_id")
+    if repeated.any():  # one id, two different events in the same batch
+        row = int(repeated.idxmax())
+        raise ConflictError(_reused(row, frame.at[row, "event_id"], "earlier in this batch"))
     with lock:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -100,6 +107,14 @@ def store_events(
                     value = missing[0][0]
                     row = int(frame.index[frame[column] == value][0])
                     raise DataError(f"events[{row}].{column} must name a known {table[:-1]}, got '{value}'")
+            changed = con.execute(
+                "SELECT i.event_id FROM _incoming_events i JOIN viewing_events v USING (event_id) WHERE "
+                + " OR ".join(f"v.{c} IS DISTINCT FROM i.{c}" for c in _COLUMNS[1:])
+                + " LIMIT 1"
+            ).fetchall()
+            if changed:
+                value = changed[0][0]
+                raise ConflictError(_reused(int(frame.index[frame["event_id"] == value][0]), value, "already"))
             existing = {
                 r[0]
                 for r in con.execute(
@@ -123,6 +138,13 @@ def store_events(
                 con.unregister("_incoming_events")
             raise
     return fresh, len(frame) - len(fresh)
+
+
+def _reused(row: int, event_id: str, where: str) -> str:
+    return (
+        f"events[{row}].event_id '{event_id}' was {'stored ' if where == 'already' else ''}{where} with other "
+        "values; an event id names one event, so a resend must repeat it exactly and a new event needs a new id"
+    )
 
 
 def now_utc() -> datetime:

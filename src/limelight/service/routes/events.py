@@ -24,6 +24,7 @@ router = APIRouter(
     response_model=EventsAccepted,
     summary="Store a batch of viewing events (idempotent by event_id) and fold them into recommendations",
     responses={
+        409: {"model": ErrorBody, "description": "An event id is reused for an event with other values."},
         413: {"model": ErrorBody, "description": "The batch has more events than the service accepts."},
     },
 )
