@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -93,8 +94,8 @@ def store_events(
     unique = frame.drop_duplicates("event_id", keep="first").reset_index(drop=True)
     repeated = frame.drop_duplicates(keep="first").duplicated("event_id")
     if repeated.any():  # one id, two different events in the same batch
-        row = int(repeated.idxmax())
-        raise ConflictError(_reused(row, frame.at[row, "event_id"], "earlier in this batch"))
+        row = int(np.flatnonzero(repeated.to_numpy())[0])
+        raise ConflictError(_reused(row, str(frame["event_id"].iat[row]), "earlier in this batch"))
     with lock:
         con.execute("BEGIN TRANSACTION")
         try:
