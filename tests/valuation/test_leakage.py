@@ -69,3 +69,29 @@ def test_valuator_single_forecasts_ignore_reports_of_their_own_window_and_later(
     after = Valuator(mutated, forecaster=forecaster).forecast(candidate)[0]
     assert before == after
     assert before["trained_on_windows_ending"] == ["2023-06-30", "2023-12-31"]
+
+
+def test_being_listed_in_a_catalog_is_no_feature(world_reports: pd.DataFrame, tmp_path) -> None:
+    """Which titles a catalog holds can follow their success (a list compiled after release): only the
+    genres it gives may move a forecast, never the fact that a title was found."""
+    from limelight.valuation.features import load_catalog
+    from limelight.valuation.model import GradientBoostedForecaster, ValuationModel
+
+    candidates = candidates_from_report(
+        world_reports[world_reports["source"] == "report-202401.xlsx"], PERIOD_2024H1
+    )
+    best = world_reports.groupby("title_name")["hours_viewed"].max().sort_values(ascending=False)
+    winners = best.index[: len(best) // 3]  # the most-watched third "on the list", as a post-hoc list would be
+    listed = tmp_path / "listed.csv"
+    # listed with a genre outside the coarse set: nothing about the title is learnt but that it was found
+    pd.DataFrame({"title": winners, "genres": "Zarzuela"}).to_csv(listed, index=False)
+
+    def forecast(catalog: pd.DataFrame | None) -> pd.DataFrame:
+        model = ValuationModel(GradientBoostedForecaster(n_estimators=60, n_seeds=1), catalog=catalog)
+        return forecast_slate(world_reports, candidates, period=PERIOD_2024H1, model=model)[0]
+
+    before = forecast(None)
+    pd.testing.assert_frame_equal(before, forecast(load_catalog([listed])))
+    # and the check can fail: genres the catalog gives do reach the model
+    pd.DataFrame({"title": winners, "genres": "Documentaries"}).to_csv(listed, index=False)
+    assert not np.allclose(forecast(load_catalog([listed]))["predicted_hours"], before["predicted_hours"])

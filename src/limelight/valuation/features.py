@@ -94,7 +94,6 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "top10_max_weekly_hours",
     "top10_weeks",
     *(f"genre_{g}" for g in GENRES),
-    "catalog_known",
 )
 
 CATEGORICAL_FEATURES: tuple[str, ...] = ("language",)
@@ -503,6 +502,6 @@ class FeatureBuilder:
             is_show = titles["kind"].eq("show")
             found = found.where(found.notna() | ~is_show, parts["franchise"].map(by_franchise))
             genres = genres.where(known, found)
-        flags = _genre_flags(genres)
-        flags["catalog_known"] = (genres.notna() & genres.astype(str).str.strip().ne("")).astype("float64")
-        return flags
+        # No "metadata is known" flag: whether a catalog lists a title can itself follow its success
+        # (a list compiled after release), and a user typing genres would switch it on by hand.
+        return _genre_flags(genres)
