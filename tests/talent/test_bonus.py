@@ -64,9 +64,10 @@ def test_bad_inputs_raise_one_sentence(kwargs: dict[str, float], message: str) -
         success_bonus(SAG, fixed_residual=None, **kwargs)  # type: ignore[arg-type]
 
 
-def test_dga_has_no_bonus_to_compute() -> None:
-    with pytest.raises(InputError, match="no viewership success bonus"):
-        success_bonus(agreement_for("dga"), domestic_hours=1, runtime_minutes=60, domestic_subscribers=10, fixed_residual=1)
+def test_dga_bonus_since_its_2024_modification_is_the_writers_half_of_the_fixed_residual() -> None:
+    r = success_bonus(agreement_for("dga"), domestic_hours=20_000_000, runtime_minutes=60,
+                      domestic_subscribers=76_000_000, fixed_residual=32830)
+    assert r.eligible and r.bonus == Decimal("16415.00") and r.performers_share == r.bonus and r.fund_share == 0
 
 
 def test_windows_are_the_first_90_days_of_each_exhibition_year() -> None:

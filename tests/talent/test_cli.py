@@ -46,7 +46,7 @@ def test_health_json(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         (["--guild", "sag-aftra", "--domestic-hours", "-3"], "domestic hours must be"),
-        (["--guild", "dga", "--domestic-hours", "3"], "no viewership bonus"),
+        (["--guild", "iatse", "--domestic-hours", "3"], "guild must be one of"),
         (["--guild", "sag-aftra", "--domestic-hours", "3", "--fixed-residual", "lots"], "fixed residual must be"),
     ],
 )

@@ -60,10 +60,13 @@ def test_wga_pack_publishes_the_bonus_examples_for_the_largest_services() -> Non
     assert pack.published_bonus_for(58)[0] == "one_hour"  # type: ignore[index]
 
 
-def test_dga_pack_says_plainly_there_is_no_public_success_bonus() -> None:
+def test_dga_pack_has_the_bonus_of_its_2024_modification_and_says_what_is_read_across() -> None:
     pack = agreement_for("dga")
-    assert pack.success_bonus is None
-    assert any("no viewership-based success bonus" in item for item in pack.not_public.items)
+    rule = pack.success_bonus
+    assert rule is not None and rule.released_from.isoformat() == "2024-01-01"
+    assert rule.bonus_rate.decimal() == Decimal("0.50") and rule.trigger_share.decimal() == Decimal("0.20")
+    assert rule.bonus_rate.source == "modification_2024" and rule.views_rule.status == "interpretation"
+    assert any("2024 modification" in item for item in pack.not_public.items)
     assert pack.published_residuals["one_hour_first_three_years"].decimal() == 89415
 
 

@@ -61,8 +61,9 @@ def test_without_a_supplied_residual_the_money_is_unknown_not_invented(world_sto
     assert "not supplied" in film["note"]
     writer = _line(lines, "w1", "f1")
     assert writer["guild"] == "wga" and writer["pack"] == "wga-2023" and writer["eligible"]
-    director = _line(lines, "d1", "f1")
-    assert director["eligible"] is None and "no viewership bonus" in director["note"]
+    director = _line(lines, "d1", "f1")  # the DGA's bonus since its 2024 modification: same trigger as the WGA's
+    assert director["guild"] == "dga" and director["eligible"] == writer["eligible"]
+    assert director["bonus"] is None and "not supplied" in director["note"]
 
 
 def test_a_title_released_before_2024_gets_no_bonus_even_over_the_trigger(world_store: Store) -> None:

@@ -49,7 +49,7 @@ def _nonneg(value: float, name: str) -> float:
 
 @talent_app.command("bonus")
 def bonus(
-    guild: Annotated[str, typer.Option("--guild", help="sag-aftra or wga.")],
+    guild: Annotated[str, typer.Option("--guild", help="sag-aftra, wga or dga.")],
     domestic_hours: Annotated[float, typer.Option("--domestic-hours", help="Hours streamed in the US and Canada in the window.")],
     runtime_minutes: Annotated[float, typer.Option("--runtime-minutes", help="The program's runtime in minutes.")],
     domestic_subscribers: Annotated[
@@ -67,8 +67,6 @@ def bonus(
     from limelight.talent.bonus import success_bonus
     from limelight.talent.rules import agreement_for
 
-    if guild.strip().lower() == "dga":
-        raise InputError("guild must be sag-aftra or wga: the DGA's public 2023 terms have no viewership bonus")
     pack = agreement_for(guild)
     _nonneg(domestic_hours, "domestic hours")
     result = success_bonus(
@@ -317,7 +315,7 @@ def _render_statement(st: Any) -> None:
 
 @talent_app.command("whatif")
 def whatif(
-    guild: Annotated[str, typer.Option("--guild", help="sag-aftra or wga.")],
+    guild: Annotated[str, typer.Option("--guild", help="sag-aftra, wga or dga.")],
     domestic_hours: Annotated[float, typer.Option("--domestic-hours")],
     runtime_minutes: Annotated[float, typer.Option("--runtime-minutes")],
     domestic_subscribers: Annotated[int, typer.Option("--domestic-subscribers", parser=whole_count)],

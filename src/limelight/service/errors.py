@@ -160,7 +160,6 @@ def _pattern_words() -> dict[str, str]:
         r"^[A-Za-z]{3}$": "a three-letter currency code, such as USD",
         r"^[0-9]{1,2}$": "a Mastercard merchant advice code of one or two digits, such as 24",
         r"^[A-Za-z_]{1,20}$": "a card brand of up to 20 letters, such as visa",
-        "^(sag-aftra|wga)$": "sag-aftra or wga",
         "^(sag-aftra|wga|dga)$": "sag-aftra, wga or dga",
     }
 

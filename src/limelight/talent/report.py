@@ -224,14 +224,17 @@ def estimate_titles(
     df["sag_performers_share"] = None
     df["sag_fund_share"] = None
     df["wga_bonus"] = None
+    df["dga_bonus"] = None
     if assumptions.fixed_residual is not None:
         fixed = money(assumptions.fixed_residual)
         sag = agreement_for("sag-aftra").success_bonus
         wga = agreement_for("wga").success_bonus
-        assert sag is not None and wga is not None
+        dga = agreement_for("dga").success_bonus
+        assert sag is not None and wga is not None and dga is not None
         sag_bonus = money(fixed * sag.bonus_rate.decimal())
         sag_perf = money(sag_bonus * sag.recipients_share.decimal())
         wga_bonus = money(fixed * wga.bonus_rate.decimal())
+        dga_bonus = money(fixed * dga.bonus_rate.decimal())  # since the DGA's 2024 modification
         zero = Decimal("0.00")
         applies = df["bonus_applies"].to_numpy()
         df["fixed_residual"] = fixed
@@ -239,6 +242,7 @@ def estimate_titles(
         df["sag_performers_share"] = np.where(applies, sag_perf, zero)
         df["sag_fund_share"] = np.where(applies, sag_bonus - sag_perf, zero)
         df["wga_bonus"] = np.where(applies, wga_bonus, zero)
+        df["dga_bonus"] = np.where(applies, dga_bonus, zero)
     return df
 
 
@@ -360,7 +364,7 @@ _CSV_TITLE_COLUMNS = [
     "hours_viewed", "domestic_share", "first90_share", "domestic_hours_90", "views_90", "july1",
     "domestic_subscribers", "subscribers_as_of", "trigger_views", "metric", "likely_crossed", "views_needed",
     "release_eligible", "bonus_applies", "fixed_residual", "sag_bonus", "sag_performers_share", "sag_fund_share",
-    "wga_bonus", "show_id", "director", "cast",
+    "wga_bonus", "dga_bonus", "show_id", "director", "cast",
 ]
 
 

@@ -205,7 +205,7 @@ def guild_bonuses(
     domestic_share: float,
     domestic_subscribers: int,
 ) -> tuple[Decimal, Decimal, Decimal]:
-    """SAG-AFTRA + WGA viewership success bonuses at (lower, predicted, upper) hours, via the talent engine.
+    """SAG-AFTRA + WGA + DGA viewership success bonuses at (lower, predicted, upper) hours, via the talent engine.
 
     Uses `limelight.talent.report.estimate_titles` — the guild packs' trigger (views in the first 90 days
     ÷ domestic subscribers), the user's domestic share of hours and subscriber count, the talent engine's
@@ -235,6 +235,7 @@ def guild_bonuses(
     )
     estimated = estimate_titles(rows, None, assumptions)
     totals = [
-        Decimal(str(a)) + Decimal(str(b)) for a, b in zip(estimated["sag_bonus"], estimated["wga_bonus"])
+        sum((Decimal(str(v)) for v in bonuses), Decimal(0))
+        for bonuses in zip(estimated["sag_bonus"], estimated["wga_bonus"], estimated["dga_bonus"])
     ]
     return totals[0], totals[1], totals[2]

@@ -23,7 +23,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/talent", tags=["talent"], responses=ERROR_RESPONSES)
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No such person, title, or no measured windows."}}
-Guild = Annotated[str, Query(pattern="^(sag-aftra|wga)$", description="sag-aftra or wga.")]
+Guild = Annotated[str, Query(pattern="^(sag-aftra|wga|dga)$", description="sag-aftra, wga or dga.")]
 
 
 class StatementLine(BaseModel):
