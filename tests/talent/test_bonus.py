@@ -122,3 +122,20 @@ def test_split_among_recipients_sums_to_the_amount_exactly(amount: Decimal, weig
 def test_equal_split_gives_remainder_cents_to_the_earliest_credits() -> None:
     assert split_cents(Decimal("1.00"), [1, 1, 1]) == [Decimal("0.34"), Decimal("0.33"), Decimal("0.33")]
     assert split_cents(Decimal("0.02"), [1, 1, 1]) == [Decimal("0.01"), Decimal("0.01"), Decimal("0.00")]
+
+
+def test_a_window_at_the_trigger_to_the_second_is_eligible() -> None:
+    # 76M subscribers → 15.2M views; at 124 minutes that is 113,088,000,000 seconds exactly. Through float
+    # hours (31,413,333.33… h) the same viewing came to 15,199,999.99… views: "not reached, 1 view needed".
+    r = success_bonus(SAG, domestic_seconds=113_088_000_000, runtime_minutes=124, domestic_subscribers=76_000_000,
+                      fixed_residual=None)
+    assert r.views == Decimal(15_200_000) and r.eligible and r.views_needed == 0
+    short = success_bonus(SAG, domestic_seconds=113_088_000_000 - 1, runtime_minutes=124,
+                          domestic_subscribers=76_000_000, fixed_residual=None)
+    assert not short.eligible and short.views_needed == 1
+
+
+def test_viewing_is_given_as_hours_or_seconds_not_both() -> None:
+    with pytest.raises(InputError, match="exactly one of them"):
+        success_bonus(SAG, domestic_hours=1, domestic_seconds=3600, runtime_minutes=60, domestic_subscribers=10,
+                      fixed_residual=None)

@@ -17,7 +17,7 @@ from typing import Any
 
 from limelight.errors import InputError
 from limelight.talent.rules import AgreementPack, SuccessBonusRule
-from limelight.talent.views import views
+from limelight.talent.views import views, views_of_seconds
 
 __all__ = [
     "CENT",
@@ -114,15 +114,18 @@ class BonusResult:
 def success_bonus(
     pack: AgreementPack,
     *,
-    domestic_hours: Decimal | float | int,
+    domestic_hours: Decimal | float | int | None = None,
     runtime_minutes: Decimal | float | int,
     domestic_subscribers: int,
     fixed_residual: Decimal | float | int | str | None,
+    domestic_seconds: int | None = None,
 ) -> BonusResult:
     """The bonus for one program and window under `pack` (views, metric, trigger, money).
 
-    `fixed_residual` is the program's fixed HB SVOD residual (not public: the user supplies it); without
-    it the views, metric and trigger are still computed and the money fields are None.
+    Viewing is `domestic_hours` (a figure a user types) or `domestic_seconds` (summed from events: exact,
+    so a window that reaches the trigger to the second is eligible). `fixed_residual` is the program's
+    fixed HB SVOD residual (not public: the user supplies it); without it the views, metric and trigger
+    are still computed and the money fields are None.
     """
     rule = pack.success_bonus
     if rule is None:
@@ -130,7 +133,13 @@ def success_bonus(
     if isinstance(domestic_subscribers, bool) or int(domestic_subscribers) <= 0:
         raise InputError(f"domestic subscribers must be a positive whole number, got {domestic_subscribers}")
     subs = int(domestic_subscribers)
-    v = views(domestic_hours, runtime_minutes)
+    if (domestic_hours is None) == (domestic_seconds is None):
+        raise InputError("give the domestic viewing as hours or as seconds, exactly one of them")
+    v = (
+        views_of_seconds(domestic_seconds, runtime_minutes)
+        if domestic_seconds is not None
+        else views(domestic_hours, runtime_minutes)  # type: ignore[arg-type]
+    )
     trig = trigger_views(rule, subs)
     eligible = v >= trig
     needed = 0 if eligible else math.ceil(trig - v)

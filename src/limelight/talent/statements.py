@@ -212,13 +212,18 @@ def title_windows(
     runtime = windows["runtime_minutes"].astype("float64")
     subs = windows["domestic_subscribers"].astype("float64")
     windows["views"] = views_array(windows["hours"], runtime)
-    trigger = float(rule.trigger_share.decimal())
     with np.errstate(divide="ignore", invalid="ignore"):
         windows["metric"] = np.where(subs > 0, windows["views"] / subs, np.nan)
-    measurable = windows["metric"].notna()
-    windows["eligible"] = np.where(measurable, windows["metric"] >= trigger, None)  # type: ignore[call-overload]
-    needed = np.ceil(np.maximum(trigger * subs - windows["views"], 0.0))
-    windows["views_needed"] = np.where(measurable, needed, np.nan)
+    measurable = windows["metric"].notna().to_numpy()
+    # The trigger is decided exactly, as a person's statement decides it (`success_bonus` on whole
+    # seconds): one window per program and exhibition year, so a few thousand at most.
+    decided = [
+        success_bonus(pack, domestic_seconds=int(s), runtime_minutes=r, domestic_subscribers=int(n), fixed_residual=None)
+        if ok else None
+        for s, r, n, ok in zip(windows["seconds"], runtime, subs, measurable)
+    ]
+    windows["eligible"] = [None if d is None else bool(d.eligible) for d in decided]
+    windows["views_needed"] = [np.nan if d is None else float(d.views_needed) for d in decided]
     windows["release_eligible"] = pd.to_datetime(windows["release_date"]) >= pd.Timestamp(rule.released_from)
     return windows
 
@@ -263,7 +268,7 @@ def _lines_for(
                     money(amount), "published example (largest services, budget over $30M assumed)", band[1].note
                 )
         result = success_bonus(
-            pack, domestic_hours=hours, runtime_minutes=runtime, domestic_subscribers=subs_count,
+            pack, domestic_seconds=int(w.seconds or 0), runtime_minutes=runtime, domestic_subscribers=subs_count,
             fixed_residual=None if fixed is None else fixed.amount,
         )
         release_ok = w.release_date >= rule.released_from

@@ -48,6 +48,19 @@ def views(hours: Decimal | float | int, runtime_minutes: Decimal | float | int) 
     return h * Decimal(60) / m
 
 
+def views_of_seconds(seconds: int, runtime_minutes: Decimal | float | int) -> Decimal:
+    """Views = seconds ÷ (60 × runtime), exactly: a window at the trigger to the second is at the trigger.
+
+    (Through hours, 113,088,000,000 s at 124 min came to 15,199,999.99… views against a 15.2M trigger.)
+    """
+    m = Decimal(str(runtime_minutes))
+    if not m.is_finite() or m <= 0:
+        raise InputError(f"runtime minutes must be a positive number, got {runtime_minutes}")
+    if int(seconds) < 0:
+        raise InputError(f"seconds viewed must be at least 0, got {seconds}")
+    return Decimal(int(seconds)) / (Decimal(60) * m)
+
+
 def views_array(hours: np.ndarray | pd.Series, runtime_minutes: np.ndarray | pd.Series) -> np.ndarray:
     """Vectorised views; NaN where the runtime is missing or not positive."""
     h = np.asarray(hours, dtype="float64")
@@ -173,10 +186,11 @@ def domestic_hours(
     """Domestic hours per program and window, in one DuckDB join.
 
     `windows` has program_id, year, start, end (dates; end exclusive). Viewing counts as domestic where
-    the event's country (else the member's country) is one of `countries`. Returns `windows` plus `hours`.
+    the event's country (else the member's country) is one of `countries`. Returns `windows` plus
+    `seconds` (a whole number: the trigger is decided on it, exactly) and `hours` (for display).
     """
     if windows.empty:
-        return windows.assign(hours=pd.Series(dtype="float64"))
+        return windows.assign(seconds=pd.Series(dtype="int64"), hours=pd.Series(dtype="float64"))
     con = store.con
     placeholders = ", ".join("?" for _ in countries)
     frame = windows[["program_id", "year", "start", "end"]].copy()
@@ -194,7 +208,8 @@ def domestic_hours(
                 LEFT JOIN members m ON m.member_id = v.member_id
                 WHERE coalesce(v.country, m.country) IN ({placeholders})
             )
-            SELECT w.program_id, w.year, coalesce(sum(ev.seconds_viewed), 0) / 3600.0 AS hours
+            SELECT w.program_id, w.year, CAST(coalesce(sum(ev.seconds_viewed), 0) AS BIGINT) AS seconds,
+                   coalesce(sum(ev.seconds_viewed), 0) / 3600.0 AS hours
             FROM _talent_windows w
             LEFT JOIN ev ON ev.program_id = w.program_id AND ev.started_at >= w.start AND ev.started_at < w."end"
             GROUP BY w.program_id, w.year
