@@ -119,8 +119,9 @@ def test_subscriber_override_and_members_fallback(world_store: Store) -> None:
 def test_escalation_applies_the_minimum_rate_increases() -> None:
     pack = agreement_for("sag-aftra")
     assert escalate(Decimal("1000"), pack, date(2023, 1, 1), date(2024, 8, 1)) == Decimal("1112.80")
-    with pytest.raises(InputError, match="rates_as_of"):
-        escalate(Decimal("1000"), pack, date(2025, 1, 1), date(2024, 1, 1))
+    # quoted at 2025 minimums, carried back to a 2024 window by the same increases (4% on 2024-07-01 undone)
+    back = escalate(Decimal("1112.80"), pack, date(2024, 8, 1), date(2023, 1, 1))
+    assert back == Decimal("1000.00")
 
 
 def test_residuals_csv_is_read_and_bad_rows_are_named(tmp_path: Path, world_store: Store) -> None:
@@ -139,6 +140,35 @@ def test_residuals_csv_is_read_and_bad_rows_are_named(tmp_path: Path, world_stor
     with pytest.raises(DataError, match="guild must be one of"):
         (tmp_path / "g.csv").write_text("guild,title_id,amount\nequity,f1,1\n")
         read_residual_inputs(tmp_path / "g.csv")
+
+
+@pytest.mark.parametrize(
+    ("rows", "says"),
+    [
+        ("sag-aftra,f1,,1000\nsag-aftra,f1,,2000\n", "res.csv, row 3, column 'title_id': a second fixed residual"),
+        ("sag-aftra,s1,,1000\n", "res.csv, row 2, column 'title_id': title 's1' is a series: fixed residuals are per season ('s1s1')"),
+        ("sag-aftra,f1,,5\nsag-aftra,s1e2,,1000\n", "res.csv, row 3, column 'title_id': title 's1e2' is an episode: give the fixed residual of its season 's1s1'"),
+        ("wga,nope,,1000\n", "res.csv, row 2, column 'title_id': title 'nope' names no title in the store"),
+    ],
+)
+def test_a_residual_that_would_match_nothing_or_twice_is_refused_naming_its_row(
+    tmp_path: Path, world_store: Store, rows: str, says: str
+) -> None:
+    path = tmp_path / "res.csv"
+    path.write_text("guild,title_id,person_id,amount\n" + rows)
+    with pytest.raises(DataError) as caught:
+        credit_lines(world_store, read_residual_inputs(path), as_of=AS_OF)
+    assert str(caught.value).startswith(says)
+
+
+def test_a_residual_quoted_at_later_rates_is_carried_back_to_earlier_windows(tmp_path: Path, world_store: Store) -> None:
+    path = tmp_path / "res.csv"
+    path.write_text("guild,title_id,amount,rates_as_of\nsag-aftra,f1,1070,2024-06-30\n")
+    line = _line(credit_lines(world_store, read_residual_inputs(path), as_of=AS_OF), "p1", "f1")
+    assert line["program_fixed_residual"] == Decimal("1070.00")  # no increase between 2024-02 and 2024-06-30
+    path.write_text("guild,title_id,amount,rates_as_of\nsag-aftra,f1,1112.80,2025-01-01\n")
+    line = _line(credit_lines(world_store, read_residual_inputs(path), as_of=AS_OF), "p1", "f1")
+    assert line["program_fixed_residual"] == Decimal("1070.00")  # the 4% of 2024-07-01 undone
 
 
 def test_published_wga_feature_amount_stands_in_only_when_asked_and_is_labelled(world_store: Store) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from limelight.errors import InputError
+from limelight.errors import DataError, InputError
 from limelight.spine.loaders._common import raise_first, require_columns
 from limelight.talent.bonus import MAX_AMOUNT, money
 from limelight.talent.rules import GUILDS, AgreementPack
@@ -35,9 +35,11 @@ _COLUMNS = ("guild", "title_id", "person_id", "amount", "rates_as_of")
 
 
 def escalate(amount: Decimal, pack: AgreementPack, rates_as_of: date, on: date) -> Decimal:
-    """Carry an amount quoted at the minimums of `rates_as_of` to those of `on`, rounded to the cent."""
-    if on < rates_as_of:
-        raise InputError(f"rates_as_of ({rates_as_of}) must not be after the date paid ({on})")
+    """Carry an amount quoted at the minimums of `rates_as_of` to those of `on`, rounded to the cent.
+
+    Both ways: a residual quoted at today's rates is carried *back* to the lower minimums of an earlier
+    window by the same increases (a statement spans several windows; quoting at current rates is usual).
+    """
     return money(amount * pack.minimum_rate_factor(on) / pack.minimum_rate_factor(rates_as_of))
 
 
@@ -51,8 +53,9 @@ class ResidualFigure:
 class ResidualInputs:
     """The user's fixed residuals, looked up by guild, title and (optionally) person."""
 
-    def __init__(self, rows: pd.DataFrame | None = None) -> None:
+    def __init__(self, rows: pd.DataFrame | None = None, origin: str | None = None) -> None:
         self.rows = rows if rows is not None else pd.DataFrame(columns=list(_COLUMNS))
+        self.origin = origin  # the file they came from; `rows.index` is then its row numbers
         self._program: dict[tuple[str, str], tuple[Decimal, date | None]] = {}
         self._credit: dict[tuple[str, str, str], tuple[Decimal, date | None]] = {}
         r: Any
@@ -76,6 +79,32 @@ class ResidualInputs:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def check_programs(self, titles: pd.DataFrame) -> None:
+        """Refuse a row whose title is no program of the store (`titles`: title_id, kind, parent_id).
+
+        A fixed residual is per program — a film, or a season of a series — as the bonus is measured
+        per season: a row for a series or an episode would match nothing and the statement would say
+        "not supplied" for an amount the user did supply.
+        """
+        if self.rows.empty:
+            return
+        known = titles.set_index("title_id")
+        for row, title_id in zip(self.rows.index, self.rows["title_id"].astype(str)):
+            if title_id not in known.index:
+                problem = "names no title in the store"
+            elif known.at[title_id, "kind"] == "episode":
+                problem = f"is an episode: give the fixed residual of its season '{known.at[title_id, 'parent_id']!s}'"
+            elif known.at[title_id, "kind"] == "series":
+                seasons = sorted(known.index[(known["parent_id"] == title_id) & (known["kind"] == "season")])
+                shown = ", ".join(f"'{s}'" for s in seasons[:5]) or "none in the store"
+                problem = f"is a series: fixed residuals are per season ({shown})"
+            else:
+                continue
+            message = f"title '{title_id}' {problem}"
+            if self.origin is not None:
+                raise DataError(message, origin=self.origin, row=int(row), column="title_id")
+            raise InputError(f"fixed residuals: {message}")
+
     def program(self, pack: AgreementPack, title_id: str, on: date) -> ResidualFigure | None:
         found = self._program.get((pack.guild, title_id))
         return None if found is None else self._figure(pack, found, on)
@@ -89,9 +118,8 @@ class ResidualInputs:
         amount, as_of = found
         if as_of is None:
             return ResidualFigure(money(amount), "user-supplied")
-        return ResidualFigure(
-            escalate(amount, pack, as_of, on), "user-supplied", f"escalated from minimums of {as_of} to {on}"
-        )
+        way = "escalated" if on >= as_of else "carried back"
+        return ResidualFigure(escalate(amount, pack, as_of, on), "user-supplied", f"{way} from minimums of {as_of} to {on}")
 
 
 def read_user_csv(path: str | Path, what: str, option: str) -> pd.DataFrame:
@@ -147,6 +175,10 @@ def read_residual_inputs(path: str | Path) -> ResidualInputs:
     if bad.any():
         fail(bad, "rates_as_of", "rates_as_of must be a date YYYY-MM-DD, got '{value}'")
     frame["guild"] = guild
+    bad = frame.duplicated(["guild", "title_id", "person_id"]).to_numpy(dtype=bool)
+    if bad.any():  # which of two amounts is meant? A silent "last one wins" would pay on a guess.
+        fail(bad, "title_id", "a second fixed residual for the same guild, title and person as an earlier row, "
+             "got '{value}' again")
     frame["person_id"] = frame["person_id"].replace("", None)
     frame["rates_as_of"] = frame["rates_as_of"].replace("", None)
-    return ResidualInputs(frame[list(_COLUMNS)].reset_index(drop=True))
+    return ResidualInputs(frame[list(_COLUMNS)], origin=origin)

@@ -125,6 +125,7 @@ def credit_lines(
     """
     packs = packs or load_packs()
     residuals = residuals or ResidualInputs()
+    residuals.check_programs(store.query("SELECT title_id, kind, parent_id FROM titles"))
     window_days = max(
         (int(p.success_bonus.window_days.value) for p in packs.values() if p.success_bonus is not None), default=90
     )
