@@ -106,3 +106,23 @@ def test_report_cli_reads_the_spines_engagement_rows(capsys: pytest.CaptureFixtu
     assert body["report_rows"] == 1 and body["likely_crossed_eligible"] == 1
     code, _, err = _run(capsys, "talent", "report", "--out", str(tmp_path / "o"), "--first90-share", "2")
     assert code == 2 and "first-90-days share must be" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("talent", "bonus", "--guild", "wga", "--domestic-hours", "10", "--runtime-minutes", "1e-320",
+          "--domestic-subscribers", "5", "--json"), "runtime minutes must be between 1 and 100,000, got 1e-320"),
+        (("talent", "bonus", "--guild", "wga", "--domestic-hours", "2e12", "--runtime-minutes", "60",
+          "--domestic-subscribers", "5"), "hours must be at most 1,000,000,000,000"),
+        (("talent", "bonus", "--guild", "wga", "--domestic-hours", "10", "--runtime-minutes", "60",
+          "--domestic-subscribers", "5", "--fixed-residual", "100.005"), "fixed residual must be in whole cents, got '100.005'"),
+        (("talent", "health", "--earnings", "27539.995", "--year", "2025"), "earnings must be in whole cents"),
+        (("talent", "whatif", "--guild", "sag-aftra", "--domestic-hours", "1000000", "--runtime-minutes", "100",
+          "--domestic-subscribers", "80000000", "--fixed-residual", "100", "--viewing-share", "0.1",
+          "--fee-per-subscriber", "0.05", "--recipients", "100000000"), "recipients must be between 1 and 10,000, got 100000000"),
+    ],
+)
+def test_the_cli_takes_what_the_api_takes_and_no_more(capsys: pytest.CaptureFixture[str], args, message) -> None:
+    code, out, err = _run(capsys, *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (out, err)

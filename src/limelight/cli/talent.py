@@ -35,10 +35,16 @@ talent_app = typer.Typer(
 
 
 def _decimal(value: str | None, name: str) -> Decimal | None:
-    """An optional amount option, parsed as every amount a user types is (`to_money`)."""
+    """An optional amount option, parsed as every amount a user types is (`to_money`), in whole cents
+    as the API takes it (27539.995 must not round up into health-plan eligibility)."""
     from limelight.valuation.decisions import to_money
 
-    return None if value is None else to_money(value, name)
+    if value is None:
+        return None
+    amount = to_money(value, name)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InputError(f"{name} must be in whole cents, got '{value}'")
+    return amount
 
 
 def _nonneg(value: float, name: str) -> float:

@@ -25,6 +25,8 @@ from limelight.talent.health import ClosingTitle, HealthStatus, closing_titles, 
 from limelight.talent.residuals import ResidualFigure, ResidualInputs
 from limelight.talent.rules import AgreementPack, load_packs
 from limelight.talent.views import (
+    MAX_RUNTIME_MINUTES,
+    MIN_RUNTIME_MINUTES,
     applicable_july1,
     bonus_windows,
     domestic_hours,
@@ -171,7 +173,7 @@ def credit_lines(
                 subscriber_cache[july1] = domestic_subscribers(store, july1, countries)
             base = subscriber_cache[july1]
             subs_count, subs_as_of, subs_source = base.count, base.as_of, base.source
-        runtime = None if pd.isna(w.runtime_minutes) or w.runtime_minutes <= 0 else float(w.runtime_minutes)
+        runtime = float(w.runtime_minutes) if _countable_runtime(w.runtime_minutes) else None
         for role, group in people.items():
             guild = ROLE_GUILD[role]
             pack = _pack_for(packs, guild, w.release_date)
@@ -215,7 +217,7 @@ def title_windows(
     windows["views"] = views_array(windows["hours"], runtime)
     with np.errstate(divide="ignore", invalid="ignore"):
         windows["metric"] = np.where(subs > 0, windows["views"] / subs, np.nan)
-    measurable = windows["metric"].notna().to_numpy()
+    measurable = windows["metric"].notna().to_numpy() & runtime.map(_countable_runtime).to_numpy(dtype=bool)
     # The trigger is decided exactly, as a person's statement decides it (`success_bonus` on whole
     # seconds): one window per program and exhibition year, so a few thousand at most.
     decided = [
@@ -227,6 +229,11 @@ def title_windows(
     windows["views_needed"] = [np.nan if d is None else float(d.views_needed) for d in decided]
     windows["release_eligible"] = pd.to_datetime(windows["release_date"]) >= pd.Timestamp(rule.released_from)
     return windows
+
+
+def _countable_runtime(minutes: object) -> bool:
+    """A runtime views can be counted with (a catalog's 0 or 0.2 minutes would make views meaningless)."""
+    return isinstance(minutes, int | float) and not pd.isna(minutes) and MIN_RUNTIME_MINUTES <= minutes <= MAX_RUNTIME_MINUTES
 
 
 def _lines_for(
@@ -255,7 +262,9 @@ def _lines_for(
     if rule is None:
         notes.append(f"{pack.name if pack else guild}: no viewership bonus in the public terms")
     elif runtime is None:
-        notes.append("runtime unknown: views cannot be counted")
+        notes.append(
+            f"runtime unknown or outside {MIN_RUNTIME_MINUTES}–{MAX_RUNTIME_MINUTES:,} minutes: views cannot be counted"
+        )
     elif subs_count <= 0 or pack is None:
         notes.append("no domestic subscriber count for the applicable July 1")
     else:

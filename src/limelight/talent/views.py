@@ -37,15 +37,32 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+#: bounds on what a user types, the same for the CLI and the API: a runtime under a minute turns a few
+#: hours into astronomical views (1e-320 minutes printed "views": Infinity), and no service streams 1e12 hours
+MIN_RUNTIME_MINUTES = 1
+MAX_RUNTIME_MINUTES = 100_000
+MAX_HOURS = 10**12
+
+
 def views(hours: Decimal | float | int, runtime_minutes: Decimal | float | int) -> Decimal:
     """Views = hours ÷ runtime in hours, exactly in Decimal (e.g. 88.4M hours at 124 min ≈ 42.77M views)."""
     h = Decimal(str(hours))
-    m = Decimal(str(runtime_minutes))
     if not h.is_finite() or h < 0:  # finiteness first: comparing a Decimal NaN raises
         raise InputError(f"hours must be a finite number of at least 0, got {hours}")
+    if h > MAX_HOURS:
+        raise InputError(f"hours must be at most {MAX_HOURS:,}, got {hours}")
+    return h * Decimal(60) / _runtime(runtime_minutes)
+
+
+def _runtime(runtime_minutes: Decimal | float | int) -> Decimal:
+    m = Decimal(str(runtime_minutes))
     if not m.is_finite() or m <= 0:
         raise InputError(f"runtime minutes must be a positive number, got {runtime_minutes}")
-    return h * Decimal(60) / m
+    if not MIN_RUNTIME_MINUTES <= m <= MAX_RUNTIME_MINUTES:
+        raise InputError(
+            f"runtime minutes must be between {MIN_RUNTIME_MINUTES} and {MAX_RUNTIME_MINUTES:,}, got {runtime_minutes}"
+        )
+    return m
 
 
 def views_of_seconds(seconds: int, runtime_minutes: Decimal | float | int) -> Decimal:
@@ -53,12 +70,9 @@ def views_of_seconds(seconds: int, runtime_minutes: Decimal | float | int) -> De
 
     (Through hours, 113,088,000,000 s at 124 min came to 15,199,999.99… views against a 15.2M trigger.)
     """
-    m = Decimal(str(runtime_minutes))
-    if not m.is_finite() or m <= 0:
-        raise InputError(f"runtime minutes must be a positive number, got {runtime_minutes}")
     if int(seconds) < 0:
         raise InputError(f"seconds viewed must be at least 0, got {seconds}")
-    return Decimal(int(seconds)) / (Decimal(60) * m)
+    return Decimal(int(seconds)) / (Decimal(60) * _runtime(runtime_minutes))
 
 
 def views_array(hours: np.ndarray | pd.Series, runtime_minutes: np.ndarray | pd.Series) -> np.ndarray:

@@ -106,13 +106,17 @@ class WhatIf:
         }
 
 
+#: a program's principal performers number in the hundreds at most; the split lists one amount each
+MAX_RECIPIENTS = 10_000
+
+
 def compare(
     bonus: BonusResult, proposal: RevenueShareProposal, *, viewing_share: Decimal | float | str, recipients: int
 ) -> WhatIf:
     """The program's principal performers under the bonus rule (`bonus`) and under `proposal`."""
     share = _dec(viewing_share, "viewing share", Decimal(0), Decimal(1))
-    if int(recipients) < 1:
-        raise InputError(f"recipients must be at least 1, got {recipients}")
+    if not 1 <= int(recipients) <= MAX_RECIPIENTS:
+        raise InputError(f"recipients must be between 1 and {MAX_RECIPIENTS:,}, got {recipients}")
     n = int(recipients)
     rule_total = bonus.performers_share if bonus.performers_share is not None else None
     if rule_total is None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.service.deps import OwnPerson, StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
+from limelight.talent.views import MAX_HOURS, MAX_RUNTIME_MINUTES, MIN_RUNTIME_MINUTES
 
 __all__ = ["router"]
 
@@ -317,8 +318,11 @@ def estimates(
 )
 def bonus(
     guild: Guild,
-    domestic_hours: Annotated[float, Query(ge=0, le=1e12)],
-    runtime_minutes: Annotated[float, Query(ge=1, le=1e5, description="At least one minute: shorter runtimes overflow views.")],
+    domestic_hours: Annotated[float, Query(ge=0, le=MAX_HOURS)],
+    runtime_minutes: Annotated[
+        float,
+        Query(ge=MIN_RUNTIME_MINUTES, le=MAX_RUNTIME_MINUTES, description="At least one minute: shorter runtimes overflow views."),
+    ],
     domestic_subscribers: Annotated[int, Query(ge=1, le=10**10)],
     fixed_residual: Annotated[Decimal | None, Query(ge=0, le=Decimal("1e9"), decimal_places=2)] = None,
 ) -> BonusOut:
