@@ -68,11 +68,14 @@ def test_without_a_supplied_residual_the_money_is_unknown_not_invented(world_sto
 
 def test_a_title_released_before_2024_gets_no_bonus_even_over_the_trigger(world_store: Store) -> None:
     inputs = ResidualInputs.from_mapping("sag-aftra", {"f0": "800"})
-    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    lines = credit_lines(world_store, inputs, as_of=AS_OF, subscribers_override=10)
     old = _line(lines, "p1", "f0")
     assert old["eligible"] and not old["release_eligible"] and old["bonus"] == 0
-    assert old["subscribers_source"].startswith("members table")  # no subscriber row before 2022-07-01
     assert _line(lines, "p1", "f0", year=2)["window_start"] == date(2024, 6, 1)
+    # without the override its first window (July 1 2022 applies) predates the table's first count: unknown
+    unknown = _line(credit_lines(world_store, inputs, as_of=AS_OF), "p1", "f0")
+    assert unknown["eligible"] is None and "no domestic subscriber count" in unknown["note"]
+    assert "no domestic count on or before 2022-07-01" in unknown["subscribers_source"]
 
 
 def test_statement_covers_windows_starting_in_the_period_and_marks_supplied_figures(world_store: Store) -> None:
@@ -112,8 +115,20 @@ def test_subscriber_override_and_members_fallback(world_store: Store) -> None:
     lines = credit_lines(world_store, as_of=AS_OF, subscribers_override=40)
     film = _line(lines, "p1", "f1")
     assert film["domestic_subscribers"] == 40 and not film["eligible"] and film["views_needed"] == 4
+    # the table has a domestic count, but none by then: unknown, not a sample of members beside paid counts
     base = domestic_subscribers(world_store, date(2020, 1, 1))
-    assert base.count == 8 and "members" in base.source
+    assert base.count == 0 and "no domestic count on or before 2020-01-01" in base.source
+
+
+def test_without_any_subscriber_counts_active_domestic_members_are_counted(world_path: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "no_subscribers.duckdb"
+    shutil.copy(world_path, copy)
+    with Store(copy) as store:
+        store.con.execute("DELETE FROM subscribers")
+        base = domestic_subscribers(store, date(2024, 3, 1))
+    assert base.count == 8 and base.source.startswith("members table")
 
 
 def test_escalation_applies_the_minimum_rate_increases() -> None:

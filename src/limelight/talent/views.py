@@ -133,8 +133,10 @@ class SubscriberBase:
 def domestic_subscribers(store: Store, on: date, countries: tuple[str, ...] = ("US", "CA")) -> SubscriberBase:
     """The domestic base on `on`: the `subscribers` table (UCAN, or the countries summed), else members.
 
-    The latest `as_of` on or before `on` is used. Without any subscriber rows, members of those
-    countries who had signed up and not cancelled by `on` are counted (and the statement says so).
+    The latest `as_of` on or before `on` is used. Without any domestic subscriber rows at all, members of
+    those countries who had signed up and not cancelled by `on` are counted (and the statement says so).
+    When the table has domestic rows but none by `on`, the count is unknown (0, said in `source`): a
+    sample of members set beside paid-membership counts would decide the trigger on another kind of number.
     """
     regions = ["UCAN", *countries]
     placeholders = ", ".join("?" for _ in regions)
@@ -154,6 +156,9 @@ def domestic_subscribers(store: Store, on: date, countries: tuple[str, ...] = ("
         return SubscriberBase(
             int(by_country["paid_memberships"].sum()), as_of, f"subscribers table, {'+'.join(by_country['region'])}"
         )
+    first = store.scalar(f"SELECT min(as_of) FROM subscribers WHERE region IN ({placeholders})", regions)
+    if first is not None:
+        return SubscriberBase(0, on, f"subscribers table: no domestic count on or before {on} (the first is {first})")
     placeholders = ", ".join("?" for _ in countries)
     count = store.scalar(
         f"""SELECT count(*) FROM members WHERE country IN ({placeholders})
