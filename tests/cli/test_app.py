@@ -104,3 +104,17 @@ def test_counts_take_the_spellings_people_type(capsys: pytest.CaptureFixture[str
               "--domestic-subscribers", "76e6", "--fixed-residual", "10000", "--json"])
     assert exit_info.value.code == 0
     assert '"domestic_subscribers": 76000000' in capsys.readouterr().out
+
+
+def test_json_output_writes_unknown_figures_as_null_never_nan(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from limelight.cli._common import print_json
+
+    print_json({"views": float("nan"), "cost": [np.float32("inf"), 1.5], "at": pd.NaT, "n": np.float64(2.0)})
+    out = capsys.readouterr().out
+    assert "NaN" not in out and "Infinity" not in out
+    assert json.loads(out) == {"views": None, "cost": [None, 1.5], "at": None, "n": 2.0}

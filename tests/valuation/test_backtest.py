@@ -63,3 +63,59 @@ def test_backtest_2024h2_beats_the_kind_median_on_real_reports(real_reports: pd.
     assert model["spearman"] > 0.6
     assert 0.65 <= model["coverage"] <= 0.92
     assert result.calibration["calibrated_on_windows_ending"] == ["2023-12-31", "2024-06-30"]
+
+
+def test_a_slate_forecasts_each_candidate_from_the_reports_before_its_own_window(world_reports) -> None:
+    """A 2025 show must not be forecast by a model fitted only up to a 2024 film's window, because the
+    film happens to share its slate (it was: 7.9M hours alone, 14.8M beside the film)."""
+    from limelight.valuation.backtest import forecast_by_window
+    from limelight.valuation.features import normalize_candidates
+
+    show = {"title": "Later Show: Season 1", "kind": "show", "release_date": "2025-02-01", "runtime_minutes": 300}
+    film = {"title": "Earlier Film", "kind": "film", "release_date": "2024-02-01", "runtime_minutes": 100}
+    alone = forecast_by_window(world_reports, normalize_candidates(pd.DataFrame([show])), small_model)
+    mixed = forecast_by_window(world_reports, normalize_candidates(pd.DataFrame([film, show])), small_model)
+    assert list(mixed["title"]) == ["Earlier Film", "Later Show: Season 1"]  # the candidates' order
+    assert mixed["predicted_hours"].iloc[1] == pytest.approx(alone["predicted_hours"].iloc[0])
+    film_alone = forecast_by_window(world_reports, normalize_candidates(pd.DataFrame([film])), small_model)
+    assert mixed["predicted_hours"].iloc[0] == pytest.approx(film_alone["predicted_hours"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("2024-07-01:2025-12-31", "must be one of the reports' half-years"),
+        ("2024-07-02:2024-12-31", "must be one of the reports' half-years"),
+    ],
+)
+def test_a_period_must_be_a_reporting_half_year(text: str, says: str) -> None:
+    with pytest.raises(InputError, match=says):
+        parse_period(text)
+
+
+def test_a_window_longer_than_a_half_year_is_refused() -> None:
+    from limelight.valuation.features import normalize_candidates
+
+    film = {"title": "F", "kind": "film", "release_date": "2024-09-01", "runtime_minutes": 100}
+    with pytest.raises(InputError, match=r"must be at most 184 days .* got 2313 for 'F'"):
+        normalize_candidates(pd.DataFrame([film]), window_end=pd.Timestamp("2030-12-31"))
+
+
+def test_a_candidate_without_a_runtime_is_forecast_at_its_kinds_median_runtime_and_says_so(world_reports) -> None:
+    from limelight.valuation.backtest import history_before
+    from limelight.valuation.features import normalize_candidates
+
+    model = small_model().fit(history_before(world_reports, pd.Timestamp("2024-07-01")))
+    median = float(
+        model.history_features_["runtime_minutes"][model.history_titles_["kind"].eq("film").to_numpy()].median()
+    )
+    films = pd.DataFrame(
+        [
+            {"title": "No Runtime", "kind": "film", "release_date": "2024-09-01", "runtime_minutes": None},
+            {"title": "Median Runtime", "kind": "film", "release_date": "2024-09-01", "runtime_minutes": median},
+        ]
+    )
+    out = model.predict(normalize_candidates(films))
+    assert list(out["runtime_assumed"]) == [True, False]
+    assert out["predicted_hours"].iloc[0] == pytest.approx(out["predicted_hours"].iloc[1])
+    assert np.isnan(out["predicted_views"].iloc[0]) and out["predicted_views"].iloc[1] > 0

@@ -24,6 +24,21 @@ _folder = bad_file("cands.csv", None)
 
 
 CASES = [
+    pytest.param(
+        _text(HEADER + GOOD + "Title B,film,2024-10-01,95,yes\n"),
+        "cands.csv, row 4, column 'title': title 'Title B' is listed twice: give each candidate once",
+        id="duplicate-title",
+    ),
+    pytest.param(
+        _text(HEADER + GOOD + "Title C,film,9999-12-31,95,yes\n"),
+        "cands.csv, row 4, column 'release_date': release_date must be between 1990-01-01 and 2100-12-31, got '9999-12-31'",
+        id="release-far-future",
+    ),
+    pytest.param(
+        _text(HEADER + GOOD + "Title C,film,2024-10-01,1e12,yes\n"),
+        "cands.csv, row 4, column 'runtime_minutes': runtime_minutes must be above 0 and at most 100,000, got '1e12'",
+        id="runtime-huge",
+    ),
     pytest.param(_text(""), "cands.csv: the file is empty", id="empty"),
     pytest.param(_text(HEADER), "cands.csv: has no rows of candidates (only a header)", id="header-only"),
     pytest.param(_folder, "--candidates must be a CSV or Parquet file of candidates, got the folder", id="folder"),
@@ -44,7 +59,7 @@ CASES = [
     ),
     pytest.param(
         _text(HEADER + GOOD + "Title C,film,2024-10-01,inf,yes\n"),
-        "cands.csv, row 4, column 'runtime_minutes': runtime_minutes must be positive and finite, got 'inf'",
+        "cands.csv, row 4, column 'runtime_minutes': runtime_minutes must be above 0 and at most 100,000, got 'inf'",
         id="runtime-inf",
     ),
     pytest.param(
@@ -162,7 +177,7 @@ def test_read_candidates_keeps_file_rows_and_frames_keep_positions(tmp_path: Pat
     assert normalized["available_globally"].tolist() == [1.0, 0.0]
     # a frame that came from no file (the API) names the candidate's position
     with pytest.raises(
-        InputError, match="candidate runtime_minutes must be positive and finite, got inf in row 2"
+        InputError, match="candidate runtime_minutes must be above 0 and at most 100,000, got inf in row 2"
     ):
         normalize_candidates(
             pd.DataFrame(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -41,8 +42,24 @@ DEFAULT_DB = Path("limelight.duckdb")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")]
 
 
+def _json_safe(value: Any) -> Any:
+    """`value` with every NaN, infinity or missing time as null: JSON has no NaN (`json.dumps` writes a
+    bare `NaN` that strict parsers refuse), and "unknown" is what a missing figure means here."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    # numpy's float64 is a float; float32 and friends are not, but carry a dtype (numpy, pandas: not
+    # imported here, so that `limelight --help` stays quick)
+    if isinstance(value, float) or getattr(getattr(value, "dtype", None), "kind", "") == "f":
+        return float(value) if math.isfinite(value) else None
+    if type(value).__name__ in ("NaTType", "NAType"):
+        return None
+    return value
+
+
 def print_json(payload: Any) -> None:
-    typer.echo(json.dumps(payload, indent=2, default=str, sort_keys=False))
+    typer.echo(json.dumps(_json_safe(payload), indent=2, default=str, sort_keys=False, allow_nan=False))
 
 
 @contextmanager

@@ -258,6 +258,11 @@ def _render(result: dict[str, Any]) -> None:
         "views", _fmt(result["predicted_views"]), _fmt(result["lower_views"]), _fmt(result["upper_views"])
     )
     console.print(table)
+    if result.get("runtime_assumed"):
+        console.print(
+            f"runtime not given: hours are forecast with the median runtime of the {result['kind']}s in the "
+            "reports; views (and cost per view) need the runtime"
+        )
     comps = Table(title="Most comparable past titles")
     for col in ("title", "window", "hours", "views", "why"):
         comps.add_column(col)
@@ -267,9 +272,13 @@ def _render(result: dict[str, Any]) -> None:
     decisions = result.get("decisions") or {}
     if "cost_per_view" in decisions:
         cpv = decisions["cost_per_view"]
-        console.print(
-            f"cost per predicted view: {cpv['cost_per_view']} (80%: {cpv['low']} – {cpv['high']}) for a fee of {cpv['fee']}"
-        )
+        if cpv["cost_per_view"] is None:
+            console.print(f"cost per predicted view: unknown without a runtime (views are hours ÷ runtime); fee {cpv['fee']}")
+        else:
+            console.print(
+                f"cost per predicted view: {cpv['cost_per_view']} (80%: {cpv['low']} – {cpv['high']}) "
+                f"for a fee of {cpv['fee']}"
+            )
     if "talent_share" in decisions:
         ts = decisions["talent_share"]
         console.print(
@@ -379,9 +388,16 @@ def candidates_cmd(
     window = parse_period(period)
     check_output(out)
     frame = candidates_from_report(load_reports([report]), window)
+    left_out = frame.attrs.get("left_out_without_kind", 0)
+    if frame.empty:
+        raise InputError(
+            f"{report.name} has no title released in {window[0].date()}..{window[1].date()} with a kind "
+            f"(film or show){f'; {left_out} without one were left out' if left_out else ''}: nothing to write"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
-    console.print(f"wrote {len(frame)} candidates to {out}")
+    note = f" ({left_out} titles whose kind the report does not give were left out)" if left_out else ""
+    console.print(f"wrote {len(frame)} candidates to {out}{note}")
 
 
 @forecast_app.command("slate")
@@ -400,9 +416,10 @@ def slate(
     """Rank a slate of candidates: by cost per predicted view when a `fee` column is given, else by hours."""
     import pandas as pd
 
+    from limelight.valuation.backtest import forecast_by_window
     from limelight.valuation.data import default_catalog, default_top10
     from limelight.valuation.decisions import rank_slate
-    from limelight.valuation.features import normalize_candidates, read_candidates, window_of
+    from limelight.valuation.features import normalize_candidates, read_candidates
     from limelight.valuation.model import ValuationModel
 
     if out:
@@ -411,13 +428,8 @@ def slate(
     normalized = normalize_candidates(frame)
     fee_values = _fees(frame) if "fee" in frame.columns else None
     reports = _reports(_history_paths(history, []), db)
-    from limelight.valuation.backtest import history_before
-
-    start = min(window_of(d)[0] for d in normalized["release_date"])
-    model = ValuationModel(top10=default_top10(), catalog=default_catalog()).fit(
-        history_before(reports, start)
-    )
-    forecasts = model.predict(normalized)
+    top10, catalog = default_top10(), default_catalog()
+    forecasts = forecast_by_window(reports, normalized, lambda: ValuationModel(top10=top10, catalog=catalog))
     fees = None
     if fee_values is not None:
         fees = {str(t): f for t, f in zip(normalized["title_name"], fee_values) if f is not None}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,12 @@ def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         raise InputError(f"--period must be START:END with ISO dates, got {text!r}") from None
     if end < start:
         raise InputError(f"--period END must not be before START, got {text!r}")
+    from limelight.valuation.features import window_of
+
+    if (start, end) != window_of(start):  # the reports' cadence: any other span shifts every days-in-window
+        raise InputError(
+            f"--period must be one of the reports' half-years, YYYY-01-01:YYYY-06-30 or YYYY-07-01:YYYY-12-31, got {text!r}"
+        )
     return start, end
 
 
@@ -78,33 +85,54 @@ def history_before(reports: pd.DataFrame, window_start: pd.Timestamp) -> pd.Data
     return reports.loc[ends < window_start]
 
 
+def forecast_by_window(
+    reports: pd.DataFrame, normalized: pd.DataFrame, make_model: Callable[[], ValuationModel]
+) -> pd.DataFrame:
+    """Forecast normalized candidates, each from a model fitted on the reports ended before ITS window.
+
+    One fit per half-year among the candidates: a slate mixing a 2024 film and a 2025 show must not
+    forecast the show from a model that has not seen 2024's reports (it came out at half its hours), nor
+    the film from one that has seen its own window. Rows come back in the candidates' order.
+    """
+    from limelight.valuation.features import window_of
+
+    starts = normalized["release_date"].map(lambda d: window_of(d)[0])
+    parts = []
+    for start, index in normalized.groupby(starts).groups.items():
+        history = history_before(reports, pd.Timestamp(str(start)))
+        if history.empty:
+            raise DataError(
+                f"no engagement report ends before {pd.Timestamp(str(start)).date()}; "
+                "give reports released before the candidates' window"
+            )
+        rows = normalized.loc[index]
+        forecast = make_model().fit(history).predict(rows.reset_index(drop=True))
+        parts.append(forecast.set_axis(rows.index))
+    return pd.concat(parts).sort_index()
+
+
 def forecast_slate(
     reports: pd.DataFrame,
     candidates: pd.DataFrame,
     *,
-    period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    period: tuple[pd.Timestamp, pd.Timestamp],
     model: ValuationModel | None = None,
 ) -> tuple[pd.DataFrame, ValuationModel]:
-    """Fit on reports ending before the candidates' window and forecast every candidate.
+    """Fit on reports ending before `period` starts and forecast every candidate released in it.
 
-    Without `period`, the window is the half-year of the earliest candidate's release date.
+    (Candidates of several windows: `forecast_by_window`, one fit per window.)
     """
-    normalized = normalize_candidates(candidates, window_end=None if period is None else period[1])
-    if period is None:
-        from limelight.valuation.features import window_of
-
-        start = min(window_of(d)[0] for d in normalized["release_date"])
-    else:
-        start = period[0]
-        early = np.flatnonzero((normalized["release_date"] < start).to_numpy())
-        if early.size:
-            i = int(early[0])
-            raise CandidateRows(candidates).error(
-                i,
-                "release_date",
-                f"release_date must fall in the period starting {start.date()}, "
-                f"got {normalized['release_date'].iloc[i].date()} for '{normalized['title_name'].iloc[i]}'",
-            )
+    normalized = normalize_candidates(candidates, window_end=period[1])
+    start = period[0]
+    early = np.flatnonzero((normalized["release_date"] < start).to_numpy())
+    if early.size:
+        i = int(early[0])
+        raise CandidateRows(candidates).error(
+            i,
+            "release_date",
+            f"release_date must fall in the period starting {start.date()}, "
+            f"got {normalized['release_date'].iloc[i].date()} for '{normalized['title_name'].iloc[i]}'",
+        )
     history = history_before(reports, start)
     if history.empty:
         raise DataError(
@@ -216,10 +244,17 @@ def run_backtest(
 
 
 def candidates_from_report(report: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
-    """Candidate CSV rows from a report: its titles released inside `period` (for back-tests)."""
+    """Candidate CSV rows from a report: its titles released inside `period` (for back-tests).
+
+    Titles whose kind the report does not give (a sheet without film/show) are left out — a candidate
+    needs one — and counted in `attrs["left_out_without_kind"]`.
+    """
     titles = first_window_titles(report)
     titles = titles[titles["release_date"].between(period[0], period[1])]
-    return pd.DataFrame(
+    has_kind = titles["kind"].isin(["film", "show"])
+    left_out = int((~has_kind).sum())
+    titles = titles[has_kind]
+    out = pd.DataFrame(
         {
             "title": titles["title_name"].to_numpy(),
             "kind": titles["kind"].to_numpy(),
@@ -228,3 +263,5 @@ def candidates_from_report(report: pd.DataFrame, period: tuple[pd.Timestamp, pd.
             "available_globally": titles["available_globally"].map({1.0: "yes", 0.0: "no"}).to_numpy(),
         }
     )
+    out.attrs["left_out_without_kind"] = left_out
+    return out

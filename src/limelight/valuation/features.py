@@ -65,6 +65,12 @@ GENRES: dict[str, tuple[str, ...]] = {
     "reality": ("reality",),
 }
 
+#: what a candidate may say, for the CLI and the API alike
+EARLIEST_RELEASE, LATEST_RELEASE = pd.Timestamp("1990-01-01"), pd.Timestamp("2100-12-31")
+MAX_RUNTIME_MINUTES = 100_000
+#: the longest first window the reports measure: a half-year (184 days, July to December)
+MAX_WINDOW_DAYS = 184
+
 ENGAGEMENT_COLUMNS = (
     "source", "period_start", "period_end", "title_name", "kind", "available_globally",
     "release_date", "runtime_minutes", "hours_viewed", "views",
@@ -224,6 +230,10 @@ def normalize_candidates(
     if empty.size:
         raise rows.error(int(empty[0]), title_column, "title must not be empty")
     frame["title_name"] = titles.astype(str)
+    repeated = np.flatnonzero(titles.duplicated().to_numpy(dtype=bool))
+    if repeated.size:  # fees, comparables and scores are looked up by title: a second row would take the first's
+        i = int(repeated[0])
+        raise rows.error(i, title_column, f"title '{titles.iloc[i]}' is listed twice: give each candidate once")
     kind = frame["kind"].astype("string").str.strip().str.lower()
     bad = np.flatnonzero(~kind.isin(["film", "show"]).fillna(False).to_numpy(dtype=bool))
     if bad.size:
@@ -239,6 +249,14 @@ def normalize_candidates(
             "release_date",
             f"release_date must be a date like 2024-09-26, got {_shown(frame['release_date'].iloc[i])}",
         )
+    bad = np.flatnonzero(((dates < EARLIEST_RELEASE) | (dates > LATEST_RELEASE)).to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise rows.error(
+            i, "release_date",
+            f"release_date must be between {EARLIEST_RELEASE.date()} and {LATEST_RELEASE.date()}, "
+            f"got {_shown(frame['release_date'].iloc[i])}",
+        )
     frame["release_date"] = dates
     raw = frame.get("runtime_minutes", pd.Series(np.nan, index=frame.index))
     given = raw.notna().to_numpy() & (raw.astype("string").str.strip() != "").fillna(False).to_numpy(
@@ -253,11 +271,12 @@ def normalize_candidates(
             i, "runtime_minutes", f"runtime_minutes must be a number of minutes, got {_shown(raw.iloc[i])}"
         )
     with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(given & (~np.isfinite(values) | (values <= 0)))
+        bad = np.flatnonzero(given & (~np.isfinite(values) | (values <= 0) | (values > MAX_RUNTIME_MINUTES)))
     if bad.size:
         i = int(bad[0])
         raise rows.error(
-            i, "runtime_minutes", f"runtime_minutes must be positive and finite, got {_shown(raw.iloc[i])}"
+            i, "runtime_minutes",
+            f"runtime_minutes must be above 0 and at most {MAX_RUNTIME_MINUTES:,}, got {_shown(raw.iloc[i])}",
         )
     frame["runtime_minutes"] = runtime
     glob = frame.get("available_globally", pd.Series(np.nan, index=frame.index))
@@ -281,6 +300,15 @@ def normalize_candidates(
                 "release_date",
                 f"release_date must fall before the window end {window_end.date()}, "
                 f"got {_shown(candidates['release_date'].iloc[i])} for '{frame['title_name'].iloc[i]}'",
+            )
+        days = (pd.Timestamp(window_end) - frame["release_date"]).dt.days + 1
+        long = np.flatnonzero((days > MAX_WINDOW_DAYS).to_numpy())
+        if long.size:  # the model learnt first windows of at most a half-year: further out it extrapolates blind
+            i = int(long[0])
+            raise rows.error(
+                i, "release_date",
+                f"the window from release to {pd.Timestamp(window_end).date()} must be at most {MAX_WINDOW_DAYS} "
+                f"days (a half-year report), got {int(days.iloc[i])} for '{frame['title_name'].iloc[i]}'",
             )
         frame["window_end"] = pd.Timestamp(window_end)
     else:

@@ -258,6 +258,7 @@ class ValuationModel:
         """
         self._check_fitted()
         features = self.builder_.transform(candidates)
+        assumed = self._assume_runtime(candidates, features)
         log_pred = self.forecaster_.predict_log_hours(candidates, features)
         lower, upper = self.conformal_.interval(log_pred)
         hours = np.expm1(log_pred)
@@ -273,6 +274,7 @@ class ValuationModel:
                 "predicted_hours": hours,
                 "lower_hours": np.maximum(np.expm1(lower), 0.0),
                 "upper_hours": np.expm1(upper),
+                "runtime_assumed": assumed,
             }
         )
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -281,6 +283,21 @@ class ValuationModel:
             out["upper_views"] = out["upper_hours"] / runtime_hours
         self.last_features_ = features
         return out
+
+    def _assume_runtime(self, candidates: pd.DataFrame, features: pd.DataFrame) -> np.ndarray:
+        """Give a candidate without a runtime the median runtime of its kind in the history (in place).
+
+        Left missing, a film's forecast halved (5.8M hours against 10.9M at 100 minutes): in the history a
+        missing runtime marks a report that gave none, not a short title. Views stay unknown — they would
+        be the assumption's, not the title's — and `runtime_assumed` says which rows were filled.
+        """
+        missing = features["runtime_minutes"].isna().to_numpy()
+        if missing.any():
+            known = self.history_features_["runtime_minutes"]
+            medians = known.groupby(self.history_titles_["kind"].to_numpy()).median()
+            fill = candidates["kind"].map(medians).fillna(known.median()).to_numpy(dtype="float64")
+            features.loc[missing, "runtime_minutes"] = fill[missing]
+        return missing
 
     def predict_log_hours(self, candidates: pd.DataFrame) -> np.ndarray:
         self._check_fitted()

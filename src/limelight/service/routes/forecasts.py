@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from limelight.errors import NotFoundError
 from limelight.service.deps import StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
+from limelight.valuation.features import EARLIEST_RELEASE, LATEST_RELEASE, MAX_RUNTIME_MINUTES
 
 __all__ = ["history_source", "router"]
 
@@ -32,7 +33,7 @@ router = APIRouter(
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "The store has no engagement reports to learn from."}
 }
-_EARLIEST, _LATEST = date(1990, 1, 1), date(2100, 12, 31)
+_EARLIEST, _LATEST = EARLIEST_RELEASE.date(), LATEST_RELEASE.date()  # as the CLI's candidates
 _MONEY = r"^\$?[0-9][0-9,]{0,20}(\.[0-9]{1,4})?$"
 _lock = threading.Lock()
 
@@ -43,7 +44,7 @@ class ForecastRequest(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=300, description="As the reports write it.")]
     kind: Literal["film", "show"]
     release_date: Annotated[date, Field(ge=_EARLIEST, le=_LATEST)]
-    runtime_minutes: Annotated[float | None, Field(gt=0, le=100_000)] = None
+    runtime_minutes: Annotated[float | None, Field(gt=0, le=MAX_RUNTIME_MINUTES)] = None
     available_globally: bool = True
     window_end: Annotated[
         date | None,
@@ -86,6 +87,11 @@ class ForecastOut(BaseModel):
     predicted_views: float | None
     lower_views: float | None
     upper_views: float | None
+    runtime_assumed: bool = Field(
+        default=False,
+        description="No runtime was given: hours are forecast with the median runtime of the kind in the reports, "
+        "and views (hours ÷ runtime) are unknown.",
+    )
     interval: str
     trained_on_windows_ending: list[str]
     comparables: list[ComparableOut]
