@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import small_model
 from limelight.valuation.backtest import candidates_from_report, forecast_slate, parse_period
@@ -95,3 +96,18 @@ def test_being_listed_in_a_catalog_is_no_feature(world_reports: pd.DataFrame, tm
     # and the check can fail: genres the catalog gives do reach the model
     pd.DataFrame({"title": winners, "genres": "Documentaries"}).to_csv(listed, index=False)
     assert not np.allclose(forecast(load_catalog([listed]))["predicted_hours"], before["predicted_hours"])
+
+
+def test_the_default_value_per_hour_uses_only_years_ended_before_the_candidates_window(
+    real_reports: pd.DataFrame,
+) -> None:
+    from limelight.errors import NotFoundError
+    from limelight.valuation.data import default_value_per_hour
+
+    latest, source = default_value_per_hour(real_reports)  # a title not yet released: the latest full year
+    assert "2024 revenue" in source
+    _, source_2024h1 = default_value_per_hour(real_reports, "2024-03-01")
+    assert "2023 revenue" in source_2024h1
+    assert default_value_per_hour(real_reports, "2025-09-01")[0] == latest
+    with pytest.raises(NotFoundError, match="before the candidate's window"):
+        default_value_per_hour(real_reports, "2023-08-01")

@@ -231,7 +231,7 @@ def forecast(
     reports = _reports(_history_paths(history, []), db)
     per_hour_note = None
     if talent_cost is not None and per_hour is None:
-        per_hour, per_hour_note = default_value_per_hour(reports)
+        per_hour, per_hour_note = default_value_per_hour(reports, release_date)
         wanted = dataclasses.replace(wanted, value_per_hour=per_hour)
     valuator = Valuator(reports, top10=default_top10(), catalog=default_catalog())
     result = valuator.forecast(candidate, window_end=end, decisions=[wanted])[0]

@@ -108,19 +108,29 @@ def reports_from_store(db: Path) -> pd.DataFrame:
     return frame
 
 
-def default_value_per_hour(reports: pd.DataFrame) -> tuple[Decimal, str]:
-    """Average revenue per hour viewed for the latest year with both half-year reports, and its source."""
+def default_value_per_hour(reports: pd.DataFrame, release_date: object = None) -> tuple[Decimal, str]:
+    """Average revenue per hour viewed for the latest year with both half-year reports, and its source.
+
+    With `release_date`, only years that ended before the candidate's window began: a title released in
+    2024H1 is not valued with 2024's revenue and hours, which were not known when it was bought.
+    """
     from limelight.valuation.decisions import value_per_hour_from_financials
 
     path = shared_data_dir() / "netflix" / "financials" / "netflix_revenue_by_region_2018_2024.csv"
     if not path.exists():
         raise NotFoundError("no revenue table found for a default value per hour; pass --value-per-hour")
     ends = pd.to_datetime(reports["period_end"])
+    if release_date is not None:
+        from limelight.valuation.features import window_of
+
+        reports = reports.loc[ends < window_of(pd.Timestamp(str(release_date)))[0]]
+        ends = pd.to_datetime(reports["period_end"])
     per_year = reports.assign(_year=ends.dt.year).groupby("_year")["period_end"].nunique()
     full = sorted(int(str(y)) for y, n in per_year.items() if n >= 2)
     if not full:
+        before = "" if release_date is None else f" before the candidate's window ({release_date})"
         raise NotFoundError(
-            "no year with both half-year reports for a default value per hour; pass --value-per-hour"
+            f"no year with both half-year reports{before} for a default value per hour; pass --value-per-hour"
         )
     year = full[-1]
     value = value_per_hour_from_financials(path, reports, year)

@@ -183,7 +183,7 @@ def create_forecast(body: ForecastRequest, request: Request, store: StoreDep) ->
     per_hour = to_money(body.value_per_hour, "value_per_hour") if body.value_per_hour else None
     note = None
     if body.talent_cost and per_hour is None:
-        per_hour, note = default_value_per_hour(valuator.reports)
+        per_hour, note = default_value_per_hour(valuator.reports, body.release_date)
     wanted = Decisions(
         fee=to_money(body.fee, "fee") if body.fee else None,
         talent_cost=to_money(body.talent_cost, "talent_cost") if body.talent_cost else None,
