@@ -200,3 +200,16 @@ def test_top10_for_a_kids_profile_ranks_only_titles_they_may_watch(engine: Perso
     ranks = [int(i.reason.split(" ")[0].lstrip("#")) for i in row.items]
     assert ranks == sorted(ranks) and max(ranks) <= 10
     assert all(engine.title(i.title_id).maturity_rating not in ("TV-MA", "TV-14") for i in row.items)
+
+
+def test_a_title_not_released_yet_is_never_recommended() -> None:
+    """The "Fresh" films come out 5–8 days before NOW: an engine built 10 days earlier must not offer them
+    (zero-view titles are scored on metadata alone, so an announced title used to reach home pages)."""
+    with Store(shared_store_path(), read_only=True) as store:
+        before = PersonalizationEngine.from_store(store, now=NOW - timedelta(days=10))
+    fresh = {f"new{g}" for g in range(4)}
+    for member in ALL_MEMBERS:
+        assert not fresh & set(roots(before, before.home(member, max_rows=20, per_row=30))), member
+        assert not fresh & {r.title_id for r in before.recommend(member, k=60)}, member
+    later = shared_engine()  # at NOW they are out, and reach someone
+    assert any(fresh & {r.title_id for r in later.recommend(m, k=60)} for m in ALL_MEMBERS)

@@ -136,6 +136,9 @@ class PersonalizationEngine:
         self._top10_sets = {c: frozenset(r[:10].tolist()) for c, r in self._top10.items()}
         self._sentences: dict[tuple[int, int, str | None, bool], str] = {}
         day = now_s / 86400.0
+        # a title not out yet is no recommendation (a zero-view title is scored on its metadata alone,
+        # which pushed announced titles onto home pages); an unknown release date does not hide a title
+        self.released = ~(catalog.release_day > day)
         recent = np.flatnonzero((catalog.release_day <= day) & (catalog.release_day >= day - new_days))
         self.new_titles = recent[np.argsort(-catalog.release_day[recent], kind="stable")]
         self.is_new = np.zeros(n, dtype=bool)
@@ -308,7 +311,7 @@ class PersonalizationEngine:
         key = (country, level)
         mask = self._allowed.get(key)
         if mask is None:
-            mask = self.catalog.country_mask(country) & (self.catalog.maturity_level <= level)
+            mask = self.catalog.country_mask(country) & (self.catalog.maturity_level <= level) & self.released
             self._allowed[key] = mask
         return mask
 
