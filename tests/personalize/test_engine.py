@@ -223,3 +223,22 @@ def test_cli_home_prints_rows_with_reasons(store_path: Path) -> None:
     result = runner.invoke(app, ["explain", "series_fan", "dark", "--db", str(store_path), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["sentence"] == "Continue Season 2, Episode 1"
+
+
+def test_next_episode_skips_episodes_the_member_already_finished(store_path: Path) -> None:
+    """Rewatching S1E2 after finishing S1E3 and S2E1 must offer S2E2, not send them back to S1E3."""
+    eng = fresh(store_path)
+    episodes = ["dark-s1e1", "dark-s1e2", "dark-s1e3", "dark-s2e1", "dark-s1e2"]  # the last is the rewatch
+    events = pd.DataFrame(
+        {
+            "member_id": ["rewatcher"] * len(episodes),
+            "title_id": episodes,
+            "started_at": [pd.Timestamp(NOW) - pd.Timedelta(days=10 - i) for i in range(len(episodes))],
+            "seconds_viewed": [3000] * len(episodes),  # 50-minute episodes, watched through
+            "country": ["US"] * len(episodes),
+        }
+    )
+    eng.observe(events)
+    row = eng.home("rewatcher").rows[0]
+    assert row.row_kind == "continue_watching"
+    assert row.items[0].title_id == "dark-s2e2" and row.items[0].reason == "Next: Season 2, Episode 2"

@@ -424,7 +424,12 @@ def _local_spark() -> tuple[Any, bool]:
 
 def read_store_interactions(db: str | Path) -> pd.DataFrame:
     """member_id, title_id, timestamp from the spine: every viewing event and every rating that is
-    not a thumbs-down (a thumbs-down says the member saw the title but did not want it)."""
+    not a thumbs-down (a thumbs-down says the member saw the title but did not want it).
+
+    Episodes and seasons count as their series — the titles the home page recommends. Left as
+    episodes, "the next episode of the series you are watching" made up half of the top picks and
+    leave-last-out scored 0.59 nDCG@10 on a task the service never serves.
+    """
     from limelight.spine.store import Store
 
     db = Path(db)
@@ -434,10 +439,17 @@ def read_store_interactions(db: str | Path) -> pd.DataFrame:
     try:
         frame = store.query(
             """
-            SELECT member_id, title_id, epoch(started_at) AS timestamp FROM viewing_events
-            UNION ALL
-            SELECT member_id, title_id, epoch(rated_at) AS timestamp FROM ratings
-            WHERE NOT (scale = 'thumbs' AND rating < 0)
+            WITH e AS (
+                SELECT member_id, title_id, epoch(started_at) AS timestamp FROM viewing_events
+                UNION ALL
+                SELECT member_id, title_id, epoch(rated_at) AS timestamp FROM ratings
+                WHERE NOT (scale = 'thumbs' AND rating < 0)
+            )
+            SELECT e.member_id, coalesce(g.title_id, p.title_id, e.title_id) AS title_id, e.timestamp
+            FROM e
+            LEFT JOIN titles t ON t.title_id = e.title_id
+            LEFT JOIN titles p ON p.title_id = t.parent_id
+            LEFT JOIN titles g ON g.title_id = p.parent_id
             """
         )
     finally:

@@ -467,7 +467,8 @@ class PersonalizationEngine:
         ranked = self._top10.get(key)
         if ranked is not None and len(ranked):
             return ranked, country_name(key)
-        return self._top10.get(None, np.zeros(0, np.int64)), "Your Country" if key is None else country_name(key)
+        # no viewing in the member's country (or no country): the service-wide ranking, labelled as such
+        return self._top10.get(None, np.zeros(0, np.int64)), "the World"
 
     # -- results ---------------------------------------------------------------------------
     def _item(self, it: RowItem) -> RecommendedTitle:

@@ -130,7 +130,25 @@ def progress_frame(pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[st
     state[started & ~finished_piece] = "resume"
     state[finished_piece & is_episode & has_next] = "next"
     state[finished_piece & ~(is_episode & has_next)] = "finished"
-    play = np.where(state == "next", nxt.to_numpy(dtype=object), latest["title_id"].to_numpy(dtype=object))
+    following = nxt.to_numpy(dtype=object).copy()
+    wanted = np.flatnonzero(state == "next")
+    if wanted.size:
+        # "Next" skips episodes the member already finished (a rewatch of an earlier one must not send
+        # them back to an episode they have seen); past the last one, the series is finished
+        done_all = pieces["seconds"].astype(float).to_numpy() >= FINISHED_FRACTION * _lookup(
+            pieces["title_id"], catalog.runtime_seconds  # type: ignore[arg-type]
+        ).astype(float).to_numpy()
+        done = set(zip(pieces["member_id"].to_numpy(dtype=object)[done_all], pieces["title_id"].to_numpy(dtype=object)[done_all]))
+        members = latest["member_id"].to_numpy(dtype=object)
+        for i in wanted:
+            episode = following[i]
+            while episode is not None and (members[i], episode) in done:
+                episode = next_episode.get(episode)
+            if episode is None:
+                state[i] = "finished"
+            else:
+                following[i] = episode
+    play = np.where(state == "next", following, latest["title_id"].to_numpy(dtype=object))
     frac = np.where(state == "next", 0.0, np.nan_to_num(fraction, nan=0.0))
     labels = _lookup(pd.Series(play), catalog.episode_label).to_numpy(dtype=object)  # type: ignore[arg-type]
     label = np.where(
