@@ -71,6 +71,37 @@ def test_bad_flags_give_one_sentence_and_exit_code_2(capsys: pytest.CaptureFixtu
     assert code == 2 and "--policy must be smart or fixed" in err
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--attempt-number", "3"), "--first-failed-at is needed from attempt 2 on"),
+        (("--failed-at", "9999-12-31T00:00:00"), "--failed-at must be between the years 2000 and 2100"),
+        (("--failed-at", "0001-01-01T00:00:00"), "--failed-at must be between the years 2000 and 2100"),
+        (("--attempt-number", "99999999999999999999"), "--attempt-number must be between 1 and 100"),
+        (("--attempt-number", "2", "--first-failed-at", "2025-03-01T00:00:00Z", "--card-attempts-30d", "5000"),
+         "--card-attempts-30d must be between 0 and 1000"),
+    ],
+)
+def test_next_attempt_options_are_bounded_as_the_api_bounds_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    base = ("payments", "next-attempt", "--decline-code", "insufficient_funds", "--amount", "15.49",
+            "--db", str(tmp_path / "none.duckdb"))
+    if "--failed-at" not in args:
+        base = (*base, "--failed-at", "2025-03-03T10:00:00Z")
+    code, _, err = _run(capsys, *base, *args)
+    assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_mac_wait_ends_no_earlier_than_the_wait_to_the_second(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = _run(
+        capsys, "payments", "next-attempt", "--decline-code", "try_again_later", "--amount", "15.49",
+        "--failed-at", "2025-03-03T10:00:00.400Z", "--mac", "24", "--db", str(tmp_path / "none.duckdb"), "--json",
+    )  # fmt: skip
+    body = json.loads(out)
+    assert code == 0 and body["decision"] == "retry" and body["retry_at"] >= "2025-03-03T11:00:01Z"
+
+
 def test_simulate_train_and_evaluate(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, dunning_logs: pd.DataFrame
 ) -> None:
@@ -165,6 +196,16 @@ def test_next_attempt_endpoint_uses_the_registry_model_and_checks_roles(
         "/v1/payments/next-attempt", json={**BODY, "decline_code": "lost_card"}, headers=_h(keys, "service")
     )
     assert r.json()["decision"] == "stop" and r.json()["retry_at"] is None
+
+
+def test_next_attempt_endpoint_wants_the_first_failure_from_attempt_two_and_reads_codes_in_any_case(
+    api: tuple[Any, dict[str, str]],
+) -> None:
+    client, keys = api
+    r = client.post("/v1/payments/next-attempt", json={**BODY, "attempt_number": 4}, headers=_h(keys, "service"))
+    assert r.status_code == 422 and "first_failed_at is needed from attempt 2 on" in r.json()["error"]["message"]
+    r = client.post("/v1/payments/next-attempt", json={**BODY, "decline_code": "LOST_CARD"}, headers=_h(keys, "service"))
+    assert r.status_code == 200 and r.json()["decision"] == "stop" and r.json()["decline_category"] == 1
 
 
 def test_recovery_curves_by_category_for_analysts_only(api: tuple[Any, dict[str, str]]) -> None:

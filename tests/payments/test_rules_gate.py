@@ -112,3 +112,21 @@ def test_audit_flags_a_retry_after_a_hard_decline_and_a_charge_after_success() -
 def test_simulated_logs_break_no_rule(world_logs: pd.DataFrame, members: pd.DataFrame) -> None:
     assert len(world_logs) > 5000
     assert audit_attempts(world_logs, members).empty
+
+
+@pytest.mark.parametrize(
+    ("typed", "category"),
+    [("LOST_CARD", 1), ("Stolen_Card", 1), (" fraudulent ", 1), ("EXPIRED_CARD", 3), ("4", 1), ("7", 1),
+     ("41.0", 1), ("r0", 1), ("n7", 3), ("authentication_required", 3), ("invalid_expiry_month", 3)],
+)
+def test_a_code_in_another_case_or_number_form_gets_its_tables_category(typed: str, category: int) -> None:
+    """Looked up as typed, LOST_CARD and 4 fell to category 4 and were retried."""
+    rules = load_rules()
+    assert rules.category(typed) == category
+    if category == 1:
+        assert _reason(_one(typed), T0 + 24 * 5) == "category_1_never"
+
+
+def test_a_callers_card_count_cannot_loosen_the_15_in_30_cap() -> None:
+    charges = _one("insufficient_funds", attempt_number=20, card_attempts_30d=0)
+    assert _reason(charges, T0 + 24) == "reattempt_cap"

@@ -113,3 +113,16 @@ def test_smart_policy_recovers_more_on_unseen_invoices(retry_model: RetrySuccess
     # with Stripe's 8-try budget the smart policy needs fewer attempts per recovery than the daily schedule
     lean = summarize(simulate_dunning(2500, seed=77, policy=SmartRetryPolicy(retry_model, max_retries=8)))
     assert lean.attempts_per_recovery < fixed.attempts_per_recovery
+
+
+def test_the_simulation_summary_audits_charges_after_a_members_cancellation() -> None:
+    """`simulate` used to audit its log without the members' cancellations, so that rule could not fail."""
+    from limelight.payments.simulator import simulate_dunning, summarize
+
+    attempts = simulate_dunning(300, seed=5)
+    cancels = attempts.attrs["cancelled_at"]
+    assert cancels and summarize(attempts).rule_violations == 0
+    retried = attempts[attempts["attempt_number"] == 2].iloc[0]
+    moved = attempts.copy()
+    moved.attrs["cancelled_at"] = {**cancels, retried["member_id"]: str(retried["attempted_at"] - pd.Timedelta(hours=1))}
+    assert summarize(moved).rule_violations >= 1

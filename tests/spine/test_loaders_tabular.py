@@ -81,3 +81,17 @@ def test_mapping_errors_are_one_sentence(tmp_path: Path) -> None:
         read_tabular(path, "ratings", {"rating": "score"})
     with pytest.raises(InputError, match="--map and --set need --table"):
         read_tabular(path, None, {"rating": "r"})
+
+
+def test_times_whose_offset_changes_with_daylight_saving_are_one_column_of_utc_instants() -> None:
+    """A log written in New York local time carries -05:00 in winter and -04:00 in summer; pandas calls
+    that "mixed timezones" unless told to read instants (payments train/evaluate/churn used to fail)."""
+    import numpy as np
+    import pandas as pd
+
+    from limelight.spine.loaders._common import parse_dates
+
+    values = pd.Series(["2025-01-15T09:00:00-05:00", "2025-07-15T09:00:00-04:00", "2025-07-15T13:00:00", ""])
+    out = parse_dates(values, "log.csv", np.arange(2, 6), "attempted_at")
+    assert list(out[:3]) == [pd.Timestamp("2025-01-15 14:00"), pd.Timestamp("2025-07-15 13:00"), pd.Timestamp("2025-07-15 13:00")]
+    assert out.dt.tz is None and pd.isna(out.iloc[3])

@@ -45,18 +45,16 @@ def _metrics_table(title: str, payload: dict[str, Any]) -> Table:
     return table
 
 
-def _when(value: str | None, name: str) -> float:
-    from limelight.payments.charges import to_hours
-
+def _when(value: str | None, name: str) -> datetime:
     if value is None:
-        return float(to_hours([datetime.now(UTC)])[0])
+        return datetime.now(UTC)
     try:
         ts = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(
             f"{name} must be an ISO timestamp like 2025-03-01T08:00:00Z, got '{value}'"
         ) from None
-    return float(to_hours([ts])[0])
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
 @payments_app.command("simulate")
@@ -193,30 +191,27 @@ def next_attempt(
     json_output: JsonOption = False,
 ) -> None:
     """Decide the next step for one failed charge: when to retry and through which processor, or stop."""
-    from limelight.payments.charges import FailedCharges
+    from limelight.payments.charges import one_failed_charge
     from limelight.payments.decide import default_model_path, next_attempts
     from limelight.payments.model import RetrySuccessModel
 
     if funding_type not in ("credit", "debit", "prepaid", "unknown"):
         raise InputError(f"--funding-type must be credit, debit, prepaid or unknown, got '{funding_type}'")
-    failed = _when(failed_at, "--failed-at")
-    first = _when(first_failed_at, "--first-failed-at") if first_failed_at else failed
-    if first > failed:
-        raise InputError("--first-failed-at must not be after --failed-at")
-    charges = FailedCharges.build(
+    charges = one_failed_charge(
+        failed_at=_when(failed_at, "--failed-at"),
+        first_failed_at=_when(first_failed_at, "--first-failed-at") if first_failed_at else None,
+        attempt_number=attempt_number,
+        card_attempts_30d=card_attempts_30d,
+        cancelled=cancelled,
+        name=lambda field: "--" + field.replace("_", "-"),
         decline_code=decline_code,
         amount=amount,
         currency=currency.upper(),
-        failed_at=failed,
-        first_failed_at=first,
-        attempt_number=attempt_number,
         merchant_advice_code=merchant_advice_code,
         card_brand=card_brand,
         funding_type=funding_type,
         issuer_country=issuer_country,
-        card_attempts_30d=card_attempts_30d,
         card_updated=card_updated,
-        cancelled_at=failed if cancelled else float("inf"),
     )
     path = model if model is not None else default_model_path(db)
     fitted = RetrySuccessModel.load(path) if (model is not None or path.exists()) else None

@@ -7,7 +7,9 @@ at the edges. Local time comes from the issuer country's UTC offset (`rules/coun
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -35,15 +37,16 @@ _EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
 def to_hours(values: Any) -> np.ndarray:
     """UTC timestamps (anything pandas reads) -> float hours since the epoch; NaT -> +inf."""
     ts = pd.to_datetime(pd.Series(values), utc=True).dt.tz_convert(None)
-    arr = ts.to_numpy(dtype="datetime64[s]")
-    out = (arr - _EPOCH).astype("timedelta64[s]").astype(np.float64) / 3600.0
+    arr = ts.to_numpy(dtype="datetime64[ms]")  # milliseconds: a failure at 10:00:00.4 is not at 10:00:00
+    out = (arr - _EPOCH).astype("timedelta64[ms]").astype(np.float64) / 3_600_000.0
     out[np.isnat(arr)] = np.inf
     return out
 
 
 def from_hours(hours: np.ndarray) -> pd.DatetimeIndex:
-    """Float hours since the epoch -> naive UTC timestamps (seconds precision)."""
-    secs = np.round(np.asarray(hours, dtype=np.float64) * 3600.0).astype("int64")
+    """Float hours since the epoch -> naive UTC timestamps (seconds precision), rounded UP to the second:
+    a retry time is an earliest allowed time (a MAC 24 wait of one hour must not end 0.4 s early)."""
+    secs = np.ceil(np.round(np.asarray(hours, dtype=np.float64) * 3600.0, 6)).astype("int64")
     return pd.DatetimeIndex(secs.astype("datetime64[s]"))
 
 
@@ -215,6 +218,9 @@ class FailedCharges:
             )
             if np.any(count < 0):
                 raise InputError("'card_attempts_30d' must be >= 0, got a negative value")
+            # a caller's count can only add attempts: this invoice's own tries on the same card are at
+            # least `attempt_number` (a count of 0 beside attempt 20 let a 21st try through the 15-in-30 cap)
+            count = np.maximum(count, default)
             slots = np.arange(RECENT_SLOTS)[None, :]
             recent = np.where(slots < np.minimum(count, RECENT_SLOTS)[:, None], failed[:, None], np.nan)
         else:
@@ -252,3 +258,56 @@ def _clean_mac(mac: np.ndarray) -> np.ndarray:
     s = s.where(s.notna(), "").astype(str).str.strip().replace({"nan": "", "None": ""})
     s = s.where(s == "", s.str.zfill(2))
     return s.to_numpy(dtype=object)
+
+
+#: what one failed charge from a caller may say (the CLI's next-attempt and the API's take the same)
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+MAX_ATTEMPT_NUMBER = 100
+MAX_CARD_ATTEMPTS_30D = 1000
+
+
+def one_failed_charge(
+    *,
+    failed_at: datetime,
+    first_failed_at: datetime | None,
+    attempt_number: int,
+    card_attempts_30d: int | None,
+    cancelled: bool,
+    name: Callable[[str], str] = str,
+    **charge: Any,
+) -> FailedCharges:
+    """One caller's failed charge, checked, as a batch of one (`name` spells a field as the caller
+    knows it: `--first-failed-at` on the command line, `first_failed_at` in the API).
+
+    A retry of an invoice (attempt 2 and later) needs `first_failed_at`: without it the dunning window
+    would start again at the latest failure, and a renewal that first failed 20 days ago would get 21
+    more days of retries.
+    """
+    for field_name, ts in (("failed_at", failed_at), ("first_failed_at", first_failed_at)):
+        if ts is not None and not EARLIEST_YEAR <= ts.year <= LATEST_YEAR:
+            raise InputError(
+                f"{name(field_name)} must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}, got {ts.isoformat()}"
+            )
+    if not 1 <= attempt_number <= MAX_ATTEMPT_NUMBER:
+        raise InputError(f"{name('attempt_number')} must be between 1 and {MAX_ATTEMPT_NUMBER}, got {attempt_number}")
+    if card_attempts_30d is not None and not 0 <= card_attempts_30d <= MAX_CARD_ATTEMPTS_30D:
+        raise InputError(
+            f"{name('card_attempts_30d')} must be between 0 and {MAX_CARD_ATTEMPTS_30D}, got {card_attempts_30d}"
+        )
+    if attempt_number > 1 and first_failed_at is None:
+        raise InputError(
+            f"{name('first_failed_at')} is needed from attempt 2 on: the dunning window runs from the renewal's "
+            "first failure, not the latest"
+        )
+    failed = float(to_hours([failed_at])[0])
+    first = failed if first_failed_at is None else float(to_hours([first_failed_at])[0])
+    if first > failed:
+        raise InputError(f"{name('first_failed_at')} must not be after {name('failed_at')}")
+    return FailedCharges.build(
+        failed_at=failed,
+        first_failed_at=first,
+        attempt_number=attempt_number,
+        card_attempts_30d=card_attempts_30d,
+        cancelled_at=failed if cancelled else float("inf"),
+        **charge,
+    )

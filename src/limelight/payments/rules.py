@@ -8,6 +8,7 @@ their sources. This module reads and validates them once; everything else asks i
 from __future__ import annotations
 
 import csv
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,6 +58,21 @@ def load_toml(name: str) -> dict[str, Any]:
         raise RuleError(f"rule file '{name}' must be valid TOML, got {exc}") from exc
 
 
+def normalise_code(decline_code: object) -> str:
+    """A decline code as the tables write it, whatever case or number form it arrives in.
+
+    Stripe's codes are lower-case (`LOST_CARD` is `lost_card`: looked up as typed, it fell to category 4
+    and was retried); network codes are two characters (`4` and `41.0`, as a spreadsheet or a float
+    column writes 04 and 41, are `04` and `41`: `4` was retried where `04` never is).
+    """
+    code = str(decline_code).strip()
+    if re.fullmatch(r"\d+\.0+", code):
+        code = code.split(".")[0]
+    if code.isdigit() and len(code) == 1:
+        code = "0" + code
+    return code
+
+
 @dataclass(frozen=True)
 class NetworkRules:
     """Everything the gate needs, as lookup tables."""
@@ -78,17 +94,17 @@ class NetworkRules:
         """Visa-style category of a processor (Stripe) or network decline code."""
         if decline_code is None or decline_code == "":
             return self.unknown_code_category
-        code = str(decline_code).strip()
-        if code in self.stripe_map:
-            return self.stripe_map[code][1]
+        code = normalise_code(decline_code)
+        if code.lower() in self.stripe_map:
+            return self.stripe_map[code.lower()][1]
         return self.visa_category.get(code.upper(), self.unknown_code_category)
 
     def reason_group(self, decline_code: str | None) -> str:
         if decline_code is None:
             return "generic"
-        code = str(decline_code).strip()
-        if code in self.stripe_map:
-            return self.stripe_map[code][2]
+        code = normalise_code(decline_code)
+        if code.lower() in self.stripe_map:
+            return self.stripe_map[code.lower()][2]
         cat = self.visa_category.get(code.upper(), self.unknown_code_category)
         return {1: "hard", 2: "funds", 3: "data"}.get(cat, "generic")
 

@@ -529,6 +529,7 @@ class _Engine:
         if self.synthetic_cancels:
             hazard = float(p["dunning_cancel_hazard_per_day"])
             cancel = np.minimum(cancel, first + rng.exponential(24.0 / max(hazard, 1e-9), n))
+            m.cancelled_at[midx] = cancel  # kept, so that the log's audit can check no charge followed it
         failed_at = first.copy()
         attempt_no = np.ones(n, dtype=np.int64)
         processor = np.full(n, self.router.names[self.router.default_index], dtype=object)
@@ -846,7 +847,14 @@ def simulate_dunning(
     codes, macs = engine._last_first_codes
     engine.log.parts[0]["decline_code"] = codes.astype(object)
     engine.log.parts[0]["merchant_advice_code"] = _blank(macs, macs == "")
-    return log_.frame()
+    attempts = log_.frame()
+    # the synthetic members' cancellations, for `summarize`'s audit (no charge after a cancellation); a
+    # plain dict (member_id -> ISO time): pandas compares attrs when it combines frames
+    cancelled = np.flatnonzero(np.isfinite(mem.cancelled_at))
+    attempts.attrs["cancelled_at"] = dict(
+        zip(mem.member_id[cancelled].tolist(), from_hours(mem.cancelled_at[cancelled]).astype(str).tolist())
+    )
+    return attempts
 
 
 @dataclass
@@ -868,8 +876,12 @@ def summarize(attempts: pd.DataFrame, members: pd.DataFrame | None = None) -> Si
     """Recovery metrics over the invoices whose first charge failed. Revenue is in USD (countries.csv).
 
     attempts = every attempt after an invoice's first (retries and charges of member-updated cards);
-    rule_violations = rows `audit_attempts` flags.
+    rule_violations = rows `audit_attempts` flags, with `members`' cancellations (by default the ones
+    `simulate_dunning` attaches to its log) checked too.
     """
+    if members is None and attempts.attrs.get("cancelled_at"):
+        cancels = attempts.attrs["cancelled_at"]
+        members = pd.DataFrame({"member_id": list(cancels), "cancelled_at": pd.to_datetime(list(cancels.values()))})
     if attempts.empty:
         return SimulationSummary(0, 0, 0.0, 0.0, 0, 0.0, 0, float("nan"))
     df = attempts.sort_values(["invoice_id", "attempted_at", "attempt_number"], kind="stable")

@@ -45,7 +45,7 @@ class NextAttemptRequest(BaseModel):
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] = "USD"
     failed_at: datetime = Field(description="When the last attempt failed (UTC if no offset).")
     first_failed_at: datetime | None = Field(
-        default=None, description="When the renewal first failed; default failed_at."
+        default=None, description="When the renewal first failed; needed from attempt 2 on (default failed_at for the first)."
     )
     attempt_number: Annotated[
         int, Field(ge=1, le=100, description="Attempts made so far on the invoice.")
@@ -123,14 +123,8 @@ _LABELS = {
 }
 
 
-def _hours(ts: datetime, name: str) -> float:
-    from limelight.errors import InputError
-
-    if not 2000 <= ts.year <= 2100:
-        raise InputError(f"{name} must be between the years 2000 and 2100, got {ts.isoformat()}")
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.timestamp() / 3600.0
+def _utc(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)  # no offset means UTC
 
 
 def _model(request: Request) -> Any:
@@ -158,28 +152,23 @@ def _model(request: Request) -> Any:
 )
 def next_attempt(body: NextAttemptRequest, request: Request) -> NextAttemptOut:
     """Decide the next step for one failed charge, inside the card-network rules."""
-    from limelight.errors import InputError
-    from limelight.payments.charges import FailedCharges
+    from limelight.payments.charges import one_failed_charge
     from limelight.payments.decide import next_attempts
 
-    failed = _hours(body.failed_at, "failed_at")
-    first = _hours(body.first_failed_at, "first_failed_at") if body.first_failed_at is not None else failed
-    if first > failed:
-        raise InputError("first_failed_at must not be after failed_at")
-    charges = FailedCharges.build(
+    charges = one_failed_charge(
+        failed_at=_utc(body.failed_at),
+        first_failed_at=None if body.first_failed_at is None else _utc(body.first_failed_at),
+        attempt_number=body.attempt_number,
+        card_attempts_30d=body.card_attempts_30d,
+        cancelled=body.member_cancelled,
         decline_code=body.decline_code,
         amount=body.amount,
         currency=body.currency.upper(),
-        failed_at=failed,
-        first_failed_at=first,
-        attempt_number=body.attempt_number,
         merchant_advice_code=body.merchant_advice_code or "",
         card_brand=body.card_brand,
         funding_type=body.funding_type,
         issuer_country=body.issuer_country,
-        card_attempts_30d=body.card_attempts_30d,
         card_updated=body.card_updated,
-        cancelled_at=failed if body.member_cancelled else float("inf"),
     )
     row = next_attempts(charges, _model(request)).iloc[0]
     retry_at = row["retry_at"]

@@ -296,11 +296,13 @@ def parse_dates(values: pd.Series, origin: str, line_numbers: np.ndarray, column
         return values
     blank = blank_mask(values)
     text = values.astype("string").str.strip()
-    out = pd.to_datetime(text.where(~blank), format="ISO8601", errors="coerce")
+    # utc=True: offsets that change within a file (-05:00 in winter, -04:00 in summer) are one column of
+    # instants, not "mixed timezones"; a time without an offset is read as UTC
+    out = pd.to_datetime(text.where(~blank), format="ISO8601", errors="coerce", utc=True)
     retry = np.flatnonzero(~blank & out.isna().to_numpy())
     if retry.size:
         # Rare spellings ('March 23, 2023', '3/23/2023') one by one: only the few ISO rejected.
-        out.iloc[retry] = pd.to_datetime(text.iloc[retry], format="mixed", errors="coerce")
+        out.iloc[retry] = pd.to_datetime(text.iloc[retry], format="mixed", errors="coerce", utc=True)
         still = np.flatnonzero(~blank & out.isna().to_numpy())
         if still.size:
             i = int(still[0])
