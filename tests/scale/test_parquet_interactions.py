@@ -106,3 +106,29 @@ def test_spark_joins_events_to_the_title_map_by_broadcast_not_by_sorting_every_e
     text = plan._jdf.queryExecution().executedPlan().toString()
     assert "BroadcastHashJoin" in text
     assert "SortMergeJoin" not in text
+
+
+def test_a_folder_spark_was_still_writing_is_refused_not_read_as_complete(tmp_path: Path) -> None:
+    """A killed Spark job leaves its parts under _temporary/ and no _SUCCESS; both readers recursed into it."""
+    from limelight.errors import DataError
+    from limelight.personalize.batch import read_interactions
+
+    folder = tmp_path / "interactions.parquet"
+    part = folder / "_temporary" / "0" / "task_0"
+    part.mkdir(parents=True)
+    pd.DataFrame({"member_id": ["a"], "title_id": ["x"], "weight": [1.0]}).to_parquet(part / "part-0.parquet")
+    with pytest.raises(DataError, match="unfinished Spark write"):
+        interactions_from_parquet(folder)
+    with pytest.raises(DataError, match="unfinished Spark write"):
+        read_interactions(folder)
+    (folder / "_SUCCESS").touch()  # committed: Spark leaves no _temporary then, but _SUCCESS is the signal
+    assert interactions_from_parquet(folder).n_members == 1
+
+
+def test_a_world_is_not_written_over_another(tmp_path: Path) -> None:
+    from limelight.spine.world import write_world_parquet
+
+    (tmp_path / "world").mkdir()
+    (tmp_path / "world" / "old.parquet").write_bytes(b"x")
+    with pytest.raises(InputError, match="is not empty"):
+        write_world_parquet(tmp_path / "world", events=1000, seed=1, payments=False)

@@ -48,3 +48,18 @@ def test_the_spark_warehouse_folder_is_removed_when_the_process_exits(monkeypatc
     for fn, args, kwargs in at_exit:
         fn(*args, **kwargs)
     assert not folder.exists()
+
+
+def test_local_mode_settings_stay_off_a_cluster_driver() -> None:
+    """Under spark-submit with a cluster master, a loopback driver address would strand the executors;
+    only UTC, Arrow and microsecond Parquet timestamps are set there."""
+    from limelight.spine.engines import SPARK_EVERYWHERE, session_settings
+
+    local = session_settings(False, lambda key: False)
+    assert local["spark.driver.host"] == "127.0.0.1" and local["spark.ui.enabled"] == "false"
+    assert "spark.sql.warehouse.dir" in local
+    cluster = session_settings(True, lambda key: False)
+    assert set(cluster) == set(SPARK_EVERYWHERE)
+    assert cluster["spark.sql.session.timeZone"] == "UTC"
+    # and what the launch configuration already sets is never overridden
+    assert "spark.sql.session.timeZone" not in session_settings(True, lambda key: key == "spark.sql.session.timeZone")

@@ -103,3 +103,34 @@ def test_spark_scores_every_member_with_the_same_lists_as_one_machine(
     from_long = _sorted(score_all(tiny, spark.createDataFrame(long), k=10, spark=spark).toPandas())
     local = _sorted(score_all_local(tiny, world_interactions, k=10))
     assert from_long["title_id"].tolist() == local["title_id"].tolist()
+
+
+def test_a_member_with_nearly_every_title_gets_only_unseen_ones_on_both_engines(spark: Any, tmp_path: Path) -> None:
+    """Spark's lists used to fill up with the member's own titles at score -inf (330 rows against 295)."""
+    from limelight.personalize.batch import recommend_file
+
+    rows = [("all", f"t{j}") for j in range(8)] + [("most", f"t{j}") for j in range(6)]
+    rows += [(f"m{i}", f"t{(i + j) % 8}") for i in range(10) for j in range(3)]
+    path = tmp_path / "interactions.csv"
+    pd.DataFrame(rows, columns=["member_id", "title_id"]).to_csv(path, index=False)
+    lists = {}
+    for engine in ("duckdb", "spark"):
+        recommend_file(path, tmp_path / f"{engine}.csv", model="ease", k=5, engine=engine, spark=spark)
+        lists[engine] = pd.read_csv(tmp_path / f"{engine}.csv", dtype={"member_id": str, "title_id": str})
+    for engine, frame in lists.items():
+        assert np.isfinite(frame["score"]).all(), engine
+        assert "all" not in set(frame["member_id"]), engine  # nothing left to recommend
+        assert sorted(frame.loc[frame["member_id"] == "most", "title_id"]) == ["t6", "t7"], engine
+    pd.testing.assert_frame_equal(
+        _sorted(lists["duckdb"])[["member_id", "title_id", "rank"]], _sorted(lists["spark"])[["member_id", "title_id", "rank"]]
+    )
+
+
+def test_a_sequence_model_is_refused_on_spark_before_any_training(tmp_path: Path) -> None:
+    from limelight.errors import ConfigError
+    from limelight.personalize.batch import recommend_file
+
+    path = tmp_path / "interactions.csv"
+    pd.DataFrame({"member_id": ["a", "b"], "title_id": ["x", "y"], "timestamp": [1, 2]}).to_csv(path, index=False)
+    with pytest.raises(ConfigError, match="sasrec reads the order they watched in"):
+        recommend_file(path, tmp_path / "out.csv", model="sasrec", k=5, engine="spark")

@@ -84,6 +84,10 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise NotFoundError(f"interactions file '{path}' does not exist")
     kind = _kind(path)
+    if kind == "parquet":
+        from limelight.spine.loaders.tabular import refuse_unfinished_write
+
+        refuse_unfinished_write(path)
     con = duckdb.connect()
     try:
         if kind == "csv":
@@ -170,24 +174,47 @@ def _parse_times(column: pd.Series, path: Path, offset: int) -> pd.Series:
     return pd.Series(out, index=column.index)
 
 
-def top_k_frame(model: Recommender, interactions: Interactions, k: int, *, block_size: int = 4096) -> pd.DataFrame:
-    """Every member's top-K as long rows (member_id, title_id, rank, score), seen titles left out."""
-    uses_order = bool(getattr(model, "uses_order", False)) and interactions.last_at is not None
-    history = interactions.last_at if uses_order else interactions.matrix
-    assert history is not None
-    recs = model.recommend(history.tocsr(), k, block_size=block_size)
+def recommendations_frame(
+    model: Recommender,
+    member_ids: np.ndarray,
+    history: sp.csr_matrix,
+    k: int,
+    *,
+    exclude_seen: bool = True,
+    block_size: int = 4096,
+) -> pd.DataFrame:
+    """`model.recommend` on history rows, as long rows (member_id, title_id, rank, score).
+
+    With `exclude_seen`, a member who has nearly every title gets fewer than K rows, never one they
+    already have (the top-K fills up with seen titles at −inf). The one frame builder of both engines:
+    Spark's partitions call it too, so their lists are the same.
+    """
+    history = history.tocsr()
+    if not getattr(model, "uses_order", False):  # a sequence model's rows are times: float32 would blur them
+        history = history.astype(np.float32)
+        history.sum_duplicates()  # canonical: sorted title indexes, so sums run in one order everywhere
+    recs = model.recommend(history, k, exclude_seen=exclude_seen, block_size=block_size)
     n, width = recs.titles.shape
     title_ids: np.ndarray = np.asarray(model.title_ids_, dtype=object)  # type: ignore[attr-defined]
     frame = pd.DataFrame(
         {
-            "member_id": np.repeat(np.asarray(interactions.member_ids, dtype=object), width),
+            "member_id": np.repeat(np.asarray(member_ids, dtype=object), width),
             "title_id": title_ids[recs.titles.ravel()],
             "rank": np.tile(np.arange(1, width + 1, dtype=np.int32), n),
             "score": recs.scores.ravel().astype(np.float32),
         }
     )
-    # a member who has nearly every title gets fewer than K rows, never one they already have
-    return frame[np.isfinite(frame["score"].to_numpy())].reset_index(drop=True)
+    if exclude_seen:
+        frame = frame[np.isfinite(frame["score"].to_numpy())].reset_index(drop=True)
+    return frame
+
+
+def top_k_frame(model: Recommender, interactions: Interactions, k: int, *, block_size: int = 4096) -> pd.DataFrame:
+    """Every member's top-K as long rows (member_id, title_id, rank, score), seen titles left out."""
+    uses_order = bool(getattr(model, "uses_order", False)) and interactions.last_at is not None
+    history = interactions.last_at if uses_order else interactions.matrix
+    assert history is not None
+    return recommendations_frame(model, interactions.member_ids, history, k, block_size=block_size)
 
 
 def top_k_from_factors(
@@ -263,6 +290,8 @@ def recommend_file(
         raise InputError(f"model must be one of {', '.join(MODEL_NAMES)}, got {model!r}")
     _kind(Path(out))
     estimator = make_model(model, **(params or {})) if isinstance(model, str) else model
+    if engine == "spark" and (estimator.name == "sasrec" or "sasrec" in (getattr(estimator, "families", None) or [])):
+        raise ConfigError(_ORDER_ON_SPARK)
     chosen_trainer = resolve_trainer(trainer, estimator, engine)
     if chosen_trainer == "mllib" and _kind(Path(interactions_path)) == "parquet":
         return _recommend_all_on_spark(Path(interactions_path), Path(out), estimator, k, spark)
@@ -291,6 +320,8 @@ def recommend_file(
             estimator.fit(interactions)
         fitted = time.perf_counter()
         if engine == "spark":
+            if getattr(estimator, "uses_order", False):
+                raise ConfigError(_ORDER_ON_SPARK)
             result = _score_on_spark(estimator, _long_frame(interactions) if pairs is None else pairs, k, spark)
         else:
             result = top_k_frame(estimator, interactions, k)
@@ -390,6 +421,14 @@ def _long_frame(interactions: Interactions, *, binary: bool = False) -> pd.DataF
             "weight": coo.data.astype(np.float32),
         }
     )
+
+
+#: Spark partitions score members from (member, title, weight) rows; a sequence model reads the order
+#: of the watches, which those rows do not carry (its lists differed from the single-machine ones)
+_ORDER_ON_SPARK = (
+    "--engine spark scores members from their interactions' weights, but sasrec reads the order they "
+    "watched in; use --engine duckdb for sasrec (or a blend with it)"
+)
 
 
 def _score_on_spark(model: Recommender, pairs: Any, k: int, spark: Any) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from limelight.errors import InputError, NotFoundError, require_fields
 from limelight.personalize.base import Interactions
+from limelight.spine.loaders.tabular import refuse_unfinished_write
 
 __all__ = ["interactions_from_events", "interactions_from_parquet"]
 
@@ -119,6 +120,7 @@ def _parquet_glob(path: str | Path) -> str:
         return text
     if not Path(text).exists():
         raise NotFoundError(f"the Parquet path {text} does not exist")
+    refuse_unfinished_write(text)
     return f"{text.rstrip('/')}/**/*.parquet" if Path(text).is_dir() else text
 
 

@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from limelight.errors import InputError, require_fields
 from limelight.personalize.base import Interactions, Recommender
+from limelight.personalize.batch import recommendations_frame
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -47,25 +48,6 @@ def _check(model: Recommender, k: int) -> None:
     model.check_fitted()
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= 10_000:
         raise InputError(f"k must be an int in [1, 10000], got {k!r}")
-
-
-def recommendations_frame(
-    model: Recommender, member_ids: np.ndarray, history: sp.csr_matrix, k: int, *, exclude_seen: bool = True
-) -> pd.DataFrame:
-    """`model.recommend` on history rows, as long rows (member_id, title_id, rank, score)."""
-    history = history.tocsr().astype(np.float32)
-    history.sum_duplicates()  # canonical: sorted title indexes, so sums run in one order everywhere
-    recs = model.recommend(history, k, exclude_seen=exclude_seen)
-    n, width = recs.titles.shape
-    title_ids = _title_ids(model)
-    return pd.DataFrame(
-        {
-            "member_id": np.repeat(np.asarray(member_ids, dtype=object), width),
-            "title_id": title_ids[recs.titles.ravel()],
-            "rank": np.tile(np.arange(1, width + 1, dtype=np.int32), n),
-            "score": recs.scores.ravel().astype(np.float32),
-        }
-    )
 
 
 def _aligned_history(model: Recommender, interactions: Interactions) -> sp.csr_matrix:

@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CDS_ENV",
     "ENGINES",
+    "SPARK_EVERYWHERE",
     "SPARK_LOCAL_SETTINGS",
     "Engine",
     "broadcast_small",
@@ -35,6 +37,7 @@ __all__ = [
     "java_options",
     "patch_duckdb_for_ibis",
     "resolve_engine",
+    "session_settings",
     "spark_session",
 ]
 
@@ -153,6 +156,8 @@ SPARK_LOCAL_SETTINGS: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     # Arrow between the JVM and Python (toPandas, createDataFrame; scoring uses mapInArrow).
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Parquet timestamps as DuckDB writes them (INT64 microseconds), not Spark's legacy INT96.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     # The interactions aggregate has millions of (member, title) keys: the "two-level" fast hash
     # map in front of the partial aggregate misses on nearly every row and then falls through to
     # the regular map. Without it the map side of build-interactions took 22.8 s of CPU instead of
@@ -180,6 +185,39 @@ SPARK_LOCAL_SETTINGS: dict[str, str] = {
 #: when the file exists the JVM maps Spark's ~10,000 classes from it instead of searching 250
 #: jars and verifying each class; when it does not, the JVM writes it on exit (one run pays).
 CDS_ENV = "LIMELIGHT_SPARK_CDS"
+
+
+#: the settings a session gets wherever it runs; every other one of `SPARK_LOCAL_SETTINGS` is for a
+#: local JVM only (a cluster's driver must not bind to loopback, keeps its UI, compresses its shuffle)
+SPARK_EVERYWHERE = (
+    "spark.sql.session.timeZone",
+    "spark.sql.execution.arrow.pyspark.enabled",
+    "spark.sql.parquet.outputTimestampType",
+)
+
+
+def _launched_on_cluster() -> bool:
+    """Whether `spark-submit` launched this driver with a master that is not local (YARN, k8s, standalone)."""
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return False
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()
+    master = SparkConf().get("spark.master", "local")
+    return not str(master).startswith("local")
+
+
+def session_settings(on_cluster: bool, configured: Callable[[str], bool]) -> dict[str, str]:
+    """What `spark_session` sets on a session it creates: `SPARK_LOCAL_SETTINGS` for a local JVM,
+    only `SPARK_EVERYWHERE` under a cluster master; never a key the launch configuration has."""
+    settings = {
+        key: value
+        for key, value in SPARK_LOCAL_SETTINGS.items()
+        if not configured(key) and (key in SPARK_EVERYWHERE or not on_cluster)
+    }
+    if not on_cluster and not configured("spark.sql.warehouse.dir"):
+        settings["spark.sql.warehouse.dir"] = scratch_warehouse()
+    return settings
 
 
 def _configured(key: str) -> bool:
@@ -248,13 +286,13 @@ def spark_session(
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # Executors' Python must be this interpreter so that they can import limelight.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    settings = {key: value for key, value in SPARK_LOCAL_SETTINGS.items() if not _configured(key)}
-    if not _configured("spark.sql.warehouse.dir"):
-        settings["spark.sql.warehouse.dir"] = scratch_warehouse()
+    on_cluster = _launched_on_cluster()
+    if not on_cluster:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        # Executors' Python must be this interpreter so that they can import limelight.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    settings = session_settings(on_cluster, _configured)
     settings.update(conf)
     archive = cds_archive if cds_archive is not None else os.environ.get(CDS_ENV)
     if archive and not _configured("spark.driver.extraJavaOptions"):

@@ -30,6 +30,20 @@ __all__ = ["TABULAR_SUFFIXES", "guess_table", "read_table_file", "read_tabular",
 TABULAR_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
+def refuse_unfinished_write(path: str | Path) -> None:
+    """Refuse a Parquet folder that a Spark job was still writing (or was killed writing).
+
+    Spark writes its parts under `_temporary/` and adds `_SUCCESS` when the job commits; a folder with
+    the first and not the second holds a partial result that a recursive glob would read as complete.
+    """
+    folder = Path(path)
+    if folder.is_dir() and (folder / "_temporary").exists() and not (folder / "_SUCCESS").exists():
+        raise DataError(
+            "holds an unfinished Spark write (_temporary/ without _SUCCESS): rerun the job that writes it",
+            origin=str(folder),
+        )
+
+
 def read_table_file(path: Path) -> pd.DataFrame:
     """A CSV/TSV (as text, header = row 1) or Parquet (typed) file; index = the row a person sees."""
     suffix = path.suffix.lower()

@@ -50,6 +50,8 @@ def write_world_parquet(
 
     size = world_size(events)
     fs, _, (root,) = fsspec.get_fs_token_paths(str(folder))
+    if fs.exists(root) and fs.ls(root):  # a world over another would mix their part files (and layouts)
+        raise InputError(f"--out {folder} is not empty: give a new or empty folder for the world")
     fs.makedirs(root, exist_ok=True)
     counts: dict[str, int] = {}
     part_number: dict[str, int] = {}
