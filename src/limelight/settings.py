@@ -41,7 +41,17 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from `LIMELIGHT_*` environment variables; a bad value is one sentence naming the variable."""
+    from pydantic import ValidationError
+
+    from limelight.errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "LIMELIGHT_" + str(first["loc"][0]).upper() if first.get("loc") else "a LIMELIGHT_ setting"
+        raise ConfigError(f"{name} {first['msg'][0].lower()}{first['msg'][1:]}, got {first.get('input')!r}") from None
 
 
 def shared_data_dir() -> Path:

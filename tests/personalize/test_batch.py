@@ -239,3 +239,21 @@ def test_an_empty_rating_is_still_an_interaction(tmp_path: Path) -> None:
     recs = pd.read_csv(out, dtype={"member_id": str, "title_id": str})
     _check_lists(recs, frame, 5)  # the empty-rated title counts as seen: never recommended back
     assert frame.iloc[0]["title_id"] not in set(recs.loc[recs["member_id"] == frame.iloc[0]["member_id"], "title_id"])
+
+
+def test_batch_recommend_takes_its_engine_from_the_settings_when_not_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli_runner import run_cli
+    from limelight.settings import get_settings
+
+    path = tmp_path / "i.csv"
+    pd.DataFrame({"member_id": ["a", "b"], "title_id": ["x", "y"]}).to_csv(path, index=False)
+    monkeypatch.setenv("LIMELIGHT_ENGINE", "flink")
+    get_settings.cache_clear()
+    try:
+        code, _, err = run_cli(capsys, "recommend", "--interactions", str(path), "--out", str(tmp_path / "o.csv"))
+    finally:
+        monkeypatch.delenv("LIMELIGHT_ENGINE")
+        get_settings.cache_clear()
+    assert code == 2 and "LIMELIGHT_ENGINE input should be 'duckdb' or 'spark', got 'flink'" in err, err

@@ -37,7 +37,10 @@ def recommend(
     k: KOption = 10,
     out: Annotated[Path | None, typer.Option("--out", help="Where to write member_id,title_id,rank,score.")] = None,
     model: ModelOption = "auto",
-    engine: Annotated[str, typer.Option("--engine", help="duckdb (in process) or spark.")] = "duckdb",
+    engine: Annotated[
+        str | None,
+        typer.Option("--engine", help="duckdb (in process) or spark; default: settings.engine (LIMELIGHT_ENGINE)."),
+    ] = None,
     trainer: Annotated[
         str | None,
         typer.Option(
@@ -58,11 +61,13 @@ def recommend(
     check_output(out)
     from limelight.cli._common import progress
     from limelight.personalize.batch import recommend_file
+    from limelight.spine.engines import resolve_engine
 
     with progress() as bar:
         task = bar.add_task(f"training {model} and scoring every member", total=1)
         result = recommend_file(
-            interactions, out, k=k, model=model, engine=engine, trainer=trainer, params=model_params(params)
+            interactions, out, k=k, model=model, engine=resolve_engine(engine), trainer=trainer,
+            params=model_params(params)
         )
         bar.advance(task)
     summary = {
