@@ -102,6 +102,20 @@ def test_scale_run_on_spark_writes_what_duckdb_writes(spark: object, tmp_path: P
         assert ran.exit_code == 0, ran.output
         outputs[engine] = json.loads(ran.output)
     assert [job["rows"] for job in outputs["spark"]["pipelines"]] == [job["rows"] for job in outputs["duckdb"]["pipelines"]]
+    # a rerun replaces its output on both engines (Spark used to stop on PATH_ALREADY_EXISTS with a Java stack)
+    for engine in ("duckdb", "spark"):
+        again = runner.invoke(
+            app,
+            ["scale", "run", "views", "--parquet", str(world), "--out", str(tmp_path / engine),
+             "--start", "2025-06-01", "--end", "2026-06-01", "--engine", engine, "--json"],
+        )
+        assert again.exit_code == 0, again.output
+    # a Spark output folder is no file for DuckDB to write: refused in one sentence
+    refused = runner.invoke(
+        app, ["scale", "interactions", "--parquet", str(world), "--out", str(tmp_path / "spark" / "interactions.parquet"),
+              "--engine", "duckdb"],
+    )
+    assert "is a folder (a Spark run's output?)" in str(refused.exception)  # the root app exits 2 on it
     for name, keys in (("views", ["title_id"]), ("interactions", ["member_id", "title_id"])):
         duck = pd.read_parquet(tmp_path / "duckdb" / f"{name}.parquet").sort_values(keys, ignore_index=True)
         sparkling = pd.read_parquet(tmp_path / "spark" / f"{name}.parquet").sort_values(keys, ignore_index=True)

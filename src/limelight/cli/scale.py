@@ -47,13 +47,22 @@ def _run_many(
 
     t0 = time.perf_counter()
     done: list[dict[str, Any]] = []
+    if chosen == "duckdb":
+        for _name, _build, target in jobs:
+            if "://" not in target and Path(target).is_dir():
+                raise InputError(f"--out {target} is a folder (a Spark run's output?): DuckDB writes one file; remove it or give another path")
+    # A rerun replaces its output on both engines (DuckDB overwrites a file; Spark would refuse the folder)
+    write_options = {"mode": "overwrite"} if chosen == "spark" else {}
     with Console(stderr=True).status(f"{chosen}: starting") as status:
         backend = connect(chosen, db=db, parquet_dir=parquet)
         connected = time.perf_counter() - t0
         for name, build, out in jobs:
             status.update(f"{chosen}: {name}")
             t1 = time.perf_counter()
-            backend.to_parquet(build(backend), out)
+            try:
+                backend.to_parquet(build(backend), out, **write_options)
+            except _engine_errors() as exc:  # the engine's own refusal (Spark's is a Java stack): its first line
+                raise _engine_error(chosen, name, exc) from exc
             seconds = time.perf_counter() - t1
             rows = ds.dataset(out, format="parquet").count_rows()
             done.append({"name": name, "out": out, "rows": rows, "seconds": round(seconds, 2)})
@@ -63,6 +72,32 @@ def _run_many(
         "pipelines": done,
         "seconds": round(time.perf_counter() - t0, 2),
     }
+
+
+def _engine_errors() -> tuple[type[Exception], ...]:
+    """The exceptions DuckDB and Spark raise about the data they were given (not limelight's own bugs)."""
+    import duckdb
+
+    found: list[type[Exception]] = [duckdb.Error]
+    try:
+        from py4j.protocol import Py4JJavaError
+        from pyspark.errors import PySparkException
+
+        found += [PySparkException, Py4JJavaError]
+    except ImportError:  # pragma: no cover - pyspark is the [spark] extra
+        pass
+    return tuple(found)
+
+
+def _engine_error(engine: str, pipeline: str, exc: Exception) -> Exception:
+    """The engine's refusal of the data as one sentence (a Spark error is a Java stack of 150 lines)."""
+    from limelight.errors import DataError
+
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if len(first) > 300:
+        first = first[:297] + "..."
+    return DataError(f"{engine} could not run the {pipeline} pipeline on this data: {first}")
 
 
 def _show(summary: dict[str, Any], as_json: bool) -> None:
