@@ -123,3 +123,14 @@ def test_churn_report_lists_members_due_next_month(world_logs: pd.DataFrame) -> 
     assert report["members_scored"] > 0 and len(report["at_risk"]) == 5
     risks = [r["risk"] for r in report["at_risk"]]
     assert risks == sorted(risks, reverse=True)
+
+
+def test_off_policy_evaluation_refuses_logs_of_a_deterministic_schedule(retry_model: RetrySuccessModel) -> None:
+    """`simulate --logs-out` writes a fixed schedule's logs (every propensity 1): OPE used to answer IPS 0,
+    SNIPS null and 0 matched decisions with exit 0."""
+    from limelight.payments.policy import STRONGEST_FIXED
+    from limelight.payments.simulator import simulate_dunning
+
+    fixed_logs = simulate_dunning(400, 9, fixed_policy(STRONGEST_FIXED))  # what simulate --policy fixed runs
+    with pytest.raises(DataError, match="propensity 1: these logs come from a fixed schedule"):
+        evaluate_first_retry(fixed_logs, SmartRetryPolicy(retry_model), retry_model)

@@ -257,3 +257,12 @@ def test_batch_recommend_takes_its_engine_from_the_settings_when_not_given(
         monkeypatch.delenv("LIMELIGHT_ENGINE")
         get_settings.cache_clear()
     assert code == 2 and "LIMELIGHT_ENGINE input should be 'duckdb' or 'spark', got 'flink'" in err, err
+
+
+def test_movielens_own_ratings_file_is_read_as_interactions(tmp_path: Path) -> None:
+    """userId,movieId,rating,timestamp — the file a newcomer reaches for first — used to be refused."""
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n2,10,4.0,835355493\n")
+    frame = read_interactions(path)
+    assert list(frame.columns[:2]) == ["member_id", "title_id"] and len(frame) == 3
+    assert frame["member_id"].tolist() == ["1", "1", "2"]

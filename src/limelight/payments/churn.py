@@ -274,7 +274,10 @@ def temporal_evaluation(panel: pd.DataFrame, model: ChurnModel, *, test_months: 
     months = sorted(rows["month"].unique())
     if len(months) < test_months + 2:
         raise DataError(
-            f"a temporal split needs at least {test_months + 2} months of renewals, got {len(months)}"
+            f"a temporal split needs at least {test_months + 2} months of renewals whose outcome is known "
+            f"before the month scored, got {len(months)}"
+            + (f" ({months[0]} to {months[-1]})" if months else "")
+            + ": score a later month, or give logs that reach further back"
         )
     cut = months[-test_months]
     train, test = rows[rows["month"] < cut], rows[rows["month"] >= cut]

@@ -209,6 +209,11 @@ def evaluate_first_retry(
         raise DataError(
             "every logged retry must carry a propensity > 0 (log with an epsilon-randomised policy)"
         )
+    if len(mu) and np.all(mu >= 1.0 - 1e-9):
+        raise DataError(
+            "every logged retry has propensity 1: these logs come from a fixed schedule, and off-policy "
+            "estimates need a randomised one (the demo world's payment_attempts: limelight export)"
+        )
     target = policy.decide(charges, gate=gate, rng=np.random.default_rng(seed))
     go = np.isfinite(target.retry_at)
     match = (
@@ -216,6 +221,11 @@ def evaluate_first_retry(
         & (np.abs(target.retry_at - logged_t) <= tolerance_hours)
         & (target.processor.astype(str) == logged_p.astype(str))
     )
+    if go.any() and not match.any():
+        raise DataError(
+            f"none of the {len(mu):,} logged first retries is one the new policy would make (time within "
+            f"{tolerance_hours:g} h, same processor): the logs say nothing about it"
+        )
     pi = match.astype(np.float64)
     r_logged = reward_model.predict_logged(charges, logged_t, logged_p)
     r_target = np.zeros(len(charges))

@@ -73,6 +73,10 @@ def _kind(path: Path) -> str:
     raise DataError("the file must end in .csv, .csv.gz, .parquet or .pq", origin=str(path))
 
 
+#: MovieLens' ratings.csv header (lower-cased), read as limelight's interaction columns
+MOVIELENS_COLUMNS = {"userid": "member_id", "movieid": "title_id"}
+
+
 def read_interactions(path: str | Path) -> pd.DataFrame:
     """Read and validate an interactions file; the first bad row raises one `DataError` sentence.
 
@@ -105,6 +109,9 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
     finally:
         con.close()
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if not {"member_id", "title_id"} & set(frame.columns) and {"userid", "movieid"} <= set(frame.columns):
+        # MovieLens' own ratings.csv (userId, movieId, rating, timestamp): the file users reach for first
+        frame = frame.rename(columns=MOVIELENS_COLUMNS)
     offset = 2 if kind == "csv" else 1
     _require_columns(list(frame.columns), path)
     if frame.empty:

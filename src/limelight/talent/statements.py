@@ -135,6 +135,8 @@ def credit_lines(
     wanted: set[str] | None = None
     if person_id is not None:
         wanted = set(credits.loc[credits["person_id"] == person_id, "program_id"])
+        if not wanted:  # not a person with measured windows: no person with credits at all
+            raise NotFoundError(f"person '{person_id}' has no credits in the store (ids are the people table's person_id)")
     if program_ids is not None:
         wanted = set(program_ids) if wanted is None else wanted & set(program_ids)
     # Windows after the last viewing event hold no data: measure up to it (bounds a far-future as_of).

@@ -91,7 +91,7 @@ def load_reports(paths: Sequence[Path], *, cache: bool = True, cache_dir: Path |
 
 
 def reports_from_store(db: Path) -> pd.DataFrame:
-    """The store's `engagement` table (what `limelight data load` put there)."""
+    """The store's `engagement` table (what `limelight ingest` of the engagement reports put there)."""
     from limelight.spine.store import Store
 
     if not Path(db).exists():

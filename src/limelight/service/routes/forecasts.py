@@ -1,7 +1,7 @@
 """Content valuation over HTTP: `POST /v1/forecasts` (analyst/admin) forecasts one candidate title.
 
 Thin: validate, authorize (through `limelight.service.deps`), call `limelight.valuation.pipeline`, return a
-typed model. The history is the store's `engagement` table (load reports with `limelight data load`; 404
+typed model. The history is the store's `engagement` table (load reports with `limelight ingest ../shared/data/netflix/engagement`; 404
 while it is empty) — except on the synthetic demo world, which has none: there it is Netflix's public
 engagement reports from the shared data, named in each answer's `history`. A fitted model per history and window is kept on the app, so only the first request
 for a window pays for training. Money travels as strings (exact Decimals).
@@ -139,7 +139,7 @@ def _valuator(request: Request, store: Any) -> tuple[Any, str]:
             "has no engagement reports of its own"
         )
     else:
-        raise NotFoundError("the store has no engagement reports; load some with `limelight data load` first")
+        raise NotFoundError("the store has no engagement reports; load some with `limelight ingest` (e.g. ../shared/data/netflix/engagement) first")
     cache: dict[str, Any] = request.app.state.__dict__.setdefault("valuation_cache", {})
     with _lock:
         valuator = cache.get(key)
