@@ -397,6 +397,8 @@ def _export_store(db: str | Path) -> Path:
     if not Path(db).exists():
         raise NotFoundError(f"the store {db} does not exist; run 'limelight ingest' or 'limelight demo' first")
     folder = Path(tempfile.mkdtemp(prefix="limelight-spark-export-"))
+    # Spark reads it lazily for the whole session: removed when this process ends, not before
+    atexit.register(shutil.rmtree, folder, True)
     with Store(db, read_only=True) as store:
         store.export_parquet(folder)
     log.info("exported %s to %s for Spark", db, folder)
