@@ -242,3 +242,14 @@ def test_next_episode_skips_episodes_the_member_already_finished(store_path: Pat
     row = eng.home("rewatcher").rows[0]
     assert row.row_kind == "continue_watching"
     assert row.items[0].title_id == "dark-s2e2" and row.items[0].reason == "Next: Season 2, Episode 2"
+
+
+def test_metadata_speaks_for_new_titles_and_fades_for_old_ones_with_few_views() -> None:
+    """A title out for years with few views was passed over: its list score is the viewing's, not its
+    genres' (on MovieLens, films with one rating and the member's genre filled the top 10)."""
+    from home_world import shared_engine
+
+    eng = shared_engine()
+    fresh, old = eng.catalog.index_of("new0"), eng.catalog.index_of("thr10")  # 5 days old; 700 days old
+    assert eng.content_weight_[fresh] == pytest.approx(eng.similarity_content_weight_[fresh])
+    assert eng.content_weight_[old] < 0.01 * eng.similarity_content_weight_[old]
