@@ -159,3 +159,15 @@ def test_scale_refuses_an_output_it_cannot_write_before_any_work(
         err = capsys.readouterr().err
         assert stopped.value.code == 2 and "--out" in err and "Traceback" not in err, (args, err)
     assert a_file.read_text() == "not a folder"
+
+
+def test_an_input_url_whose_filesystem_is_missing_is_refused_before_any_engine_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli_runner import run_cli
+
+    code, _, err = run_cli(
+        capsys, "scale", "interactions", "--parquet", "nosuchfs://bucket/world", "--out", str(tmp_path / "i.parquet"),
+        "--engine", "spark",
+    )  # fmt: skip
+    assert code == 2 and "--parquet nosuchfs://bucket/world cannot be read here" in err, err

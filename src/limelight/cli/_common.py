@@ -100,6 +100,20 @@ def model_params(text: str | None) -> dict[str, Any]:
     return value
 
 
+def check_filesystem(url: str, option: str, doing: str = "read") -> None:
+    """Refuse, before any work, a URL whose fsspec filesystem is not installed (s3:// without s3fs):
+    found later it surfaces after Spark's JVM has started, or as an ImportError deep in a writer."""
+    protocol = url.split("://", 1)[0]
+    if protocol == "file":
+        return
+    import fsspec
+
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except (ImportError, ValueError) as exc:
+        raise InputError(f"{option} {url} cannot be {doing} here: {exc}") from None
+
+
 def check_output(target: str | Path, *, option: str = "--out", folder: bool | None = False) -> None:
     """Refuse, before any work, an output the command could not write: one sentence naming `option`.
 
@@ -110,16 +124,10 @@ def check_output(target: str | Path, *, option: str = "--out", folder: bool | No
     """
     text = str(target)
     if "://" in text:
-        protocol = text.split("://", 1)[0]
-        if protocol == "file":
+        if text.split("://", 1)[0] == "file":
             text = text.split("://", 1)[1]
         else:
-            import fsspec
-
-            try:
-                fsspec.get_filesystem_class(protocol)
-            except (ImportError, ValueError) as exc:
-                raise InputError(f"{option} {text} cannot be written here: {exc}") from None
+            check_filesystem(text, option, "written")
             return
     if isinstance(target, Path) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", text):
         # a Path option folds "s3://b/k" into "s3:/b/k", which would be written as a local folder "s3:"

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limelight.cli._common import JsonOption, check_output, console, print_json
+from limelight.cli._common import JsonOption, check_filesystem, check_output, console, print_json
 
 __all__ = ["register"]
 
@@ -37,6 +37,8 @@ def _run_many(
     """Every (name, build, out) job on ONE backend: on Spark one session (one JVM) serves them all."""
     for _name, _build, target in jobs:
         check_output(target, folder=None)
+    if parquet is not None and "://" in parquet:
+        check_filesystem(parquet, "--parquet")
     from limelight.errors import InputError
     from limelight.spine.engines import connect, resolve_engine
 
