@@ -94,8 +94,8 @@ def store_events(
     unique = frame.drop_duplicates("event_id", keep="first").reset_index(drop=True)
     repeated = frame.drop_duplicates(keep="first").duplicated("event_id")
     if repeated.any():  # one id, two different events in the same batch
-        row = int(np.flatnonzero(repeated.to_numpy())[0])
-        raise ConflictError(_reused(row, str(frame["event_id"].iat[row]), "earlier in this batch"))
+        row = int(repeated.index[np.flatnonzero(repeated.to_numpy())[0]])  # frame's label = the batch position
+        raise ConflictError(_reused(row, str(frame.at[row, "event_id"]), "used earlier in this batch"))
     with lock:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -115,7 +115,7 @@ def store_events(
             ).fetchall()
             if changed:
                 value = changed[0][0]
-                raise ConflictError(_reused(int(frame.index[frame["event_id"] == value][0]), value, "already"))
+                raise ConflictError(_reused(int(frame.index[frame["event_id"] == value][0]), value, "stored already"))
             existing = {
                 r[0]
                 for r in con.execute(
@@ -142,9 +142,10 @@ def store_events(
 
 
 def _reused(row: int, event_id: str, where: str) -> str:
+    """`where`: "stored already" or "used earlier in this batch"."""
     return (
-        f"events[{row}].event_id '{event_id}' was {'stored ' if where == 'already' else ''}{where} with other "
-        "values; an event id names one event, so a resend must repeat it exactly and a new event needs a new id"
+        f"events[{row}].event_id '{event_id}' was {where} with other values; an event id names one event, "
+        "so a resend must repeat it exactly and a new event needs a new id"
     )
 
 
