@@ -126,3 +126,19 @@ def test_report_cli_reads_the_spines_engagement_rows(capsys: pytest.CaptureFixtu
 def test_the_cli_takes_what_the_api_takes_and_no_more(capsys: pytest.CaptureFixture[str], args, message) -> None:
     code, out, err = _run(capsys, *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (out, err)
+
+
+def test_rates_and_shares_are_not_held_to_whole_cents(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(
+        capsys, "talent", "whatif", "--guild", "sag-aftra", "--domestic-hours", "1000000", "--runtime-minutes", "100",
+        "--domestic-subscribers", "80000000", "--fixed-residual", "100", "--viewing-share", "0.1",
+        "--revenue-per-subscriber", "200", "--revenue-share", "0.015", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["proposal"]["revenue_share"] == "0.015"
+    code, out, err = _run(
+        capsys, "talent", "whatif", "--guild", "sag-aftra", "--domestic-hours", "1000000", "--runtime-minutes", "100",
+        "--domestic-subscribers", "80000000", "--fixed-residual", "100", "--viewing-share", "0.1",
+        "--fee-per-subscriber", "0.575", "--json",
+    )  # fmt: skip
+    assert code == 0, err

@@ -34,15 +34,16 @@ talent_app = typer.Typer(
 )
 
 
-def _decimal(value: str | None, name: str) -> Decimal | None:
-    """An optional amount option, parsed as every amount a user types is (`to_money`), in whole cents
-    as the API takes it (27539.995 must not round up into health-plan eligibility)."""
+def _decimal(value: str | None, name: str, *, cents: bool = True) -> Decimal | None:
+    """An optional amount option, parsed as every amount a user types is (`to_money`). Pay is in whole
+    cents, as the API takes it (27539.995 must not round up into health-plan eligibility); `cents=False`
+    for rates and shares (a revenue share of 0.015, a fee of $0.575 per subscriber)."""
     from limelight.valuation.decisions import to_money
 
     if value is None:
         return None
     amount = to_money(value, name)
-    if amount != amount.quantize(Decimal("0.01")):
+    if cents and amount != amount.quantize(Decimal("0.01")):
         raise InputError(f"{name} must be in whole cents, got '{value}'")
     return amount
 
@@ -343,9 +344,9 @@ def whatif(
         domestic_subscribers=domestic_subscribers, fixed_residual=_decimal(fixed_residual, "fixed residual"),
     )
     proposal = RevenueShareProposal(
-        revenue_per_subscriber=_decimal(revenue_per_subscriber, "revenue per subscriber"),
-        revenue_share=_decimal(revenue_share, "revenue share"),
-        fee_per_subscriber=_decimal(fee_per_subscriber, "fee per subscriber"),
+        revenue_per_subscriber=_decimal(revenue_per_subscriber, "revenue per subscriber", cents=False),
+        revenue_share=_decimal(revenue_share, "revenue share", cents=False),
+        fee_per_subscriber=_decimal(fee_per_subscriber, "fee per subscriber", cents=False),
     )
     out = compare(result, proposal, viewing_share=Decimal(str(viewing_share)), recipients=recipients)
     if json_output:
