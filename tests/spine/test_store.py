@@ -88,6 +88,7 @@ def test_info_reports_every_key_and_engagement_hours(db_path: Path) -> None:
                 "payment_attempts"):  # fmt: skip
         assert isinstance(summary[key], int)
     assert (summary["engagement_rows"], summary["engagement_hours"]) == (2, 1_250_000)
+    assert summary["sources"] == ["r.xlsx"]  # every table's sources, not only titles' and members'
 
 
 def test_export_writes_one_parquet_file_per_table(db_path: Path, tmp_path: Path) -> None:

@@ -202,10 +202,14 @@ class Store:
             payment_attempts=counts["payment_attempts"],
             cards=counts["cards"],
         )
-        sources = self.query(
-            "SELECT DISTINCT source FROM titles UNION SELECT DISTINCT source FROM members"
-        )["source"].tolist() if counts["titles"] or counts["members"] else []
-        out["sources"] = sorted(str(s) for s in sources)
+        # every table that records where its rows came from (engagement reports, Top 10, financials too)
+        with_source = [name for name in TABLE_ORDER if counts[name] and "source" in SCHEMA[name].column_names]
+        sources = (
+            self.query(" UNION ".join(f"SELECT DISTINCT source FROM {name}" for name in with_source))["source"].tolist()
+            if with_source
+            else []
+        )
+        out["sources"] = sorted(str(s) for s in sources if s is not None)
         out["synthetic"] = "demo" in out["sources"]
         return out
 
