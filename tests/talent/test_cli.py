@@ -32,6 +32,7 @@ def test_wga_bonus_has_no_fund_share(capsys: pytest.CaptureFixture[str]) -> None
     )
     body = json.loads(out)
     assert code == 0 and body["eligible"] is False and body["fund_share"] == "0.00" and body["views_needed"] == 100
+    assert body["recipients"] == "writers"  # whom `performers_share` goes to under this pack
 
 
 def test_health_json(capsys: pytest.CaptureFixture[str]) -> None:

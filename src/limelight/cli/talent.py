@@ -97,7 +97,8 @@ def bonus(
         value = payload[key]
         if key == "metric":
             value = f"{result.metric:.2%} of the domestic base (trigger {rule.trigger_share.decimal():.0%})"
-        table.add_row(key.replace("_", " "), "—" if value is None else f"{value:,}" if isinstance(value, float) else str(value))
+        label = f"{result.recipients} share" if key == "performers_share" and result.recipients else key.replace("_", " ")
+        table.add_row(label, "—" if value is None else f"{value:,}" if isinstance(value, float) else str(value))
     console.print(table)
     console.print(f"[dim]{result.rounding}. Sources: {'; '.join(payload['sources'])}[/]")
 

@@ -100,6 +100,7 @@ class BonusResult:
     performers_share: Decimal | None  # the recipients' share (performers for SAG-AFTRA, writers for WGA)
     fund_share: Decimal | None
     rounding: str = ROUNDING
+    recipients: str = ""  # who `performers_share` goes to, in the pack's words: "performers", "writers", "directors"
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -109,6 +110,10 @@ class BonusResult:
         for key in ("fixed_residual", "cap", "bonus", "performers_share", "fund_share"):
             out[key] = None if out[key] is None else str(out[key])
         return out
+
+
+def _recipients(pack: AgreementPack) -> str:
+    return ", ".join(f"{role}s" for role in pack.roles)
 
 
 def success_bonus(
@@ -145,7 +150,10 @@ def success_bonus(
     needed = 0 if eligible else math.ceil(trig - v)
     metric = v / Decimal(subs)
     if fixed_residual is None:
-        return BonusResult(pack.guild, pack.id, v, subs, metric, trig, eligible, needed, None, None, None, None, None)
+        return BonusResult(
+            pack.guild, pack.id, v, subs, metric, trig, eligible, needed, None, None, None, None, None,
+            recipients=_recipients(pack),
+        )
     fixed = money(fixed_residual)
     if fixed < 0:
         raise InputError(f"fixed residual must be at least 0, got {fixed_residual}")
@@ -153,4 +161,7 @@ def success_bonus(
     bonus = cap if eligible else Decimal("0.00")
     recipients = money(bonus * rule.recipients_share.decimal())
     fund = bonus - recipients
-    return BonusResult(pack.guild, pack.id, v, subs, metric, trig, eligible, needed, fixed, cap, bonus, recipients, fund)
+    return BonusResult(
+        pack.guild, pack.id, v, subs, metric, trig, eligible, needed, fixed, cap, bonus, recipients, fund,
+        recipients=_recipients(pack),
+    )

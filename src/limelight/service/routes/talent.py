@@ -113,9 +113,10 @@ class BonusOut(BaseModel):
     fixed_residual: str | None
     cap: str | None
     bonus: str | None
-    performers_share: str | None
+    performers_share: str | None = Field(description="The recipients' share; `recipients` says who they are.")
     fund_share: str | None
     rounding: str
+    recipients: str = Field(description="Who the share goes to under the pack: performers, writers or directors.")
 
 
 class TitleWindow(BaseModel):
