@@ -45,3 +45,10 @@ def test_a_table_without_a_needed_column_is_refused_in_one_sentence(present, nee
 
 def test_a_table_with_every_needed_column_passes() -> None:
     assert require_fields(["member_id", "title_id", "extra"], ("member_id", "title_id"), "interactions") is None
+
+
+def test_first_line_quotes_a_library_error_in_one_line() -> None:
+    from limelight.errors import first_line
+
+    assert first_line(RuntimeError("  Catalog Error: no table\nLINE 1: select\n  ^")) == "Catalog Error: no table"
+    assert first_line(RuntimeError("")) == "RuntimeError"

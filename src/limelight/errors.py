@@ -21,6 +21,7 @@ __all__ = [
     "NotFittedError",
     "NotFoundError",
     "RuleError",
+    "first_line",
     "require_fields",
 ]
 
@@ -135,3 +136,10 @@ def require_fields(
     got = ", ".join(found) or "no columns"
     lacks = "" if len(need) == 1 else f"; missing {', '.join(missing)}"
     raise error(f"{what} must have {wanted}{lacks} (got {got})")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's error (DuckDB's, Spark's Java stack), or its class name when empty:
+    what a user-facing sentence quotes."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

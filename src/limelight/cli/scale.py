@@ -93,10 +93,9 @@ def _engine_errors() -> tuple[type[Exception], ...]:
 
 def _engine_error(engine: str, pipeline: str, exc: Exception) -> Exception:
     """The engine's refusal of the data as one sentence (a Spark error is a Java stack of 150 lines)."""
-    from limelight.errors import DataError
+    from limelight.errors import DataError, first_line
 
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
+    first = first_line(exc)
     if len(first) > 300:
         first = first[:297] + "..."
     return DataError(f"{engine} could not run the {pipeline} pipeline on this data: {first}")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from limelight.errors import ConfigError, DataError, InputError, NotFoundError
+from limelight.errors import ConfigError, DataError, InputError, NotFoundError, first_line
 from limelight.personalize.base import Interactions, Recommender, binarize, check_number, rating_strength
 from limelight.personalize.models import MODEL_NAMES, make_model
 
@@ -103,8 +103,7 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
     except duckdb.Error as exc:
         fallback = _read_csv_with_pandas(path, exc) if kind == "csv" else None
         if fallback is None:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"the file must be readable {kind.upper()}, got: {first}", origin=str(path)) from exc
+            raise DataError(f"the file must be readable {kind.upper()}, got: {first_line(exc)}", origin=str(path)) from exc
         frame = fallback
     finally:
         con.close()

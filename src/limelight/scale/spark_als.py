@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from limelight.errors import DataError, InputError, NotFoundError, require_fields
+from limelight.errors import DataError, InputError, NotFoundError, first_line, require_fields
 from limelight.personalize.base import check_number
 from limelight.personalize.models.als import ALS
 
@@ -111,8 +111,7 @@ def read_parquet(path: str | Path, spark: SparkSession) -> SparkDataFrame:
     try:
         return spark.read.parquet(text)
     except AnalysisException as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"the file must be readable Parquet, got: {first[:200]}", origin=text) from exc
+        raise DataError(f"the file must be readable Parquet, got: {first_line(exc)[:200]}", origin=text) from exc
 
 
 def interaction_pairs(

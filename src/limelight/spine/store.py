@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from limelight.errors import ConflictError, DataError, InputError, NotFoundError
+from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line
 from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table, ddl, tables
 from limelight.spine.validate import Rows, coerce_rows
 
@@ -107,7 +107,7 @@ def _open_error(path: Path, exc: duckdb.Error, when_locked: str) -> Exception:
         return InputError(
             f"the store {path} is not a DuckDB database file; give --db the spine's .duckdb file or a new path"
         )
-    detail = text.splitlines()[0] if text else type(exc).__name__
+    detail = first_line(exc)
     detail = re.sub(r"^[A-Za-z ]*Error: ", "", detail)
     return InputError(f"the store {path} cannot be opened as a DuckDB database ({detail.rstrip('.!')})")
 
