@@ -54,7 +54,7 @@ def _when(value: str | None, name: str) -> datetime:
         raise InputError(
             f"{name} must be an ISO timestamp like 2025-03-01T08:00:00Z, got '{value}'"
         ) from None
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+    return ts  # no offset means UTC: `one_failed_charge` reads times as instants (`to_hours`)
 
 
 @payments_app.command("simulate")

@@ -277,7 +277,8 @@ def one_failed_charge(
     **charge: Any,
 ) -> FailedCharges:
     """One caller's failed charge, checked, as a batch of one (`name` spells a field as the caller
-    knows it: `--first-failed-at` on the command line, `first_failed_at` in the API).
+    knows it: `--first-failed-at` on the command line, `first_failed_at` in the API). A time without
+    an offset is UTC.
 
     A retry of an invoice (attempt 2 and later) needs `first_failed_at`: without it the dunning window
     would start again at the latest failure, and a renewal that first failed 20 days ago would get 21

@@ -123,10 +123,6 @@ _LABELS = {
 }
 
 
-def _utc(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)  # no offset means UTC
-
-
 def _model(request: Request) -> Any:
     """The registry's retry model, loaded once per file version (None when there is none)."""
     from limelight.payments.model import RetrySuccessModel
@@ -156,8 +152,8 @@ def next_attempt(body: NextAttemptRequest, request: Request) -> NextAttemptOut:
     from limelight.payments.decide import next_attempts
 
     charges = one_failed_charge(
-        failed_at=_utc(body.failed_at),
-        first_failed_at=None if body.first_failed_at is None else _utc(body.first_failed_at),
+        failed_at=body.failed_at,
+        first_failed_at=body.first_failed_at,
         attempt_number=body.attempt_number,
         card_attempts_30d=body.card_attempts_30d,
         cancelled=body.member_cancelled,
