@@ -46,6 +46,19 @@ def test_every_recommendation_names_titles_the_member_watched(engine: Personaliz
             assert all(n in names for n in (t.name for t in why.because_titles))
 
 
+def test_a_list_reason_names_the_title_explain_ranks_first(engine: PersonalizationEngine) -> None:
+    # The list's "Because you watched X" and `explain` read one source: X is explain's strongest title.
+    members = list(engine.histories.member_ids)[:60]
+    checked = 0
+    for member in members:
+        for rec in engine.recommend(member, k=10):
+            if rec.because:
+                why = engine.explain(member, rec.title_id)
+                assert why.because_titles[0].title_id == rec.because[0], (member, rec.title_id)
+                checked += 1
+    assert checked > 300
+
+
 def test_collaborative_contributions_are_positive_and_strongest_first(engine: PersonalizationEngine) -> None:
     recs = engine.recommend("m002", k=10)
     rec = next(r for r in recs if engine.views_[engine.catalog.axis_index[r.title_id]] > 0)

@@ -222,6 +222,18 @@ class Explanation:
     sentence: str = ""
 
 
+def top_contributions(
+    history_titles: np.ndarray, contributions: np.ndarray, top: int
+) -> list[list[tuple[int, float]]]:
+    """Per asked title (a column of `contributions`, rows = `history_titles`), its `top` positive
+    contributors, largest first (ties: history order)."""
+    out: list[list[tuple[int, float]]] = []
+    for column in np.atleast_2d(contributions.T):
+        order = np.argsort(-column, kind="stable")[:top]
+        out.append([(int(history_titles[i]), float(column[i])) for i in order if column[i] > 0])
+    return out
+
+
 class Recommender(ABC):
     """Base for every model: popularity, item-kNN, EASE, ALS, SASRec, blends."""
 
@@ -293,18 +305,25 @@ class Recommender(ABC):
         return self.recommend(one, k, exclude_seen=True)
 
     def explain(self, history: sp.csr_matrix, title_index: int, top: int = 3) -> list[tuple[int, float]]:
-        """The history titles that contributed most to one title's score (leave-one-out by default)."""
+        """The history titles that contributed most to one title's score, largest first."""
+        return self.explain_many(history, np.array([title_index]), top)[0]
+
+    def explain_many(
+        self, history: sp.csr_matrix, title_indices: np.ndarray, top: int = 3
+    ) -> list[list[tuple[int, float]]]:
+        """`explain` for several titles of one member at once (leave-one-out by default: one scoring
+        of the history with each title dropped in turn serves every title asked about)."""
         self.check_fitted()
+        titles = self._check_title_indices(title_indices)
         row = history[0].tocoo()
         if row.nnz == 0:
-            return []
-        base = float(self.score(history[0])[0, title_index])
+            return [[] for _ in titles]
+        base = np.asarray(self.score(history[0]), dtype=np.float64)[0, titles]
         without = sp.vstack([history[0]] * row.nnz).tolil()
         for i, col in enumerate(row.col):
             without[i, col] = 0
-        drop = base - np.asarray(self.score(without.tocsr()))[:, title_index]
-        order = np.argsort(-drop)[:top]
-        return [(int(row.col[i]), float(drop[i])) for i in order if drop[i] > 0]
+        drop = base[None, :] - np.asarray(self.score(without.tocsr()), dtype=np.float64)[:, titles]
+        return top_contributions(row.col, drop, top)
 
     def set_protocol(self, protocol: str | None) -> None:
         """The evaluation protocol the caller will judge this model by (the harness says so before
@@ -337,6 +356,16 @@ class Recommender(ABC):
     def _check_title_index(self, title_index: int) -> None:
         if not isinstance(title_index, int | np.integer) or not 0 <= title_index < self.n_titles_:
             raise InputError(f"title_index must be an int in [0, {self.n_titles_ - 1}], got {title_index!r}")
+
+
+    def _check_title_indices(self, title_indices: np.ndarray) -> np.ndarray:
+        titles = np.asarray(title_indices)
+        if titles.ndim != 1 or (titles.size and not np.issubdtype(titles.dtype, np.integer)):
+            raise InputError(f"title indices must be a flat array of ints, got {titles.dtype} of shape {titles.shape}")
+        bad = titles[(titles < 0) | (titles >= self.n_titles_)]
+        if bad.size:
+            raise InputError(f"title_index must be an int in [0, {self.n_titles_ - 1}], got {int(bad[0])}")
+        return titles.astype(np.int64)
 
     def history_for(self, title_ids: Sequence[str], weights: Sequence[float] | None = None) -> sp.csr_matrix:
         """One history row (1 × n_titles) from title ids, for fold-in; titles unknown to the model are skipped."""

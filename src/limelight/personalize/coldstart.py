@@ -162,6 +162,10 @@ class ContentModel:
         row = self.features_[title_index]
         return np.asarray((row @ self.features_t_).toarray()).ravel()
 
+    def similarity(self, titles: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each of `titles` to each of `others`: a dense len(titles) × len(others)."""
+        return np.asarray((self.features_[titles] @ self.features_t_[:, others]).toarray())
+
     def shared_tokens(self, title_index: int, history: sp.csr_matrix, top: int = 3) -> list[tuple[str, float]]:
         """Metadata the title shares with a member's profile, strongest first: ('genre:Thriller', w)."""
         prof = self.profile(history).toarray().ravel()

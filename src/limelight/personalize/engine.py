@@ -170,7 +170,7 @@ class PersonalizationEngine:
             new_titles=self.new_titles,
             popular=self._popular,
             neighbours=self._neighbour_arrays,
-            reason=self._reason,
+            reasons=self._reasons,
             service_name=SERVICE_NAME,
         )
 
@@ -430,47 +430,76 @@ class PersonalizationEngine:
             out.append((t[keep].astype(np.int64), sims[keep]))
         return out
 
-    def _reason_tables(self, view: MemberView) -> tuple[np.ndarray, np.ndarray]:
-        """Per title: the recent history title whose neighbours hold it, and the member's genre it shares."""
-        if view.because_of is not None and view.genre_of is not None:
-            return view.because_of, view.genre_of
-        n = self.catalog.n_titles
-        anchors = view.recent[:10]
-        best_sim = np.zeros(n, dtype=np.float64)
-        because_of = np.full(n, -1, dtype=np.int64)
-        for h in anchors.tolist():
-            idx, sims = self._neighbour_arrays(h)
-            better = sims > best_sim[idx]
-            best_sim[idx[better]] = sims[better]
-            because_of[idx[better]] = h
-        joint = self.catalog.genre_matrix * view.genre_profile[None, :]
-        genre_of = np.where(joint.max(axis=1) > 0, np.argmax(joint, axis=1), -1).astype(np.int64)
-        view.because_of, view.genre_of = because_of, genre_of
-        return because_of, genre_of
+    def _genre_table(self, view: MemberView) -> np.ndarray:
+        """Per title, the member's favourite genre among the title's genres (-1: none)."""
+        if view.genre_of is None:
+            joint = self.catalog.genre_matrix * view.genre_profile[None, :]
+            view.genre_of = np.where(joint.max(axis=1) > 0, np.argmax(joint, axis=1), -1).astype(np.int64)
+        return view.genre_of
 
-    def _reason(self, view: MemberView, idx: int) -> tuple[str, list[int]]:
-        """A quick reason for a list item: the recent title whose neighbours hold it, plus a genre."""
-        because_of, genre_of = self._reason_tables(view)
-        because = [int(because_of[idx])] if because_of[idx] >= 0 else []
-        g = int(genre_of[idx])
-        popular = idx in self._top10_sets.get(view.country, ())
-        key = (because[0] if because else -1, g, view.country if popular else None, bool(self.is_new[idx]))
-        sentence = self._sentences.get(key)
-        if sentence is None:
-            attributes: list[AttributeContribution] = []
-            if g >= 0:
-                kind, value, phrase = attribute_phrase(f"genre:{self.catalog.genre_names[g]}")
-                attributes.append(AttributeContribution(kind=kind, value=value, phrase=phrase, weight=1.0))
-            popular_in = (country_name(view.country) if view.country else "your country") if popular else None
-            sentence = compose_sentence(
-                titles=[str(self.catalog.names[h]) for h in because],
-                attributes=attributes,
-                popular_in=popular_in,
-                new_on_service=bool(self.is_new[idx]),
-                verb=self._verb(because),
-            )
-            self._sentences[key] = sentence
-        return sentence, because
+    def _contributors(self, view: MemberView, idx: np.ndarray) -> list[list[tuple[int, float]]]:
+        """Per title (catalog axis), the member's history titles that earned it, strongest first.
+
+        The model's own contributions (`Recommender.explain_many`); for a title the model cannot
+        score — no views yet — the history titles most alike in metadata. A list item's reason and
+        `explain` both read this, so "Because you watched X" names the title `explain` ranks first.
+        Cached on the member's view.
+        """
+        idx = np.asarray(idx, dtype=np.int64)
+        cache = view.contributors
+        todo = np.unique(idx[[int(i) not in cache for i in idx.tolist()]]) if idx.size else idx
+        watched = np.flatnonzero(view.seen)
+        if todo.size and watched.size == 0:
+            cache.update({int(i): [] for i in todo.tolist()})
+        elif todo.size:
+            found: dict[int, list[tuple[int, float]]] = {int(i): [] for i in todo.tolist()}
+            model_idx = todo if self._to_model is None else self._to_model[todo]
+            on_axis = np.flatnonzero(model_idx >= 0)
+            if on_axis.size:
+                if view.model_history is None:
+                    row = sp.csr_matrix((np.ones(watched.size, np.float32), watched, [0, watched.size]),
+                                        shape=(1, self.catalog.n_titles))
+                    view.model_history = self._model_history(row)
+                pairs = self.model.explain_many(view.model_history, model_idx[on_axis], top=3)
+                for pos, contributions in zip(on_axis.tolist(), pairs, strict=True):
+                    mapped = [(col if self._from_model is None else int(self._from_model[col]), w)
+                              for col, w in contributions]
+                    found[int(todo[pos])] = [(j, w) for j, w in mapped if j >= 0]
+            cold = np.array([i for i, t in found.items() if not t], dtype=np.int64)
+            if cold.size:
+                sims = self.content.similarity(cold, watched)
+                for i, alike in zip(cold.tolist(), sims, strict=True):
+                    order = np.argsort(-alike, kind="stable")[:2]
+                    found[i] = [(int(watched[q]), float(alike[q])) for q in order if alike[q] > 0]
+            cache.update(found)
+        return [cache[int(i)] for i in idx.tolist()]
+
+    def _reasons(self, view: MemberView, idx: np.ndarray) -> list[tuple[str, list[int]]]:
+        """Each list item's reason: the history title that earned it most, plus the genre it shares."""
+        genre_of = self._genre_table(view)
+        out = []
+        for i, contributions in zip(np.asarray(idx).tolist(), self._contributors(view, idx), strict=True):
+            because = [contributions[0][0]] if contributions else []
+            g = int(genre_of[i])
+            popular = i in self._top10_sets.get(view.country, ())
+            key = (because[0] if because else -1, g, view.country if popular else None, bool(self.is_new[i]))
+            sentence = self._sentences.get(key)
+            if sentence is None:
+                attributes: list[AttributeContribution] = []
+                if g >= 0:
+                    kind, value, phrase = attribute_phrase(f"genre:{self.catalog.genre_names[g]}")
+                    attributes.append(AttributeContribution(kind=kind, value=value, phrase=phrase, weight=1.0))
+                popular_in = (country_name(view.country) if view.country else "your country") if popular else None
+                sentence = compose_sentence(
+                    titles=[str(self.catalog.names[h]) for h in because],
+                    attributes=attributes,
+                    popular_in=popular_in,
+                    new_on_service=bool(self.is_new[i]),
+                    verb=self._verb(because),
+                )
+                self._sentences[key] = sentence
+            out.append((sentence, because))
+        return out
 
     def _verb(self, titles: list[int]) -> str:
         return "played" if titles and all(self.catalog.kind[t] == "game" for t in titles) else "watched"
@@ -515,11 +544,9 @@ class PersonalizationEngine:
             order = order[view.allowed[order] & ~view.seen[order] & ~taken[order]][: k - len(idx)]
             idx = np.concatenate([idx, order])
             scores = np.concatenate([scores, pop[order].astype(np.float32) * 1e-3])
-        out = []
-        for i, s in zip(idx.tolist(), scores.tolist(), strict=True):
-            sentence, because = self._reason(view, i)
-            out.append(self._item(RowItem(i, float(s), sentence, because)))
-        return out
+        reasons = self._reasons(view, idx)
+        return [self._item(RowItem(i, float(s), sentence, because))
+                for i, s, (sentence, because) in zip(idx.tolist(), scores.tolist(), reasons, strict=True)]
 
     def similar(self, title_id: str, k: int = 10) -> list[RecommendedTitle]:
         """Titles most like one title (viewing patterns, or metadata for titles with few views)."""
@@ -557,25 +584,11 @@ class PersonalizationEngine:
         history = self.histories.get(view.member_id) if view.member_id in self.histories else None
         n = cat.n_titles
         row = history.row(n) if history is not None else sp.csr_matrix((1, n), dtype=np.float32)
-        titles: list[TitleContribution] = []
         attributes: list[AttributeContribution] = []
         has_history = row.nnz > 0
+        titles = [TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]), weight=float(w))
+                  for j, w in self._contributors(view, np.array([idx]))[0]]
         if has_history:
-            model_idx = idx if self._to_model is None else int(self._to_model[idx])
-            if model_idx >= 0:
-                for col, weight in self.model.explain(self._model_history(row), model_idx, top=3):
-                    j = col if self._from_model is None else int(self._from_model[col])
-                    if j >= 0:
-                        titles.append(TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]),
-                                                        weight=float(weight)))
-            if not titles and history is not None:
-                # No collaborative signal (a title with no views yet): the history titles most alike in metadata.
-                sims = self.content.similar(idx)[history.titles]
-                for pos in np.argsort(-sims, kind="stable")[:2]:
-                    if sims[pos] > 0:
-                        j = int(history.titles[pos])
-                        titles.append(TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]),
-                                                        weight=float(sims[pos])))
             for token, weight in self.content.shared_tokens(idx, row, top=3):
                 kind, value, phrase = attribute_phrase(token)
                 if kind == "kind":

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,10 +77,11 @@ class MemberView:
     progress: pd.DataFrame  # progress_frame rows, most recent first
     genre_profile: np.ndarray  # (n_genres,) taste weights
     resumable: list[tuple[int, str, str, float]] = field(default_factory=list)  # (root, play id, label, fraction)
-    # Filled by the engine on first use: per title, the recent history title it is most like (-1: none)
-    # and the member's favourite genre among the title's genres (-1: none).
-    because_of: np.ndarray | None = None
+    # Filled by the engine on first use: per title, the member's favourite genre among the title's
+    # genres (-1: none), and the history titles that earned titles already asked about.
     genre_of: np.ndarray | None = None
+    contributors: dict[int, list[tuple[int, float]]] = field(default_factory=dict)
+    model_history: Any = None  # their history as the model reads it (a 1 × titles CSR row)
     score_of: np.ndarray | None = None  # (n,) blended score of candidates, NaN elsewhere
 
     def __post_init__(self) -> None:
@@ -112,7 +114,7 @@ class RowSources:
     new_titles: np.ndarray  # idx released recently, newest first
     popular: Callable[[str | None], np.ndarray]  # country → popularity score per title
     neighbours: Callable[[int], tuple[np.ndarray, np.ndarray]]  # idx → (similar idx, similarity)
-    reason: Callable[[MemberView, int], tuple[str, list[int]]]  # (sentence, because idx)
+    reasons: Callable[[MemberView, np.ndarray], list[tuple[str, list[int]]]]  # per title: (sentence, because idx)
     service_name: str = "limelight"
 
 
@@ -175,11 +177,9 @@ class _Builder:
             self.used[it.idx] = True
 
     def items(self, idx: np.ndarray, scores: np.ndarray) -> list[RowItem]:
-        out = []
-        for i, s in zip(idx.tolist(), scores.tolist(), strict=True):
-            sentence, because = self.src.reason(self.view, i)
-            out.append(RowItem(i, float(s), sentence, because))
-        return out
+        reasons = self.src.reasons(self.view, idx)
+        return [RowItem(i, float(s), sentence, because)
+                for i, s, (sentence, because) in zip(idx.tolist(), scores.tolist(), reasons, strict=True)]
 
     def candidate_scores(self, idx: np.ndarray) -> np.ndarray:
         """The member's blended score for titles (those outside their candidates get their popularity/1e3)."""
@@ -249,12 +249,11 @@ class _Builder:
         scores = self.candidate_scores(idx)
         order = np.argsort(-scores, kind="stable")[: self.per_row]
         idx, scores = idx[order], scores[order]
-        items = []
-        for i, s in zip(idx.tolist(), scores.tolist(), strict=True):
-            sentence, because = self.src.reason(self.view, i)
-            if not because:
-                sentence = f"New on {self.src.service_name}"
-            items.append(RowItem(i, float(s), sentence, because))
+        items = [
+            RowItem(i, float(s), sentence if because else f"New on {self.src.service_name}", because)
+            for i, s, (sentence, because) in zip(idx.tolist(), scores.tolist(), self.src.reasons(self.view, idx),
+                                                 strict=True)
+        ]
         self.mark(items)
         return items
 

@@ -166,6 +166,20 @@ class RecommenderContract:
         if self.learns_preferences:
             assert reasons, "a taste model must name at least one title behind its top pick"
 
+    def test_explaining_many_titles_at_once_matches_one_at_a_time(
+        self, fitted: Recommender, interactions: Interactions
+    ) -> None:
+        history = interactions.matrix[:1]
+        asked = fitted.recommend(history, 5).titles[0]
+        together = fitted.explain_many(history, asked, top=3)
+        assert len(together) == len(asked)
+        for title, found in zip(asked.tolist(), together, strict=True):
+            one = fitted.explain(history, title, top=3)
+            assert [i for i, _ in found] == [i for i, _ in one]
+            np.testing.assert_allclose([w for _, w in found], [w for _, w in one], rtol=1e-5)
+        with pytest.raises(InputError, match="title_index must be"):
+            fitted.explain_many(history, np.array([0, 10_000]))
+
     # -- persistence ------------------------------------------------------------------------
     def test_save_and_load_round_trip_gives_equal_scores(
         self, fitted: Recommender, interactions: Interactions, tmp_path: Path

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from limelight.personalize.base import Recommendations, Recommender, binarize
+from limelight.personalize.base import Recommendations, Recommender, binarize, top_contributions
 
 __all__ = ["ItemItemModel", "top_k_links"]
 
@@ -73,15 +73,17 @@ class ItemItemModel(Recommender):
         top = np.argsort(-row, kind="stable")[:k]
         return Recommendations(top[None, :].astype(np.int64), row[top][None, :])
 
-    def explain(self, history: sp.csr_matrix, title_index: int, top: int = 3) -> list[tuple[int, float]]:
+    def explain_many(
+        self, history: sp.csr_matrix, title_indices: np.ndarray, top: int = 3
+    ) -> list[list[tuple[int, float]]]:
         """Exact contributions: input weight × `weights_[j, t]` for each title j in the history, largest first."""
         history = self._inputs(self._check_history(history))
-        self._check_title_index(title_index)
+        titles = self._check_title_indices(title_indices)
         cols = history[0].indices
         if cols.size == 0:
-            return []
-        column = self.weights_[cols, title_index]
-        contributions = np.asarray(column.toarray() if sp.issparse(column) else column, dtype=np.float64).ravel()
-        contributions *= history[0].data
-        order = np.argsort(-contributions, kind="stable")[:top]
-        return [(int(cols[i]), float(contributions[i])) for i in order if contributions[i] > 0]
+            return [[] for _ in titles]
+        w = self.weights_
+        block = w[cols][:, titles] if sp.issparse(w) else w[np.ix_(cols, titles)]
+        contributions = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
+        contributions *= history[0].data[:, None]
+        return top_contributions(cols, contributions, top)

@@ -56,6 +56,7 @@ from limelight.personalize.base import (
     Recommender,
     binarize,
     check_number,
+    top_contributions,
 )
 
 __all__ = ["ALS", "gpu_available", "history_hashes"]
@@ -288,17 +289,19 @@ class ALS(RatingWeighted, Recommender):
         top = np.argsort(-sims, kind="stable")[: min(k, self.n_titles_)]
         return Recommendations(top[None, :].astype(np.int64), sims[top][None, :].astype(np.float32))
 
-    def explain(self, history: sp.csr_matrix, title_index: int, top: int = 3) -> list[tuple[int, float]]:
+    def explain_many(
+        self, history: sp.csr_matrix, title_indices: np.ndarray, top: int = 3
+    ) -> list[list[tuple[int, float]]]:
         """Each history title's share of the score, as in implicit's `explain` (Hu et al. §5).
 
         With A the member's system matrix, score(t) = Σ_j c_j · h_tᵀ A⁻¹ h_j over history titles j
         (c_j the confidence of title j: `alpha`, times its rating weight when ratings are read).
         """
         history = self._inputs(self._check_history(history))
-        self._check_title_index(title_index)
+        asked = self._check_title_indices(title_indices)
         cols = history[0].indices
         if cols.size == 0:
-            return []
+            return [[] for _ in asked]
         confidence = self.alpha_ * history[0].data.astype(np.float64)
         titles = self.title_factors_.astype(np.float64)
         seen = titles[cols]
@@ -307,7 +310,6 @@ class ALS(RatingWeighted, Recommender):
             self.mean_titles_per_member_ + a0 * self.n_titles_
         )
         a = titles.T @ titles + (seen.T * (confidence - 1.0)) @ seen + lam_u * np.eye(titles.shape[1])
-        weighted = np.linalg.solve(a, titles[title_index])
-        contributions = confidence * (seen @ weighted)
-        order = np.argsort(-contributions, kind="stable")[:top]
-        return [(int(cols[i]), float(contributions[i])) for i in order if contributions[i] > 0]
+        weighted = np.linalg.solve(a, titles[asked].T)  # one solve serves every title asked about
+        contributions = confidence[:, None] * (seen @ weighted)
+        return top_contributions(cols, contributions, top)

@@ -126,15 +126,22 @@ class Blend(Recommender):
                 total += weight * _normalise(model.score(self._history_for(model, history)), history)
         return total.astype(np.float32)
 
-    def explain(self, history: sp.csr_matrix, title_index: int, top: int = 3) -> list[tuple[int, float]]:
-        """The heaviest-weighted model's explanation that names any title."""
+    def explain_many(
+        self, history: sp.csr_matrix, title_indices: np.ndarray, top: int = 3
+    ) -> list[list[tuple[int, float]]]:
+        """Per title, the explanation of the heaviest-weighted model that names any title."""
         self.check_fitted()
+        titles = self._check_title_indices(title_indices)
+        out: list[list[tuple[int, float]]] = [[] for _ in titles]
         for i in np.argsort(-np.asarray(self.weights)):
+            missing = [pos for pos, found in enumerate(out) if not found]
+            if not missing:
+                break
             member = self.members[int(i)]
-            found = member.explain(self._history_for(member, history), title_index, top)
-            if found:
-                return found
-        return []
+            for pos, found in zip(missing, member.explain_many(self._history_for(member, history), titles[missing], top),
+                                  strict=True):
+                out[pos] = found
+        return out
 
     def similar_titles(self, title_index: int, k: int = 10) -> Any:
         """Similar titles according to the heaviest-weighted model."""

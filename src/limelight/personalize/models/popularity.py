@@ -34,11 +34,12 @@ class _ConstantScores(Recommender):
         """The most popular other titles (popularity has no notion of likeness)."""
         return super().similar_titles(title_index, k)
 
-    def explain(self, history: sp.csr_matrix, title_index: int, top: int = 3) -> list[tuple[int, float]]:
+    def explain_many(
+        self, history: sp.csr_matrix, title_indices: np.ndarray, top: int = 3
+    ) -> list[list[tuple[int, float]]]:
         """Popular with everyone: no history title contributes."""
         self.check_fitted()
-        self._check_title_index(title_index)
-        return []
+        return [[] for _ in self._check_title_indices(title_indices)]
 
 
 class Popularity(_ConstantScores):
