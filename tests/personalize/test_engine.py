@@ -244,6 +244,36 @@ def test_next_episode_skips_episodes_the_member_already_finished(store_path: Pat
     assert row.items[0].title_id == "dark-s2e2" and row.items[0].reason == "Next: Season 2, Episode 2"
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("release_date", (NOW + pd.Timedelta(days=30)).date()), ("available_countries", ["DE"]),
+     ("maturity_rating", "NC-17")],
+    ids=["next-season-not-out", "not-licensed-in-their-country", "rated-above-their-profile"],
+)
+def test_continue_watching_offers_only_an_episode_the_member_may_play(
+    store_path: Path, tmp_path: Path, column: str, value: object
+) -> None:
+    """next_up (Brazil) finished Dark's first season; season 2, episode 1 is the next one. Episodes carry
+    their own release date, countries and rating, and the episode is checked, not only the series."""
+    import shutil
+
+    import duckdb
+
+    path = tmp_path / "world.duckdb"
+    shutil.copy(store_path, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"UPDATE titles SET {column} = ? WHERE title_id = 'dark-s2e1'", [value])
+    if column == "maturity_rating":  # a profile limited to TV-MA (level 4 of 5)
+        assert fresh(path).members.maturity_limit["next_up"] < 5
+    eng = fresh(path)
+    shown = [(row.row_kind, item.title_id) for row in eng.home("next_up").rows for item in row.items]
+    assert ("continue_watching", "dark-s2e1") not in shown
+    assert eng.explain("next_up", "dark").progress is None
+    assert ("continue_watching", "dark-s2e1") in [
+        (row.row_kind, item.title_id) for row in fresh(store_path).home("next_up").rows for item in row.items
+    ]
+
+
 def test_metadata_speaks_for_new_titles_and_fades_for_old_ones_with_few_views() -> None:
     """A title out for years with few views was passed over: its list score is the viewing's, not its
     genres' (on MovieLens, films with one rating and the member's genre filled the top 10)."""

@@ -177,6 +177,7 @@ class Catalog:
     language: np.ndarray  # (n,) str or ""
     sources: frozenset[str] = frozenset()
     _country_masks: dict[str | None, np.ndarray] = field(default_factory=dict, repr=False)
+    _play_rules: dict[str, tuple[float, frozenset[str] | None, int]] = field(default_factory=dict, repr=False)
 
     @property
     def n_titles(self) -> int:
@@ -204,6 +205,37 @@ class Catalog:
             )
             self._country_masks[key] = mask
         return mask
+
+    def playable(self, title_id: str, country: str | None, level: int, day: float) -> bool:
+        """Whether a profile may play one title — an episode included — on `day` (days since epoch).
+
+        A title's own release date, countries and rating count where the catalog gives them, else its
+        series'. Episodes of one series differ in real catalogs: a season not out yet, an episode
+        licensed in fewer countries or rated above the series.
+        """
+        rules = self._play_rules.get(title_id)
+        if rules is None:
+            rules = self._play_rules[title_id] = self._rules_of(title_id)
+        release, available, rating_level = rules
+        if not np.isnan(release) and release > day:
+            return False
+        if available is not None and (country is None or str(country).upper() not in available):
+            return False
+        return rating_level <= level
+
+    def _rules_of(self, title_id: str) -> tuple[float, frozenset[str] | None, int]:
+        root = self.index_of(title_id)
+        row = self.titles.loc[title_id]
+        released = pd.to_datetime(_opt(row["release_date"]), errors="coerce")
+        release = float(self.release_day[root]) if pd.isna(released) else float(
+            (released - pd.Timestamp("1970-01-01")).days
+        )
+        countries = row["available_countries"]
+        available = (frozenset(str(c).upper() for c in countries) if isinstance(countries, list | np.ndarray)
+                     else self.available[root])
+        rating = _opt(row["maturity_rating"])
+        rating_level = int(self.maturity_level[root]) if rating is None else maturity_scale().title_level(rating)
+        return release, available, rating_level
 
     def card(self, title_id: str) -> TitleCard:
         title_id = str(title_id)

@@ -147,6 +147,7 @@ class PersonalizationEngine:
         self._top10_sets = {c: frozenset(r[:10].tolist()) for c, r in self._top10.items()}
         self._sentences: dict[tuple[int, int, str | None, bool], str] = {}
         day = now_s / 86400.0
+        self._today = day
         # a title not out yet is no recommendation (a zero-view title is scored on its metadata alone,
         # which pushed announced titles onto home pages); an unknown release date does not hide a title
         self.released = ~(catalog.release_day > day)
@@ -386,6 +387,8 @@ class PersonalizationEngine:
             progress=progress,
             genre_profile=genre_profile,
         )
+        # the episode to play, checked on its own: the next season may not be out, or not in their country
+        view.resumable = [r for r in view.resumable if self.catalog.playable(r[1], country, level, self._today)]
         if self._generation.get(member_id, 0) == generation:  # not if an event arrived meanwhile
             self._views[member_id] = view
         return view
@@ -600,12 +603,7 @@ class PersonalizationEngine:
             hit = np.flatnonzero(ranked[:10] == idx)
             rank = int(hit[0]) + 1 if hit.size else None
         popular_in = (country_name(view.country) if view.country else "your country") if rank else None
-        progress = None
-        p = view.progress
-        if len(p):
-            mine = p[(p["root_idx"] == idx) & p["state"].isin(["resume", "next"])]
-            if len(mine):
-                progress = str(mine["label"].iloc[0])
+        progress = next((label for root, _, label, _ in view.resumable if root == idx), None)
         share = float(1.0 - self.content_weight_[idx]) if has_history else 0.0
         sentence = compose_sentence(
             titles=[t.name for t in titles],
