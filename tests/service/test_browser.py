@@ -202,3 +202,21 @@ def test_every_page_on_the_demo_world_shows_its_data_without_console_errors(brow
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_api_docs_render_without_the_internet(page, base_url) -> None:
+    """Swagger UI at /docs loads from the service itself: any request to another host is refused."""
+    outside: list[str] = []
+
+    def refuse_outside(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", refuse_outside)
+    page.goto(base_url + "/docs")
+    page.wait_for_selector(".opblock-summary-path")  # an operation, rendered from /openapi.json
+    assert page.get_by_text("/v1/members/{member_id}/home", exact=True).count() >= 1
+    assert not outside, outside

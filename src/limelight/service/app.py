@@ -96,7 +96,7 @@ def create_app(
         version=_version(),
         description=API_DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below from local files: the CDN copy leaves the page blank offline
         redoc_url=None,
         openapi_url="/openapi.json",
         swagger_ui_parameters={"persistAuthorization": True},
@@ -119,10 +119,33 @@ def create_app(
     from limelight.service.dashboard import mount_dashboard
 
     mount_dashboard(app)
+    _mount_api_docs(app)
     app.hot_reads = HotReads(state) if fast_path_enabled() else None
     app.add_middleware(BodyLimit, max_bytes=state.config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app
+
+
+def _mount_api_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the copy `fastapi_offline` ships, so the page works without internet."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = "/docs/assets"
+    app.mount(assets, StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="limelight API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
+            swagger_ui_parameters=app.swagger_ui_parameters,
+        )
 
 
 def _version() -> str:
