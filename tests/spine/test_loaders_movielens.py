@@ -172,3 +172,26 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
         DataError, match=r"ratings.csv, row 1, column 'rating': required column is missing from the header"
     ):
         read_movielens(folder)
+
+
+def test_two_movielens_releases_that_reuse_an_id_are_refused_not_merged(tmp_path: Path, db_path: Path) -> None:
+    """ml-100k's film 2 is GoldenEye, ml-latest-small's is Jumanji: the second load must not hang its ratings
+    on the first one's film (it used to be skipped without a word, and the ratings landed on Jumanji)."""
+
+    def release(name: str, film_two: str) -> Path:
+        folder = tmp_path / name / "ml-100k"
+        _write(folder / "u.genre", "unknown|0\nDrama|1\n\n")
+        _write(folder / "u.item", f"1|Toy Story (1995)|01-Jan-1995|||0|1\n2|{film_two}|01-Jan-1995|||0|1\n",
+               encoding="latin-1")
+        _write(folder / "u.data", "1\t2\t5\t874965758\n")
+        return folder
+
+    with Store(db_path) as store:
+        store.ingest(read_movielens(release("a", "Jumanji (1995)")))
+        with pytest.raises(DataError) as refused:
+            store.ingest(read_movielens(release("b", "GoldenEye (1995)")))
+        assert (refused.value.row, refused.value.column) == (2, "movie title")
+        assert "already holds titles (title_id '2') with name 'Jumanji', and this row says 'GoldenEye'" in str(
+            refused.value
+        )
+        assert store.count("ratings") == 1

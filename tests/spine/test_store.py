@@ -91,6 +91,26 @@ def test_info_reports_every_key_and_engagement_hours(db_path: Path) -> None:
     assert summary["sources"] == ["r.xlsx"]  # every table's sources, not only titles' and members'
 
 
+def _report(source: str, start: str, end: str, hours: list[int]) -> Rows:
+    return _rows("engagement", {
+        "source": [source] * 2, "sheet": ["TV", "TV"], "row_number": [7, 8], "period_start": [start] * 2,
+        "period_end": [end] * 2, "title_name": ["A", "B"], "hours_viewed": hours})  # fmt: skip
+
+
+def test_one_report_under_two_file_names_is_not_counted_twice(db_path: Path) -> None:
+    with Store(db_path) as store:
+        store.ingest([_report("r.xlsx", "2024-01-01", "2024-06-30", [1_000_000, 250_000])])
+        with pytest.raises(DataError) as refused:  # the same report, saved as "r (1).xlsx"
+            store.ingest([_report("r (1).xlsx", "2024-01-01", "2024-06-30", [1_000_000, 250_000])])
+        assert "already holds this engagement row (period_start '2024-01-01', period_end '2024-06-30'" in str(
+            refused.value
+        ) and "as source 'r.xlsx'" in str(refused.value)
+        # another half-year's report under the first one's file name: its rows are not the stored ones
+        with pytest.raises(DataError, match=r"with period_start '2024-01-01', and this row says '2024-07-01'"):
+            store.ingest([_report("r.xlsx", "2024-07-01", "2024-12-31", [5, 6])])
+        assert store.info()["engagement_hours"] == 1_250_000
+
+
 def test_export_writes_one_parquet_file_per_table(db_path: Path, tmp_path: Path) -> None:
     with Store(db_path) as store:
         store.ingest([MEMBERS, TITLES])
@@ -130,10 +150,16 @@ def test_exact_repeats_in_one_batch_are_stored_once(db_path: Path) -> None:
         assert store.count("viewing_events") == 2
 
 
-def test_only_rows_with_new_keys_are_inserted_and_stored_rows_keep_their_values(db_path: Path) -> None:
+def test_only_rows_with_new_keys_are_inserted_and_a_stored_row_is_never_silently_changed(db_path: Path) -> None:
     with Store(db_path) as store:
         store.ingest([MEMBERS, TITLES, _events(["e1", "e2"], [60, 70])])
-        report = store.ingest([_events(["e2", "e3", "e4"], [999, 80, 90])])
+        # e2 again with another figure: refused, naming the row and column, and nothing of the batch lands
+        with pytest.raises(DataError) as refused:
+            store.ingest([_events(["e2", "e3", "e4"], [999, 80, 90])])
+        assert refused.value.row == 2 and refused.value.column == "seconds_viewed"
+        assert "already holds viewing_events (event_id 'e2') with seconds_viewed '70'" in str(refused.value)
+        assert store.count("viewing_events") == 2
+        report = store.ingest([_events(["e2", "e3", "e4"], [70, 80, 90])])  # the same e2: only the new rows
         assert report.inserted == {"viewing_events": 2}
         stored = store.query("SELECT event_id, seconds_viewed FROM viewing_events ORDER BY 1")
     assert stored.values.tolist() == [["e1", 60], ["e2", 70], ["e3", 80], ["e4", 90]]

@@ -66,6 +66,9 @@ class Table:
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
     doc: str = ""
+    # Columns that say which row this is whatever file it came from: a stored row with the same content
+    # key under another primary key is the same data loaded again (a report saved under another name).
+    content_key: tuple[str, ...] = ()
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -204,6 +207,7 @@ SCHEMA: dict[str, Table] = {
             ),
             ("source", "sheet", "row_number"),
             doc="Published engagement aggregates (Netflix 'What We Watched' reports and the like).",
+            content_key=("period_start", "period_end", "sheet", "row_number"),
         ),
         Table(
             "top10_weekly",

@@ -239,6 +239,7 @@ class Store:
                     if part is None:
                         continue
                     report.offered[name] = part.distinct
+                    _check_stored(con, SCHEMA[name], part)
                     report.inserted[name] = _insert_new(con, SCHEMA[name], part.frame, dedupe=part.repeats > 0)
                 if report.inserted.get("engagement") or report.inserted.get("titles"):
                     # New report rows, or a catalog that may name what earlier reports left unmatched.
@@ -398,6 +399,80 @@ def _check_keys(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> t
             column=_source_column(rows, spec.primary_key[0]),
         )
     return int(repeated[1]), len(part.frame) - int(repeated[1])
+
+
+def _check_stored(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> None:
+    """Refuse a row whose key the store holds with other values (a corrected figure, or two datasets
+    that use one id for different things) instead of skipping it unseen. A value the row leaves empty
+    is no difference: columns the store fills in later (a title matched to a report row) stay as stored."""
+    if spec.content_key:
+        _check_loaded_elsewhere(con, spec, part)
+    others = [c for c in spec.column_names if c not in spec.primary_key]
+    if not others:
+        return
+    on = " AND ".join(f'held."{k}" = i."{k}"' for k in spec.primary_key)
+    differs = [f'(i."{c}" IS NOT NULL AND i."{c}" IS DISTINCT FROM held."{c}")' for c in others]
+    con.register("_incoming_stored", part.frame)
+    try:
+        found = con.execute(
+            f"SELECT i.{_POSITION}, " + ", ".join(f"{d} AS d{n}" for n, d in enumerate(differs))
+            + ", " + ", ".join(f'CAST(held."{c}" AS VARCHAR)' for c in others)
+            + f' FROM ({_cast_sql(spec, "_incoming_stored")}) i JOIN "{spec.name}" held ON {on} WHERE '
+            + " OR ".join(differs) + f" ORDER BY i.{_POSITION} LIMIT 1"
+        ).fetchall()
+    finally:
+        con.unregister("_incoming_stored")
+    if not found:
+        return
+    position, flags, held = int(found[0][0]), found[0][1 : 1 + len(others)], found[0][1 + len(others) :]
+    n = next(i for i, flag in enumerate(flags) if flag)
+    column = others[n]
+    rows, at = part.locate(position)
+    shown = ", ".join(f"{k} '{part.frame[k].iloc[position]}'" for k in spec.primary_key)
+    raise DataError(
+        f"the store already holds {spec.name} ({shown}) with {column} '{held[n]}', and this row says "
+        f"'{_shown(part.frame[column].iloc[position])}'; a stored row is never changed by a later load (if these are "
+        "two datasets that use one id for different things, load them into separate stores)",
+        origin=rows.origin,
+        row=rows.row_label(at),
+        column=_source_column(rows, column),
+    )
+
+
+def _shown(value: object) -> str:
+    """A cell as a sentence shows it: a date without its midnight."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return f"{value:%Y-%m-%d}"
+    return str(value)
+
+
+def _check_loaded_elsewhere(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> None:
+    """Refuse rows the store holds already under another key (`Table.content_key`): the same report
+    saved under another file name would otherwise be counted twice."""
+    same = " AND ".join(f'held."{k}" = i."{k}"' for k in spec.content_key)
+    other = " OR ".join(f'held."{k}" IS DISTINCT FROM i."{k}"' for k in spec.primary_key)
+    con.register("_incoming_content", part.frame)
+    try:
+        found = con.execute(
+            f"SELECT i.{_POSITION}, " + ", ".join(f'CAST(held."{k}" AS VARCHAR)' for k in spec.primary_key)
+            + f' FROM ({_cast_sql(spec, "_incoming_content")}) i JOIN "{spec.name}" held ON {same}'
+            + f" WHERE {other} ORDER BY i.{_POSITION} LIMIT 1"
+        ).fetchall()
+    finally:
+        con.unregister("_incoming_content")
+    if not found:
+        return
+    position, held = int(found[0][0]), found[0][1:]
+    rows, at = part.locate(position)
+    content = ", ".join(f"{k} '{_shown(part.frame[k].iloc[position])}'" for k in spec.content_key)
+    stored_as = ", ".join(f"{k} '{v}'" for k, v in zip(spec.primary_key, held, strict=True))
+    raise DataError(
+        f"the store already holds this {spec.name} row ({content}) as {stored_as}; the same data under "
+        "another name would be counted twice",
+        origin=rows.origin,
+        row=rows.row_label(at),
+        column=_source_column(rows, spec.content_key[0]),
+    )
 
 
 def check_batch_keys(prepared: dict[str, list[tuple[Rows, pd.DataFrame]]]) -> dict[str, Stacked]:
