@@ -136,6 +136,9 @@ def test_integer_and_decimal_columns_are_range_checked_against_their_duckdb_type
                         "currency": ["USD"], "attempted_at": ["2024-01-01"], "outcome": ["failed"]})  # fmt: skip
     with pytest.raises(DataError, match=r"p.csv, row 1, column 'amount': must be below 10,000,000,000"):
         coerce_rows(Rows("payment_attempts", pay, "p.csv"), SCHEMA["payment_attempts"])
+    # below the bound as typed, but DECIMAL(12,2) stores it rounded to cents: 10,000,000,000.00
+    with pytest.raises(DataError, match=r"p.csv, row 1, column 'amount': must be below 10,000,000,000"):
+        coerce_rows(Rows("payment_attempts", pay.assign(amount=["9999999999.999"]), "p.csv"), SCHEMA["payment_attempts"])
     titles = pd.DataFrame({"title_id": ["t"], "name": ["n"], "kind": ["film"], "source": ["s"],
                            "runtime_minutes": [float("-inf")]})  # fmt: skip
     with pytest.raises(DataError, match=r"t.csv, row 1, column 'runtime_minutes': '-inf' is not a finite number"):
@@ -168,3 +171,40 @@ def test_a_file_that_fits_no_table_names_the_nearest_and_what_each_lacks(tmp_pat
     assert "give --table NAME" in message
     [rows] = read_tabular(path, "ratings", constants={"rating": "4", "scale": "stars"})  # --table still loads it
     assert rows.table == "ratings"
+
+
+def test_parquet_columns_of_the_wrong_kind_are_named_not_a_traceback(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    event = {"event_id": ["e1"], "member_id": ["1"], "title_id": ["10"], "started_at": [pd.Timestamp("2024-01-01")],
+             "seconds_viewed": [60]}  # fmt: skip
+    cases = {
+        "binary": ({**event, "event_id": pa.array([b"e1"], pa.binary())},
+                   "row 1, column 'event_id': holds binary data, not text or numbers"),
+        "boolean": ({**event, "seconds_viewed": [True]},
+                    "row 1, column 'seconds_viewed': 'True' is a yes/no value, not a number"),
+    }  # fmt: skip
+    before = digest(store)
+    for name, (columns, message) in cases.items():
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(pa.table(columns), path)
+        code, _, err = run(["ingest", str(path), "--db", str(store), "--table", "viewing_events"], capsys)
+        assert code == 2 and f"{name}.parquet, {message}" in err, err
+    assert digest(store) == before
+
+
+def test_export_to_a_path_it_cannot_write_or_from_a_file_without_spine_tables_says_so(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import duckdb
+
+    taken = write(tmp_path / "a-file", "x")
+    code, _, err = run(["export", str(taken), "--db", str(store)], capsys)
+    assert code == 2 and f"cannot write the export to {taken}" in err
+    blank = tmp_path / "blank.duckdb"
+    duckdb.connect(str(blank)).close()
+    code, _, err = run(["export", str(tmp_path / "out"), "--db", str(blank)], capsys)
+    assert code == 2 and "holds no spine tables, so there is nothing to export" in err

@@ -173,6 +173,7 @@ def test_report_without_a_period_is_refused(tmp_path: Path) -> None:
         ((5, 4, "someday"), r"sheet 'Movies', row 5, column 'Release Date': 'someday' is not a date"),
         ((5, 6, "ninety"), r"sheet 'Movies', row 5, column 'Runtime': 'ninety' is not a runtime"),
         ((6, 3, "maybe"), r"sheet 'Movies', row 6, column 'Available Globally\?': 'maybe' is not yes/no"),
+        ((6, 2, " "), r"sheet 'Movies', row 6, column 'Title': a title is required beside the figures"),
     ],
 )
 def test_bad_cell_names_sheet_row_and_column(

@@ -87,3 +87,17 @@ def test_an_unknown_type_names_row_and_column(tmp_path: Path) -> None:
     assert _table(batch, "titles")["country_of_origin"].tolist()[0] == "FR"
     with pytest.raises(DataError, match=r"netflix_titles.csv, row 3, column 'type': must be one of film"):
         Store(tmp_path / "s.duckdb").ingest(batch)
+
+
+@pytest.mark.parametrize("duration", ["90 hours", "90 -90 min", "ninety"])
+def test_a_duration_that_is_neither_minutes_nor_seasons_names_row_and_column(tmp_path: Path, duration: str) -> None:
+    path = tmp_path / "netflix_titles.csv"
+    path.write_text(
+        "show_id,type,title,director,cast,country,date_added,release_year,rating,duration,listed_in,description\n"
+        "s1,Movie,A,,,,,2020,PG,90 min,Dramas,x\n"
+        "s2,TV Show,B,,,,,2021,,2 Seasons,Talk,y\n"
+        f"s3,Movie,C,,,,,2021,,{duration},Dramas,z\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match=rf"netflix_titles.csv, row 4, column 'duration': '{duration}' is not a duration"):
+        read_netflix_titles(path)

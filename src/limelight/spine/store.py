@@ -21,7 +21,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -285,13 +285,25 @@ class Store:
 
     # -- parquet ----------------------------------------------------------------------------
     def export_parquet(self, folder: str | Path) -> list[Path]:
+        """One Parquet file per spine table; a table an older store lacks is written empty, with its columns."""
         folder = Path(folder)
         con = self.con  # open (or refuse) before making the folder
-        folder.mkdir(parents=True, exist_ok=True)
+        present = {name for name in TABLE_ORDER if self.has_table(name)}
+        if not present:
+            raise InputError(f"{self.path} holds no spine tables, so there is nothing to export")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot write the export to {folder}: {exc.strerror or first_line(exc)}") from exc
         written = []
         for name in TABLE_ORDER:
             target = folder / f"{name}.parquet"
-            con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT PARQUET)")
+            if name in present:
+                query = f'"{name}"'
+            else:
+                empty = ", ".join(f'CAST(NULL AS {c.type}) AS "{c.name}"' for c in SCHEMA[name].columns)
+                query = f"(SELECT {empty} WHERE false)"
+            con.execute(f"COPY {query} TO '{target}' (FORMAT PARQUET)")
             written.append(target)
         return written
 
@@ -382,7 +394,7 @@ def _check_keys(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> t
             """
         ).fetchall()
     finally:
-        con.unregister("_keys_incoming")
+        _unregister(con, "_keys_incoming")
     if clash:
         position, first = int(clash[0][0]), int(clash[0][1])
         rows, at = part.locate(position)
@@ -399,6 +411,13 @@ def _check_keys(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> t
             column=_source_column(rows, spec.primary_key[0]),
         )
     return int(repeated[1]), len(part.frame) - int(repeated[1])
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a registered frame; after a failed statement the transaction is aborted and unregistering
+    raises too, which would hide the error that matters."""
+    with suppress(duckdb.Error):
+        con.unregister(name)
 
 
 def _check_stored(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> None:
@@ -421,7 +440,7 @@ def _check_stored(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) ->
             + " OR ".join(differs) + f" ORDER BY i.{_POSITION} LIMIT 1"
         ).fetchall()
     finally:
-        con.unregister("_incoming_stored")
+        _unregister(con, "_incoming_stored")
     if not found:
         return
     position, flags, held = int(found[0][0]), found[0][1 : 1 + len(others)], found[0][1 + len(others) :]
@@ -459,7 +478,7 @@ def _check_loaded_elsewhere(con: duckdb.DuckDBPyConnection, spec: Table, part: S
             + f" WHERE {other} ORDER BY i.{_POSITION} LIMIT 1"
         ).fetchall()
     finally:
-        con.unregister("_incoming_content")
+        _unregister(con, "_incoming_content")
     if not found:
         return
     position, held = int(found[0][0]), found[0][1:]
@@ -497,7 +516,7 @@ def _insert_new(con: duckdb.DuckDBPyConnection, spec: Table, frame: pd.DataFrame
             f'WHERE NOT EXISTS (SELECT 1 FROM "{spec.name}" held WHERE {on})'
         ).fetchall()
     finally:
-        con.unregister("_incoming")
+        _unregister(con, "_incoming")
     return int(result[0][0]) if result else 0
 
 

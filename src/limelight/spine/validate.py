@@ -89,7 +89,8 @@ def _check_number_range(rows: Rows, col: Column, t: str, arr: np.ndarray, values
     elif t.startswith("DECIMAL"):
         digits = re.findall(r"\d+", t) or ["18", "3"]  # DuckDB's DECIMAL is DECIMAL(18,3)
         limit = 10.0 ** (int(digits[0]) - int(digits[1] if len(digits) > 1 else 0))
-        bad = _first_bad(np.abs(arr) >= limit)
+        # judged after rounding to the column's scale, as DuckDB stores it (9,999,999,999.999 is 10^10 at 2 places)
+        bad = _first_bad(np.abs(np.round(arr, int(digits[1]) if len(digits) > 1 else 0)) >= limit)
         if bad is not None:
             _raise(rows, bad, col.name, f"must be below {limit:,.0f} in size ({col.type}), got {values.iloc[bad]}")
 
@@ -115,11 +116,16 @@ def _coerce_column(rows: Rows, col: Column, values: pd.Series) -> pd.Series:
             blank = (values.str.strip() == "").fillna(False).to_numpy(dtype=bool)
         except AttributeError:  # no strings at all in this column
             blank = np.zeros(len(values), dtype=bool)
+        except TypeError:  # bytes (a Parquet BINARY column): no text to read
+            binary = _first_bad(values.map(lambda v: isinstance(v, bytes | bytearray)).to_numpy(dtype=bool))
+            _raise(rows, binary or 0, col.name, "holds binary data, not text or numbers")
         if blank.any():
             values = values.astype(object).where(~blank, None)
         present = values.notna().to_numpy()
     if t in ("INTEGER", "BIGINT", "DOUBLE") or t.startswith("DECIMAL"):
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        if pd.api.types.is_bool_dtype(values):  # True/False is no count of seconds or money
+            _raise(rows, _first_bad(present) or 0, col.name, f"'{values[present].iloc[0]}' is a yes/no value, not a number")
+        if pd.api.types.is_numeric_dtype(values):
             out = values
         else:
             out = pd.to_numeric(values, errors="coerce")

@@ -175,6 +175,10 @@ def _sheet_rows(path: Path, sheet: Sheet, header_index: int) -> Rows | None:
     has_value = np.zeros(len(raw), dtype=bool)
     for pos in value_cols:
         has_value |= ~blank_mask(raw[pos])
+    untitled = np.flatnonzero(has_value & ~has_title)
+    if untitled.size:  # figures without a title cannot be counted for anything: say so, do not drop them
+        raise DataError("a title is required beside the figures", origin=origin, row=int(lines[untitled[0]]),
+                        column=header[positions["title_name"]])
     keep = has_title & has_value
     raw, lines = raw.loc[keep].reset_index(drop=True), lines[keep]
     if raw.empty:

@@ -22,11 +22,13 @@ Mapping and assumptions (the catalog says less than the spine can hold):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from limelight.errors import DataError
 from limelight.spine.loaders._common import blank_mask, make_rows, read_delimited, require_columns
 from limelight.spine.loaders.countries import country_codes
 from limelight.spine.validate import Rows
@@ -96,7 +98,18 @@ def read_netflix_titles(path: str | Path) -> list[Rows]:
     misplaced = rating.str.fullmatch(r"\d+\s*min").fillna(False) & blank_mask(duration)
     duration = duration.where(~misplaced, rating)
     rating = rating.where(~misplaced)
-    minutes = pd.to_numeric(duration.str.extract(r"^(\d+(?:\.\d+)?)\s*min", expand=False), errors="coerce")
+    # "90 min" for films, "2 Seasons" for shows; anything else is a typo, not a missing runtime
+    readable = (
+        np.asarray(blank_mask(duration), dtype=bool)
+        | duration.str.fullmatch(r"\d+(?:\.\d+)?\s*min", case=False).fillna(False).to_numpy(dtype=bool)
+        | duration.str.fullmatch(r"\d+\s+seasons?", case=False).fillna(False).to_numpy(dtype=bool)
+    )
+    if not readable.all():
+        bad = int(np.flatnonzero(~readable)[0])
+        raise DataError(f"'{duration.iloc[bad]}' is not a duration (e.g. '90 min' or '2 Seasons')",
+                        origin=path.name, row=int(lines[bad]), column="duration")
+    minutes = pd.to_numeric(duration.str.extract(r"^(\d+(?:\.\d+)?)\s*min", expand=False, flags=re.IGNORECASE),
+                            errors="coerce")
     first_country = _split(frame["country"]).str[0]
     country = country_codes(first_country).fillna(first_country.astype("string"))
     year = frame["release_year"].astype("string").str.strip()
