@@ -121,6 +121,44 @@ def test_observe_folds_new_viewing_into_recommendations(store_path: Path) -> Non
     assert any(set(r.because) & {"doc00", "doc01", "doc02", "doc03"} for r in after)
 
 
+def test_observe_gives_the_histories_a_reload_from_the_store_would(store_path: Path, tmp_path: Path) -> None:
+    """Folding a batch in for many members at once (existing, new, one resuming an episode, one rewatching)
+    leaves each member's titles, times and progress exactly as loading the same events from the store."""
+    import shutil
+
+    from limelight.spine.validate import Rows
+
+    rows = [
+        ("m000", "doc00", 1, 6000), ("m000", "thr01", 2, 1200), ("m001", "dark-s1e1", 1, 3000),
+        ("m001", "dark-s1e2", 3, 900), ("series_fan", "dark-s2e1", 4, 1800), ("series_fan", "dark-s1e1", 5, 600),
+        ("newcomer", "com03", 1, 6000), ("newcomer", "com04", 2, 100), ("m002", "thr00", 6, 6000),
+    ]  # fmt: skip
+    events = pd.DataFrame(
+        {
+            "event_id": [f"fold-{i}" for i in range(len(rows))],
+            "member_id": [r[0] for r in rows],
+            "title_id": [r[1] for r in rows],
+            "started_at": [pd.Timestamp(NOW).tz_convert(None) - pd.Timedelta(hours=10 - r[2]) for r in rows],
+            "seconds_viewed": [r[3] for r in rows],
+            "country": ["BR"] * len(rows),
+        }
+    )
+    folded = fresh(store_path)
+    folded.observe(events)
+    path = tmp_path / "reloaded.duckdb"
+    shutil.copy(store_path, path)
+    with Store(path) as store:
+        members = pd.DataFrame({"member_id": ["newcomer"], "country": ["BR"], "source": ["test"]})
+        store.ingest([Rows("members", members, "members.csv"), Rows("viewing_events", events, "events.csv")])
+    reloaded = fresh(path)
+    for member in pd.unique(events["member_id"]):
+        a, b = folded.histories.get(member), reloaded.histories.get(member)
+        assert a.titles.tolist() == b.titles.tolist(), member
+        np.testing.assert_allclose(a.last_at, b.last_at)
+        cols = ["root_idx", "play_id", "state", "label"]
+        pd.testing.assert_frame_equal(a.progress[cols], b.progress[cols], check_dtype=False)
+
+
 def test_observe_creates_new_members_and_skips_unknown_titles(store_path: Path) -> None:
     eng = fresh(store_path)
     assert not eng.has_member("walk-in")
