@@ -262,6 +262,11 @@ def test_openapi_documents_every_route(client) -> None:
     assert client.get("/docs").status_code == 200
 
 
+def test_the_dashboard_shell_runs_only_its_own_scripts_and_cannot_be_framed(client) -> None:
+    policy = client.get("/").headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+
+
 def test_health_and_me_say_when_the_data_is_the_synthetic_demo_world(tmp_path) -> None:
     from fastapi.testclient import TestClient
     from service_world import build_world

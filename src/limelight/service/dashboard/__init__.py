@@ -14,6 +14,16 @@ __all__ = ["mount_dashboard"]
 _HERE = Path(str(resources.files("limelight.service.dashboard")))
 
 
+# The page runs only its own script: an injected <script> or onerror= would find the key in sessionStorage.
+# No framing (clickjacking); the favicon is a data: URL.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 def mount_dashboard(app: FastAPI) -> None:
     """Serve `/` (the single-page shell) and `/static/*` (its scripts, styles and icons)."""
     shell = (_HERE / "templates" / "index.html").read_text(encoding="utf-8")
@@ -21,4 +31,4 @@ def mount_dashboard(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def dashboard() -> HTMLResponse:
-        return HTMLResponse(shell, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(shell, headers={"Cache-Control": "no-cache", **SECURITY_HEADERS})
