@@ -159,6 +159,44 @@ def test_observe_gives_the_histories_a_reload_from_the_store_would(store_path: P
         pd.testing.assert_frame_equal(a.progress[cols], b.progress[cols], check_dtype=False)
 
 
+def test_a_rewatch_resumes_where_the_new_viewing_is_and_finishing_the_credits_is_no_rewatch(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """thr10 (100 minutes) watched through a month ago and 30 minutes of it tonight: Continue Watching offers
+    the rewatch at 30%, not "finished" at 130%. thr11 watched to 92% and then its last 8 minutes: finished.
+    The same from the store and folded in from events."""
+    import shutil
+
+    from limelight.spine.validate import Rows
+
+    rows = [("thr10", 30, 6000), ("thr10", 0.1, 1800), ("thr11", 3, 5520), ("thr11", 2.9, 480)]
+    events = pd.DataFrame(
+        {
+            "event_id": [f"rewatch-{i}" for i in range(len(rows))],
+            "member_id": ["rewatcher"] * len(rows),
+            "title_id": [r[0] for r in rows],
+            "started_at": [pd.Timestamp(NOW).tz_convert(None) - pd.Timedelta(days=r[1]) for r in rows],
+            "seconds_viewed": [r[2] for r in rows],
+            "country": ["BR"] * len(rows),
+        }
+    )
+    path = tmp_path / "rewatch.duckdb"
+    shutil.copy(store_path, path)
+    with Store(path) as store:
+        members = pd.DataFrame({"member_id": ["rewatcher"], "country": ["BR"], "source": ["test"]})
+        store.ingest([Rows("members", members, "members.csv"), Rows("viewing_events", events, "events.csv")])
+    folded = fresh(store_path)
+    for i in range(len(rows)):  # one event at a time, as the service receives them
+        folded.observe(events.iloc[[i]])
+    for eng in (fresh(path), folded):
+        row = eng.home("rewatcher").rows[0]
+        assert row.row_kind == "continue_watching"
+        assert [(item.title_id, item.reason) for item in row.items] == [("thr10", "Resume")]
+        progress = eng.histories.get("rewatcher").progress.set_index("play_id")
+        assert progress.loc["thr10", "fraction"] == pytest.approx(0.3)
+        assert progress.loc["thr11", "state"] == "finished"
+
+
 def test_observe_creates_new_members_and_skips_unknown_titles(store_path: Path) -> None:
     eng = fresh(store_path)
     assert not eng.has_member("walk-in")

@@ -42,20 +42,36 @@ log = logging.getLogger(__name__)
 FINISHED_FRACTION = 0.9
 STARTED_FRACTION = 0.02
 
-_PIECE_COLUMNS = ["member_id", "title_id", "seconds", "last_at", "country", "events"]
+_PIECE_COLUMNS = ["member_id", "title_id", "seconds", "total_seconds", "passes", "last_at", "country", "events"]
 
+# `seconds` counts the current viewing of a title, `total_seconds` every viewing. A viewing starts again
+# once the member has watched the title's whole runtime (pass k covers k to k+1 runtimes in all): a film
+# watched through last year and half-watched again tonight resumes at its half, not "finished" at 150%.
+# Finishing the last minutes after the 90% mark stays in the first viewing.
 _EVENTS_SQL = """
-SELECT v.member_id, v.title_id, sum(v.seconds_viewed)::DOUBLE AS seconds,
-       epoch(max(v.started_at))::DOUBLE AS last_at,
-       coalesce(arg_max(v.country, v.started_at), any_value(m.country)) AS country,
+WITH timed AS (
+    SELECT v.member_id, v.title_id, v.seconds_viewed, v.started_at, v.country,
+           CASE WHEN t.runtime_minutes > 0 THEN floor(coalesce(sum(v.seconds_viewed) OVER (
+                    PARTITION BY v.member_id, v.title_id ORDER BY v.started_at, v.event_id
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) / (t.runtime_minutes * 60))
+                ELSE 0 END AS pass
+    FROM viewing_events v LEFT JOIN titles t USING (title_id)
+), passed AS (
+    SELECT *, max(pass) OVER (PARTITION BY member_id, title_id) AS last_pass FROM timed
+)
+SELECT p.member_id, p.title_id, (sum(p.seconds_viewed) FILTER (WHERE p.pass = p.last_pass))::DOUBLE AS seconds,
+       sum(p.seconds_viewed)::DOUBLE AS total_seconds, max(p.pass)::BIGINT AS passes,
+       epoch(max(p.started_at))::DOUBLE AS last_at,
+       coalesce(arg_max(p.country, p.started_at), any_value(m.country)) AS country,
        count(*)::BIGINT AS events
-FROM viewing_events v LEFT JOIN members m USING (member_id)
-GROUP BY v.member_id, v.title_id
+FROM passed p LEFT JOIN members m USING (member_id)
+GROUP BY p.member_id, p.title_id
 """
 
 # Ratings count as interactions for members with no viewing events for that title (MovieLens).
 _RATINGS_SQL = """
-SELECT r.member_id, r.title_id, NULL::DOUBLE AS seconds, epoch(max(r.rated_at))::DOUBLE AS last_at,
+SELECT r.member_id, r.title_id, NULL::DOUBLE AS seconds, NULL::DOUBLE AS total_seconds, 0::BIGINT AS passes,
+       epoch(max(r.rated_at))::DOUBLE AS last_at,
        any_value(m.country) AS country, count(*)::BIGINT AS events
 FROM ratings r LEFT JOIN members m USING (member_id)
 WHERE NOT EXISTS (SELECT 1 FROM viewing_events v WHERE v.member_id = r.member_id AND v.title_id = r.title_id)
@@ -122,8 +138,10 @@ def progress_frame(pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[st
     fraction = (latest["seconds"].astype(float) / runtime).to_numpy()
     is_episode = _member_of(latest["title_id"], catalog.episode_label)
     known = ~np.isnan(fraction)
-    finished_piece = known & (fraction >= FINISHED_FRACTION)
     started = known & (fraction > STARTED_FRACTION)
+    # a viewing barely begun after one watched through: still finished, not a rewatch to resume
+    watched_before = latest["passes"].fillna(0).to_numpy(np.int64) > 0 if "passes" in latest else np.zeros(len(latest), bool)
+    finished_piece = known & ((fraction >= FINISHED_FRACTION) | (watched_before & ~started))
     nxt = _lookup(latest["title_id"], next_episode)  # type: ignore[arg-type]
     has_next = nxt.notna().to_numpy()
     state = np.full(len(latest), "watched", dtype=object)
@@ -139,7 +157,7 @@ def progress_frame(pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[st
         # only the episodes of the members with a "next": at load that is a small part of every piece
         theirs = pieces[pieces["member_id"].isin(pd.unique(members[wanted])).to_numpy()]
         episodes = theirs[_member_of(theirs["title_id"], catalog.episode_label)]
-        seen = episodes["seconds"].astype(float).to_numpy() >= FINISHED_FRACTION * _lookup(
+        seen = episodes["total_seconds"].astype(float).to_numpy() >= FINISHED_FRACTION * _lookup(
             episodes["title_id"], catalog.runtime_seconds  # type: ignore[arg-type]
         ).astype(float).to_numpy()
         done = set(zip(episodes["member_id"].to_numpy(dtype=object)[seen], episodes["title_id"].to_numpy(dtype=object)[seen]))
@@ -197,6 +215,8 @@ class Histories:
     def __init__(self, catalog: Catalog, pieces: pd.DataFrame, member_ids: list[str]) -> None:
         self.catalog = catalog
         self._next = _next_episode(catalog)
+        if "total_seconds" not in pieces:  # pieces made without `load_pieces`: one viewing each
+            pieces = pieces.assign(total_seconds=pieces["seconds"], passes=0)
         pieces = self._with_root(pieces)
         self._pieces = _by_member_latest_first(pieces)
         self._progress = _by_member_latest_first(progress_frame(self._pieces, catalog, self._next))
@@ -284,15 +304,7 @@ class Histories:
         # pandas calls per member cost ~20 ms each, which capped event intake near 50 events/s).
         changed = [str(m) for m in pd.unique(new["member_id"])]
         held = [self.get(m).pieces for m in changed if m in self]
-        merged = (
-            pd.concat([*held, new], ignore_index=True)
-            .groupby(["member_id", "title_id", "root_idx"], sort=False)
-            .agg(seconds=("seconds", "sum"), timed=("seconds", "count"), last_at=("last_at", "max"),
-                 country=("country", "last"), events=("events", "sum"))
-            .reset_index()
-        )
-        # Ratings carry no seconds: keep NaN where no event of the title had any.
-        merged["seconds"] = merged["seconds"].where(merged.pop("timed") > 0)
+        merged = self._merge_viewing(pd.concat(held, ignore_index=True) if held else None, new)
         merged = _by_member_latest_first(merged)
         progress = _by_member_latest_first(progress_frame(merged, self.catalog, self._next))
         piece_slices, progress_slices = _slices(merged["member_id"]), _slices(progress["member_id"])
@@ -312,6 +324,33 @@ class Histories:
                 pieces=merged.iloc[piece_slices[member_id]].reset_index(drop=True),
             )
         return len(frame), changed
+
+    def _merge_viewing(self, held: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+        """Stored pieces plus a batch's (member, title) sums, by the rule `load_pieces` reads events with:
+        the batch starts a new viewing when the member had already watched the whole runtime again."""
+        columns = [c for c in (*_PIECE_COLUMNS, "root_idx") if c != "seconds"]
+        if held is None or held.empty:
+            held = pd.DataFrame({c: pd.Series(dtype=object) for c in ["seconds", *columns]})
+        both = held.merge(new[["member_id", "title_id", "root_idx", "seconds", "last_at", "country", "events"]],
+                          on=["member_id", "title_id"], how="outer", suffixes=("", "_new"), sort=False)
+        arrived = both["seconds_new"].notna().to_numpy()
+        added = both["seconds_new"].astype(float).fillna(0.0).to_numpy()
+        before = both["total_seconds"].astype(float).fillna(0.0).to_numpy()
+        runtime = _lookup(both["title_id"], self.catalog.runtime_seconds).astype(float).to_numpy()  # type: ignore[arg-type]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pass_now = np.where(runtime > 0, np.floor(before / runtime), 0.0)
+        passes = both["passes"].astype(float).fillna(0.0).to_numpy()
+        again = arrived & (pass_now > passes)
+        current = both["seconds"].astype(float).to_numpy()
+        both["seconds"] = np.where(arrived, np.where(again, added, np.nan_to_num(current) + added), current)
+        both["total_seconds"] = np.where(arrived, before + added, both["total_seconds"].astype(float).to_numpy())
+        both["passes"] = np.where(arrived, np.maximum(passes, pass_now), passes).astype(np.int64)
+        both["last_at"] = np.fmax(both["last_at"].astype(float).to_numpy(), both["last_at_new"].astype(float).to_numpy())
+        both["country"] = both["country_new"].where(both["country_new"].notna(), both["country"])
+        both["events"] = (both["events"].astype(float).fillna(0) + both["events_new"].astype(float).fillna(0)).astype(np.int64)
+        both["root_idx"] = both["root_idx"].astype(float).fillna(both["root_idx_new"].astype(float)).astype(np.int64)
+        return both[["member_id", "title_id", "root_idx", "seconds", "total_seconds", "passes", "last_at", "country",
+                     "events"]]
 
     def _with_root(self, pieces: pd.DataFrame) -> pd.DataFrame:
         roots = _lookup(pieces["title_id"], self.catalog.root_of)  # type: ignore[arg-type]
