@@ -63,3 +63,19 @@ def test_local_mode_settings_stay_off_a_cluster_driver() -> None:
     assert cluster["spark.sql.session.timeZone"] == "UTC"
     # and what the launch configuration already sets is never overridden
     assert "spark.sql.session.timeZone" not in session_settings(True, lambda key: key == "spark.sql.session.timeZone")
+
+
+def test_a_local_driver_logs_errors_only_and_a_cluster_keeps_its_own_log_configuration() -> None:
+    """Spark's default profile printed a banner and WARN lines on every CLI run; a local JVM now reads the
+    packaged log4j2 file (errors only), a cluster driver or a launch that sets its own JVM options does not."""
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    from limelight.spine.engines import session_settings
+
+    options = session_settings(False, lambda key: False)["spark.driver.extraJavaOptions"]
+    flag = next(o for o in options.split() if o.startswith("-Dlog4j2.configurationFile="))
+    config = Path(url2pathname(urlparse(flag.split("=", 1)[1]).path)).read_text(encoding="utf-8")
+    assert "rootLogger.level = error" in config
+    assert "spark.driver.extraJavaOptions" not in session_settings(True, lambda key: False)
+    assert "spark.driver.extraJavaOptions" not in session_settings(False, lambda k: k == "spark.driver.extraJavaOptions")

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -217,6 +218,9 @@ def session_settings(on_cluster: bool, configured: Callable[[str], bool]) -> dic
     }
     if not on_cluster and not configured("spark.sql.warehouse.dir"):
         settings["spark.sql.warehouse.dir"] = scratch_warehouse()
+    if "spark.driver.extraJavaOptions" in settings:  # a local JVM: errors only in its log (no banner, no WARNs)
+        log_config = Path(str(resources.files("limelight.spine").joinpath("spark-log4j2.properties")))
+        settings["spark.driver.extraJavaOptions"] += f" -Dlog4j2.configurationFile={log_config.as_uri()}"
     return settings
 
 
