@@ -32,6 +32,32 @@ def fresh(store_path: Path, **kwargs: object) -> PersonalizationEngine:
         return PersonalizationEngine.from_store(store, now=NOW, **kwargs)  # type: ignore[arg-type]
 
 
+def store_with(store_path: Path, folder: Path, rows: list[tuple[str, str, pd.Timestamp, int]],
+               new_members: list[str]) -> tuple[Path, pd.DataFrame]:
+    """A copy of the shared store holding these viewing events (member, title, started_at, seconds) in
+    Brazil, and the events as the service would receive them."""
+    import shutil
+
+    from limelight.spine.validate import Rows
+
+    events = pd.DataFrame(
+        {
+            "event_id": [f"extra-{i}" for i in range(len(rows))],
+            "member_id": [r[0] for r in rows],
+            "title_id": [r[1] for r in rows],
+            "started_at": [r[2] for r in rows],
+            "seconds_viewed": [r[3] for r in rows],
+            "country": ["BR"] * len(rows),
+        }
+    )
+    path = folder / "with-events.duckdb"
+    shutil.copy(store_path, path)
+    with Store(path) as store:
+        members = pd.DataFrame({"member_id": new_members, "country": "BR", "source": "test"})
+        store.ingest([Rows("members", members, "members.csv"), Rows("viewing_events", events, "events.csv")])
+    return path, events
+
+
 def test_recommend_returns_k_unseen_titles_with_reasons(engine: PersonalizationEngine) -> None:
     recs = engine.recommend("m001", k=7)
     assert len(recs) == 7
@@ -124,32 +150,16 @@ def test_observe_folds_new_viewing_into_recommendations(store_path: Path) -> Non
 def test_observe_gives_the_histories_a_reload_from_the_store_would(store_path: Path, tmp_path: Path) -> None:
     """Folding a batch in for many members at once (existing, new, one resuming an episode, one rewatching)
     leaves each member's titles, times and progress exactly as loading the same events from the store."""
-    import shutil
-
-    from limelight.spine.validate import Rows
-
-    rows = [
+    hours = [
         ("m000", "doc00", 1, 6000), ("m000", "thr01", 2, 1200), ("m001", "dark-s1e1", 1, 3000),
         ("m001", "dark-s1e2", 3, 900), ("series_fan", "dark-s2e1", 4, 1800), ("series_fan", "dark-s1e1", 5, 600),
         ("newcomer", "com03", 1, 6000), ("newcomer", "com04", 2, 100), ("m002", "thr00", 6, 6000),
     ]  # fmt: skip
-    events = pd.DataFrame(
-        {
-            "event_id": [f"fold-{i}" for i in range(len(rows))],
-            "member_id": [r[0] for r in rows],
-            "title_id": [r[1] for r in rows],
-            "started_at": [pd.Timestamp(NOW).tz_convert(None) - pd.Timedelta(hours=10 - r[2]) for r in rows],
-            "seconds_viewed": [r[3] for r in rows],
-            "country": ["BR"] * len(rows),
-        }
-    )
+    now = pd.Timestamp(NOW).tz_convert(None)
+    path, events = store_with(store_path, tmp_path, [(m, t, now - pd.Timedelta(hours=10 - h), s) for m, t, h, s in hours],
+                              ["newcomer"])
     folded = fresh(store_path)
     folded.observe(events)
-    path = tmp_path / "reloaded.duckdb"
-    shutil.copy(store_path, path)
-    with Store(path) as store:
-        members = pd.DataFrame({"member_id": ["newcomer"], "country": ["BR"], "source": ["test"]})
-        store.ingest([Rows("members", members, "members.csv"), Rows("viewing_events", events, "events.csv")])
     reloaded = fresh(path)
     for member in pd.unique(events["member_id"]):
         a, b = folded.histories.get(member), reloaded.histories.get(member)
@@ -165,28 +175,12 @@ def test_a_rewatch_resumes_where_the_new_viewing_is_and_finishing_the_credits_is
     """thr10 (100 minutes) watched through a month ago and 30 minutes of it tonight: Continue Watching offers
     the rewatch at 30%, not "finished" at 130%. thr11 watched to 92% and then its last 8 minutes: finished.
     The same from the store and folded in from events."""
-    import shutil
-
-    from limelight.spine.validate import Rows
-
-    rows = [("thr10", 30, 6000), ("thr10", 0.1, 1800), ("thr11", 3, 5520), ("thr11", 2.9, 480)]
-    events = pd.DataFrame(
-        {
-            "event_id": [f"rewatch-{i}" for i in range(len(rows))],
-            "member_id": ["rewatcher"] * len(rows),
-            "title_id": [r[0] for r in rows],
-            "started_at": [pd.Timestamp(NOW).tz_convert(None) - pd.Timedelta(days=r[1]) for r in rows],
-            "seconds_viewed": [r[2] for r in rows],
-            "country": ["BR"] * len(rows),
-        }
-    )
-    path = tmp_path / "rewatch.duckdb"
-    shutil.copy(store_path, path)
-    with Store(path) as store:
-        members = pd.DataFrame({"member_id": ["rewatcher"], "country": ["BR"], "source": ["test"]})
-        store.ingest([Rows("members", members, "members.csv"), Rows("viewing_events", events, "events.csv")])
+    days = [("thr10", 30, 6000), ("thr10", 0.1, 1800), ("thr11", 3, 5520), ("thr11", 2.9, 480)]
+    now = pd.Timestamp(NOW).tz_convert(None)
+    path, events = store_with(store_path, tmp_path, [("rewatcher", t, now - pd.Timedelta(days=d), s) for t, d, s in days],
+                              ["rewatcher"])
     folded = fresh(store_path)
-    for i in range(len(rows)):  # one event at a time, as the service receives them
+    for i in range(len(events)):  # one event at a time, as the service receives them
         folded.observe(events.iloc[[i]])
     for eng in (fresh(path), folded):
         row = eng.home("rewatcher").rows[0]
