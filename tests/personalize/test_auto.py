@@ -90,6 +90,7 @@ def test_temporal_validation_uses_one_cutoff_and_falls_back_when_too_few_members
 
 def test_validation_mode_follows_the_protocol_and_the_presence_of_times() -> None:
     assert mode_for("random", True) == "random"
+    assert mode_for("random-by-title", False) == "titles"
     assert mode_for("leave-last-out", True) == "last"
     assert mode_for("leave-last-out", False) == "random"
     assert mode_for("temporal", True) == "temporal"
@@ -106,6 +107,12 @@ def test_auto_validates_the_way_the_harness_will_judge_it(interactions: Interact
     assert model.fit(interactions).validation_mode_ == "last"
     model.set_protocol("random")
     assert model.fit(interactions).validation_mode_ == "random"
+    model.set_protocol("random-by-title")
+    assert model.fit(interactions).validation_mode_ == "titles"
+    titles = validation_split(interactions, "titles", fraction=0.25, seed=2)
+    per_title = interactions.matrix.getnnz(axis=0)
+    trained = titles.train.matrix.getnnz(axis=0)
+    assert (trained == np.where(per_title > 0, np.maximum(np.round(per_title * 0.75), 1), 0)).all()
     with pytest.raises(InputError, match="validation must be auto or one of"):
         Auto(validation="future", grid=grid).fit(interactions)
 

@@ -57,3 +57,22 @@ def test_real_movielens_small_random_split_runs_end_to_end(shared_data) -> None:
                       title_col="movieId")
     assert report.n_members == 150
     assert 0.15 < report.metrics["ndcg@10"].mean < 0.7
+
+
+def test_k_beyond_the_catalog_says_so_in_words_of_the_catalog() -> None:
+    from limelight.errors import InputError
+
+    tiny = pd.DataFrame({"member_id": list("aaaabbbbcccc"), "title_id": list("wxyzwxyzwxyz"), "timestamp": range(12)})
+    with pytest.raises(InputError, match=r"k must be at most the number of titles in the training data \(\d\), got 10"):
+        evaluate(tiny, protocol="random", model="popularity", k=10)
+
+
+def test_equal_scores_are_ranked_in_title_order_whatever_argpartition_does() -> None:
+    from limelight.personalize.base import top_k_rows
+
+    scores = np.array([[1, 3, 3, 3, 0, 3], [-np.inf, -np.inf, -np.inf, 1, -np.inf, 2]], dtype=np.float32)
+    titles, best = top_k_rows(scores, 3)
+    assert titles.tolist() == [[1, 2, 3], [5, 3, 0]]  # ties at 3 (and the seen titles at −inf): lowest first
+    assert best[1].tolist() == [2.0, 1.0, -np.inf]
+    flat = np.ones((50, 400), dtype=np.float32)  # a popularity model on a catalog of equals
+    assert (top_k_rows(flat, 10)[0] == np.arange(10)).all()

@@ -54,12 +54,21 @@ def test_k_larger_than_the_lists_is_refused() -> None:
         ranking_metrics(np.array([[0, 1]]), _truth([[0]]), 3)
 
 
-def test_interval_is_normal_approximation_over_members() -> None:
+def test_interval_is_a_t_interval_over_members_clipped_to_the_metrics_range() -> None:
     values = np.array([0.0, 1.0, 0.0, 1.0])
     summary = summarize(values)
-    half = 1.96 * values.std(ddof=1) / 2
+    half = 3.182446 * values.std(ddof=1) / 2  # t(0.975, 3 degrees of freedom): four members are few
     assert summary.mean == pytest.approx(0.5)
     assert (summary.low, summary.high) == pytest.approx((0.5 - half, 0.5 + half))
+    bounded = summarize(np.array([0.0, 1.0, 1.0, 0.5]), bounds=(0.0, 1.0))
+    assert (bounded.low, bounded.high) == (0.0, 1.0)  # a t interval of ±0.76 around 0.625, clipped: NDCG stays in [0, 1]
+    members = np.tile(values, 250)  # at 1,000 members t is the normal's 1.96 to 3 decimals
+    assert summarize(members).high - 0.5 == pytest.approx(1.96 * members.std(ddof=1) / np.sqrt(1000), rel=2e-3)
+
+
+def test_a_list_that_names_a_title_twice_is_refused() -> None:
+    with pytest.raises(InputError, match="each list must name a title at most once"):
+        ranking_metrics(np.array([[0, 1], [2, 2]]), _truth([[0], [2]]), 2)
 
 
 def test_beyond_accuracy_measures() -> None:

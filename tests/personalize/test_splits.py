@@ -11,6 +11,7 @@ from limelight.personalize.splits import (
     canonical_frame,
     leave_last_out_split,
     make_split,
+    random_by_title_split,
     random_split,
     strong_generalization_split,
     temporal_split,
@@ -28,7 +29,7 @@ def _pairs(split, matrix) -> set[tuple[str, str]]:  # type: ignore[no-untyped-de
     return {(split.member_ids[r], split.train.title_ids[c]) for r, c in zip(coo.row, coo.col)}
 
 
-@pytest.mark.parametrize("protocol", ["random", "leave-last-out", "strong-generalization", "temporal"])
+@pytest.mark.parametrize("protocol", ["random", "random-by-title", "leave-last-out", "strong-generalization", "temporal"])
 def test_held_out_pairs_never_appear_in_training_or_history(frame: pd.DataFrame, protocol: str) -> None:
     split = make_split(frame, protocol, seed=1)
     train_coo = split.train.matrix.tocoo()
@@ -49,6 +50,18 @@ def test_random_split_holds_out_a_quarter_of_each_member(frame: pd.DataFrame) ->
     expected = per_member.loc[split.member_ids].to_numpy() - np.round(per_member.loc[split.member_ids] * 0.75)
     assert (held <= expected.to_numpy() if hasattr(expected, "to_numpy") else expected).all()
     assert held.sum() / len(frame) == pytest.approx(0.25, abs=0.05)
+
+
+def test_random_by_title_split_holds_out_a_quarter_of_each_titles_members(frame: pd.DataFrame) -> None:
+    """Microsoft Recommenders' notebook splits per item (`python_stratified_split(filter_by="item")`)."""
+    split = random_by_title_split(frame, test_fraction=0.25, seed=3)
+    per_title = frame.groupby("title_id").size()
+    held = pd.Series(np.asarray(split.truth.sum(axis=0)).ravel(), index=split.train.title_ids)
+    trained = pd.Series(split.train.matrix.getnnz(axis=0), index=split.train.title_ids)
+    expected_train = np.maximum(np.round(per_title.loc[trained.index] * 0.75), 1)
+    assert (trained == expected_train).all()  # each title: round(75%) of its members train, at least one
+    assert (held <= per_title.loc[held.index] - expected_train).all()
+    assert make_split(frame, "random-by-title", seed=3).truth.nnz == split.truth.nnz
 
 
 def test_random_split_depends_only_on_the_seed(frame: pd.DataFrame) -> None:

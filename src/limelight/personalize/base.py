@@ -222,6 +222,23 @@ class Explanation:
     sentence: str = ""
 
 
+def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `k` highest scores, best first; equal scores in title order, so a list never depends
+    on how `argpartition` happened to order ties (a popularity model ties often; so do seen titles
+    at −inf when a member has fewer than `k` unseen)."""
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    kth = top_scores.min(axis=1)
+    # rows where the k-th score is shared with titles left out: take the lowest-numbered ones
+    for r in np.flatnonzero((scores >= kth[:, None]).sum(axis=1) > k):
+        row = scores[r]
+        above = np.flatnonzero(row > kth[r])
+        chosen = np.concatenate([above, np.flatnonzero(row == kth[r])[: k - above.size]])
+        top[r], top_scores[r] = chosen, row[chosen]
+    order = np.lexsort((top, -top_scores), axis=1)
+    return np.take_along_axis(top, order, axis=1), np.take_along_axis(top_scores, order, axis=1)
+
+
 def top_contributions(
     history_titles: np.ndarray, contributions: np.ndarray, top: int
 ) -> list[list[tuple[int, float]]]:
@@ -289,11 +306,9 @@ class Recommender(ABC):
             if exclude_seen:
                 coo = block.tocoo()
                 scores[coo.row, coo.col] = -np.inf
-            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-            top_scores = np.take_along_axis(scores, top, axis=1)
-            order = np.argsort(-top_scores, axis=1, kind="stable")
-            all_titles[start : start + block.shape[0]] = np.take_along_axis(top, order, axis=1)
-            all_scores[start : start + block.shape[0]] = np.take_along_axis(top_scores, order, axis=1)
+            titles, best = top_k_rows(scores, k)
+            all_titles[start : start + block.shape[0]] = titles
+            all_scores[start : start + block.shape[0]] = best
         return Recommendations(all_titles, all_scores)
 
     def similar_titles(self, title_index: int, k: int = 10) -> Recommendations:

@@ -26,7 +26,14 @@ import pandas as pd
 import scipy.sparse as sp
 
 from limelight.errors import ConfigError, DataError, InputError, NotFoundError, first_line
-from limelight.personalize.base import Interactions, Recommender, binarize, check_number, rating_strength
+from limelight.personalize.base import (
+    Interactions,
+    Recommender,
+    binarize,
+    check_number,
+    rating_strength,
+    top_k_rows,
+)
 from limelight.personalize.models import MODEL_NAMES, make_model
 
 __all__ = [
@@ -248,11 +255,7 @@ def top_k_from_factors(
         if exclude is not None:
             block = exclude[start:stop].tocoo()
             scores[block.row, block.col] = -np.inf
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        out_titles[start:stop] = np.take_along_axis(top, order, axis=1)
-        out_scores[start:stop] = np.take_along_axis(top_scores, order, axis=1)
+        out_titles[start:stop], out_scores[start:stop] = top_k_rows(scores, k)
     return out_titles, out_scores
 
 

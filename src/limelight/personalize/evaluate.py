@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from limelight.errors import InputError
 from limelight.personalize.base import Recommender, check_number
 from limelight.personalize.metrics import (
     MetricSummary,
@@ -63,6 +64,8 @@ class EvaluationReport:
 def evaluate_split(split: Split, model: Recommender, k: int = 10, *, seed: int = 0) -> EvaluationReport:
     """Fit `model` on `split.train`, recommend for the evaluated members, measure against `split.truth`."""
     check_number("evaluate", "k", k, 1, 10_000, integer=True)
+    if k > split.train.n_titles:
+        raise InputError(f"k must be at most the number of titles in the training data ({split.train.n_titles}), got {k}")
     model.set_protocol(split.protocol)
     started = time.perf_counter()
     model.fit(split.train)
@@ -75,7 +78,7 @@ def evaluate_split(split: Split, model: Recommender, k: int = 10, *, seed: int =
         "min_k" if split.protocol == "strong-generalization" else "relevant"
     )
     per_member = ranking_metrics(recommendations.titles, split.truth, k, recall_denominator=recall_denominator)
-    metrics = {f"{name}@{k}": summarize(values) for name, values in per_member.items()}
+    metrics = {f"{name}@{k}": summarize(values, bounds=(0.0, 1.0)) for name, values in per_member.items()}
     train_matrix = split.train.matrix
     metrics["novelty"] = summarize(novelty(recommendations.titles, train_matrix))
     metrics["intra_list_diversity"] = summarize(intra_list_diversity(recommendations.titles, train_matrix, seed=seed))

@@ -46,14 +46,21 @@ class MetricSummary:
         return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n}
 
 
-def summarize(values: np.ndarray) -> MetricSummary:
+def summarize(values: np.ndarray, bounds: tuple[float, float] | None = None) -> MetricSummary:
+    """Mean with a 95% t interval over members (Student's t: a temporal split may score only a few
+    dozen members), clipped to the metric's `bounds` where it has them (NDCG cannot pass 1)."""
+    from scipy.stats import t
+
     values = np.asarray(values, dtype=np.float64)
     n = int(values.size)
     if n == 0:
         return MetricSummary(float("nan"), float("nan"), float("nan"), 0)
     mean = float(values.mean())
-    half = 1.96 * float(values.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
-    return MetricSummary(mean, float(mean - half), float(mean + half), n)
+    half = float(t.ppf(0.975, n - 1)) * float(values.std(ddof=1)) / np.sqrt(n) if n > 1 else 0.0
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return MetricSummary(mean, float(low), float(high), n)
 
 
 def hit_matrix(recommended: np.ndarray, truth: sp.csr_matrix) -> np.ndarray:
@@ -78,6 +85,10 @@ def ranking_metrics(
     if not 1 <= k <= recommended.shape[1]:
         raise InputError(f"k must be an int in [1, {recommended.shape[1]}], got {k}")
     recommended = recommended[:, :k]
+    ordered = np.sort(recommended, axis=1)
+    repeated = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    if repeated.size:  # a title counted twice would count its hit twice
+        raise InputError(f"each list must name a title at most once, got a repeat in list {int(repeated[0])}")
     truth = sp.csr_matrix(truth)
     n_relevant = truth.getnnz(axis=1)
     keep = n_relevant > 0

@@ -3,6 +3,8 @@
 Modes (`ValidationSplit.mode`):
 - `random`: per member, a random `fraction` of their titles is held out (Microsoft Recommenders'
   stratified split, one level down);
+- `titles`: per title, a random `fraction` of its members is held out (the per-title split,
+  `random-by-title`, one level down);
 - `recent`: per member, their latest `fraction` of titles (at least one) is held out — the
   shape of serving tomorrow from today's data;
 - `last`: per member with two or more titles, their latest title is held out — exactly the shape
@@ -28,10 +30,11 @@ from limelight.personalize.base import Interactions
 
 __all__ = ["MIN_TEMPORAL_MEMBERS", "MODES", "ValidationSplit", "mode_for", "validation_split"]
 
-MODES: tuple[str, ...] = ("random", "recent", "last", "temporal", "members")
+MODES: tuple[str, ...] = ("random", "titles", "recent", "last", "temporal", "members")
 MIN_TEMPORAL_MEMBERS = 10
 _PROTOCOL_MODES = {
     "random": "random",
+    "random-by-title": "titles",
     "leave-last-out": "last",
     "temporal": "temporal",
     "strong-generalization": "members",
@@ -42,7 +45,7 @@ def mode_for(protocol: str | None, has_time: bool) -> str:
     """The validation mode that imitates `protocol`; with no protocol, `recent` when there are times."""
     if protocol is not None and protocol in _PROTOCOL_MODES:
         mode = _PROTOCOL_MODES[protocol]
-        return mode if has_time or mode in ("random", "members") else "random"
+        return mode if has_time or mode in ("random", "titles", "members") else "random"
     return "recent" if has_time else "random"
 
 
@@ -131,6 +134,9 @@ def validation_split(
             history_rows = np.flatnonzero(out_members & (np.bincount(rows[held], minlength=n_members) > 0))
     if mode == "random":
         rank, size = _rank_within_member(rows, rng.random(len(rows)))
+        held = rank >= np.maximum(np.round(size * (1 - fraction)), 1)
+    elif mode == "titles":
+        rank, size = _rank_within_member(cols, rng.random(len(rows)))  # grouped by title instead
         held = rank >= np.maximum(np.round(size * (1 - fraction)), 1)
     elif mode == "recent":
         assert times is not None

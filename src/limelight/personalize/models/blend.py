@@ -401,7 +401,7 @@ RATING_WEIGHTS: dict[str, tuple[float, ...]] = {"ease": (0.0, 0.1, 0.2, 0.4), "a
 #: how many of the best families (by the first fold) are compared again on the other folds
 FINALISTS = 3
 #: validation modes whose split changes with the seed (the recent and temporal ones are fixed by time)
-REDRAWN = frozenset({"random", "members"})
+REDRAWN = frozenset({"random", "titles", "members"})
 
 
 def _torch_available() -> bool:
