@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from limelight.errors import ConflictError, DataError, InputError, NotFoundError
+from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line
 
 __all__ = ["ModelRegistry", "ModelVersion"]
 
@@ -60,8 +61,48 @@ class ModelVersion:
         return out
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _readable_by_others(path: Path, mode: int) -> None:
+    """mkstemp/mkdtemp make owner-only files; a registry is read by the serving user, who may be
+    another one than the trainer: give the modes the process's umask allows, as open() would."""
+    os.chmod(path, mode & ~_umask())
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Every file under `folder`, then each folder, on disk: a version is renamed into place only
+    once its bytes are (a power cut must not leave a published version of empty files)."""
+    for child in sorted(folder.rglob("*")):
+        if child.is_file():
+            fd = os.open(child, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for sub in [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())]:
+        _fsync_dir(sub)
+
+
+def _file_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file under a version's model folder, by relative path."""
+    out = {}
+    for child in sorted(folder.rglob("*")):
+        if child.is_file():
+            h = hashlib.sha256()
+            with child.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            out[str(child.relative_to(folder))] = h.hexdigest()
+    return out
+
+
 def _fsync_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    _readable_by_others(Path(tmp), 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -115,9 +156,10 @@ class ModelRegistry:
     # -- reading ----------------------------------------------------------------------------
     def _pointer(self) -> dict[str, Any]:
         if not self.pointer_path.exists():
-            return {"current": None, "history": []}
+            return {"current": None, "history": [], "last_version": 0}
         pointer = _read_json(self.pointer_path, "the registry pointer")
         current, history = pointer.get("current"), pointer.get("history", [])
+        last = pointer.get("last_version", 0)
         if not (current is None or _is_version(current)) or not (
             isinstance(history, list) and all(_is_version(v) for v in history)
         ):
@@ -126,7 +168,8 @@ class ModelRegistry:
                 f"'history', got current={current!r}",
                 origin=str(self.pointer_path),
             )
-        return {"current": current, "history": list(history)}
+        last = last if isinstance(last, int) and not isinstance(last, bool) and last >= 0 else 0
+        return {"current": current, "history": list(history), "last_version": max([last, *history], default=0)}
 
     def pointer_stamp(self) -> tuple[int, int] | None:
         """A cheap fingerprint of the pointer (inode, mtime) so a poller notices changes."""
@@ -155,6 +198,22 @@ class ModelRegistry:
             notes=str(meta.get("notes", "")),
         )
 
+    def verify(self, version: int) -> ModelVersion:
+        """The version, if its files are all there and unchanged since it was published (its meta.json
+        records their sha256; versions from before that are checked for a model file only); else a
+        `DataError` saying what is wrong with it."""
+        found = self.get(version)
+        if not found.model_path.is_dir() or not any(p.is_file() for p in found.model_path.rglob("*")):
+            raise DataError(f"model version {version} has no model files", origin=str(found.model_path))
+        recorded = _read_json(found.path / "meta.json", "a model version's meta.json").get("files")
+        if isinstance(recorded, dict):
+            actual = _file_digests(found.model_path)
+            for name, digest in recorded.items():
+                if actual.get(name) != digest:
+                    what = "is missing" if name not in actual else "has changed since it was published"
+                    raise DataError(f"model version {version}'s file {name} {what}", origin=str(found.model_path))
+        return found
+
     def list(self) -> builtins.list[ModelVersion]:
         if not self.versions_dir.exists():
             return []
@@ -163,6 +222,21 @@ class ModelRegistry:
             if child.is_dir() and child.name.isdigit() and (child / "meta.json").exists():
                 out.append(self.get(int(child.name)))
         return out
+
+    def newest_usable(self) -> tuple[ModelVersion | None, builtins.list[str]]:
+        """The current version if it verifies, else the most recent earlier one in the history that
+        does, with a sentence for each version passed over (what a server should load and report)."""
+        problems: builtins.list[str] = []
+        try:
+            pointer = self._pointer()
+        except DataError as exc:
+            return None, [first_line(exc)]
+        for number in reversed(pointer["history"]):
+            try:
+                return self.verify(int(number)), problems
+            except (NotFoundError, DataError) as exc:
+                problems.append(first_line(exc))
+        return None, problems
 
     def current(self) -> ModelVersion | None:
         number = self._pointer()["current"]
@@ -198,9 +272,14 @@ class ModelRegistry:
             raise InputError("model_name must be a non-empty string, got ''")
         with self._locked():
             self.versions_dir.mkdir(parents=True, exist_ok=True)
+            for stale in self.versions_dir.glob(".staging-*"):  # left by a publish that was killed: the lock is ours
+                shutil.rmtree(stale, ignore_errors=True)
             existing = [int(p.name) for p in self.versions_dir.iterdir() if p.name.isdigit()]
-            number = max(existing, default=0) + 1
+            pointer = self._pointer()
+            # never reuse a number, even of a deleted version: a rollback to "4" must mean one model
+            number = max([*existing, pointer["last_version"]], default=0) + 1
             staging = Path(tempfile.mkdtemp(dir=self.versions_dir, prefix=".staging-"))
+            _readable_by_others(staging, 0o777)
             try:
                 (staging / "model").mkdir()
                 save(staging / "model")
@@ -212,25 +291,27 @@ class ModelRegistry:
                     "metrics": metrics or {},
                     "params": params or {},
                     "notes": notes,
+                    "files": _file_digests(staging / "model"),
                 }
                 (staging / "meta.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+                _fsync_tree(staging)
                 os.rename(staging, self.versions_dir / f"{number:04d}")
                 _fsync_dir(self.versions_dir)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
+            pointer["last_version"] = number
             if activate:
-                pointer = self._pointer()
                 pointer["history"].append(number)
                 pointer["current"] = number
-                _fsync_write(self.pointer_path, json.dumps(pointer))
+            _fsync_write(self.pointer_path, json.dumps(pointer))
         log.info("published model version %d (%s)", number, model_name)
         return self.get(number)
 
     def activate(self, version: int) -> ModelVersion:
         """Make an existing version current (recorded in the history, so rollback undoes it)."""
-        target = self.get(version)
         with self._locked():
+            target = self.verify(version)  # before the pointer moves: a broken version never becomes current
             pointer = self._pointer()
             if pointer["current"] != target.version:
                 pointer["history"].append(target.version)
@@ -252,9 +333,14 @@ class ModelRegistry:
                         else " (the registry is empty)"
                     )
                 )
+            number = int(history[-2])
+            try:
+                self.verify(number)
+            except (NotFoundError, DataError) as exc:
+                raise ConflictError(f"cannot roll back to model version {number}: {first_line(exc)}; "
+                                    f"the registry is unchanged (still version {history[-1]})") from exc
             history.pop()
-            pointer["current"] = history[-1]
+            pointer["current"] = number
             _fsync_write(self.pointer_path, json.dumps(pointer))
-            number = int(history[-1])
         log.info("rolled back to model version %d", number)
         return self.get(number)

@@ -83,3 +83,56 @@ def test_a_registry_edited_by_hand_is_refused_with_a_sentence_naming_the_file(
     with pytest.raises(DataError, match=str(target).replace(".", r"\.")) as info:
         registry.current()
     assert says in str(info.value)
+
+
+def test_a_rollback_to_a_broken_version_is_refused_and_moves_nothing(tmp_path: Path) -> None:
+    """The pointer used to move before the target was checked: a failed rollback left the registry
+    pointing at a version that was gone."""
+    import shutil
+
+    registry = ModelRegistry(tmp_path / "models")
+    for text in ("one", "two", "three"):
+        registry.publish(_save(text), model_name="ease")
+    (registry.get(2).model_path / "model.txt").write_text("tampered")  # changed since it was published
+    before = registry.pointer_path.read_bytes()
+    with pytest.raises(ConflictError, match=r"cannot roll back to model version 2: .*model.txt has changed"):
+        registry.rollback()
+    shutil.rmtree(registry.get(2).path)
+    with pytest.raises(ConflictError, match=r"model version 2 does not exist.*unchanged \(still version 3\)"):
+        registry.rollback()
+    assert registry.pointer_path.read_bytes() == before and registry.current().version == 3
+    with pytest.raises(NotFoundError):
+        registry.activate(2)
+    version, problems = registry.newest_usable()
+    assert version.version == 3 and problems == []
+
+
+def test_the_server_side_fallback_skips_versions_whose_files_are_gone(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path / "models")
+    for text in ("one", "two", "three"):
+        registry.publish(_save(text), model_name="ease")
+    (registry.get(3).model_path / "model.txt").unlink()
+    version, problems = registry.newest_usable()
+    assert version.version == 2 and len(problems) == 1 and "has no model files" in problems[0]
+
+
+def test_version_numbers_are_never_reused_and_files_are_readable_by_the_serving_user(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import stat
+
+    registry = ModelRegistry(tmp_path / "models")
+    registry.publish(_save("one"), model_name="ease")
+    registry.publish(_save("two"), model_name="ease")
+    shutil.rmtree(registry.get(2).path)  # deleted by hand
+    (registry.versions_dir / ".staging-killed").mkdir()  # left by a publish that was killed
+    old = os.umask(0o022)
+    try:
+        third = registry.publish(_save("three"), model_name="itemknn")
+    finally:
+        os.umask(old)
+    assert third.version == 3  # not 2 again: "version 2" keeps meaning the model it was
+    assert not list(registry.versions_dir.glob(".staging-*"))
+    assert stat.S_IMODE(third.path.stat().st_mode) == 0o755
+    assert stat.S_IMODE(registry.pointer_path.stat().st_mode) == 0o644
+    assert json.loads((third.path / "meta.json").read_text())["files"]["model.txt"]

@@ -87,3 +87,31 @@ def test_training_an_unknown_model_parameter_or_value_is_refused_with_a_sentence
         refused = client.post("/v1/models/train", json=body, headers=auth("admin"))
         assert refused.status_code in (400, 422) and says in refused.text, refused.text
     assert client.get("/v1/models/training", headers=auth("admin")).json()["started_at"] == before["started_at"]
+
+
+def test_a_server_whose_current_model_is_damaged_serves_the_last_whole_one_and_says_so(tmp_path) -> None:
+    """A damaged current version used to start an untracked default model (or none) while /health said ok."""
+    from fastapi.testclient import TestClient
+    from service_world import build_world
+
+    from limelight.registry import ModelRegistry
+    from limelight.service.app import create_app
+    from limelight.spine.store import Store
+
+    path = tmp_path / "spine.duckdb"
+    keys = build_world(path)
+    registry = ModelRegistry(tmp_path / "models")
+    with Store(path, read_only=True) as store:
+        whole = train_and_publish(store, registry, "ease", evaluate=False).version
+        damaged = train_and_publish(store, registry, "itemknn", evaluate=False)
+    model_file = next(p for p in damaged.model_path.rglob("*") if p.is_file())
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # half-copied
+    with TestClient(create_app(path, models_dir=tmp_path / "models")) as client:
+        health = client.get("/health").json()
+        assert health["model_version"] == whole and health["status"] == "degraded"
+        assert "could not be used" in health["problems"][0] and str(tmp_path) not in str(health)
+        admin = {"Authorization": f"Bearer {keys['admin']}"}
+        models = client.get("/v1/models", headers=admin).json()
+        assert models["serving"] == whole and "has changed since it was published" in models["registry_problems"][0]
+        service = {"Authorization": f"Bearer {keys['service']}"}
+        assert client.get("/v1/members/m007/recommendations", headers=service).status_code == 200

@@ -171,6 +171,8 @@ def keys_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
         print_json([vars(k) for k in keys])
         return
     table = Table("key id", "role", "person", "label", "rate/s", "created", "revoked")
+    table.columns[0].no_wrap = True
+    table.columns[0].min_width = max((len(k.key_id) for k in keys), default=6)  # `keys revoke` needs it whole
     for k in keys:
         table.add_row(
             k.key_id,
@@ -265,6 +267,18 @@ def models_rollback(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = Non
     """Make the previously current version current again (a running server swaps within a second)."""
     version = _registry(db, models_dir).rollback()
     console.print(f"current model version is now [bold]{version.version}[/] ({version.model_name})")
+
+
+@models_app.command("activate")
+def models_activate(
+    version: Annotated[int, typer.Argument(min=1, help="The version to serve (see `limelight models list`).")],
+    db: DbOption = DEFAULT_DB,
+    models_dir: ModelsDirOption = None,
+) -> None:
+    """Make any published version current, e.g. the newer one again after a rollback (checked first:
+    a version whose files are missing or changed is refused and nothing moves)."""
+    found = _registry(db, models_dir).activate(version)
+    console.print(f"current model version is now [bold]{found.version}[/] ({found.model_name})")
 
 
 def register(app: typer.Typer) -> None:

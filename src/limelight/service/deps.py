@@ -192,7 +192,10 @@ async def get_engine(request: Request) -> Any:
     engine = state.slot.engine
     if engine is None:
         raise ServiceUnavailableError(
-            state.slot.error or "the personalization engine is still loading; retry shortly"
+            # the reason names files on the server: an admin reads it in GET /v1/models, a client does not
+            "the personalization engine could not load its model; an admin can see why in GET /v1/models"
+            if state.slot.error
+            else "the personalization engine is still loading; retry shortly"
         )
     return engine
 

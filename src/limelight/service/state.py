@@ -95,6 +95,7 @@ class ServiceState:
         self.metrics = ServiceMetrics()
         self.registry = ModelRegistry(config.registry_dir)
         self.slot = EngineSlot()
+        self.registry_problems: list[str] = []  # versions passed over at the last load, in words
         self.precomputed = 0
         self.precompute_done = False
         self.folds = 0  # batches of events observed: precomputed answers older than a fold are dropped
@@ -169,11 +170,17 @@ class ServiceState:
             self._watcher.start()
 
     def _current_version(self) -> ModelVersion | None:
+        """The registry's current version, or — when its files are missing or changed — the most recent
+        earlier one that is whole, never a silent untracked default: what was passed over is kept in
+        `registry_problems` and reported by /health and GET /v1/models."""
         try:
-            return self.registry.current()
+            version, problems = self.registry.newest_usable()
         except Exception as exc:  # a broken registry must not stop the service
-            log.warning("cannot read the model registry %s: %s", self.registry.root, exc)
-            return None
+            version, problems = None, [f"cannot read the model registry {self.registry.root}: {exc}"]
+        self.registry_problems = problems
+        for problem in problems:
+            log.error("model registry: %s", problem)
+        return version
 
     def _watch(self) -> None:
         while not self._stop.wait(self.config.watch_registry_s):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -130,11 +131,14 @@ def train_and_publish(
     *,
     evaluate: bool = True,
     progress: Progress | None = None,
-    seed: int = 7,
+    seed: int | None = None,
     params: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Fit `model` (with `params`, e.g. auto's `max_seconds`) on every interaction in the spine, evaluate it,
     publish and activate it."""
+    from limelight.settings import get_settings
+
+    seed = get_settings().seed if seed is None else seed  # LIMELIGHT_SEED
     report = progress or _noop
     started = time.perf_counter()
     report("reading interactions", 0.05)
@@ -148,12 +152,15 @@ def train_and_publish(
     fitted = make_model(model, params).fit(inter)
     report("publishing", 0.9)
     data = {
-        "db": str(store.path),
+        "db": str(Path(store.path).resolve()),
         "members": inter.n_members,
         "titles": inter.n_titles,
         "interactions": int(inter.matrix.nnz),
         "latest_interaction": str(pd.to_datetime(frame["last_at"].max(), unit="s", utc=True)),
     }
+    if metrics:  # what the figures are: a member's latest title held out of a separate fit, not the published one
+        data["evaluation"] = {"protocol": "leave-last-out", "k": 10, "seed": seed, "max_members": 2000,
+                              "fitted_without_the_held_out_titles": True, "published_model": "refit on every interaction"}
     version = registry.publish(
         lambda folder: fitted.save(folder / "model.npz"),
         model_name=model,

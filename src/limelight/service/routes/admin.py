@@ -95,6 +95,7 @@ class ModelsPage(BaseModel):
     history: list[int]
     versions: list[ModelVersionPublic]
     engine_error: str | None
+    registry_problems: list[str] = Field(default_factory=list, description="versions passed over at the last load, and why")
 
 
 class TrainRequest(BaseModel):
@@ -183,6 +184,7 @@ def _models_page(state: ServiceState) -> ModelsPage:
         history=registry.history(),
         versions=versions,
         engine_error=state.slot.error,
+        registry_problems=list(state.registry_problems),
     )
 
 

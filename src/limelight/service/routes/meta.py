@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.service.deps import ACCESS, CurrentKey, StateDep, can_access
 from limelight.service.errors import ERROR_RESPONSES
@@ -19,7 +19,11 @@ router = APIRouter(tags=["meta"])
 
 class Health(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded: no engine could be loaded, or the registry's current model could not be used "
+        "and an earlier version (or the default model) is served; `problems` says which"
+    )
+    problems: list[str] = []
     engine: Literal["ready", "loading", "unavailable"]
     model_version: int | None
     synthetic: bool
@@ -49,8 +53,17 @@ async def health(state: StateDep) -> Health:
     engine: Literal["ready", "loading", "unavailable"] = (
         "ready" if slot.engine is not None else ("loading" if slot.building else "unavailable")
     )
+    # In general words: /health answers without a key, and the reasons name files on the server
+    # (an admin reads them in GET /v1/models).
+    problems = []
+    if state.registry_problems:
+        problems.append(f"{len(state.registry_problems)} model version(s) in the registry could not be used; "
+                        "an earlier version or the default model is served")
+    if slot.error:
+        problems.append("the last model load failed")
     return Health(
-        status="ok",
+        status="degraded" if problems or engine == "unavailable" else "ok",
+        problems=problems,
         engine=engine,
         model_version=slot.version.version if slot.version else None,
         synthetic=state.synthetic,
