@@ -115,3 +115,28 @@ def test_a_server_whose_current_model_is_damaged_serves_the_last_whole_one_and_s
         assert models["serving"] == whole and "has changed since it was published" in models["registry_problems"][0]
         service = {"Authorization": f"Bearer {keys['service']}"}
         assert client.get("/v1/members/m007/recommendations", headers=service).status_code == 200
+
+
+def test_a_version_published_without_activation_is_served_only_when_an_admin_activates_it(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+    from service_world import build_world
+
+    from limelight.registry import ModelRegistry
+    from limelight.service.app import create_app
+    from limelight.spine.store import Store
+
+    path = tmp_path / "spine.duckdb"
+    keys = build_world(path)
+    registry = ModelRegistry(tmp_path / "models")
+    with Store(path, read_only=True) as store:
+        served = train_and_publish(store, registry, "ease", evaluate=False).version
+        candidate = train_and_publish(store, registry, "itemknn", evaluate=False, activate=False).version
+    assert registry.current().version == served and candidate == served + 1
+    admin = {"Authorization": f"Bearer {keys['admin']}"}
+    with TestClient(create_app(path, models_dir=tmp_path / "models")) as client:
+        assert client.get("/health").json()["model_version"] == served
+        page = client.post("/v1/models/activate", json={"version": candidate}, headers=admin).json()
+        assert page["current"] == candidate and page["serving"] == candidate
+        analyst = {"Authorization": f"Bearer {keys['analyst']}"}
+        assert client.post("/v1/models/activate", json={"version": served}, headers=analyst).status_code == 403
+        assert client.post("/v1/models/activate", json={"version": 99}, headers=admin).status_code == 404

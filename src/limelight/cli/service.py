@@ -194,6 +194,11 @@ def train(
     ] = True,
     models_dir: ModelsDirOption = None,
     params: ParamsOption = None,
+    activate: Annotated[
+        bool,
+        typer.Option("--activate/--no-activate", help="Serve it at once, or publish only: compare its metrics, "
+                     "then 'limelight models activate N'."),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Fit a model on the spine's interactions and publish it as a new registry version (run with the server down)."""
@@ -215,13 +220,14 @@ def train(
             bar.update(task, description=step, completed=100 * fraction)
 
         version = train_and_publish(
-            store, registry, model, evaluate=evaluate, progress=report, params=model_parameters
+            store, registry, model, evaluate=evaluate, progress=report, params=model_parameters, activate=activate
         )
     if as_json:
         print_json(version.to_dict())
         return
     console.print(
         f"published model version [bold]{version.version}[/] ({version.model_name}) to {registry.root}"
+        + ("" if activate else f"; not serving it: 'limelight models activate {version.version}' when it should be")
     )
     for protocol, values in version.metrics.items():
         console.print(f"  {protocol}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))

@@ -133,9 +133,10 @@ def train_and_publish(
     progress: Progress | None = None,
     seed: int | None = None,
     params: dict[str, Any] | None = None,
+    activate: bool = True,
 ) -> ModelVersion:
     """Fit `model` (with `params`, e.g. auto's `max_seconds`) on every interaction in the spine, evaluate it,
-    publish and activate it."""
+    publish it, and (unless `activate=False`: look at its metrics first, then `models activate N`) serve it."""
     from limelight.settings import get_settings
 
     seed = get_settings().seed if seed is None else seed  # LIMELIGHT_SEED
@@ -170,6 +171,7 @@ def train_and_publish(
             k: v for k, v in fitted.get_params().items() if isinstance(v, int | float | str | bool | None)
         } | _chosen(fitted),
         notes=f"trained in {time.perf_counter() - started:.1f} s",
+        activate=activate,
     )
-    report(f"published version {version.version}", 1.0)
+    report(f"published version {version.version}" + ("" if activate else " (not activated)"), 1.0)
     return version

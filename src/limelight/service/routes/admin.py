@@ -102,6 +102,8 @@ class TrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: str = Field(default="auto", pattern=MODEL_NAME_PATTERN)
     evaluate: bool = True
+    activate: bool = Field(default=True, description="serve the new version when done; false: publish only "
+                           "(POST /v1/models/activate with its number later)")
     params: dict[str, float | int | str | bool | None] = Field(
         default_factory=dict,
         max_length=20,
@@ -211,6 +213,25 @@ async def models_rollback(state: StateDep) -> ModelsPage:
     return _models_page(state)
 
 
+class ActivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, le=1_000_000, description="A published version (GET /v1/models)")
+
+
+@router.post(
+    "/models/activate",
+    response_model=ModelsPage,
+    tags=["models"],
+    summary="Serve a published version (one trained with activate=false, or the newer one after a rollback)",
+    dependencies=[Depends(require_access("models.manage"))],
+    responses={**_CONFLICT, 404: {"model": ErrorBody, "description": "No such version in the registry."}},
+)
+async def models_activate(body: ActivateRequest, state: StateDep) -> ModelsPage:
+    await run_in_threadpool(state.registry.activate, body.version)
+    await run_in_threadpool(state.reload_now)
+    return _models_page(state)
+
+
 @router.get(
     "/models/training",
     response_model=TrainingPublic,
@@ -255,12 +276,15 @@ def _train(state: ServiceState, body: TrainRequest) -> None:
     store = state.reader()
     try:
         version = train_and_publish(
-            store, state.registry, body.model, evaluate=body.evaluate, progress=progress, params=body.params
+            store, state.registry, body.model, evaluate=body.evaluate, progress=progress, params=body.params,
+            activate=body.activate,
         )
         job.version, job.model = version.version, version.model_name
-        job.step, job.progress = "loading the new version into the service", 0.95
-        state.reload_now()
-        job.state, job.step, job.progress = "done", f"serving version {version.version}", 1.0
+        if body.activate:
+            job.step, job.progress = "loading the new version into the service", 0.95
+            state.reload_now()
+        job.state, job.progress = "done", 1.0
+        job.step = f"serving version {version.version}" if body.activate else f"published version {version.version} (not served)"
     except LimelightError as exc:
         job.state, job.message = "failed", exc.message
     except Exception as exc:  # pragma: no cover - reported on the page, logged here
