@@ -109,7 +109,7 @@ def test_a_server_whose_current_model_is_damaged_serves_the_last_whole_one_and_s
     with TestClient(create_app(path, models_dir=tmp_path / "models")) as client:
         health = client.get("/health").json()
         assert health["model_version"] == whole and health["status"] == "degraded"
-        assert "could not be used" in health["problems"][0] and str(tmp_path) not in str(health)
+        assert "reports 1 problem(s)" in health["problems"][0] and str(tmp_path) not in str(health)
         admin = {"Authorization": f"Bearer {keys['admin']}"}
         models = client.get("/v1/models", headers=admin).json()
         assert models["serving"] == whole and "has changed since it was published" in models["registry_problems"][0]
@@ -140,3 +140,24 @@ def test_a_version_published_without_activation_is_served_only_when_an_admin_act
         analyst = {"Authorization": f"Bearer {keys['analyst']}"}
         assert client.post("/v1/models/activate", json={"version": served}, headers=analyst).status_code == 403
         assert client.post("/v1/models/activate", json={"version": 99}, headers=admin).status_code == 404
+
+
+def test_a_model_trained_on_another_store_is_served_with_a_warning(tmp_path) -> None:
+    """A registry pointed at another store's folder: its members and titles are another service's."""
+    from fastapi.testclient import TestClient
+    from service_world import build_world
+
+    from limelight.registry import ModelRegistry
+    from limelight.service.app import create_app
+    from limelight.spine.store import Store
+
+    other, served = tmp_path / "other.duckdb", tmp_path / "spine.duckdb"
+    build_world(other)
+    keys = build_world(served)
+    registry = ModelRegistry(tmp_path / "models")
+    with Store(other, read_only=True) as store:
+        version = train_and_publish(store, registry, "ease", evaluate=False).version
+    with TestClient(create_app(served, models_dir=tmp_path / "models")) as client:
+        assert client.get("/health").json()["status"] == "degraded"
+        problems = client.get("/v1/models", headers={"Authorization": f"Bearer {keys['admin']}"}).json()
+        assert f"model version {version} was trained on the store {other}" in problems["registry_problems"][0]

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -177,10 +178,25 @@ class ServiceState:
             version, problems = self.registry.newest_usable()
         except Exception as exc:  # a broken registry must not stop the service
             version, problems = None, [f"cannot read the model registry {self.registry.root}: {exc}"]
+        if version is not None and (elsewhere := self._trained_elsewhere(version)):
+            problems = [*problems, elsewhere]
         self.registry_problems = problems
         for problem in problems:
             log.error("model registry: %s", problem)
         return version
+
+    def _trained_elsewhere(self, version: ModelVersion) -> str | None:
+        """A sentence when `version` was trained on another store than the one served (a registry
+        pointed at the wrong folder): its titles and members are another service's."""
+        recorded = str(version.data.get("db") or "")
+        if not recorded:
+            return None
+        trained, served = Path(recorded), Path(self.config.db_path).resolve()
+        # versions from before absolute paths were recorded hold the path as typed: compare names only
+        same = trained.resolve() == served if trained.is_absolute() else trained.name == served.name
+        if same:
+            return None
+        return f"model version {version.version} was trained on the store {trained}, not on {served}, which this server serves"
 
     def _watch(self) -> None:
         while not self._stop.wait(self.config.watch_registry_s):

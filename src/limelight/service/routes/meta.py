@@ -57,8 +57,8 @@ async def health(state: StateDep) -> Health:
     # (an admin reads them in GET /v1/models).
     problems = []
     if state.registry_problems:
-        problems.append(f"{len(state.registry_problems)} model version(s) in the registry could not be used; "
-                        "an earlier version or the default model is served")
+        problems.append(f"the model registry reports {len(state.registry_problems)} problem(s) with the served "
+                        "model; an admin reads them in GET /v1/models")
     if slot.error:
         problems.append("the last model load failed")
     return Health(
