@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from limelight.errors import AuthError, InputError, NotFoundError
+from limelight.errors import AuthError, ConflictError, InputError, NotFoundError
 from limelight.service.config import ID_PATTERN, ROLES
 
 __all__ = ["KEY_ID_PATTERN", "MAX_RATE_PER_S", "ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
@@ -114,12 +114,20 @@ def create_key(
     return f"ll_{key_id}_{secret}", record
 
 
-def revoke_key(con: duckdb.DuckDBPyConnection, key_id: str) -> ApiKey:
+def revoke_key(con: duckdb.DuckDBPyConnection, key_id: str, *, keep_an_admin: bool = False) -> ApiKey:
+    """Revoke a key (at once: the service reloads its key ring). `keep_an_admin` (the API's way)
+    refuses to revoke the last live admin key, which would lock every admin out until someone with
+    the server's files makes a new one (`limelight keys create`, which is how the CLI can still do it)."""
     if not _has_key_table(con):
         raise NotFoundError(f"key '{key_id}' does not exist (no key was ever made in this store)")
-    rows = con.execute("SELECT key_id FROM service_keys WHERE key_id = ?", [key_id]).fetchall()
+    rows = con.execute("SELECT role, revoked_at FROM service_keys WHERE key_id = ?", [key_id]).fetchall()
     if not rows:
         raise NotFoundError(f"key '{key_id}' does not exist")
+    role, revoked_at = rows[0]
+    if keep_an_admin and role == "admin" and revoked_at is None:
+        live = con.execute("SELECT count(*) FROM service_keys WHERE role = 'admin' AND revoked_at IS NULL").fetchall()
+        if int(live[0][0]) <= 1:
+            raise ConflictError(f"key '{key_id}' is the last live admin key; create another admin key first")
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
         "UPDATE service_keys SET revoked_at = coalesce(revoked_at, ?) WHERE key_id = ?", [now, key_id]

@@ -151,14 +151,15 @@ def keys_list(state: StateDep) -> list[KeyPublic]:
 
 
 @router.delete(
-    "/keys/{key_id}", response_model=KeyPublic, tags=["keys"], dependencies=[_KEYS], responses=_NOT_FOUND
+    "/keys/{key_id}", response_model=KeyPublic, tags=["keys"], dependencies=[_KEYS],
+    responses={**_NOT_FOUND, 409: {"model": ErrorBody, "description": "The last live admin key."}},
 )
 def keys_revoke(
     key_id: Annotated[str, Path(pattern=KEY_ID_PATTERN, description="The key's public id (12 hex digits).")],
     state: StateDep,
 ) -> KeyPublic:
     with state.write_lock:
-        record = revoke_key(state.con, key_id)
+        record = revoke_key(state.con, key_id, keep_an_admin=True)
         state.keys.reload()
     return KeyPublic.of(record)
 

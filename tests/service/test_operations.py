@@ -1,0 +1,92 @@
+"""Operating the model registry and keys on a world of its own: damaged versions, publishing without
+serving, a registry from another store, the last admin key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from service_world import build_world
+
+from limelight.registry import ModelRegistry
+from limelight.service.training import train_and_publish
+from limelight.spine.store import Store
+
+
+@contextmanager
+def serving(path: Path, models: Path) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    from limelight.service.app import create_app
+
+    with TestClient(create_app(path, models_dir=models)) as client:
+        yield client
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def publish(path: Path, registry: ModelRegistry, model: str, **kwargs: object) -> int:
+    with Store(path, read_only=True) as store:
+        return train_and_publish(store, registry, model, evaluate=False, **kwargs).version  # type: ignore[arg-type]
+
+
+def test_a_server_whose_current_model_is_damaged_serves_the_last_whole_one_and_says_so(tmp_path: Path) -> None:
+    """A damaged current version used to start an untracked default model (or none) while /health said ok."""
+    path = tmp_path / "spine.duckdb"
+    keys = build_world(path)
+    registry = ModelRegistry(tmp_path / "models")
+    whole = publish(path, registry, "ease")
+    damaged = registry.get(publish(path, registry, "itemknn"))
+    model_file = next(p for p in damaged.model_path.rglob("*") if p.is_file())
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # half-copied
+    with serving(path, tmp_path / "models") as client:
+        health = client.get("/health").json()
+        assert health["model_version"] == whole and health["status"] == "degraded"
+        assert "reports 1 problem(s)" in health["problems"][0] and str(tmp_path) not in str(health)
+        models = client.get("/v1/models", headers=bearer(keys["admin"])).json()
+        assert models["serving"] == whole and "has changed since it was published" in models["registry_problems"][0]
+        assert client.get("/v1/members/m007/recommendations", headers=bearer(keys["service"])).status_code == 200
+
+
+def test_a_version_published_without_activation_is_served_only_when_an_admin_activates_it(tmp_path: Path) -> None:
+    path = tmp_path / "spine.duckdb"
+    keys = build_world(path)
+    registry = ModelRegistry(tmp_path / "models")
+    served = publish(path, registry, "ease")
+    candidate = publish(path, registry, "itemknn", activate=False)
+    assert registry.current().version == served and candidate == served + 1
+    admin = bearer(keys["admin"])
+    with serving(path, tmp_path / "models") as client:
+        assert client.get("/health").json()["model_version"] == served
+        page = client.post("/v1/models/activate", json={"version": candidate}, headers=admin).json()
+        assert page["current"] == candidate and page["serving"] == candidate
+        analyst = bearer(keys["analyst"])
+        assert client.post("/v1/models/activate", json={"version": served}, headers=analyst).status_code == 403
+        assert client.post("/v1/models/activate", json={"version": 99}, headers=admin).status_code == 404
+
+
+def test_a_model_trained_on_another_store_is_served_with_a_warning(tmp_path: Path) -> None:
+    """A registry pointed at another store's folder: its members and titles are another service's."""
+    other, served = tmp_path / "other.duckdb", tmp_path / "spine.duckdb"
+    build_world(other)
+    keys = build_world(served)
+    version = publish(other, ModelRegistry(tmp_path / "models"), "ease")
+    with serving(served, tmp_path / "models") as client:
+        assert client.get("/health").json()["status"] == "degraded"
+        problems = client.get("/v1/models", headers=bearer(keys["admin"])).json()["registry_problems"]
+        assert f"model version {version} was trained on the store {other}" in problems[0]
+
+
+def test_the_last_live_admin_key_cannot_revoke_itself_through_the_api(tmp_path: Path) -> None:
+    path = tmp_path / "spine.duckdb"
+    admin = bearer(build_world(path)["admin"])
+    with serving(path, tmp_path / "models") as client:
+        me = client.get("/v1/me", headers=admin).json()["key_id"]
+        refused = client.delete(f"/v1/keys/{me}", headers=admin)
+        assert refused.status_code == 409 and "last live admin key" in refused.json()["error"]["message"]
+        second = client.post("/v1/keys", json={"role": "admin", "label": "second"}, headers=admin).json()
+        assert client.delete(f"/v1/keys/{me}", headers=admin).status_code == 200
+        assert client.get("/v1/me", headers=bearer(second["key"])).status_code == 200
