@@ -90,3 +90,16 @@ def test_the_last_live_admin_key_cannot_revoke_itself_through_the_api(tmp_path: 
         second = client.post("/v1/keys", json={"role": "admin", "label": "second"}, headers=admin).json()
         assert client.delete(f"/v1/keys/{me}", headers=admin).status_code == 200
         assert client.get("/v1/me", headers=bearer(second["key"])).status_code == 200
+
+
+def test_a_version_worse_than_the_serving_one_is_published_but_not_served_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "spine.duckdb"
+    build_world(path)
+    registry = ModelRegistry(tmp_path / "models")
+    with Store(path, read_only=True) as store:
+        first = train_and_publish(store, registry, "ease")
+        worse = train_and_publish(store, registry, "popularity", only_if_not_worse=True)
+        assert worse.metrics["leave-last-out"]["ndcg@10"] < first.metrics["leave-last-out"]["ndcg@10_low"]
+        assert registry.current().version == first.version and "not activated: nDCG@10" in worse.notes
+        again = train_and_publish(store, registry, "ease", only_if_not_worse=True)  # the same model: not worse
+        assert registry.current().version == again.version and "activated: nDCG@10" in again.notes

@@ -199,6 +199,11 @@ def train(
         typer.Option("--activate/--no-activate", help="Serve it at once, or publish only: compare its metrics, "
                      "then 'limelight models activate N'."),
     ] = True,
+    only_if_not_worse: Annotated[
+        bool,
+        typer.Option("--only-if-not-worse", help="Serve it only if its leave-last-out nDCG@10 reaches the "
+                     "serving version's lower 95% bound; else publish only."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Fit a model on the spine's interactions and publish it as a new registry version (run with the server down)."""
@@ -220,15 +225,19 @@ def train(
             bar.update(task, description=step, completed=100 * fraction)
 
         version = train_and_publish(
-            store, registry, model, evaluate=evaluate, progress=report, params=model_parameters, activate=activate
+            store, registry, model, evaluate=evaluate, progress=report, params=model_parameters, activate=activate,
+            only_if_not_worse=only_if_not_worse,
         )
     if as_json:
         print_json(version.to_dict())
         return
     console.print(
         f"published model version [bold]{version.version}[/] ({version.model_name}) to {registry.root}"
-        + ("" if activate else f"; not serving it: 'limelight models activate {version.version}' when it should be")
+        + ("" if registry.current() and registry.current().version == version.version
+           else f"; not serving it: 'limelight models activate {version.version}' when it should be")
     )
+    if version.notes:
+        console.print(f"  {version.notes}")
     for protocol, values in version.metrics.items():
         console.print(f"  {protocol}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
 

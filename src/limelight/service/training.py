@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from limelight.errors import DataError
+from limelight.errors import DataError, InputError
 from limelight.registry import ModelRegistry, ModelVersion
 from limelight.spine.store import Store
 
@@ -124,6 +124,21 @@ def _chosen(model: Any) -> dict[str, str]:
     return {"chosen": describe_choice(chosen)} if chosen else {}
 
 
+def activation_verdict(metrics: dict[str, Any], registry: ModelRegistry) -> tuple[bool, str]:
+    """Whether a new version's leave-last-out nDCG@10 is not worse than the serving one's beyond noise
+    (at least the lower end of its 95% interval over members), and a sentence saying so."""
+    new = metrics.get("leave-last-out", {}).get("ndcg@10")
+    current = registry.current()
+    old = current.metrics.get("leave-last-out", {}) if current is not None else {}
+    if new is None or current is None or "ndcg@10" not in old:
+        return True, "activated: no earlier leave-last-out nDCG@10 to compare with"
+    floor = float(old.get("ndcg@10_low", old["ndcg@10"]))
+    compared = f"nDCG@10 {new:.4f} against version {current.version}'s {old['ndcg@10']:.4f} (95% low {floor:.4f})"
+    if float(new) >= floor:
+        return True, f"activated: {compared}"
+    return False, f"not activated: {compared}"
+
+
 def train_and_publish(
     store: Store,
     registry: ModelRegistry,
@@ -134,9 +149,13 @@ def train_and_publish(
     seed: int | None = None,
     params: dict[str, Any] | None = None,
     activate: bool = True,
+    only_if_not_worse: bool = False,
 ) -> ModelVersion:
     """Fit `model` (with `params`, e.g. auto's `max_seconds`) on every interaction in the spine, evaluate it,
-    publish it, and (unless `activate=False`: look at its metrics first, then `models activate N`) serve it."""
+    publish it, and (unless `activate=False`: look at its metrics first, then `models activate N`) serve it.
+
+    `only_if_not_worse` serves it only when its leave-last-out nDCG@10 is at least the current version's
+    lower 95% bound (`activation_verdict`); the verdict is in the version's notes either way."""
     from limelight.settings import get_settings
 
     seed = get_settings().seed if seed is None else seed  # LIMELIGHT_SEED
@@ -145,6 +164,8 @@ def train_and_publish(
     report("reading interactions", 0.05)
     inter, frame = load_interactions(store)
     make_model(model, params)  # an unknown name or parameter stops here, with one sentence, before any fit
+    if only_if_not_worse and not evaluate:
+        raise InputError("only_if_not_worse compares leave-last-out metrics, so it needs evaluate, got evaluate off")
     metrics: dict[str, Any] = {}
     if evaluate:
         report(f"evaluating {model} (leave-last-out)", 0.15)
@@ -162,6 +183,9 @@ def train_and_publish(
     if metrics:  # what the figures are: a member's latest title held out of a separate fit, not the published one
         data["evaluation"] = {"protocol": "leave-last-out", "k": 10, "seed": seed, "max_members": 2000,
                               "fitted_without_the_held_out_titles": True, "published_model": "refit on every interaction"}
+    verdict = ""
+    if activate and only_if_not_worse:
+        activate, verdict = activation_verdict(metrics, registry)
     version = registry.publish(
         lambda folder: fitted.save(folder / "model.npz"),
         model_name=model,
@@ -170,8 +194,9 @@ def train_and_publish(
         params={
             k: v for k, v in fitted.get_params().items() if isinstance(v, int | float | str | bool | None)
         } | _chosen(fitted),
-        notes=f"trained in {time.perf_counter() - started:.1f} s",
+        notes=f"trained in {time.perf_counter() - started:.1f} s" + (f"; {verdict}" if verdict else ""),
         activate=activate,
     )
-    report(f"published version {version.version}" + ("" if activate else " (not activated)"), 1.0)
+    report(f"published version {version.version}" + ("" if activate else f" (not activated{': ' + verdict if verdict else ''})"),
+           1.0)
     return version

@@ -104,6 +104,8 @@ class TrainRequest(BaseModel):
     evaluate: bool = True
     activate: bool = Field(default=True, description="serve the new version when done; false: publish only "
                            "(POST /v1/models/activate with its number later)")
+    only_if_not_worse: bool = Field(default=False, description="serve it only if its leave-last-out nDCG@10 "
+                                    "reaches the serving version's lower 95% bound (needs evaluate)")
     params: dict[str, float | int | str | bool | None] = Field(
         default_factory=dict,
         max_length=20,
@@ -278,14 +280,17 @@ def _train(state: ServiceState, body: TrainRequest) -> None:
     try:
         version = train_and_publish(
             store, state.registry, body.model, evaluate=body.evaluate, progress=progress, params=body.params,
-            activate=body.activate,
+            activate=body.activate, only_if_not_worse=body.only_if_not_worse,
         )
         job.version, job.model = version.version, version.model_name
-        if body.activate:
+        served = state.registry.current()
+        if served is not None and served.version == version.version:
             job.step, job.progress = "loading the new version into the service", 0.95
             state.reload_now()
+            job.step = f"serving version {version.version}"
+        else:
+            job.step = f"published version {version.version} (not served)" + (f": {version.notes}" if version.notes else "")
         job.state, job.progress = "done", 1.0
-        job.step = f"serving version {version.version}" if body.activate else f"published version {version.version} (not served)"
     except LimelightError as exc:
         job.state, job.message = "failed", exc.message
     except Exception as exc:  # pragma: no cover - reported on the page, logged here
