@@ -103,3 +103,22 @@ def test_a_version_worse_than_the_serving_one_is_published_but_not_served_when_a
         assert registry.current().version == first.version and "not activated: nDCG@10" in worse.notes
         again = train_and_publish(store, registry, "ease", only_if_not_worse=True)  # the same model: not worse
         assert registry.current().version == again.version and "activated: nDCG@10" in again.notes
+
+
+def test_a_key_made_to_expire_is_refused_from_then_on_cached_or_not(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "spine.duckdb"
+    admin = bearer(build_world(path)["admin"])
+    with serving(path, tmp_path / "models") as client:
+        made = client.post("/v1/keys", json={"role": "analyst", "expires_in_days": 1.5 / 86400}, headers=admin).json()
+        assert made["expires_at"] is not None
+        key = bearer(made["key"])
+        assert client.get("/v1/me", headers=key).status_code == 200  # verified once: now in the cache
+        time.sleep(1.6)
+        refused = client.get("/v1/me", headers=key)
+        assert refused.status_code == 401 and "expired at" in refused.json()["error"]["message"]
+        listed = {k["key_id"]: k for k in client.get("/v1/keys", headers=admin).json()}
+        assert listed[made["key_id"]]["expires_at"] == made["expires_at"]
+        too_long = client.post("/v1/keys", json={"role": "analyst", "expires_in_days": 4000}, headers=admin)
+        assert too_long.status_code == 422

@@ -119,6 +119,10 @@ def keys_create(
         float | None,
         typer.Option("--rate", min=0.001, max=MAX_RATE_PER_S, help="Requests/s for this key (default: server's)."),
     ] = None,
+    expires_in_days: Annotated[
+        float | None,
+        typer.Option("--expires-in-days", min=0.001, max=3650, help="Refused from then on, as if revoked (default: never)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a key and print it ONCE (only its hash is stored). Run while the server is down."""
@@ -126,12 +130,15 @@ def keys_create(
 
     con = _open_for_write(db)
     try:
-        secret, record = create_key(con, role, person_id=person_id, label=label, rate_per_s=rate)
+        secret, record = create_key(
+            con, role, person_id=person_id, label=label, rate_per_s=rate, expires_in_days=expires_in_days
+        )
     finally:
         con.close()
     if as_json:
         print_json(
-            {"key": secret, "key_id": record.key_id, "role": record.role, "person_id": record.person_id}
+            {"key": secret, "key_id": record.key_id, "role": record.role, "person_id": record.person_id,
+             "expires_at": record.expires_at}
         )
         return
     console.print(
@@ -170,7 +177,7 @@ def keys_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     if as_json:
         print_json([vars(k) for k in keys])
         return
-    table = Table("key id", "role", "person", "label", "rate/s", "created", "revoked")
+    table = Table("key id", "role", "person", "label", "rate/s", "created", "revoked", "expires")
     table.columns[0].no_wrap = True
     table.columns[0].min_width = max((len(k.key_id) for k in keys), default=6)  # `keys revoke` needs it whole
     for k in keys:
@@ -182,6 +189,7 @@ def keys_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
             f"{k.rate_per_s:g}" if k.rate_per_s else "",
             str(k.created_at)[:19],
             str(k.revoked_at)[:19] if k.revoked_at else "",
+            str(k.expires_at)[:19] if k.expires_at else "",
         )
     console.print(table)
 

@@ -16,14 +16,14 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
 from limelight.errors import AuthError, ConflictError, InputError, NotFoundError
 from limelight.service.config import ID_PATTERN, ROLES
 
-__all__ = ["KEY_ID_PATTERN", "MAX_RATE_PER_S", "ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
+__all__ = ["KEY_ID_PATTERN", "MAX_KEY_DAYS", "MAX_RATE_PER_S", "ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
 
 # A key's public id: 12 hex digits (secrets.token_hex(6)), the part between "ll_" and the secret.
 _KEY_ID = r"[0-9a-f]{12}"
@@ -39,9 +39,11 @@ CREATE TABLE IF NOT EXISTS service_keys (
   label VARCHAR,
   rate_per_s DOUBLE,
   created_at TIMESTAMP NOT NULL,
-  revoked_at TIMESTAMP
+  revoked_at TIMESTAMP,
+  expires_at TIMESTAMP
 )
 """
+MAX_KEY_DAYS = 3650  # a key that should outlive ten years is a key nobody rotates
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,15 @@ class ApiKey:
     rate_per_s: float | None = None
     created_at: datetime | None = None
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None  # naive UTC; None: never
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        return self.expires_at is not None and now >= self.expires_at
 
 
 def _digest(key_id: str, secret: str) -> str:
@@ -67,6 +74,8 @@ def _digest(key_id: str, secret: str) -> str:
 
 def ensure_key_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(KEY_TABLE_DDL)
+    # stores made before keys could expire
+    con.execute("ALTER TABLE service_keys ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP")
 
 
 def _has_key_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -88,8 +97,10 @@ def create_key(
     person_id: str | None = None,
     label: str | None = None,
     rate_per_s: float | None = None,
+    expires_in_days: float | None = None,
 ) -> tuple[str, ApiKey]:
-    """Make a new key; returns (the full key, shown once; its record). Only the hash is stored."""
+    """Make a new key; returns (the full key, shown once; its record). Only the hash is stored.
+    `expires_in_days`: refused from then on, as if revoked (rotate keys without a revocation step)."""
     if role not in ROLES:
         raise InputError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
     if role == "person" and not person_id:
@@ -102,15 +113,19 @@ def create_key(
         )
     if rate_per_s is not None and not 0 < rate_per_s <= MAX_RATE_PER_S:
         raise InputError(f"rate_per_s must be a number > 0 and at most {MAX_RATE_PER_S:g}, got {rate_per_s}")
+    if expires_in_days is not None and not 0 < expires_in_days <= MAX_KEY_DAYS:
+        raise InputError(f"expires_in_days must be a number > 0 and at most {MAX_KEY_DAYS}, got {expires_in_days}")
     ensure_key_table(con)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(24)
     now = datetime.now(UTC).replace(tzinfo=None)
+    expires = None if expires_in_days is None else now + timedelta(days=float(expires_in_days))
     con.execute(
-        "INSERT INTO service_keys VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-        [key_id, _digest(key_id, secret), role, person_id, label, rate_per_s, now],
+        "INSERT INTO service_keys (key_id, key_hash, role, person_id, label, rate_per_s, created_at, revoked_at, "
+        "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+        [key_id, _digest(key_id, secret), role, person_id, label, rate_per_s, now, expires],
     )
-    record = ApiKey(key_id, role, person_id, label, rate_per_s, now, None)
+    record = ApiKey(key_id, role, person_id, label, rate_per_s, now, None, expires)
     return f"ll_{key_id}_{secret}", record
 
 
@@ -139,7 +154,7 @@ def list_keys(con: duckdb.DuckDBPyConnection) -> list[ApiKey]:
     if not _has_key_table(con):
         return []
     rows = con.execute(
-        "SELECT key_id, role, person_id, label, rate_per_s, created_at, revoked_at "
+        "SELECT key_id, role, person_id, label, rate_per_s, created_at, revoked_at, expires_at "
         "FROM service_keys ORDER BY created_at, key_id"
     ).fetchall()
     return [ApiKey(*row) for row in rows]
@@ -188,6 +203,8 @@ class KeyRing:
         verified = self._verified  # this generation: a reload() meanwhile discards what we add
         known = verified.get(token)
         if known is not None:
+            if known.expired():  # the cache holds it past its end: refuse it like any other expired key
+                raise AuthError(f"the API key '{known.key_id}' expired at {known.expires_at:%Y-%m-%d %H:%M} UTC")
             return known
         record = self._verify(token)
         # cached by the well-formed token alone (at most 80 characters): padding a header differently
@@ -208,4 +225,6 @@ class KeyRing:
             raise AuthError("the API key is not valid")
         if not record.active:
             raise AuthError(f"the API key '{key_id}' was revoked")
+        if record.expired():
+            raise AuthError(f"the API key '{key_id}' expired at {record.expires_at:%Y-%m-%d %H:%M} UTC")
         return record

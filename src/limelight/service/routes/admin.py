@@ -17,6 +17,7 @@ from limelight.service.deps import StateDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 from limelight.service.keys import (
     KEY_ID_PATTERN,
+    MAX_KEY_DAYS,
     MAX_RATE_PER_S,
     ApiKey,
     create_key,
@@ -43,6 +44,8 @@ class KeyCreate(BaseModel):
     person_id: str | None = Field(default=None, pattern=ID_PATTERN)
     label: str | None = Field(default=None, max_length=200)
     rate_per_s: float | None = Field(default=None, gt=0, le=MAX_RATE_PER_S)
+    expires_in_days: float | None = Field(default=None, gt=0, le=MAX_KEY_DAYS,
+                                          description="refused from then on, as if revoked; default: never")
 
 
 class KeyPublic(BaseModel):
@@ -54,6 +57,7 @@ class KeyPublic(BaseModel):
     rate_per_s: float | None
     created_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyPublic:
@@ -65,6 +69,7 @@ class KeyPublic(BaseModel):
             rate_per_s=key.rate_per_s,
             created_at=_utc(key.created_at),
             revoked_at=_utc(key.revoked_at),
+            expires_at=_utc(key.expires_at),
         )
 
 
@@ -140,7 +145,8 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 def keys_create(body: KeyCreate, state: StateDep) -> KeyCreated:
     with state.write_lock:
         secret, record = create_key(
-            state.con, body.role, person_id=body.person_id, label=body.label, rate_per_s=body.rate_per_s
+            state.con, body.role, person_id=body.person_id, label=body.label, rate_per_s=body.rate_per_s,
+            expires_in_days=body.expires_in_days,
         )
         state.keys.reload()
     return KeyCreated(**KeyPublic.of(record).model_dump(), key=secret)
