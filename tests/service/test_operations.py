@@ -122,3 +122,19 @@ def test_a_key_made_to_expire_is_refused_from_then_on_cached_or_not(tmp_path: Pa
         assert listed[made["key_id"]]["expires_at"] == made["expires_at"]
         too_long = client.post("/v1/keys", json={"role": "analyst", "expires_in_days": 4000}, headers=admin)
         assert too_long.status_code == 422
+
+
+def test_metrics_can_be_kept_for_keys_of_roles_that_read_them(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from limelight.service.app import create_app
+
+    path = tmp_path / "spine.duckdb"
+    keys = build_world(path)
+    with TestClient(create_app(path, models_dir=tmp_path / "models", metrics_need_key=True)) as client:
+        assert client.get("/metrics").status_code == 401
+        refused = client.get("/metrics", headers=bearer(keys["ingest"]))
+        assert refused.status_code == 403 and "may not read the metrics" in refused.json()["error"]["message"]
+        assert "limelight_model_version" in client.get("/metrics", headers=bearer(keys["service"])).text
+    with serving(path, tmp_path / "models") as client:  # the default: a scraper on a private network
+        assert client.get("/metrics").status_code == 200

@@ -81,6 +81,10 @@ def serve(
         bool,
         typer.Option("--precompute/--no-precompute", help="Render every member's home and top-10 after each load."),
     ] = True,
+    metrics_need_key: Annotated[
+        bool,
+        typer.Option("--metrics-need-key", help="GET /metrics only with a service, analyst or admin key."),
+    ] = False,
 ) -> None:
     """Serve the REST API and the dashboard (http://HOST:PORT/)."""
     from limelight.errors import NotFoundError
@@ -104,6 +108,7 @@ def serve(
         default_rate_per_s=rate,
         default_burst=2 * rate,
         precompute=precompute,
+        metrics_need_key=metrics_need_key,
     )
 
 

@@ -47,6 +47,11 @@ class ServiceConfig(BaseModel):
         default=False, description="After each engine load, render every member's home and top-10 in the background."
     )
     load_engine: bool = Field(default=True, description="Build the personalization engine at start-up.")
+    metrics_need_key: bool = Field(
+        default=False,
+        description="GET /metrics only with a key of role service, analyst or admin (it names key ids and the "
+        "model version); off by default, for a scraper on a private network.",
+    )
 
     @property
     def registry_dir(self) -> Path:

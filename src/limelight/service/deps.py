@@ -61,6 +61,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "talent.bonus": frozenset({"analyst", "admin", "person"}),  # the calculator: public rules, caller's figures
     "talent.rules": frozenset(ROLES),  # rule packs and the health-plan threshold: public, cited
     "person.statement": frozenset({"admin"}),  # + the person's own `person` key
+    "metrics.read": frozenset({"service", "analyst", "admin"}),  # /metrics, when the server asks for a key
     "models.read": frozenset({"analyst", "admin"}),
     "models.manage": frozenset({"admin"}),
     "keys.manage": frozenset({"admin"}),

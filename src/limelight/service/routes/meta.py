@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from limelight.errors import ForbiddenError
 from limelight.service.deps import ACCESS, CurrentKey, StateDep, can_access
 from limelight.service.errors import ERROR_RESPONSES
 from limelight.service.metrics import CONTENT_TYPE_LATEST
@@ -78,10 +79,16 @@ async def health(state: StateDep) -> Health:
     summary="Prometheus metrics (text exposition format)",
     response_class=Response,
     responses={
-        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "Metrics."}
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "Metrics."},
+        **{code: ERROR_RESPONSES[code] for code in (401, 403) if code in ERROR_RESPONSES},
     },
 )
-async def metrics(state: StateDep) -> Response:
+async def metrics(request: Request, state: StateDep) -> Response:
+    if state.config.metrics_need_key:  # `limelight serve --metrics-need-key`
+        key = state.keys.authenticate(request.headers.get("authorization"))
+        if not can_access(key, "metrics.read"):
+            raise ForbiddenError(f"a key with role '{key.role}' may not read the metrics; it needs role "
+                                 + " or ".join(sorted(ACCESS["metrics.read"])))
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
