@@ -122,7 +122,7 @@ def evaluate(
     interactions: InteractionsOption = None,
     db: Annotated[Path | None, typer.Option("--db", help="Evaluate on the spine's views and ratings.")] = None,
     protocol: Annotated[
-        str, typer.Option("--protocol", help="random, leave-last-out, strong-generalization or temporal.")
+        str, typer.Option("--protocol", help="random, random-by-title, leave-last-out, strong-generalization or temporal.")
     ] = "random",
     model: ModelOption = "auto",
     k: KOption = 10,
@@ -160,7 +160,7 @@ def evaluate(
         return
     table = Table(
         title=f"{report.model} · {protocol} · {report.n_members:,} members × {report.n_titles:,} titles",
-        caption="95% interval over members (normal approximation)",
+        caption="95% interval over members (Student's t)",
     )
     for column in ("metric", "mean", "95% interval"):
         table.add_column(column)

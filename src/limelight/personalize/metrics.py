@@ -10,7 +10,8 @@ Accuracy (one value per member who has at least one held-out title):
 Beyond accuracy (one value per run): catalog coverage (share of titles recommended to anyone),
 novelty (mean −log2 of the share of training members who have each recommended title), and
 intra-list diversity (mean pairwise 1 − cosine between recommended titles' member vectors).
-Intervals are normal 95% intervals over members: mean ± 1.96 · sd / √n.
+Intervals are Student's t 95% intervals over members, mean ± t(0.975, n−1) · sd / √n, clipped to the
+metric's range where it has one (ranking metrics: [0, 1]).
 """
 
 from __future__ import annotations

@@ -140,7 +140,10 @@ def revoke_key(con: duckdb.DuckDBPyConnection, key_id: str, *, keep_an_admin: bo
         raise NotFoundError(f"key '{key_id}' does not exist")
     role, revoked_at = rows[0]
     if keep_an_admin and role == "admin" and revoked_at is None:
-        live = con.execute("SELECT count(*) FROM service_keys WHERE role = 'admin' AND revoked_at IS NULL").fetchall()
+        live = con.execute(
+            "SELECT count(*) FROM service_keys WHERE role = 'admin' AND revoked_at IS NULL "
+            "AND (expires_at IS NULL OR expires_at > ?)", [datetime.now(UTC).replace(tzinfo=None)]
+        ).fetchall()
         if int(live[0][0]) <= 1:
             raise ConflictError(f"key '{key_id}' is the last live admin key; create another admin key first")
     now = datetime.now(UTC).replace(tzinfo=None)

@@ -14,10 +14,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from limelight.errors import NotFoundError
@@ -178,25 +178,24 @@ class ServiceState:
             version, problems = self.registry.newest_usable()
         except Exception as exc:  # a broken registry must not stop the service
             version, problems = None, [f"cannot read the model registry {self.registry.root}: {exc}"]
-        if version is not None and (elsewhere := self._trained_elsewhere(version)):
-            problems = [*problems, elsewhere]
         self.registry_problems = problems
         for problem in problems:
             log.error("model registry: %s", problem)
         return version
 
-    def _trained_elsewhere(self, version: ModelVersion) -> str | None:
-        """A sentence when `version` was trained on another store than the one served (a registry
-        pointed at the wrong folder): its titles and members are another service's."""
-        recorded = str(version.data.get("db") or "")
-        if not recorded:
+    @staticmethod
+    def _trained_elsewhere(engine: Any, version: ModelVersion | None) -> str | None:
+        """A sentence when most of the model's titles are not in the served store: it was trained on
+        another store (a registry pointed at the wrong folder). Compared by content, so a copy of the
+        store (a second server behind a balancer) or a store that has grown since is not flagged."""
+        model_titles = getattr(engine.model, "title_ids_", None)
+        if version is None or model_titles is None or len(model_titles) == 0:
             return None
-        trained, served = Path(recorded), Path(self.config.db_path).resolve()
-        # versions from before absolute paths were recorded hold the path as typed: compare names only
-        same = trained.resolve() == served if trained.is_absolute() else trained.name == served.name
-        if same:
+        known = np.isin(np.asarray(model_titles, dtype=object), engine.catalog.axis_ids).mean()
+        if known >= 0.5:
             return None
-        return f"model version {version.version} was trained on the store {trained}, not on {served}, which this server serves"
+        return (f"model version {version.version} knows {len(model_titles):,} titles and only {known:.0%} of them "
+                f"are in this store: it was trained on another one ({version.data.get('db', 'unknown')})")
 
     def _watch(self) -> None:
         while not self._stop.wait(self.config.watch_registry_s):
@@ -259,6 +258,9 @@ class ServiceState:
             self.slot.engine = engine
             self.cache.clear()
             self.slot.version = version
+            if (elsewhere := self._trained_elsewhere(engine, version)) is not None:
+                self.registry_problems = [*self.registry_problems, elsewhere]
+                log.error("model registry: %s", elsewhere)
             self.slot.building = False
         self.slot.error = None
         self.slot.swapped_at = time.time()

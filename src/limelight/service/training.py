@@ -126,17 +126,15 @@ def _chosen(model: Any) -> dict[str, str]:
 
 def activation_verdict(metrics: dict[str, Any], registry: ModelRegistry) -> tuple[bool, str]:
     """Whether a new version's leave-last-out nDCG@10 is not worse than the serving one's beyond noise
-    (at least the lower end of its 95% interval over members), and a sentence saying so."""
+    (at least the lower end of its 95% interval over members), and the comparison in words."""
     new = metrics.get("leave-last-out", {}).get("ndcg@10")
     current = registry.current()
     old = current.metrics.get("leave-last-out", {}) if current is not None else {}
     if new is None or current is None or "ndcg@10" not in old:
-        return True, "activated: no earlier leave-last-out nDCG@10 to compare with"
+        return True, "no earlier leave-last-out nDCG@10 to compare with"
     floor = float(old.get("ndcg@10_low", old["ndcg@10"]))
     compared = f"nDCG@10 {new:.4f} against version {current.version}'s {old['ndcg@10']:.4f} (95% low {floor:.4f})"
-    if float(new) >= floor:
-        return True, f"activated: {compared}"
-    return False, f"not activated: {compared}"
+    return float(new) >= floor, ("not worse: " if float(new) >= floor else "worse: ") + compared
 
 
 def train_and_publish(
@@ -184,8 +182,10 @@ def train_and_publish(
         data["evaluation"] = {"protocol": "leave-last-out", "k": 10, "seed": seed, "max_members": 2000,
                               "fitted_without_the_held_out_titles": True, "published_model": "refit on every interaction"}
     verdict = ""
-    if activate and only_if_not_worse:
-        activate, verdict = activation_verdict(metrics, registry)
+    if only_if_not_worse:  # the comparison is written down even when the version is published only
+        not_worse, compared = activation_verdict(metrics, registry)
+        activate = activate and not_worse
+        verdict = f"{'activated' if activate else 'not activated'}, {compared}"
     version = registry.publish(
         lambda folder: fitted.save(folder / "model.npz"),
         model_name=model,

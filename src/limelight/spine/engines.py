@@ -307,7 +307,8 @@ def spark_session(
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    if not on_cluster:  # a cluster driver keeps the log level its own configuration sets
+        session.sparkContext.setLogLevel("ERROR")
     log.info("started Spark %s (%s)", session.version, session.sparkContext.master)
     return session
 

@@ -260,7 +260,8 @@ async def training_status(state: StateDep) -> TrainingPublic:
     responses=_CONFLICT,
 )
 def models_train(body: TrainRequest, state: StateDep) -> TrainingPublic:
-    """Train on the spine in the background; poll `GET /v1/models/training`. The new version is served when done."""
+    """Train on the spine in the background; poll `GET /v1/models/training`. The new version is served when done,
+    unless `activate` is false or `only_if_not_worse` finds it worse than the serving one (the job says which)."""
     from limelight.service.training import make_model
 
     make_model(body.model, body.params)  # an unknown model or parameter is refused now, not in the background
