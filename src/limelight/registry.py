@@ -62,6 +62,14 @@ class ModelVersion:
 
 
 def _umask() -> int:
+    """The process's umask, read without changing it (setting it to read it back would, for a moment,
+    give files another thread creates meanwhile wider modes); the set-and-restore way where /proc is absent."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
