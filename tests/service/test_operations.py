@@ -150,3 +150,19 @@ def test_metrics_can_be_kept_for_keys_of_roles_that_read_them(tmp_path: Path) ->
         assert "limelight_model_version" in client.get("/metrics", headers=bearer(keys["service"])).text
     with serving(path, tmp_path / "models") as client:  # the default: a scraper on a private network
         assert client.get("/metrics").status_code == 200
+
+
+def test_a_keys_last_use_is_kept_without_a_write_per_request_and_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "spine.duckdb"
+    keys = build_world(path)
+    with serving(path, tmp_path / "models") as client:
+        for _ in range(3):
+            assert client.get("/v1/me", headers=bearer(keys["analyst"])).status_code == 200
+        listed = {k["role"]: k for k in client.get("/v1/keys", headers=bearer(keys["admin"])).json()}
+        assert listed["analyst"]["last_used_at"] is not None and listed["ingest"]["last_used_at"] is None
+        client.get("/v1/me", headers=bearer(keys["ingest"]))  # used after the list: written at shutdown
+    with Store(path, read_only=True) as store:
+        used = dict(store.query("SELECT role, last_used_at FROM service_keys").itertuples(index=False))
+    import pandas as pd
+
+    assert not pd.isna(used["ingest"]) and pd.isna(used["service"])

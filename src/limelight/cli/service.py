@@ -182,7 +182,7 @@ def keys_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     if as_json:
         print_json([vars(k) for k in keys])
         return
-    table = Table("key id", "role", "person", "label", "rate/s", "created", "revoked", "expires")
+    table = Table("key id", "role", "person", "label", "rate/s", "created", "revoked", "expires", "last used")
     table.columns[0].no_wrap = True
     table.columns[0].min_width = max((len(k.key_id) for k in keys), default=6)  # `keys revoke` needs it whole
     for k in keys:
@@ -195,6 +195,7 @@ def keys_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
             str(k.created_at)[:19],
             str(k.revoked_at)[:19] if k.revoked_at else "",
             str(k.expires_at)[:19] if k.expires_at else "",
+            str(k.last_used_at)[:16] if k.last_used_at else "never",
         )
     console.print(table)
 

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS service_keys (
   rate_per_s DOUBLE,
   created_at TIMESTAMP NOT NULL,
   revoked_at TIMESTAMP,
-  expires_at TIMESTAMP
+  expires_at TIMESTAMP,
+  last_used_at TIMESTAMP
 )
 """
 MAX_KEY_DAYS = 3650  # a key that should outlive ten years is a key nobody rotates
@@ -58,6 +59,7 @@ class ApiKey:
     created_at: datetime | None = None
     revoked_at: datetime | None = None
     expires_at: datetime | None = None  # naive UTC; None: never
+    last_used_at: datetime | None = None  # naive UTC, to the minute (kept in memory, written on list and at shutdown)
 
     @property
     def active(self) -> bool:
@@ -76,6 +78,7 @@ def ensure_key_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(KEY_TABLE_DDL)
     # stores made before keys could expire
     con.execute("ALTER TABLE service_keys ADD COLUMN IF NOT EXISTS expires_at TIMESTAMP")
+    con.execute("ALTER TABLE service_keys ADD COLUMN IF NOT EXISTS last_used_at TIMESTAMP")
 
 
 def _has_key_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -157,7 +160,7 @@ def list_keys(con: duckdb.DuckDBPyConnection) -> list[ApiKey]:
     if not _has_key_table(con):
         return []
     rows = con.execute(
-        "SELECT key_id, role, person_id, label, rate_per_s, created_at, revoked_at, expires_at "
+        "SELECT key_id, role, person_id, label, rate_per_s, created_at, revoked_at, expires_at, last_used_at "
         "FROM service_keys ORDER BY created_at, key_id"
     ).fetchall()
     return [ApiKey(*row) for row in rows]
@@ -196,9 +199,25 @@ class KeyRing:
     VERIFIED_MAX = 10_000
 
     def reload(self) -> None:
+        self.flush_last_used()
         self._keys = {k.key_id: k for k in list_keys(self._con)}
         self._hash = _hashes(self._con)
         self._verified: dict[str, ApiKey] = {}
+
+    def note_use(self, key: ApiKey) -> None:
+        """When a key was last used, to the minute, in memory (no write on the request path)."""
+        self._last_used[key.key_id] = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+
+    def flush_last_used(self) -> None:
+        """Write the remembered last uses into the keys table (on listing keys, on changes, at shutdown)
+        — which keys nobody uses any more is what an operator asks before revoking."""
+        pending = getattr(self, "_last_used", {})
+        self._last_used: dict[str, datetime] = {}
+        if pending and _has_key_table(self._con):
+            self._con.executemany(
+                "UPDATE service_keys SET last_used_at = greatest(coalesce(last_used_at, ?), ?) WHERE key_id = ?",
+                [[at, at, key_id] for key_id, at in pending.items()],
+            )
 
     def authenticate(self, authorization: str | None) -> ApiKey:
         """The key named by an `Authorization: Bearer ll_...` header, or `AuthError`."""
@@ -208,8 +227,10 @@ class KeyRing:
         if known is not None:
             if known.expired():  # the cache holds it past its end: refuse it like any other expired key
                 raise AuthError(f"the API key '{known.key_id}' expired at {known.expires_at:%Y-%m-%d %H:%M} UTC")
+            self.note_use(known)
             return known
         record = self._verify(token)
+        self.note_use(record)
         # cached by the well-formed token alone (at most 80 characters): padding a header differently
         # each time cannot grow the cache
         if len(verified) < self.VERIFIED_MAX:

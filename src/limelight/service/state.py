@@ -335,6 +335,7 @@ class ServiceState:
             self._watcher.join(timeout=5)
         try:
             with self.write_lock:
+                self.keys.flush_last_used()
                 self.con.execute("CHECKPOINT")
         except Exception:  # pragma: no cover
             log.exception("checkpoint at shutdown failed")

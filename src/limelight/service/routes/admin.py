@@ -58,6 +58,7 @@ class KeyPublic(BaseModel):
     created_at: datetime | None
     revoked_at: datetime | None
     expires_at: datetime | None = None
+    last_used_at: datetime | None = Field(default=None, description="to the minute; None: never used")
 
     @classmethod
     def of(cls, key: ApiKey) -> KeyPublic:
@@ -70,6 +71,7 @@ class KeyPublic(BaseModel):
             created_at=_utc(key.created_at),
             revoked_at=_utc(key.revoked_at),
             expires_at=_utc(key.expires_at),
+            last_used_at=_utc(key.last_used_at),
         )
 
 
@@ -155,6 +157,7 @@ def keys_create(body: KeyCreate, state: StateDep) -> KeyCreated:
 @router.get("/keys", response_model=list[KeyPublic], tags=["keys"], dependencies=[_KEYS])
 def keys_list(state: StateDep) -> list[KeyPublic]:
     with state.write_lock:
+        state.keys.flush_last_used()
         return [KeyPublic.of(k) for k in list_keys(state.con)]
 
 
