@@ -246,6 +246,10 @@ class ModelRegistry:
                 problems.append(first_line(exc))
         return None, problems
 
+    def is_current(self, version: int) -> bool:
+        """Whether `version` is the one the pointer names (a publish may leave it unserved)."""
+        return self._pointer()["current"] == int(version)
+
     def current(self) -> ModelVersion | None:
         number = self._pointer()["current"]
         return None if number is None else self.get(int(number))

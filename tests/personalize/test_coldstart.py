@@ -30,7 +30,7 @@ def test_content_weight_starts_at_one_and_fades_with_views() -> None:
 def test_content_model_finds_titles_sharing_genre_and_cast(engine: PersonalizationEngine) -> None:
     model = ContentModel().fit(engine.catalog)
     idx = engine.catalog.axis_index["new0"]  # a thriller with Actor 0
-    sims = model.similar(idx)
+    sims = model.similarity(np.array([idx]), np.arange(engine.catalog.n_titles))[0]
     sims[idx] = -1
     best = engine.catalog.axis_ids[int(np.argmax(sims))]
     assert engine.title(str(best)).genres == ["Thriller"]

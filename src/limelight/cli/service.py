@@ -247,7 +247,7 @@ def train(
         return
     console.print(
         f"published model version [bold]{version.version}[/] ({version.model_name}) to {registry.root}"
-        + ("" if registry.current() and registry.current().version == version.version
+        + ("" if registry.is_current(version.version)
            else f"; not serving it: 'limelight models activate {version.version}' when it should be")
     )
     if version.notes:

@@ -372,7 +372,6 @@ class Recommender(ABC):
         if not isinstance(title_index, int | np.integer) or not 0 <= title_index < self.n_titles_:
             raise InputError(f"title_index must be an int in [0, {self.n_titles_ - 1}], got {title_index!r}")
 
-
     def _check_title_indices(self, title_indices: np.ndarray) -> np.ndarray:
         titles = np.asarray(title_indices)
         if titles.ndim != 1 or (titles.size and not np.issubdtype(titles.dtype, np.integer)):

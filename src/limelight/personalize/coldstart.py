@@ -157,11 +157,6 @@ class ContentModel:
         prof = sp.diags(inv.astype(np.float32)) @ self.profile(history)
         return np.asarray((prof @ self.features_t_).toarray(), dtype=np.float32)
 
-    def similar(self, title_index: int) -> np.ndarray:
-        """Cosine similarity of one title to every title (including itself)."""
-        row = self.features_[title_index]
-        return np.asarray((row @ self.features_t_).toarray()).ravel()
-
     def similarity(self, titles: np.ndarray, others: np.ndarray) -> np.ndarray:
         """Cosine similarity of each of `titles` to each of `others`: a dense len(titles) × len(others)."""
         return np.asarray((self.features_[titles] @ self.features_t_[:, others]).toarray())

@@ -142,14 +142,14 @@ def revoke_key(con: duckdb.DuckDBPyConnection, key_id: str, *, keep_an_admin: bo
     if not rows:
         raise NotFoundError(f"key '{key_id}' does not exist")
     role, revoked_at = rows[0]
+    now = datetime.now(UTC).replace(tzinfo=None)
     if keep_an_admin and role == "admin" and revoked_at is None:
         live = con.execute(
             "SELECT count(*) FROM service_keys WHERE role = 'admin' AND revoked_at IS NULL "
-            "AND (expires_at IS NULL OR expires_at > ?)", [datetime.now(UTC).replace(tzinfo=None)]
+            "AND (expires_at IS NULL OR expires_at > ?)", [now]
         ).fetchall()
         if int(live[0][0]) <= 1:
             raise ConflictError(f"key '{key_id}' is the last live admin key; create another admin key first")
-    now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
         "UPDATE service_keys SET revoked_at = coalesce(revoked_at, ?) WHERE key_id = ?", [now, key_id]
     )
@@ -192,6 +192,7 @@ class KeyRing:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
+        self._last_used: dict[str, datetime] = {}
         self.reload()
 
     # Tokens already verified against their stored hash -> the active key (only successes are kept,
@@ -211,8 +212,7 @@ class KeyRing:
     def flush_last_used(self) -> None:
         """Write the remembered last uses into the keys table (on listing keys, on changes, at shutdown)
         — which keys nobody uses any more is what an operator asks before revoking."""
-        pending = getattr(self, "_last_used", {})
-        self._last_used: dict[str, datetime] = {}
+        pending, self._last_used = self._last_used, {}
         if pending and _has_key_table(self._con):
             self._con.executemany(
                 "UPDATE service_keys SET last_used_at = greatest(coalesce(last_used_at, ?), ?) WHERE key_id = ?",

@@ -88,8 +88,14 @@ def load_interactions(store: Store) -> tuple[Any, pd.DataFrame]:
     return inter, frame
 
 
+#: what a version's recorded metrics are: leave-last-out at this K, on at most this many sampled members
+EVALUATION_K = 10
+EVALUATION_MEMBERS = 2000
+
+
 def leave_last_out(
-    make: Callable[[], Any], frame: pd.DataFrame, *, k: int = 10, max_members: int = 2000, seed: int = 7
+    make: Callable[[], Any], frame: pd.DataFrame, *, k: int = EVALUATION_K, max_members: int = EVALUATION_MEMBERS,
+    seed: int = 7,
 ) -> dict[str, float]:
     """The harness's leave-last-out protocol (`limelight evaluate`'s) on a sample of members.
 
@@ -127,13 +133,15 @@ def _chosen(model: Any) -> dict[str, str]:
 def activation_verdict(metrics: dict[str, Any], registry: ModelRegistry) -> tuple[bool, str]:
     """Whether a new version's leave-last-out nDCG@10 is not worse than the serving one's beyond noise
     (at least the lower end of its 95% interval over members), and the comparison in words."""
-    new = metrics.get("leave-last-out", {}).get("ndcg@10")
+    name = f"ndcg@{EVALUATION_K}"
+    new = metrics.get("leave-last-out", {}).get(name)
     current = registry.current()
     old = current.metrics.get("leave-last-out", {}) if current is not None else {}
-    if new is None or current is None or "ndcg@10" not in old:
-        return True, "no earlier leave-last-out nDCG@10 to compare with"
-    floor = float(old.get("ndcg@10_low", old["ndcg@10"]))
-    compared = f"nDCG@10 {new:.4f} against version {current.version}'s {old['ndcg@10']:.4f} (95% low {floor:.4f})"
+    if new is None or current is None or name not in old:
+        return True, f"no earlier leave-last-out nDCG@{EVALUATION_K} to compare with"
+    floor = float(old.get(f"{name}_low", old[name]))
+    compared = (f"nDCG@{EVALUATION_K} {new:.4f} against version {current.version}'s {old[name]:.4f} "
+                f"(95% low {floor:.4f})")
     return float(new) >= floor, ("not worse: " if float(new) >= floor else "worse: ") + compared
 
 
@@ -179,7 +187,8 @@ def train_and_publish(
         "latest_interaction": str(pd.to_datetime(frame["last_at"].max(), unit="s", utc=True)),
     }
     if metrics:  # what the figures are: a member's latest title held out of a separate fit, not the published one
-        data["evaluation"] = {"protocol": "leave-last-out", "k": 10, "seed": seed, "max_members": 2000,
+        data["evaluation"] = {"protocol": "leave-last-out", "k": EVALUATION_K, "seed": seed,
+                              "max_members": EVALUATION_MEMBERS,
                               "fitted_without_the_held_out_titles": True, "published_model": "refit on every interaction"}
     verdict = ""
     if only_if_not_worse:  # the comparison is written down even when the version is published only
@@ -197,6 +206,6 @@ def train_and_publish(
         notes=f"trained in {time.perf_counter() - started:.1f} s" + (f"; {verdict}" if verdict else ""),
         activate=activate,
     )
-    report(f"published version {version.version}" + ("" if activate else f" (not activated{': ' + verdict if verdict else ''})"),
+    report(f"published version {version.version}" + (f" ({verdict})" if verdict else "" if activate else " (not activated)"),
            1.0)
     return version

@@ -293,8 +293,7 @@ def _train(state: ServiceState, body: TrainRequest) -> None:
             activate=body.activate, only_if_not_worse=body.only_if_not_worse,
         )
         job.version, job.model = version.version, version.model_name
-        served = state.registry.current()
-        if served is not None and served.version == version.version:
+        if state.registry.is_current(version.version):
             job.step, job.progress = "loading the new version into the service", 0.95
             state.reload_now()
             job.step = f"serving version {version.version}"

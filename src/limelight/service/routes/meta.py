@@ -80,7 +80,8 @@ async def health(state: StateDep) -> Health:
     response_class=Response,
     responses={
         200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "Metrics."},
-        **{code: ERROR_RESPONSES[code] for code in (401, 403) if code in ERROR_RESPONSES},
+        401: ERROR_RESPONSES[401],  # with `serve --metrics-need-key`
+        403: ERROR_RESPONSES[403],
     },
 )
 async def metrics(request: Request, state: StateDep) -> Response:
