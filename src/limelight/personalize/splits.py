@@ -112,11 +112,11 @@ def _build(protocol: str, train: pd.DataFrame, test: pd.DataFrame, history: pd.D
     return Split(protocol, interactions, eval_ids, sp.csr_matrix(history_csr), truth, history_time)
 
 
-def _per_member_holdout(
+def _stratified_holdout(
     frame: pd.DataFrame, test_fraction: float, rng: np.random.Generator, by: str = "member_id"
 ) -> np.ndarray:
-    """Boolean mask of held-out rows: per member (or per `by` group), round(n·(1−f)) random rows
-    train (at least one), the rest test."""
+    """Boolean mask of held-out rows: per member (or per title, `by="title_id"`), round(n·(1−f)) random
+    rows train (at least one), the rest test."""
     key = rng.random(len(frame))
     order = np.lexsort((key, frame[by].to_numpy()))
     member_sorted = frame[by].to_numpy()[order]
@@ -132,7 +132,7 @@ def _per_member_holdout(
 def random_split(frame: pd.DataFrame, *, test_fraction: float = 0.25, seed: int = 42) -> Split:
     """Per-member stratified random split (Microsoft Recommenders' `python_stratified_split`, 75/25)."""
     check_number("random_split", "test_fraction", test_fraction, 0.01, 0.99)
-    mask = _per_member_holdout(frame, test_fraction, np.random.default_rng(seed))
+    mask = _stratified_holdout(frame, test_fraction, np.random.default_rng(seed))
     return _build("random", frame[~mask], frame[mask])
 
 
@@ -145,7 +145,7 @@ def random_by_title_split(frame: pd.DataFrame, *, test_fraction: float = 0.25, s
     figures can use the split they came from.
     """
     check_number("random_by_title_split", "test_fraction", test_fraction, 0.01, 0.99)
-    mask = _per_member_holdout(frame, test_fraction, np.random.default_rng(seed), by="title_id")
+    mask = _stratified_holdout(frame, test_fraction, np.random.default_rng(seed), by="title_id")
     return _build("random-by-title", frame[~mask], frame[mask])
 
 
@@ -208,7 +208,7 @@ def strong_generalization_split(
     train, rest = frame[~is_heldout], frame[is_heldout]
     known = set(train["title_id"])
     rest = rest[rest["title_id"].isin(known)].reset_index(drop=True)
-    mask = _per_member_holdout(rest, 1 - foldin_fraction, rng)
+    mask = _stratified_holdout(rest, 1 - foldin_fraction, rng)
     return _build("strong-generalization", train, rest[mask], history=rest[~mask])
 
 
