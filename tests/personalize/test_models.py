@@ -377,3 +377,47 @@ def test_als_fold_in_gives_the_same_factors_whatever_the_batch_bounds() -> None:
     rows = model._inputs(interactions.matrix)
     one_by_one = model._fold_in(rows, systems=1)  # one member's system at a time
     np.testing.assert_allclose(one_by_one, model._fold_in(rows, budget=10**9, systems=10**12), rtol=1e-6, atol=1e-7)
+
+
+def _rewrite_saved(path: Any, edit: Any) -> None:
+    """Re-save a model file with its JSON document changed by `edit` (as someone with write access could)."""
+    from limelight.artifacts import RECOMMENDER_KIND, load_artifact, save_artifact
+
+    artifact = load_artifact(path, RECOMMENDER_KIND)
+    document = dict(artifact.meta)
+    edit(document)
+    save_artifact(path, RECOMMENDER_KIND, document, dict(artifact.arrays))
+
+
+def test_a_tampered_model_file_cannot_choose_which_function_runs(tmp_path: Any) -> None:
+    interactions = clustered_interactions()
+    blend = Blend([Popularity(), EASE(regularization=5.0)], [0.5, 0.5]).fit(interactions)
+    path = blend.save(tmp_path / "blend")
+    planted = tmp_path / "planted"
+
+    def plant(document: dict[str, Any]) -> None:  # a blend member naming a function, not a model class
+        document["fitted"]["blend_members_"][0]["class"] = "limelight.personalize.base:save_artifact"
+        document["fitted"]["blend_members_"][0]["params"] = {
+            "path": str(planted), "kind": "x", "meta": {}, "arrays": {}}
+
+    _rewrite_saved(path, plant)
+    with pytest.raises(InputError, match="must name a limelight model class"):
+        Recommender.load(path)
+    assert not planted.exists() and not planted.with_suffix(".npz").exists()
+
+    top = EASE(regularization=5.0).fit(interactions).save(tmp_path / "ease")
+    _rewrite_saved(top, lambda d: d.update({"class": "limelight.personalize.base:check_number"}))
+    with pytest.raises(InputError, match="must name a limelight model class"):
+        Recommender.load(top)
+    _rewrite_saved(top, lambda d: d.update({"class": "limelight.personalize.models.ease:EASE",
+                                            "params": {"regularization": -1.0}}))
+    with pytest.raises(InputError, match="regularization"):  # saved parameters pass check_params
+        Recommender.load(top)
+
+
+def test_loading_sets_only_the_attributes_a_model_declares(tmp_path: Any) -> None:
+    interactions = clustered_interactions()
+    path = EASE(regularization=5.0).fit(interactions).save(tmp_path / "ease")
+    _rewrite_saved(path, lambda d: d["fitted"].update({"score": "not a method", "rating_mean_": 2.0}))
+    loaded = Recommender.load(path)
+    assert callable(loaded.score) and loaded.rating_mean_ == 2.0

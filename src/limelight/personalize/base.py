@@ -8,7 +8,6 @@ the training data (or who just watched something) is served by fold-in without r
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -255,6 +254,36 @@ class Recommender(ABC):
     """Base for every model: popularity, item-kNN, EASE, ALS, SASRec, blends."""
 
     name: str = "base"
+    # Every concrete model class, by "module:qualname", as saved files name them. Loading resolves a
+    # file's class names only through this table: a saved file is data and must never choose which
+    # callable runs (a tampered file naming some other function of a limelight module would otherwise
+    # be called with the file's arguments).
+    _saved_classes: ClassVar[dict[str, type[Recommender]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Recommender._saved_classes[f"{cls.__module__}:{cls.__qualname__}"] = cls
+
+    @classmethod
+    def _rebuild(cls, spec: Any, params: Any, origin: str) -> Recommender:
+        """An unfitted model of the saved class `spec` ("module:qualname") with its saved parameters.
+
+        Only limelight's model classes (subclasses of `cls`) are accepted, the parameters must be a
+        JSON object of the constructor's keywords, and they must pass `check_params`.
+        """
+        import limelight.personalize.models  # noqa: F401 — registers every built-in model class
+
+        model_cls = Recommender._saved_classes.get(str(spec))
+        if model_cls is None or not str(spec).startswith("limelight.personalize.") or not issubclass(model_cls, cls):
+            raise InputError(f"{origin} must name a limelight model class, got {str(spec)!r}")
+        if not isinstance(params, dict):
+            raise InputError(f"{origin} must hold the model's parameters as an object, got {type(params).__name__}")
+        try:
+            model = model_cls(**params)
+        except TypeError as exc:
+            raise InputError(f"{origin} holds parameters that {model_cls.__name__} does not take: {exc}") from None
+        model.check_params()
+        return model
 
     # -- the contract ---------------------------------------------------------------------
     @abstractmethod
@@ -409,8 +438,13 @@ class Recommender(ABC):
         return arrays, meta
 
     def _set_state(self, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
-        for name, value in {**arrays, **meta}.items():
-            setattr(self, name, value)
+        # Only the attributes the class declares: a file cannot overwrite methods or parameters.
+        for name, value in arrays.items():
+            if name in self._array_attrs:
+                setattr(self, name, value)
+        for name, value in meta.items():
+            if name in self._meta_attrs:
+                setattr(self, name, value)
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model to one `.npz` file (no pickles; metadata as JSON inside; see limelight.artifacts)."""
@@ -435,13 +469,7 @@ class Recommender(ABC):
         document, stored = artifact.meta, dict(artifact.arrays)
         if document.get("format") != SAVE_FORMAT:
             raise InputError(f"model file '{path}' must have format {SAVE_FORMAT}, got {document.get('format')!r}")
-        module_name, _, qualname = str(document["class"]).partition(":")
-        if not module_name.startswith("limelight.personalize."):
-            raise InputError(f"model file '{path}' must name a limelight model class, got {module_name!r}")
-        model_cls = getattr(importlib.import_module(module_name), qualname)
-        if not issubclass(model_cls, cls):
-            raise InputError(f"model file '{path}' must hold a {cls.__name__}, got {qualname}")
-        model = model_cls(**document["params"])
+        model = cls._rebuild(document.get("class"), document.get("params"), f"model file '{path}'")
         title_ids = np.asarray(stored.pop("title_ids_"), dtype=object)
         model.title_ids_ = title_ids
         model._set_state(stored, document["fitted"])

@@ -162,22 +162,15 @@ class Blend(Recommender):
         return arrays, meta
 
     def _set_state(self, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
-        import importlib
-
         members: list[Recommender] = []
         for i, doc in enumerate(meta["blend_members_"]):
-            module_name, _, qualname = doc["class"].partition(":")
-            if not module_name.startswith("limelight.personalize."):
-                raise InputError(f"a blend member must be a limelight model, got {module_name!r}")
-            model = getattr(importlib.import_module(module_name), qualname)(**doc["params"])
+            model = Recommender._rebuild(doc.get("class"), doc.get("params"), f"blend member {i} of the model file")
             prefix = f"m{i}."
             model.title_ids_ = self.title_ids_  # type: ignore[attr-defined]
             model._set_state({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}, doc["fitted"])
             members.append(model)
         self.members = members
-        for key, value in meta.items():
-            if key != "blend_members_":
-                setattr(self, key, value)
+        super()._set_state(arrays={}, meta={k: v for k, v in meta.items() if k != "blend_members_"})
 
     def save(self, path: Any) -> Any:
         for model in self.members:
