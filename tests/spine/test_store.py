@@ -121,6 +121,26 @@ def test_export_writes_one_parquet_file_per_table(db_path: Path, tmp_path: Path)
     assert sorted(members["member_id"]) == ["m1", "m2"]
 
 
+def test_an_export_folder_with_a_quote_is_a_folder_not_sql(db_path: Path, tmp_path: Path) -> None:
+    planted = tmp_path / "planted.csv"
+    folder = tmp_path / f"o' (FORMAT PARQUET); COPY (SELECT 1 AS x) TO '{planted}' (FORMAT CSV); --"
+    with Store(db_path) as store:
+        store.ingest([MEMBERS, TITLES])
+        written = store.export_parquet(folder)
+    assert not planted.exists()
+    assert all(p.parent == folder and p.exists() for p in written)
+    assert sorted(pd.read_parquet(folder / "members.parquet")["member_id"]) == ["m1", "m2"]
+
+
+def test_a_memory_limit_is_a_size_or_refused_in_words() -> None:
+    from limelight.errors import InputError
+    from limelight.spine.sql import memory_limit_setting
+
+    assert memory_limit_setting("512MiB", "the limit") == "SET memory_limit='512MiB'"
+    with pytest.raises(InputError, match="the limit must be a memory size such as 4GB"):
+        memory_limit_setting("4GB'; COPY x TO 'y", "the limit")
+
+
 def _events(ids: list[str], seconds: list[int], origin: str = "events.csv", first_line: int = 2) -> Rows:
     n = len(ids)
     return _rows("viewing_events", {"event_id": ids, "member_id": ["m1"] * n, "title_id": ["t1"] * n,

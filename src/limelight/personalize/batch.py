@@ -35,6 +35,7 @@ from limelight.personalize.base import (
     top_k_rows,
 )
 from limelight.personalize.models import MODEL_NAMES, make_model
+from limelight.spine.sql import sql_string
 
 __all__ = [
     "BatchResult",
@@ -270,7 +271,7 @@ def write_frame(frame: pd.DataFrame, out: str | Path) -> Path:
     try:
         con.register("recommendations", frame)
         fmt = "(FORMAT parquet)" if kind == "parquet" else "(FORMAT csv, HEADER true)"
-        con.execute(f"COPY recommendations TO '{str(out).replace(chr(39), chr(39) * 2)}' {fmt}")
+        con.execute(f"COPY recommendations TO {sql_string(out)} {fmt}")
     finally:
         con.close()
     return out

@@ -27,10 +27,12 @@ import scipy.sparse as sp
 from limelight.errors import InputError, NotFoundError, require_fields
 from limelight.personalize.base import Interactions
 from limelight.spine.loaders.tabular import refuse_unfinished_write
+from limelight.spine.sql import memory_limit_setting, sql_string
 
 __all__ = ["interactions_from_events", "interactions_from_parquet"]
 
 log = logging.getLogger(__name__)
+_MEMORY_FIELD = "the DuckDB memory limit (memory_limit or LIMELIGHT_DUCKDB_MEMORY)"
 
 
 def _duckdb(memory_limit: str | None, threads: int | None) -> Any:
@@ -38,7 +40,7 @@ def _duckdb(memory_limit: str | None, threads: int | None) -> Any:
 
     con = duckdb.connect()
     if memory_limit:
-        con.execute(f"SET memory_limit='{memory_limit}'")
+        con.execute(memory_limit_setting(memory_limit, _MEMORY_FIELD))
     if threads:
         con.execute(f"SET threads={int(threads)}")
     con.execute("SET preserve_insertion_order=false")
@@ -146,10 +148,9 @@ def interactions_from_parquet(
         if weight_col is not None:
             require_fields(columns, (weight_col,), f"the interactions Parquet {path}")
         weight = f'"{weight_col}"' if weight_col is not None else "1.0"
-        escaped = source.replace("'", "''")
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW _interactions AS SELECT member_id, title_id, {weight} AS weight "
-            f"FROM read_parquet('{escaped}')"
+            f"FROM read_parquet({sql_string(source)})"
         )
         return _matrix_from_relation(con, "_interactions", title_ids)
     finally:
@@ -171,7 +172,7 @@ def interactions_from_events(
     backend = connect("duckdb", parquet_dir=world, tables=("titles", "viewing_events"))
     limit = memory_limit or os.environ.get("LIMELIGHT_DUCKDB_MEMORY")
     if limit:
-        backend.raw_sql(f"SET memory_limit='{limit}'")
+        backend.raw_sql(memory_limit_setting(limit, _MEMORY_FIELD))
     expr = interactions(backend, source="events", weight=weight, ordered=False)  # type: ignore[arg-type]
     sql = str(backend.compile(expr))
     con = backend.con

@@ -32,6 +32,7 @@ import pandas as pd
 
 from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line
 from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table, ddl, tables
+from limelight.spine.sql import sql_string
 from limelight.spine.validate import Rows, coerce_rows
 
 if TYPE_CHECKING:
@@ -303,7 +304,7 @@ class Store:
             else:
                 empty = ", ".join(f'CAST(NULL AS {c.type}) AS "{c.name}"' for c in SCHEMA[name].columns)
                 query = f"(SELECT {empty} WHERE false)"
-            con.execute(f"COPY {query} TO '{target}' (FORMAT PARQUET)")
+            con.execute(f"COPY {query} TO {sql_string(target)} (FORMAT PARQUET)")
             written.append(target)
         return written
 
