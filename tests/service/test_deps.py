@@ -67,3 +67,13 @@ def test_create_app_includes_engine_routers_only_when_present(client) -> None:
     for name in ENGINE_ROUTERS:
         present = (Path(__file__).parents[2] / "src/limelight/service/routes" / f"{name}.py").exists()
         assert (name in routers) == present
+
+
+@pytest.mark.parametrize(("role", "status"), [("admin", 200), ("service", 403), ("analyst", 403), ("ingest", 403)])
+def test_only_an_admin_may_list_every_member(client, auth, role, status) -> None:
+    # A service key reads the home page of a member it is asked about; with the whole list it could
+    # walk every member's page, and a page shows what its member watched.
+    r = client.get("/v1/members?limit=5", headers=auth(role))
+    assert r.status_code == status
+    if status == 200:
+        assert len(r.json()["member_ids"]) == 5

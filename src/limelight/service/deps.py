@@ -52,6 +52,9 @@ __all__ = [
 ACCESS: dict[str, frozenset[str]] = {
     "member.read": frozenset({"service", "admin"}),  # home rows, recommendations
     "member.history": frozenset({"admin"}),  # personal data: a member's viewing history
+    # The list of every member id: a front end knows its own member, and with the list a `service`
+    # key could walk the whole member base's home pages, which show what each member watched.
+    "member.list": frozenset({"admin"}),
     "title.read": frozenset({"service", "analyst", "admin"}),  # title cards, similar titles
     "events.write": frozenset({"ingest", "admin"}),
     "forecasts": frozenset({"analyst", "admin"}),

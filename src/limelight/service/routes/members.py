@@ -56,7 +56,12 @@ class MemberPage(BaseModel):
     limit: int
 
 
-@router.get("", response_model=MemberPage, dependencies=_READ, summary="Member ids, a page at a time (ids only)")
+@router.get(
+    "",
+    response_model=MemberPage,
+    dependencies=[Depends(require_access("member.list"))],
+    summary="Member ids, a page at a time (ids only; admin)",
+)
 async def member_ids(
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size (limit 100).")] = 20,
