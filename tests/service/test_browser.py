@@ -275,7 +275,20 @@ def test_api_docs_render_without_the_internet(page, base_url) -> None:
             route.abort()
 
     page.route("**/*", refuse_outside)
-    page.goto(base_url + "/docs")
+    refused: list[str] = []  # the browser reports what the page's Content-Security-Policy blocked
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    response = page.goto(base_url + "/docs")
     page.wait_for_selector(".opblock-summary-path")  # an operation, rendered from /openapi.json
     assert page.get_by_text("/v1/members/{member_id}/home", exact=True).count() >= 1
     assert not outside, outside
+    # Served like the dashboard: no framing, no scripts but its own (the inline one by hash), and a key
+    # pasted into "Authorize" is not kept in localStorage after the browser closes.
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self' 'sha256-" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    page.click("button.btn.authorize")
+    page.fill(".auth-container input", "ll_pasted.key")
+    page.click(".auth-btn-wrapper button.authorize")
+    page.wait_for_selector(".auth-btn-wrapper button:has-text('Logout')")
+    assert page.evaluate("Object.keys(window.localStorage)") == []
+    assert not refused, refused

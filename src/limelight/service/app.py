@@ -99,7 +99,8 @@ def create_app(
         docs_url=None,  # served below from local files: the CDN copy leaves the page blank offline
         redoc_url=None,
         openapi_url="/openapi.json",
-        swagger_ui_parameters={"persistAuthorization": True},
+        # No persistAuthorization: Swagger would keep a pasted key in localStorage, on disk and for the
+        # dashboard's origin, past the browser session (the dashboard keeps its key in sessionStorage).
     )
     app.state.limelight = state
     app.state.routers = []
@@ -136,16 +137,41 @@ def _mount_api_docs(app: FastAPI) -> None:
     assets = "/docs/assets"
     app.mount(assets, StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"), name="docs-assets")
 
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="limelight API",
+        swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+        swagger_css_url=f"{assets}/swagger-ui.css",
+        swagger_favicon_url=f"{assets}/favicon.png",
+        swagger_ui_parameters=app.swagger_ui_parameters,
+    )
+    headers = {"Cache-Control": "no-cache", **docs_security_headers(bytes(page.body).decode("utf-8"))}
+
     @app.get("/docs", include_in_schema=False)
     async def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="limelight API",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon.png",
-            swagger_ui_parameters=app.swagger_ui_parameters,
-        )
+        return HTMLResponse(page.body, headers=headers)
+
+
+def docs_security_headers(html: str) -> dict[str, str]:
+    """The dashboard's headers for the Swagger page: its one inline script allowed by hash, nothing else.
+
+    Swagger UI sets inline styles, so styles may be inline; scripts, frames and objects may not.
+    """
+    import base64
+    import hashlib
+    import re
+
+    from limelight.service.dashboard import SECURITY_HEADERS
+
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii") + "'"
+        for body in re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    )
+    policy = (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return {**SECURITY_HEADERS, "Content-Security-Policy": policy}
 
 
 def _version() -> str:
