@@ -166,3 +166,28 @@ def test_a_keys_last_use_is_kept_without_a_write_per_request_and_survives_a_rest
     import pandas as pd
 
     assert not pd.isna(used["ingest"]) and pd.isna(used["service"])
+
+
+def test_why_a_model_failed_to_load_is_told_to_admins_only(tmp_path: Path) -> None:
+    path = tmp_path / "spine.duckdb"
+    keys = build_world(path)
+    registry = ModelRegistry(tmp_path / "models")
+    version = registry.get(publish(path, registry, "itemknn"))
+    # Its files match their recorded digests (rewritten together), but the model names no model class.
+    import json
+
+    from limelight.artifacts import RECOMMENDER_KIND, load_artifact, save_artifact
+    from limelight.registry import _file_digests
+
+    model_file = next(p for p in version.model_path.rglob("*.npz"))
+    artifact = load_artifact(model_file, RECOMMENDER_KIND)
+    save_artifact(model_file, RECOMMENDER_KIND, {**artifact.meta, "class": "os:system"}, dict(artifact.arrays))
+    meta_path = version.path / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["files"] = _file_digests(version.model_path)
+    meta_path.write_text(json.dumps(meta))
+    with serving(path, tmp_path / "models") as client:
+        admin = client.get("/v1/models", headers=bearer(keys["admin"])).json()
+        analyst = client.get("/v1/models", headers=bearer(keys["analyst"])).json()
+    assert "must name a limelight model class, got 'os:system'" in admin["engine_error"]
+    assert analyst["engine_error"] == "the model could not be loaded; an admin can see why here"

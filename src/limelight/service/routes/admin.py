@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from limelight.errors import ConflictError, LimelightError
 from limelight.service.config import ID_PATTERN, ROLES
-from limelight.service.deps import StateDep, require_access
+from limelight.service.deps import CurrentKey, StateDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 from limelight.service.keys import (
     KEY_ID_PATTERN,
@@ -176,7 +176,7 @@ def keys_revoke(
 
 
 # -- models ------------------------------------------------------------------------------------
-def _models_page(state: ServiceState) -> ModelsPage:
+def _models_page(state: ServiceState, key: ApiKey) -> ModelsPage:
     registry = state.registry
     current = registry.current()
     versions = [
@@ -197,7 +197,9 @@ def _models_page(state: ServiceState) -> ModelsPage:
         current=current.version if current else None,
         history=registry.history(),
         versions=versions,
-        engine_error=state.slot.error,
+        # The load error names files and exceptions on the server: admins read it, analysts learn that there is one.
+        engine_error=(state.slot.error if key.role == "admin" or state.slot.error is None
+                      else "the model could not be loaded; an admin can see why here"),
         registry_problems=list(state.registry_problems),
     )
 
@@ -208,8 +210,8 @@ def _models_page(state: ServiceState) -> ModelsPage:
     tags=["models"],
     dependencies=[Depends(require_access("models.read"))],
 )
-def models_list(state: StateDep) -> ModelsPage:
-    return _models_page(state)
+def models_list(state: StateDep, key: CurrentKey) -> ModelsPage:
+    return _models_page(state, key)
 
 
 @router.post(
@@ -219,10 +221,10 @@ def models_list(state: StateDep) -> ModelsPage:
     dependencies=[Depends(require_access("models.manage"))],
     responses=_CONFLICT,
 )
-async def models_rollback(state: StateDep) -> ModelsPage:
+async def models_rollback(state: StateDep, key: CurrentKey) -> ModelsPage:
     await run_in_threadpool(state.registry.rollback)
     await run_in_threadpool(state.reload_now)
-    return _models_page(state)
+    return _models_page(state, key)
 
 
 class ActivateRequest(BaseModel):
@@ -238,10 +240,10 @@ class ActivateRequest(BaseModel):
     dependencies=[Depends(require_access("models.manage"))],
     responses={**_CONFLICT, 404: {"model": ErrorBody, "description": "No such version in the registry."}},
 )
-async def models_activate(body: ActivateRequest, state: StateDep) -> ModelsPage:
+async def models_activate(body: ActivateRequest, state: StateDep, key: CurrentKey) -> ModelsPage:
     await run_in_threadpool(state.registry.activate, body.version)
     await run_in_threadpool(state.reload_now)
-    return _models_page(state)
+    return _models_page(state, key)
 
 
 @router.get(
@@ -303,7 +305,8 @@ def _train(state: ServiceState, body: TrainRequest) -> None:
     except LimelightError as exc:
         job.state, job.message = "failed", exc.message
     except Exception as exc:  # pragma: no cover - reported on the page, logged here
-        job.state, job.message = "failed", f"training failed unexpectedly: {exc}"
+        # the exception's text stays in the log: analysts read this job too
+        job.state, job.message = "failed", f"training failed unexpectedly ({type(exc).__name__}); the error was logged"
         import logging
 
         logging.getLogger(__name__).exception("training failed")
