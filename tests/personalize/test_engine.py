@@ -293,6 +293,9 @@ def test_cli_home_prints_rows_with_reasons(store_path: Path) -> None:
     result = runner.invoke(app, ["explain", "series_fan", "dark", "--db", str(store_path), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["sentence"] == "Continue Season 2, Episode 1"
+    result = runner.invoke(app, ["similar", "thr01", "--db", str(store_path), "--member", "kid", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) and all(i["reason"] == "Like Thriller Film 1" for i in json.loads(result.output))
 
 
 def test_next_episode_skips_episodes_the_member_already_finished(store_path: Path) -> None:

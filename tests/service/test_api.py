@@ -71,6 +71,13 @@ def test_title_card_and_similar_titles(client, auth) -> None:
     similar = client.get("/v1/titles/thr01/similar?k=3", headers=auth("service")).json()
     assert len(similar) == 3 and "thr01" not in {s["title_id"] for s in similar}
 
+    # "More like this" on a profile: what it may play; reading a member's view needs a member-reading role
+    mine = client.get("/v1/titles/thr01/similar?k=3&member_id=m001", headers=auth("service"))
+    assert mine.status_code == 200 and len(mine.json()) <= 3
+    assert client.get("/v1/titles/thr01/similar?member_id=m001", headers=auth("analyst")).status_code == 403
+    assert client.get("/v1/titles/thr01/similar", headers=auth("analyst")).status_code == 200
+    assert client.get("/v1/titles/thr01/similar?member_id=nobody", headers=auth("service")).status_code == 404
+
 
 @pytest.mark.parametrize(
     ("role", "path", "allowed"),

@@ -97,11 +97,13 @@ def similar(
     db: DbOption = DEFAULT_DB,
     k: Annotated[int, typer.Option("--k", help="How many titles.")] = 10,
     model: ModelOption = None,
+    member: Annotated[str | None, typer.Option(
+        "--member", help="A member's id: only titles that profile may play and has not finished.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Titles most like one title."""
+    """Titles out now most like one title (for one profile with --member)."""
     engine = _engine(db, model, None)
-    items = engine.similar(title, k)
+    items = engine.similar(title, k, member_id=member)
     if json_output:
         print_json([i.model_dump(mode="json") for i in items])
         return

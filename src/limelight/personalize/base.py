@@ -471,7 +471,7 @@ class Recommender(ABC):
             raise InputError(f"model file '{path}' must have format {SAVE_FORMAT}, got {document.get('format')!r}")
         model = cls._rebuild(document.get("class"), document.get("params"), f"model file '{path}'")
         title_ids = np.asarray(stored.pop("title_ids_"), dtype=object)
-        model.title_ids_ = title_ids
+        model.title_ids_ = title_ids  # type: ignore[attr-defined]
         model._set_state(stored, document["fitted"])
         return model
 

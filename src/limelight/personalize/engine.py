@@ -68,6 +68,9 @@ __all__ = ["HomePage", "HomeRow", "PersonalizationEngine", "RecommendedTitle", "
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = "limelight"
+# How long a published weekly Top 10 (the spine's `top10_weekly`) stands for "this week": Netflix publishes
+# each Tuesday for the week to Sunday, so a list older than two weeks has a newer one it is missing.
+TOP10_FRESH_DAYS = 14
 
 
 def default_model(seed: int = 0) -> Recommender:
@@ -144,8 +147,7 @@ class PersonalizationEngine:
         self.popularity = PopularityScorer.from_viewers(viewers, n, now_seconds=now_s)
         self._pop_cache: dict[str | None, np.ndarray] = {}
         self._top10 = self._build_top10(viewers, now_s, top10_days, top10_weekly)
-        self._top10_sets = {c: frozenset(r[:10].tolist()) for c, r in self._top10.items()}
-        self._sentences: dict[tuple[int, int, str | None, bool], str] = {}
+        self._sentences: dict[tuple[int, int, str | None, bool, bool], str] = {}
         day = now_s / 86400.0
         self._today = day
         # a title not out yet is no recommendation (a zero-view title is scored on its metadata alone,
@@ -165,9 +167,10 @@ class PersonalizationEngine:
         self._neighbours: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._precompute_neighbours()
         self._allowed: dict[tuple[str | None, int], np.ndarray] = {}
+        self._nameable: dict[int, np.ndarray] = {}
         self.sources = RowSources(
             catalog=catalog,
-            top10=self._top10_for,
+            top10=self.top10_of,
             new_titles=self.new_titles,
             popular=self._popular,
             neighbours=self._neighbour_arrays,
@@ -262,6 +265,10 @@ class PersonalizationEngine:
         cf_top = np.maximum(cf.max(axis=1, keepdims=True), 1e-9)
         ct_top = np.maximum(ct.max(axis=1, keepdims=True), 1e-9)
         w = (self.similarity_content_weight_ if between_titles else self.content_weight_).astype(np.float32)
+        # A row whose history has no collaborative signal at all (a title nobody has watched yet, a
+        # member who has only watched such titles) is metadata alone: mixed by views, its zero CF half
+        # would rank the targets by how FEW views they have.
+        w = np.where(cf.max(axis=1, keepdims=True) > 0, w[None, :], np.float32(1.0))
         return (1.0 - w) * (cf / cf_top) + (w * self.content_scale) * (ct / ct_top)
 
     def _score_all(self, matrix: sp.csr_matrix, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -287,8 +294,8 @@ class PersonalizationEngine:
         """Country → titles ranked by distinct viewers in the last `days` (the spine's Top 10 where present)."""
         out: dict[str | None, np.ndarray] = {}
         recent = viewers[(viewers["last_at"] >= now_s - days * 86400) & (viewers["last_at"] <= now_s + 1)]
-        if len(recent) < 10:  # a quiet week: widen to four weeks
-            recent = viewers[viewers["last_at"] >= now_s - 4 * days * 86400]
+        if len(recent) < 10:  # a quiet week: widen to four weeks (still nothing after `now`)
+            recent = viewers[(viewers["last_at"] >= now_s - 4 * days * 86400) & (viewers["last_at"] <= now_s + 1)]
         idx = recent["title_idx"].to_numpy(np.int64)
         n = self.catalog.n_titles
         overall = np.bincount(idx, minlength=n)
@@ -302,7 +309,10 @@ class PersonalizationEngine:
             w["idx"] = w["title_id"].astype(str).map(self.catalog.root_of).map(self.catalog.axis_index)
             w = w.dropna(subset=["idx"])
             w["week"] = pd.to_datetime(w["week"])
-            w = w[w["week"] <= pd.Timestamp(now_s, unit="s")]
+            # A published list stands for "this week" only while it is recent: a list from years ago would
+            # replace the live ranking and still be labelled as this week's.
+            now_ts = pd.Timestamp(now_s, unit="s")
+            w = w[(w["week"] <= now_ts) & (w["week"] > now_ts - pd.Timedelta(days=TOP10_FRESH_DAYS))]
             for country, group in w.groupby(w["country"].astype(str)):
                 latest = group[group["week"] == group["week"].max()].sort_values("weekly_rank")
                 ranked = pd.unique(latest["idx"].astype(np.int64).to_numpy())
@@ -326,6 +336,15 @@ class PersonalizationEngine:
         if mask is None:
             mask = self.catalog.country_mask(country) & (self.catalog.maturity_level <= level) & self.released
             self._allowed[key] = mask
+        return mask
+
+    def _nameable_mask(self, level: int) -> np.ndarray:
+        """Titles within a maturity limit: what a profile may be told it watched (its limit may have been
+        lowered since, or an adult may have watched on a kids' profile)."""
+        mask = self._nameable.get(level)
+        if mask is None:
+            mask = self.catalog.maturity_level <= level
+            self._nameable[level] = mask
         return mask
 
     def _popular(self, country: str | None) -> np.ndarray:
@@ -379,6 +398,7 @@ class PersonalizationEngine:
             member_id=member_id,
             country=country,
             allowed=self._allowed_mask(country, level),
+            nameable=self._nameable_mask(level),
             seen=seen,
             finished=finished,
             recent=titles,
@@ -467,32 +487,36 @@ class PersonalizationEngine:
                 for pos, contributions in zip(on_axis.tolist(), pairs, strict=True):
                     mapped = [(col if self._from_model is None else int(self._from_model[col]), w)
                               for col, w in contributions]
-                    found[int(todo[pos])] = [(j, w) for j, w in mapped if j >= 0]
+                    found[int(todo[pos])] = [(j, w) for j, w in mapped if j >= 0 and view.nameable[j]]
             cold = np.array([i for i, t in found.items() if not t], dtype=np.int64)
-            if cold.size:
-                sims = self.content.similarity(cold, watched)
+            named = watched[view.nameable[watched]]
+            if cold.size and named.size:
+                sims = self.content.similarity(cold, named)
                 for i, alike in zip(cold.tolist(), sims, strict=True):
+                    alike = np.where(named == i, 0.0, alike)  # a started title is not its own reason
                     order = np.argsort(-alike, kind="stable")[:2]
-                    found[i] = [(int(watched[q]), float(alike[q])) for q in order if alike[q] > 0]
+                    found[i] = [(int(named[q]), float(alike[q])) for q in order if alike[q] > 0]
             cache.update(found)
         return [cache[int(i)] for i in idx.tolist()]
 
     def _reasons(self, view: MemberView, idx: np.ndarray) -> list[tuple[str, list[int]]]:
         """Each list item's reason: the history title that earned it most, plus the genre it shares."""
         genre_of = self._genre_table(view)
+        top10, place = self.top10_of(view)
+        popular_set = set(top10.tolist())
         out = []
         for i, contributions in zip(np.asarray(idx).tolist(), self._contributors(view, idx), strict=True):
             because = [contributions[0][0]] if contributions else []
             g = int(genre_of[i])
-            popular = i in self._top10_sets.get(view.country, ())
-            key = (because[0] if because else -1, g, view.country if popular else None, bool(self.is_new[i]))
+            popular = i in popular_set
+            key = (because[0] if because else -1, g, place if popular else None, bool(self.is_new[i]), False)
             sentence = self._sentences.get(key)
             if sentence is None:
                 attributes: list[AttributeContribution] = []
                 if g >= 0:
                     kind, value, phrase = attribute_phrase(f"genre:{self.catalog.genre_names[g]}")
                     attributes.append(AttributeContribution(kind=kind, value=value, phrase=phrase, weight=1.0))
-                popular_in = (country_name(view.country) if view.country else "your country") if popular else None
+                popular_in = place if popular else None
                 sentence = compose_sentence(
                     titles=[str(self.catalog.names[h]) for h in because],
                     attributes=attributes,
@@ -509,11 +533,23 @@ class PersonalizationEngine:
 
     def _top10_for(self, country: str | None) -> tuple[np.ndarray, str]:
         key = str(country).upper() if country else None
-        ranked = self._top10.get(key)
+        ranked = self._top10.get(key) if key is not None else None
         if ranked is not None and len(ranked):
             return ranked, country_name(key)
         # no viewing in the member's country (or no country): the service-wide ranking, labelled as such
         return self._top10.get(None, np.zeros(0, np.int64)), "the World"
+
+    def top10_of(self, view: MemberView) -> tuple[np.ndarray, str]:
+        """The profile's Top 10 and where it is from: the country's ranking (or the World's) among the titles
+        this profile may watch — a kids' profile gets the kids' Top 10 — at most ten, best first.
+
+        The one source of a rank: the Top 10 row hides finished titles without moving the others up,
+        and list reasons and `explain` quote the same ranks.
+        """
+        if view.top10 is None:
+            ranked, place = self._top10_for(view.country)
+            view.top10 = (ranked[view.allowed[ranked]][:10], place)
+        return view.top10
 
     # -- results ---------------------------------------------------------------------------
     def _item(self, it: RowItem) -> RecommendedTitle:
@@ -551,17 +587,28 @@ class PersonalizationEngine:
         return [self._item(RowItem(i, float(s), sentence, because))
                 for i, s, (sentence, because) in zip(idx.tolist(), scores.tolist(), reasons, strict=True)]
 
-    def similar(self, title_id: str, k: int = 10) -> list[RecommendedTitle]:
-        """Titles most like one title (viewing patterns, or metadata for titles with few views)."""
+    def similar(self, title_id: str, k: int = 10, member_id: str | None = None) -> list[RecommendedTitle]:
+        """Titles most like one title (viewing patterns, or metadata for titles with few views).
+
+        Only titles out now. With `member_id` ("More like this" on a profile), only what that profile may
+        play — its country and maturity limit — and not what it has finished; without one, titles of every
+        rating, as a catalog page shows them.
+        """
         if not 1 <= int(k) <= 1000:
             raise InputError(f"k must be an int in [1, 1000], got {k}")
         idx = self.catalog.index_of(title_id)
         neighbours, sims = self._neighbour_arrays(idx, max(60, k))
+        if member_id is None:
+            keep = self.released[neighbours]
+            watched = False
+        else:
+            view = self.view(member_id)
+            keep = view.allowed[neighbours] & ~view.finished[neighbours]
+            watched = bool(view.seen[idx])
+        neighbours, sims = neighbours[keep][:k], sims[keep][:k]
         name = str(self.catalog.names[idx])
-        return [
-            self._item(RowItem(int(i), float(s), f"Because you watched {name}", [idx]))
-            for i, s in zip(neighbours[:k], sims[:k], strict=True)
-        ]
+        reason = f"Because you {self._verb([idx])} {name}" if watched else f"Like {name}"
+        return [self._item(RowItem(int(i), float(s), reason, [idx])) for i, s in zip(neighbours, sims, strict=True)]
 
     def home(self, member_id: str, *, max_rows: int = 8, per_row: int = 12) -> HomePage:
         """The member's home page: rows in display order, titles never repeated across rows."""
@@ -597,12 +644,10 @@ class PersonalizationEngine:
                 if kind == "kind":
                     continue
                 attributes.append(AttributeContribution(kind=kind, value=value, phrase=phrase, weight=weight))
-        ranked = self._top10.get(view.country) if view.country else self._top10.get(None)
-        rank = None
-        if ranked is not None:
-            hit = np.flatnonzero(ranked[:10] == idx)
-            rank = int(hit[0]) + 1 if hit.size else None
-        popular_in = (country_name(view.country) if view.country else "your country") if rank else None
+        ranked, place = self.top10_of(view)
+        hit = np.flatnonzero(ranked == idx)
+        rank = int(hit[0]) + 1 if hit.size else None
+        popular_in = place if rank else None
         progress = next((label for root, _, label, _ in view.resumable if root == idx), None)
         share = float(1.0 - self.content_weight_[idx]) if has_history else 0.0
         sentence = compose_sentence(
@@ -611,6 +656,7 @@ class PersonalizationEngine:
             popular_in=popular_in,
             new_on_service=bool(self.is_new[idx]),
             progress=progress,
+            verb=self._verb([t for t, _ in self._contributors(view, np.array([idx]))[0][:2]]),
         )
         score = None
         hit = np.flatnonzero(view.candidates == idx)

@@ -98,8 +98,8 @@ def compose_sentence(
     person = next((a for a in attributes if a.kind in ("performer", "director")), None)
     if titles:
         sentence = f"Because you {verb} {join_names(titles[:2])}"
-        if genre is not None:
-            sentence += f" and {genre.phrase}"
+        if genre is not None:  # "A and B, and liked thrillers": the comma keeps the titles one list
+            sentence += f"{',' if len(titles) > 1 else ''} and {genre.phrase}"
         return sentence
     if genre is not None or person is not None:
         parts = [a.phrase for a in (genre, person) if a is not None]

@@ -69,6 +69,7 @@ class MemberView:
     member_id: str
     country: str | None
     allowed: np.ndarray  # bool (n,): available in their country and within their maturity limit
+    nameable: np.ndarray  # bool (n,): within their maturity limit — titles a reason may name
     seen: np.ndarray  # bool (n,): any interaction
     finished: np.ndarray  # bool (n,)
     recent: np.ndarray  # axis idx of history, most recent first
@@ -83,6 +84,7 @@ class MemberView:
     contributors: dict[int, list[tuple[int, float]]] = field(default_factory=dict)
     model_history: Any = None  # their history as the model reads it (a 1 × titles CSR row)
     score_of: np.ndarray | None = None  # (n,) blended score of candidates, NaN elsewhere
+    top10: tuple[np.ndarray, str] | None = None  # their Top 10 (titles they may watch, best first) and its place
 
     def __post_init__(self) -> None:
         p = self.progress
@@ -110,7 +112,7 @@ class RowSources:
     """Everything the rows need besides the member: shared lists and callbacks into the engine."""
 
     catalog: Catalog
-    top10: Callable[[str | None], tuple[np.ndarray, str]]  # country → (ranked idx, place name)
+    top10: Callable[[MemberView], tuple[np.ndarray, str]]  # member → (their Top 10 idx, best first; place name)
     new_titles: np.ndarray  # idx released recently, newest first
     popular: Callable[[str | None], np.ndarray]  # country → popularity score per title
     neighbours: Callable[[int], tuple[np.ndarray, np.ndarray]]  # idx → (similar idx, similarity)
@@ -215,9 +217,9 @@ class _Builder:
         return items
 
     def top10(self) -> tuple[list[RowItem], str]:
-        ranked, place = self.src.top10(self.view.country)
-        # Ranks among the titles this profile may watch (a kids' profile gets the kids' Top 10).
-        ranked = ranked[self.view.allowed[ranked] & ~self.view.finished[ranked]][:10]
+        ranked, place = self.src.top10(self.view)
+        # Ranks among the titles this profile may watch (a kids' profile gets the kids' Top 10); a finished
+        # title is hidden, not skipped over: the others keep the rank the list gives them.
         rank_of = {int(i): r + 1 for r, i in enumerate(ranked.tolist())}
         idx = self.take(ranked, recommendable=False)[: min(10, self.per_row)]
         items = [RowItem(int(i), float(11 - rank_of[int(i)]), f"#{rank_of[int(i)]} in {place} this week") for i in idx]
@@ -227,6 +229,8 @@ class _Builder:
     def because_you_watched(self) -> tuple[list[RowItem], int | None]:
         for anchor in self.view.recent[:10].tolist():
             if anchor in self.anchors or self.src.catalog.kind[anchor] == "game":  # games have their own row
+                continue
+            if not self.view.nameable[anchor]:  # above the profile's limit now: never named on its page
                 continue
             neighbours, sims = self.src.neighbours(anchor)
             keep = self.take(neighbours)

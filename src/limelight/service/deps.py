@@ -45,6 +45,7 @@ __all__ = [
     "StoreDep",
     "TitleId",
     "can_access",
+    "ensure_access",
     "require_access",
 ]
 
@@ -133,15 +134,21 @@ def can_access(key: ApiKey, action: str, *, person_id: str | None = None) -> boo
     )
 
 
+def ensure_access(key: ApiKey, action: str) -> None:
+    """403 in one sentence unless the key's role may perform `action` (for a part of a request that
+    needs more than the route does, such as a member's view of a title page)."""
+    if not can_access(key, action):
+        raise ForbiddenError(
+            f"a key with role '{key.role}' may not use {action.replace('.', ' ')}; "
+            f"it needs role {' or '.join(sorted(ACCESS[action]))}"
+        )
+
+
 def require_access(action: str) -> Callable[..., Awaitable[ApiKey]]:
     """Dependency: the caller's key, if its role may perform `action` (403 otherwise)."""
 
     async def _dep(key: CurrentKey) -> ApiKey:
-        if not can_access(key, action):
-            raise ForbiddenError(
-                f"a key with role '{key.role}' may not use {action.replace('.', ' ')}; "
-                f"it needs role {' or '.join(sorted(ACCESS[action]))}"
-            )
+        ensure_access(key, action)
         return key
 
     _dep.__name__ = f"require_{action.replace('.', '_')}"

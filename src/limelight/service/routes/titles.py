@@ -9,7 +9,15 @@ from pydantic import TypeAdapter
 
 from limelight.personalize.catalog import TitleCard
 from limelight.personalize.rows import RecommendedTitle
-from limelight.service.deps import EngineDep, StateDep, TitleId, require_access
+from limelight.service.config import ID_PATTERN
+from limelight.service.deps import (
+    CurrentKey,
+    EngineDep,
+    StateDep,
+    TitleId,
+    ensure_access,
+    require_access,
+)
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
 __all__ = ["router"]
@@ -40,7 +48,21 @@ async def similar_titles(
     title_id: TitleId,
     engine: EngineDep,
     state: StateDep,
+    key: CurrentKey,
     k: Annotated[int, Query(ge=1, le=100, description="How many titles (page size limit 100).")] = 10,
+    member_id: Annotated[
+        str | None,
+        Query(pattern=ID_PATTERN, description="The profile asking (\"More like this\"): only titles it may play "
+              "— its country and maturity limit — and none it has finished. Needs role service or admin."),
+    ] = None,
 ) -> Any:
-    body = state.cache.fetch("similar", title_id, k, lambda: _RECS.dump_json(engine.similar(title_id, k)))
+    """Titles out now that are most like this one; with `member_id`, only what that profile may play."""
+    if member_id is None:
+        body = state.cache.fetch("similar", title_id, k, lambda: _RECS.dump_json(engine.similar(title_id, k)))
+    else:
+        ensure_access(key, "member.read")
+        body = state.cache.fetch(  # kept under the member, so their next event drops it
+            "similar_for", member_id, (title_id, k),
+            lambda: _RECS.dump_json(engine.similar(title_id, k, member_id=member_id)),
+        )
     return Response(body, media_type=JSON)
