@@ -208,3 +208,33 @@ def test_export_to_a_path_it_cannot_write_or_from_a_file_without_spine_tables_sa
     duckdb.connect(str(blank)).close()
     code, _, err = run(["export", str(tmp_path / "out"), "--db", str(blank)], capsys)
     assert code == 2 and "holds no spine tables, so there is nothing to export" in err
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        (["CREATE TABLE foo(x INT)"], "is a DuckDB database but not a limelight store (it holds foo and none"),
+        (["CREATE TABLE members(x INT, y INT)", "CREATE TABLE titles(title_id VARCHAR)"],
+         "its table 'members' has no 'member_id' column"),
+    ],
+)
+def test_another_programs_duckdb_file_is_refused_and_left_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tables: list[str], message: str
+) -> None:
+    """It used to get the spine's tables created into it, or a traceback after a partial write."""
+    import hashlib
+
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        for sql in tables:
+            con.execute(sql)
+    before = hashlib.sha256(other.read_bytes()).hexdigest()
+    members = write(tmp_path / "members.csv", "member_id,country\nm1,US\n")
+    for args in (["ingest", str(members)], ["info"], ["home", "m1"], ["keys", "create", "--role", "admin"],
+                 ["train", "--model", "popularity"]):
+        code, _, err = run([*args, "--db", str(other)], capsys)
+        assert code == 2 and message in err, (args, err)
+        assert "Traceback" not in err
+    assert hashlib.sha256(other.read_bytes()).hexdigest() == before

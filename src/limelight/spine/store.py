@@ -92,9 +92,47 @@ def connect(
                 f"the store {path} cannot be created: its folder {path.parent} cannot be made ({exc.strerror or exc})"
             ) from None
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         raise _open_error(path, exc, when_locked) from None
+    try:
+        _check_is_spine(con, path)
+    except InputError:
+        con.close()
+        raise
+    return con
+
+
+# Tables limelight makes besides the spine's (the service's keys).
+_OWN_TABLES = {"service_keys": ("key_id", "key_hash", "role")}
+
+
+def _check_is_spine(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse, before anything is written, a DuckDB file that is some other program's database: one with
+    tables but none of limelight's, or whose spine tables lack the spine's required columns (creating the
+    missing tables into it, or inserting into a foreign `members`, would change someone else's data)."""
+    found: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall():
+        found.setdefault(str(table), set()).add(str(column))
+    if not found:
+        return  # a new file, or one with no tables yet
+    expected = {t.name: t.required for t in tables()} | _OWN_TABLES
+    ours = [name for name in found if name in expected]
+    if not ours:
+        shown = ", ".join(sorted(found)[:5]) + (" …" if len(found) > 5 else "")
+        raise InputError(
+            f"the store {path} is a DuckDB database but not a limelight store (it holds {shown} and none of the "
+            "spine's tables); give --db the spine's .duckdb file or a new path"
+        )
+    for name in ours:
+        missing = [c for c in expected[name] if c not in found[name]]
+        if missing:
+            raise InputError(
+                f"the store {path} is not a limelight store: its table '{name}' has no '{missing[0]}' column "
+                "as the spine's has; give --db the spine's .duckdb file or a new path"
+            )
 
 
 def _open_error(path: Path, exc: duckdb.Error, when_locked: str) -> Exception:
