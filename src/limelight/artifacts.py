@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from limelight.errors import DataError, InputError, NotFoundError
+from limelight.errors import DataError, InputError, NotFoundError, first_line
 
 __all__ = [
     "FORMAT_VERSION",
@@ -158,7 +158,9 @@ def _read(path: Path) -> dict[str, np.ndarray]:
                 raise ValueError("a bare array, not an npz archive")
             return {name: npz[name] for name in npz.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ArtifactError(f"file '{path}' must be a limelight .npz artifact, got an unreadable file ({exc})") from None
+        # numpy's own text for a pickled array advises loading it "unsafely": not advice to pass on
+        why = "it holds pickled Python objects, which are never loaded" if "allow_pickle" in str(exc) else first_line(exc)
+        raise ArtifactError(f"file '{path}' must be a limelight .npz artifact, got an unreadable file ({why})") from None
 
 
 def _header(path: Path, stored: dict[str, np.ndarray]) -> tuple[str, dict[str, Any], int]:

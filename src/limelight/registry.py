@@ -260,7 +260,12 @@ class ModelRegistry:
     # -- writing ----------------------------------------------------------------------------
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"the model registry {self.root} is a file, not a folder; give a folder's path")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"the model registry {self.root} cannot be created ({exc.strerror or exc})") from None
         with open(self.root / ".lock", "a+") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:

@@ -9,7 +9,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from limelight.cli._common import JsonOption, console, print_json, progress
+from limelight.cli._common import JsonOption, check_output, console, print_json, progress
 from limelight.errors import InputError
 
 __all__ = ["DEFAULT_DEMO_DB", "build_with_progress", "register", "render_summary"]
@@ -110,8 +110,10 @@ def register(app: typer.Typer) -> None:
         """Build a synthetic streaming service (catalog, members, viewing, ratings, subscribers, payments).
 
         The world is labelled synthetic everywhere it is shown. Building it twice with the same
-        seed adds nothing the second time.
+        seed and size adds nothing the second time; another seed or size is refused (one world per store).
         """
+        if parquet is not None:  # an s3:// URL without s3fs, a file in the way: before any building
+            check_output(parquet, option="--parquet", folder=True)
         if serve:  # refuse a serving mistake before minutes of building, not after
             if parquet is not None:
                 raise InputError("--serve needs the world in the DuckDB store; leave out --parquet to serve it")

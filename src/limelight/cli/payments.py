@@ -22,7 +22,7 @@ from limelight.cli._common import (
     progress,
     whole_count,
 )
-from limelight.errors import InputError
+from limelight.errors import InputError, NotFoundError
 
 __all__ = ["register"]
 
@@ -135,6 +135,8 @@ def train(
     """Fit the retry success model on logged attempts and save it."""
     from limelight.payments.decide import default_model_path, load_attempts, train_from_logs
 
+    if out is None and not db.exists():  # the default model file sits in the store's registry
+        raise NotFoundError(f"the store {db} does not exist; give --out for the model file, or --db of a spine")
     target = out if out is not None else default_model_path(db)
     check_output(target)
     model, path = train_from_logs(load_attempts(logs), target)

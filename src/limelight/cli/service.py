@@ -24,6 +24,7 @@ from limelight.cli._common import (
     print_json,
     progress,
 )
+from limelight.errors import InputError, NotFoundError
 from limelight.service.keys import MAX_RATE_PER_S
 
 __all__ = ["register"]
@@ -34,7 +35,6 @@ models_app = typer.Typer(help="The model registry: versions, rollback.", no_args
 
 def _open_for_write(db: Path):  # type: ignore[no-untyped-def]
     """The store's write connection, or one sentence: missing, not a DuckDB file, or held by the server."""
-    from limelight.errors import NotFoundError
     from limelight.spine.store import connect
 
     if not db.exists():
@@ -48,11 +48,20 @@ def _open_for_write(db: Path):  # type: ignore[no-untyped-def]
     )
 
 
-def _registry(db: Path, models_dir: Path | None):  # type: ignore[no-untyped-def]
+def _registry(db: Path, models_dir: Path | None, *, existing: bool = False):  # type: ignore[no-untyped-def]
+    """The registry of `db` (or `--models-dir`). `existing`: for commands that read or move a registry,
+    which refuse one that is not there rather than show an empty list (or leave a lock file behind)."""
     from limelight.registry import ModelRegistry
     from limelight.settings import get_settings
 
-    return ModelRegistry(models_dir or get_settings().registry_dir(db))
+    if models_dir is not None and models_dir.exists() and not models_dir.is_dir():
+        raise InputError(f"--models-dir {models_dir} is a file, not a folder")
+    if models_dir is None and not db.exists():
+        raise NotFoundError(f"the store {db} does not exist; run 'limelight ingest' or 'limelight demo' first")
+    registry = ModelRegistry(models_dir or get_settings().registry_dir(db))
+    if existing and not registry.root.is_dir():
+        raise NotFoundError(f"the model registry {registry.root} does not exist; publish a model with 'limelight train'")
+    return registry
 
 
 ModelsDirOption = Annotated[
@@ -87,7 +96,6 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the REST API and the dashboard (http://HOST:PORT/)."""
-    from limelight.errors import NotFoundError
     from limelight.service import run
     from limelight.spine.store import connect
 
@@ -261,7 +269,7 @@ def models_list(
     db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = None, as_json: JsonOption = False
 ) -> None:
     """Every published version, the current one marked."""
-    registry = _registry(db, models_dir)
+    registry = _registry(db, models_dir, existing=True)
     versions = registry.list()
     current = registry.current()
     if as_json:
@@ -294,7 +302,7 @@ def models_list(
 @models_app.command("rollback")
 def models_rollback(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = None) -> None:
     """Make the previously current version current again (a running server swaps within a second)."""
-    version = _registry(db, models_dir).rollback()
+    version = _registry(db, models_dir, existing=True).rollback()
     console.print(f"current model version is now [bold]{version.version}[/] ({version.model_name})")
 
 
@@ -306,7 +314,7 @@ def models_activate(
 ) -> None:
     """Make any published version current, e.g. the newer one again after a rollback (checked first:
     a version whose files are missing or changed is refused and nothing moves)."""
-    found = _registry(db, models_dir).activate(version)
+    found = _registry(db, models_dir, existing=True).activate(version)
     console.print(f"current model version is now [bold]{found.version}[/] ({found.model_name})")
 
 

@@ -118,6 +118,9 @@ def create_key(
         raise InputError(f"rate_per_s must be a number > 0 and at most {MAX_RATE_PER_S:g}, got {rate_per_s}")
     if expires_in_days is not None and not 0 < expires_in_days <= MAX_KEY_DAYS:
         raise InputError(f"expires_in_days must be a number > 0 and at most {MAX_KEY_DAYS}, got {expires_in_days}")
+    if person_id is not None and not _is_person(con, person_id):
+        # a key for nobody would open nobody's statement today and a stranger's once that id is ingested
+        raise InputError(f"person_id must name a person in the spine's people table, got {person_id!r}")
     ensure_key_table(con)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(24)
@@ -130,6 +133,16 @@ def create_key(
     )
     record = ApiKey(key_id, role, person_id, label, rate_per_s, now, None, expires)
     return f"ll_{key_id}_{secret}", record
+
+
+def _is_person(con: duckdb.DuckDBPyConnection, person_id: str) -> bool:
+    has_people = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'people' AND table_schema = 'main'"
+    ).fetchone()
+    if not has_people or not has_people[0]:
+        return False
+    found = con.execute("SELECT count(*) FROM people WHERE person_id = ?", [person_id]).fetchone()
+    return bool(found and found[0])
 
 
 def revoke_key(con: duckdb.DuckDBPyConnection, key_id: str, *, keep_an_admin: bool = False) -> ApiKey:

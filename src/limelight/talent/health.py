@@ -15,7 +15,7 @@ from limelight.errors import InputError
 from limelight.talent.bonus import money
 from limelight.talent.rules import HealthPack, health_pack
 
-__all__ = ["ClosingTitle", "HealthStatus", "closing_titles", "health_status"]
+__all__ = ["ClosingTitle", "HealthStatus", "check_plan_year", "closing_titles", "health_status"]
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,19 @@ class HealthStatus:
         }
 
 
+def check_plan_year(year: int) -> None:
+    """A health-plan year is a calendar year between 1900 and 2200 (one sentence otherwise)."""
+    if isinstance(year, bool) or not 1900 <= int(year) <= 2200:
+        raise InputError(f"year must be a calendar year like 2025, got {year}")
+
+
 def health_status(earnings: Decimal | int | float | str, year: int, pack: HealthPack | None = None) -> HealthStatus:
     """Earnings toward the year's threshold: eligible or not and the shortfall (unknown if unpublished)."""
     pack = pack or health_pack()
     amount = money(earnings)
     if amount < 0:
         raise InputError(f"earnings must be at least 0, got {earnings}")
-    if not 1900 <= int(year) <= 2200:
-        raise InputError(f"year must be a calendar year like 2025, got {year}")
+    check_plan_year(year)
     t = pack.threshold(int(year))
     if t is None:
         known = ", ".join(str(y) for y in sorted(pack.thresholds))

@@ -21,7 +21,7 @@ import pandas as pd
 
 from limelight.errors import InputError, NotFoundError
 from limelight.talent.bonus import ROUNDING, money, split_cents, success_bonus
-from limelight.talent.health import ClosingTitle, HealthStatus, closing_titles, health_status
+from limelight.talent.health import ClosingTitle, HealthStatus, check_plan_year, closing_titles, health_status
 from limelight.talent.residuals import ResidualFigure, ResidualInputs
 from limelight.talent.rules import AgreementPack, load_packs
 from limelight.talent.views import (
@@ -443,6 +443,7 @@ def person_health(
     """Covered earnings toward `year`'s threshold: other covered earnings (supplied) plus this person's
     SAG-AFTRA residuals and bonus shares from windows closing in the base period; if short, the titles whose bonus
     would close the gap (nearest their trigger first)."""
+    check_plan_year(year)  # before the base period: year 0 has no October of year -2
     start, end = health_base_period(year)
     # Only SAG-AFTRA work counts toward the SAG-AFTRA Health Plan (a writer's WGA pay does not).
     mine = lines[(lines["person_id"] == person_id) & (lines["guild"] == "sag-aftra")]

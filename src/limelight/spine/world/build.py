@@ -128,6 +128,28 @@ def _summary(
     }
 
 
+_WORLD_MARK = "limelight demo world:"
+
+
+def _check_same_world(store: Any, events: int, seed: int) -> None:
+    """A store holds one demo world: building it again with the same settings adds nothing, but another
+    seed or size would merge a second catalog and cast into the first (event ids collide, so it would
+    keep the first world's viewing with two worlds' titles). The settings are kept as the titles
+    table's comment; a demo world from before that has none and is taken as the same (then marked)."""
+    if not store.scalar("SELECT count(*) FROM titles WHERE source = 'demo'"):
+        return
+    comment = store.scalar("SELECT comment FROM duckdb_tables() WHERE table_name = 'titles' AND schema_name = 'main'")
+    if not comment or not str(comment).startswith(_WORLD_MARK):
+        return
+    built = str(comment).removeprefix(_WORLD_MARK).strip()
+    if built != f"seed={int(seed)} events={int(events)}":
+        told = " ".join(f"--{part.replace('=', ' ')}" for part in built.split())
+        raise InputError(
+            f"the store {store.path} already holds a demo world built with {told}; build this one "
+            "into a new --db (a second world would be merged into the first)"
+        )
+
+
 def build_demo_world(
     db_path: str | Path,
     *,
@@ -140,7 +162,8 @@ def build_demo_world(
 
     Payments are simulated when `payments` is True, or by default for worlds of up to
     `PAYMENTS_MAX_MEMBERS` members. The summary holds counts per table, the countries with most members, the most-watched titles
-    and the time taken. Building twice with the same seed adds nothing the second time.
+    and the time taken. Building twice with the same seed and size adds nothing the second time; another
+    seed or size into the same store is refused (`_check_same_world`).
     """
     from limelight.spine.store import Store
 
@@ -148,7 +171,9 @@ def build_demo_world(
     t0 = time.perf_counter()
     counts: dict[str, int] = {}
     with Store(db_path) as store:
+        _check_same_world(store, events, seed)
         report = store.bulk_insert(iter_world(events, seed, payments=payments, progress=progress))
+        store.con.execute(f"COMMENT ON TABLE titles IS '{_WORLD_MARK} seed={int(seed)} events={int(events)}'")
         for name, n in report.inserted.items():
             counts[name] = n
         summary = _summary(counts, size, seed, time.perf_counter() - t0, str(db_path))

@@ -1,0 +1,87 @@
+"""Bad input to commands across the CLI (from an audit of every command): one sentence, exit 2, no
+traceback, and nothing written — where each used to end in a traceback or quietly change a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli_runner import digest, run, write
+from limelight.spine.world import build_demo_world
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("refusals") / "demo.duckdb"
+    build_demo_world(path, events=1_000, seed=7)
+    return path
+
+
+def refused(argv: list[str], capsys: pytest.CaptureFixture[str], message: str) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 2 and message in err and "Traceback" not in err, (argv, code, err)
+
+
+def test_a_models_dir_that_is_a_file_or_a_missing_registry_is_refused(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = write(tmp_path / "a-file", "x")
+    refused(["train", "--model", "popularity", "--no-evaluate", "--db", str(store), "--models-dir", str(a_file)],
+            capsys, f"--models-dir {a_file} is a file, not a folder")
+    refused(["models", "list", "--db", str(tmp_path / "nope.duckdb")], capsys, "does not exist")
+    refused(["models", "list", "--db", str(store), "--models-dir", str(tmp_path / "none")], capsys,
+            "the model registry")
+    refused(["models", "rollback", "--db", str(tmp_path / "nope.duckdb")], capsys, "does not exist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # no registry folder or lock file left
+
+
+def test_a_health_plan_year_out_of_range_is_refused(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    person = "P000001"
+    for year in ("0", "-5", "99999"):
+        refused(["talent", "statement", "--person", person, "--health-year", year, "--db", str(store)], capsys,
+                "year must be a calendar year like 2025")
+
+
+def test_a_key_for_a_person_who_is_not_in_the_spine_is_refused(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = digest(store)
+    refused(["keys", "create", "--role", "person", "--person-id", "NOPE", "--db", str(store)], capsys,
+            "person_id must name a person in the spine's people table, got 'NOPE'")
+    assert digest(store) == before
+
+
+def test_a_second_demo_world_is_not_merged_into_the_first(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["demo", "--db", str(store), "--events", "1000", "--seed", "7", "--json"], capsys)
+    assert code == 0, err  # the same world again: adds nothing
+    before = digest(store)
+    for settings in (["--events", "1000", "--seed", "8"], ["--events", "2000", "--seed", "7"]):
+        refused(["demo", "--db", str(store), *settings], capsys,
+                "already holds a demo world built with --seed 7 --events 1000")
+    assert digest(store) == before
+
+
+def test_outputs_it_cannot_write_are_refused_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    refused(["demo", "--parquet", "s3://bucket/world", "--events", "1000"], capsys,
+            "--parquet s3://bucket/world cannot be written here")
+    logs = write(tmp_path / "logs.csv", "attempt_id\n")
+    missing = tmp_path / "nowhere" / "x.duckdb"
+    refused(["payments", "train", "--logs", str(logs), "--db", str(missing)], capsys, f"the store {missing} does not exist")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_pickled_model_file_is_refused_without_numpys_advice_to_load_it_unsafely(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    import numpy as np
+
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    bad = tmp_path / "model.npz"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.write(tmp_path / "obj.npy", "x.npy")
+    code, _, err = run(["payments", "next-attempt", "--decline-code", "insufficient_funds", "--amount", "9.99",
+                        "--model", str(bad)], capsys)
+    assert code == 2 and "pickled Python objects, which are never loaded" in err and "unsafely" not in err, err
