@@ -85,3 +85,18 @@ def test_a_pickled_model_file_is_refused_without_numpys_advice_to_load_it_unsafe
     code, _, err = run(["payments", "next-attempt", "--decline-code", "insufficient_funds", "--amount", "9.99",
                         "--model", str(bad)], capsys)
     assert code == 2 and "pickled Python objects, which are never loaded" in err and "unsafely" not in err, err
+
+
+def test_serve_refuses_an_address_it_cannot_listen_on_before_touching_the_store(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    before = digest(store)
+    refused(["serve", "--db", str(store), "--host", "999.999.1.1"], capsys, "--host '999.999.1.1' is not an address")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused(["serve", "--db", str(store), "--port", str(port)], capsys, f"--port {port} is in use")
+    assert digest(store) == before

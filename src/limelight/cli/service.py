@@ -106,6 +106,7 @@ def serve(
     # Open it once before the server starts, so a folder, a file that is not DuckDB's or a store held
     # by another process is one sentence here rather than a traceback from inside the server.
     connect(db, read_only=True, when_locked="stop the other 'limelight serve' first, or serve another store").close()
+    check_listen(host, port)
     console.print(f"limelight serving [bold]{db}[/] at http://{host}:{port}/  (API docs at /docs)")
     run(
         db,
@@ -118,6 +119,27 @@ def serve(
         precompute=precompute,
         metrics_need_key=metrics_need_key,
     )
+
+
+def check_listen(host: str, port: int) -> None:
+    """Bind `host:port` once and let go, before the server opens the store: an address that does not
+    resolve, is not this machine's, or a port in use is one sentence naming the option (uvicorn exits 3
+    with the socket's errno text, after the service has already written to the store)."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"--host {host!r} is not an address or name this machine can resolve ({exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            what = f"--port {port} is in use" if exc.errno == errno.EADDRINUSE else f"--host {host} cannot be listened on"
+            raise InputError(f"{what} ({exc.strerror or exc})") from None
 
 
 @keys_app.command("create")
