@@ -100,3 +100,12 @@ def test_serve_refuses_an_address_it_cannot_listen_on_before_touching_the_store(
         port = taken.getsockname()[1]
         refused(["serve", "--db", str(store), "--port", str(port)], capsys, f"--port {port} is in use")
     assert digest(store) == before
+
+
+def test_one_members_list_refuses_batch_options_and_honours_model(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    member = "M00000001"
+    for option, value in (("--out", "x.csv"), ("--interactions", "nope.csv"), ("--engine", "bogus"), ("--trainer", "x")):
+        refused(["recommend", member, "--db", str(store), option, value], capsys, f"{option} is for batch mode")
+    refused(["recommend", member, "--db", str(store), "--model", "bogus"], capsys, "model must be one of")
+    code, out, err = run(["recommend", member, "--db", str(store), "--model", "popularity", "--k", "3", "--json"], capsys)
+    assert code == 0 and len(__import__("json").loads(out)) == 3, err

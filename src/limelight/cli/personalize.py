@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -36,7 +36,11 @@ def recommend(
     interactions: InteractionsOption = None,
     k: KOption = 10,
     out: Annotated[Path | None, typer.Option("--out", help="Where to write member_id,title_id,rank,score.")] = None,
-    model: ModelOption = "auto",
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="popularity, trending, itemknn, rp3beta, ease, cowatch, als, sasrec, vae or auto "
+                     "(batch default auto; one member's list: the engine's default, EASE)."),
+    ] = None,
     engine: Annotated[
         str | None,
         typer.Option("--engine", help="duckdb (in process) or spark; default: settings.engine (LIMELIGHT_ENGINE)."),
@@ -54,8 +58,14 @@ def recommend(
 ) -> None:
     """Top-K titles for every member of a file (batch), or one member's list with reasons."""
     if member is not None:
-        _recommend_member(member, db, k, json_output)
+        batch_only = {"--interactions": interactions, "--out": out, "--engine": engine, "--trainer": trainer}
+        given = [name for name, value in batch_only.items() if value is not None]
+        if given:  # they used to be ignored without a word, even when invalid
+            raise InputError(f"{given[0]} is for batch mode (--interactions FILE --out FILE, no MEMBER); "
+                             "one member's list is read from --db")
+        _recommend_member(member, db, k, json_output, model, model_params(params))
         return
+    model = model or "auto"
     if interactions is None or out is None:
         raise InputError("batch mode must have both --interactions FILE and --out FILE (or give a MEMBER and --db)")
     check_output(out)
@@ -95,7 +105,9 @@ def recommend(
         console.print(f"auto chose: {describe_choice(result.chosen)}")
 
 
-def _recommend_member(member: str, db: Path, k: int, json_output: bool) -> None:
+def _recommend_member(
+    member: str, db: Path, k: int, json_output: bool, model: str | None = None, params: dict[str, Any] | None = None
+) -> None:
     from limelight.errors import NotFoundError
     from limelight.spine.store import Store
 
@@ -105,8 +117,15 @@ def _recommend_member(member: str, db: Path, k: int, json_output: bool) -> None:
         from limelight.personalize.engine import PersonalizationEngine
     except ImportError as exc:  # pragma: no cover - the home engine ships with the package
         raise InputError("one member's list needs limelight.personalize.engine, which is not installed") from exc
+    recommender = None
+    if model is not None:
+        from limelight.personalize.models import make_model
+
+        recommender = make_model(model, **(params or {}))
+    elif params:
+        raise InputError("--params needs --model: the parameters of which model?")
     store = Store(db, read_only=True)
-    items = PersonalizationEngine.from_store(store).recommend(member, k)
+    items = PersonalizationEngine.from_store(store, recommender).recommend(member, k)
     if json_output:
         print_json([vars(item) if hasattr(item, "__dict__") else item for item in items])
         return
