@@ -91,6 +91,32 @@ def test_missing_column_and_missing_file(tmp_path: Path) -> None:
         read_interactions(tmp_path / "nowhere.csv")
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        # DuckDB's sniffer read these as one odd column, or refused them with its own class names
+        ("ragged.csv", b"member_id,title_id\nm1,t1\nm1,t2,3,99\nm2,t3\n", "row 3: has 4 fields where the header has 2"),
+        ("empty.csv", b"", "the file is empty"),
+        ("binary.csv", bytes(range(256)) * 4, "is not utf-8 text"),
+        ("fake.parquet", b"PAR1 not really", "the file must be readable Parquet ("),
+    ],
+)
+def test_an_unreadable_interactions_file_is_named_with_its_line(tmp_path: Path, name: str, content: bytes,
+                                                                 message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError) as info:
+        read_interactions(path)
+    assert message in str(info.value) and "Error:" not in str(info.value), str(info.value)
+
+
+def test_a_blank_line_counts_in_the_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("member_id,title_id\nm1,t1\n\nm2,t2,extra\n")
+    with pytest.raises(DataError, match="row 4: has 3 fields"):
+        read_interactions(path)
+
+
 def test_cli_bad_file_is_one_sentence_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("member_id,title_id\nm1,\n")

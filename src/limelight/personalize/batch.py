@@ -16,6 +16,7 @@ the top-K rows come back), so its size is bounded by the cluster, not by this ma
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,7 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
 
         refuse_unfinished_write(path)
     con = duckdb.connect()
+    lines: np.ndarray | None = None
     try:
         if kind == "csv":
             frame = con.execute(
@@ -109,17 +111,20 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
         else:
             frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
     except duckdb.Error as exc:
-        fallback = _read_csv_with_pandas(path, exc) if kind == "csv" else None
-        if fallback is None:
-            raise DataError(f"the file must be readable {kind.upper()}, got: {first_line(exc)}", origin=str(path)) from exc
-        frame = fallback
+        if kind != "csv":
+            raise DataError(f"the file must be readable Parquet ({_duckdb_reason(exc)})", origin=str(path)) from None
+        frame, lines = _read_csv_line_by_line(path, exc)
     finally:
         con.close()
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if not {"member_id", "title_id"} & set(frame.columns) and {"userid", "movieid"} <= set(frame.columns):
-        # MovieLens' own ratings.csv (userId, movieId, rating, timestamp): the file users reach for first
-        frame = frame.rename(columns=MOVIELENS_COLUMNS)
-    offset = 2 if kind == "csv" else 1
+    frame = _named_columns(frame)
+    if kind == "csv" and lines is None and not set(REQUIRED) <= set(frame.columns):
+        # DuckDB's sniffer guesses a file it cannot make sense of (a ragged row, no header, nothing at all)
+        # into one odd column; the line-by-line reader says what is wrong and where
+        frame, lines = _read_csv_line_by_line(path, None)
+        frame = _named_columns(frame)
+    if lines is None:  # file lines for CSV (the header is line 1), 1-based rows for Parquet
+        lines = np.arange(2 if kind == "csv" else 1, len(frame) + (2 if kind == "csv" else 1))
+    frame = frame.reset_index(drop=True)
     _require_columns(list(frame.columns), path)
     if frame.empty:
         raise DataError(EMPTY_FILE, origin=str(path))
@@ -128,7 +133,7 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
         bad = values.isna() | (values == "")
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{column} must not be empty", origin=str(path), row=row + offset, column=column)
+            raise DataError(f"{column} must not be empty", origin=str(path), row=int(lines[row]), column=column)
         frame[column] = values.astype(str)
     if "rating" in frame.columns:
         ratings = pd.to_numeric(frame["rating"], errors="coerce")
@@ -136,12 +141,12 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"rating must be a number, got {frame['rating'].iloc[row]!r}", origin=str(path), row=row + offset,
+                f"rating must be a number, got {frame['rating'].iloc[row]!r}", origin=str(path), row=int(lines[row]),
                 column="rating",
             )
         frame["rating"] = ratings.astype(np.float32)  # an empty rating still an interaction: see rating_strength
     if "timestamp" in frame.columns:
-        frame["timestamp"] = _parse_times(frame["timestamp"], path, offset)
+        frame["timestamp"] = _parse_times(frame["timestamp"], path, lines)
     return frame[[c for c in (*REQUIRED, *OPTIONAL) if c in frame.columns]]
 
 
@@ -156,16 +161,37 @@ def _require_columns(columns: list[str], path: Path) -> None:
             )
 
 
-def _read_csv_with_pandas(path: Path, error: Exception) -> pd.DataFrame | None:
-    """DuckDB's sniffer refuses some files (mixed line endings); pandas reads those as plain text."""
+def _named_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if not {"member_id", "title_id"} & set(frame.columns) and {"userid", "movieid"} <= set(frame.columns):
+        # MovieLens' own ratings.csv (userId, movieId, rating, timestamp): the file users reach for first
+        frame = frame.rename(columns=MOVIELENS_COLUMNS)
+    return frame
+
+
+def _duckdb_reason(exc: Exception) -> str:
+    """DuckDB's message without its class prefix ("Invalid Input Error: …")."""
+    return re.sub(r"^[A-Za-z ]*Error: ", "", first_line(exc)).rstrip(".")
+
+
+def _read_csv_line_by_line(path: Path, error: Exception | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The spine's CSV reader (strings, each row's file line in the index): for a file DuckDB refused or
+    misread — mixed line endings, a ragged row, binary or non-UTF-8 bytes, no rows — it reads what can be
+    read and names the file line of what cannot."""
+    from limelight.spine.loaders._common import read_delimited
+
+    sep = "\t" if path.name.lower().endswith(".tsv") else ","
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=True)
-    except (ValueError, OSError, pd.errors.ParserError):
-        log.info("neither DuckDB (%s) nor pandas could read %s", error, path)
-        return None
+        frame = read_delimited(path, sep=sep)
+    except DataError:
+        raise
+    except (ValueError, OSError, UnicodeError) as exc:  # e.g. a compressed file the line reader cannot open
+        reason = _duckdb_reason(error) if error is not None else first_line(exc)
+        raise DataError(f"the file must be readable CSV ({reason})", origin=str(path)) from None
+    return frame, frame.index.to_numpy()
 
 
-def _parse_times(column: pd.Series, path: Path, offset: int) -> pd.Series:
+def _parse_times(column: pd.Series, path: Path, lines: np.ndarray) -> pd.Series:
     """Epoch seconds from numbers or ISO-8601 texts; a value that is neither is a `DataError`."""
     if pd.api.types.is_datetime64_any_dtype(column):
         parsed = pd.to_datetime(column, utc=True)
@@ -179,12 +205,12 @@ def _parse_times(column: pd.Series, path: Path, offset: int) -> pd.Series:
             row = int(np.flatnonzero(text.to_numpy())[int(np.flatnonzero(parsed.isna().to_numpy())[0])])
             raise DataError(
                 f"timestamp must be epoch seconds or an ISO-8601 time, got {column.iloc[row]!r}",
-                origin=str(path), row=row + offset, column="timestamp",
+                origin=str(path), row=int(lines[row]), column="timestamp",
             )
         out[text.to_numpy()] = parsed.dt.as_unit("s").astype("int64").to_numpy(np.float64)
     if np.isnan(out).any():
         row = int(np.flatnonzero(np.isnan(out))[0])
-        raise DataError("timestamp must not be empty", origin=str(path), row=row + offset, column="timestamp")
+        raise DataError("timestamp must not be empty", origin=str(path), row=int(lines[row]), column="timestamp")
     return pd.Series(out, index=column.index)
 
 
