@@ -1,4 +1,4 @@
-"""Netflix Top 10 TSVs: global and by country (real files), and most-popular.tsv read for valuation."""
+"""Netflix Top 10 TSVs: global and by country (real files), and most-popular.tsv read as a frame."""
 
 from __future__ import annotations
 
@@ -69,7 +69,14 @@ def test_a_bad_rank_names_row_and_column(tmp_path: Path) -> None:
         read_top10(path)
 
 
-def test_most_popular_is_a_frame_for_valuation(top10_folder: Path) -> None:
+def test_most_popular_named_on_its_own_is_refused_not_skipped(top10_folder: Path) -> None:
+    from limelight.errors import DataError
+
+    with pytest.raises(DataError, match=r"most-popular\.tsv: Netflix's all-time most-popular lists have no week"):
+        load_paths([top10_folder / "most-popular.tsv"])
+
+
+def test_most_popular_is_a_frame(top10_folder: Path) -> None:
     frame = read_most_popular(top10_folder / "most-popular.tsv")
     assert len(frame) == 40
     top = frame.iloc[0]

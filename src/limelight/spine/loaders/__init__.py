@@ -6,7 +6,7 @@
 - a workbook with a sheet holding 'Title' and 'Hours Viewed' → a Netflix engagement report;
 - a workbook with a 'Paid memberships at end of period' row → Netflix investor financials;
 - a TSV with week/category/weekly_rank/show_title → Netflix Top 10 (global or by country);
-  `most-popular.tsv` fits no table and is skipped (valuation reads it with `read_most_popular`);
+  `most-popular.tsv` fits no table: skipped in a folder, refused when named (`read_most_popular` reads it);
 - a CSV with show_id/type/title/listed_in → the Netflix titles catalog;
 - a lone MovieLens `ratings.csv`/`tags.csv`/`movies.csv` → that table only;
 - any other CSV/TSV/Parquet → the spine table whose columns it has (identity mapping), or the table
@@ -150,6 +150,11 @@ def load_path(
     if kind == "top10":
         return read_top10(path)
     if kind == "most_popular":
+        if not in_folder:  # named on its own, a skip would be an ingest that did nothing and said ok
+            raise DataError(
+                "Netflix's all-time most-popular lists have no week and fit no spine table, so there is nothing to "
+                "ingest (read it in Python with limelight.spine.loaders.read_most_popular)", origin=path.name,
+            )
         log.warning("%s: Netflix's all-time most-popular lists fit no spine table; skipped", path.name)
         return []
     if kind == "netflix_titles":

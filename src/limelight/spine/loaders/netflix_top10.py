@@ -8,7 +8,8 @@
   published per country and stay NULL.
 
 `most-popular.tsv` (the all-time lists of hours and views in a title's first 91 days) has no week and
-fits no spine table: `read_most_popular` returns it as a frame for valuation, and ingest skips it.
+fits no spine table: `read_most_popular` returns it as a frame; ingest skips it in a folder and refuses it
+named on its own.
 'N/A' (Netflix's spelling of "no season") and blanks are missing values.
 """
 
