@@ -109,3 +109,13 @@ def test_one_members_list_refuses_batch_options_and_honours_model(store: Path, c
     refused(["recommend", member, "--db", str(store), "--model", "bogus"], capsys, "model must be one of")
     code, out, err = run(["recommend", member, "--db", str(store), "--model", "popularity", "--k", "3", "--json"], capsys)
     assert code == 0 and len(__import__("json").loads(out)) == 3, err
+
+
+def test_forecast_refuses_options_that_would_do_nothing_and_dates_in_another_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = ["forecast", "--title", "X", "--kind", "film", "--release-date", "2025-03-01"]
+    refused([*base, "--fixed-residual", "1000"], capsys, "the fixed residual is used with a talent cost")
+    refused([*base, "--value-per-hour", "0.5"], capsys, "the value per hour is used with a talent cost")
+    refused(["forecast", "--title", "X", "--kind", "film", "--release-date", "03/01/2025"], capsys,
+            "--release-date must be a date YYYY-MM-DD, got '03/01/2025'")

@@ -41,6 +41,15 @@ class Decisions:
     domestic_share: float | None = None
     domestic_subscribers: int | None = None
 
+    def __post_init__(self) -> None:
+        # These only shape the talent share; without a talent cost they were accepted and did nothing.
+        needs_cost = {"value per hour": self.value_per_hour, "fixed residual": self.fixed_residual,
+                      "domestic share": self.domestic_share, "domestic subscribers": self.domestic_subscribers}
+        given = [name for name, value in needs_cost.items() if value is not None]
+        if given and self.talent_cost is None:
+            raise InputError(f"the {given[0]} is used with a talent cost (the talent share of the value); "
+                             "give the talent cost too")
+
 
 class Valuator:
     """Forecasts for candidates from a fixed engagement history; one fitted model per window start."""
