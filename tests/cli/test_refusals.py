@@ -119,3 +119,10 @@ def test_forecast_refuses_options_that_would_do_nothing_and_dates_in_another_ord
     refused([*base, "--value-per-hour", "0.5"], capsys, "the value per hour is used with a talent cost")
     refused(["forecast", "--title", "X", "--kind", "film", "--release-date", "03/01/2025"], capsys,
             "--release-date must be a date YYYY-MM-DD, got '03/01/2025'")
+
+
+def test_a_history_folder_without_reports_is_refused_not_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "no-reports"
+    empty.mkdir()
+    refused(["forecast", "--title", "X", "--kind", "film", "--release-date", "2025-03-01", "--history", str(empty)],
+            capsys, f"--history {empty} holds no .xlsx engagement report")

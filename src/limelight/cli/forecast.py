@@ -54,7 +54,10 @@ def _history_paths(values: list[Path] | None, extra: list[str]) -> list[Path]:
         if str(value).startswith("-"):
             raise InputError(f"unknown option {value}")
         if value.is_dir():
-            paths.extend(sorted(value.glob("*.xlsx")))
+            found = sorted(value.glob("*.xlsx"))
+            if not found:  # an empty result here used to fall back to the shared reports without a word
+                raise InputError(f"--history {value} holds no .xlsx engagement report")
+            paths.extend(found)
         else:
             paths.append(value)
     return paths
