@@ -62,10 +62,16 @@ def test_a_second_demo_world_is_not_merged_into_the_first(store: Path, capsys: p
     assert digest(store) == before
 
 
-def test_outputs_it_cannot_write_are_refused_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_outputs_it_cannot_write_are_refused_before_any_work(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from limelight.spine.store import Store
+
     refused(["demo", "--parquet", "s3://bucket/world", "--events", "1000"], capsys,
             "--parquet s3://bucket/world cannot be written here")
-    logs = write(tmp_path / "logs.csv", "attempt_id\n")
+    logs = tmp_path / "logs.parquet"
+    with Store(store, read_only=True) as spine:
+        spine.query("SELECT * FROM payment_attempts").to_parquet(logs)
     missing = tmp_path / "nowhere" / "x.duckdb"
     refused(["payments", "train", "--logs", str(logs), "--db", str(missing)], capsys, f"the store {missing} does not exist")
     assert not (tmp_path / "nowhere").exists()

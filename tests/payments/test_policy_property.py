@@ -14,7 +14,7 @@ from limelight.payments.rules import load_rules
 
 RULES = load_rules()
 CODES = sorted(RULES.stripe_map) + sorted(RULES.visa_category) + ["unknown_code", ""]
-MACS = ["", "01", "02", "03", "04", "21", "24", "25", "26", "27", "28", "29", "30", "99"]
+MACS = ["", "01", "02", "03", "04", "21", "24", "25", "26", "27", "28", "29", "30", "40", "41", "42", "99"]
 
 
 @st.composite

@@ -64,6 +64,11 @@ def test_mastercard_advice_codes() -> None:
     assert _reason(_one("insufficient_funds", merchant_advice_code="27"), T0 + 95) == "mac_wait"
     assert _reason(_one("insufficient_funds", merchant_advice_code="27"), T0 + 96) == "allowed"
     assert _reason(_one("insufficient_funds", merchant_advice_code="01"), T0 + 96) == "fix_data_first"
+    # Mastercard's 2024 codes: a non-reloadable prepaid card or a single-use virtual number cannot carry a
+    # renewal (ask for another card); a sanctions hit is never retried
+    assert _reason(_one("insufficient_funds", merchant_advice_code="40"), T0 + 96) == "fix_data_first"
+    assert _reason(_one("insufficient_funds", merchant_advice_code="41"), T0 + 96) == "fix_data_first"
+    assert _reason(_one("insufficient_funds", merchant_advice_code="42"), T0 + 96) == "mac_never"
 
 
 def test_no_charge_after_cancellation_or_outside_the_dunning_window() -> None:

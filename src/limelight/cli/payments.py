@@ -135,11 +135,12 @@ def train(
     """Fit the retry success model on logged attempts and save it."""
     from limelight.payments.decide import default_model_path, load_attempts, train_from_logs
 
+    attempts = load_attempts(logs)
     if out is None and not db.exists():  # the default model file sits in the store's registry
         raise NotFoundError(f"the store {db} does not exist; give --out for the model file, or --db of a spine")
     target = out if out is not None else default_model_path(db)
     check_output(target)
-    model, path = train_from_logs(load_attempts(logs), target)
+    model, path = train_from_logs(attempts, target)
     payload = {
         "model": str(path),
         "retries": model.n_train_,
