@@ -135,6 +135,8 @@ def train(
     """Fit the retry success model on logged attempts and save it."""
     from limelight.payments.decide import default_model_path, load_attempts, train_from_logs
 
+    if out is not None:
+        check_output(out)  # an output it cannot write: before reading anything
     attempts = load_attempts(logs)
     if out is None and not db.exists():  # the default model file sits in the store's registry
         raise NotFoundError(f"the store {db} does not exist; give --out for the model file, or --db of a spine")
