@@ -292,3 +292,18 @@ def test_movielens_own_ratings_file_is_read_as_interactions(tmp_path: Path) -> N
     frame = read_interactions(path)
     assert list(frame.columns[:2]) == ["member_id", "title_id"] and len(frame) == 3
     assert frame["member_id"].tolist() == ["1", "1", "2"]
+
+
+def test_store_interactions_are_one_row_per_pair_in_a_fixed_order(tmp_path: Path) -> None:
+    """Unordered, DuckDB's parallel scan gave another row order each run, and a split drawn by row
+    position gave another nDCG from the same store."""
+    from limelight.personalize.batch import read_store_interactions
+    from limelight.spine.world import build_demo_world
+
+    build_demo_world(tmp_path / "w.duckdb", events=2_000, seed=3)
+    first = read_store_interactions(tmp_path / "w.duckdb")
+    second = read_store_interactions(tmp_path / "w.duckdb")
+    pd.testing.assert_frame_equal(first, second)
+    assert not first.duplicated(["member_id", "title_id"]).any()
+    assert list(zip(first["member_id"], first["title_id"], strict=True)) == sorted(
+        zip(first["member_id"], first["title_id"], strict=True))

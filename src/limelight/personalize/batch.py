@@ -504,6 +504,10 @@ def read_store_interactions(db: str | Path) -> pd.DataFrame:
     Episodes and seasons count as their series — the titles the home page recommends. Left as
     episodes, "the next episode of the series you are watching" made up half of the top picks and
     leave-last-out scored 0.59 nDCG@10 on a task the service never serves.
+
+    One row per (member, title) at its latest time — what `canonical_frame` keeps — aggregated by DuckDB
+    and in a fixed order: unordered, DuckDB's parallel scan returned rows in another order each run,
+    and splits that draw by row position gave different results from the same store.
     """
     from limelight.spine.store import Store
 
@@ -520,11 +524,13 @@ def read_store_interactions(db: str | Path) -> pd.DataFrame:
                 SELECT member_id, title_id, epoch(rated_at) AS timestamp FROM ratings
                 WHERE NOT (scale = 'thumbs' AND rating < 0)
             )
-            SELECT e.member_id, coalesce(g.title_id, p.title_id, e.title_id) AS title_id, e.timestamp
+            SELECT e.member_id, coalesce(g.title_id, p.title_id, e.title_id) AS title_id, max(e.timestamp) AS timestamp
             FROM e
             LEFT JOIN titles t ON t.title_id = e.title_id
             LEFT JOIN titles p ON p.title_id = t.parent_id
             LEFT JOIN titles g ON g.title_id = p.parent_id
+            GROUP BY ALL
+            ORDER BY 1, 2
             """
         )
     finally:
