@@ -134,7 +134,9 @@ def build_panel(
         inv = inv[inv["month"] < score_month]
         last = inv.sort_values("due_at").groupby("member_id").tail(1)
         active = last[(last["month"] == score_month - 1) & last["paid"]].copy()
-        active["month"] = pd.Series([score_month] * len(active), index=active.index, dtype=object)
+        # a period[M] column like the invoices': as object (Python Periods) every month comparison and
+        # `month - 1` after the concat ran in Python (2.6 s of a 6 s report on the 1M demo)
+        active["month"] = pd.Series(pd.PeriodIndex([score_month] * len(active), freq="M"), index=active.index)
         active["invoice_id"] = None
         active["paid"] = np.nan
         for col in ("first_failed", "severe"):
