@@ -112,14 +112,21 @@ def _build(protocol: str, train: pd.DataFrame, test: pd.DataFrame, history: pd.D
     return Split(protocol, interactions, eval_ids, sp.csr_matrix(history_csr), truth, history_time)
 
 
+def _sorted_codes(ids: pd.Series) -> np.ndarray:
+    """Integer codes in the ids' sort order: `lexsort` on them orders rows as on the strings, without
+    comparing Python strings (1.0 s → 0.2 s for a million rows)."""
+    return pd.factorize(ids, sort=True)[0]
+
+
 def _stratified_holdout(
     frame: pd.DataFrame, test_fraction: float, rng: np.random.Generator, by: str = "member_id"
 ) -> np.ndarray:
     """Boolean mask of held-out rows: per member (or per title, `by="title_id"`), round(n·(1−f)) random
     rows train (at least one), the rest test."""
     key = rng.random(len(frame))
-    order = np.lexsort((key, frame[by].to_numpy()))
-    member_sorted = frame[by].to_numpy()[order]
+    codes = _sorted_codes(frame[by])
+    order = np.lexsort((key, codes))
+    member_sorted = codes[order]
     starts = np.r_[0, np.flatnonzero(member_sorted[1:] != member_sorted[:-1]) + 1]
     sizes = np.diff(np.r_[starts, len(frame)])
     rank = np.arange(len(frame)) - np.repeat(starts, sizes)
@@ -161,10 +168,11 @@ def leave_last_out_split(frame: pd.DataFrame, *, seed: int = 42, max_members: in
         check_number("leave_last_out_split", "max_members", max_members, 1, 1e12, integer=True)
     rng = np.random.default_rng(seed)
     tiebreak = rng.random(len(frame))
-    order = np.lexsort((tiebreak, frame["timestamp"].to_numpy(), frame["member_id"].to_numpy()))
-    members = frame["member_id"].to_numpy()[order]
+    codes = _sorted_codes(frame["member_id"])
+    order = np.lexsort((tiebreak, frame["timestamp"].to_numpy(), codes))
+    members = codes[order]
     last = np.r_[members[1:] != members[:-1], True]
-    counts = frame["member_id"].map(frame["member_id"].value_counts()).to_numpy()[order]
+    counts = np.bincount(codes)[codes][order]
     held = last & (counts >= 2)
     if max_members is not None and held.sum() > max_members:
         held[rng.choice(np.flatnonzero(held), size=int(held.sum()) - max_members, replace=False)] = False
