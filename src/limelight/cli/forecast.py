@@ -190,7 +190,7 @@ def forecast(
     ]
     if missing:
         raise InputError(f"a forecast needs {', '.join(missing)} (or a sub-command: backtest, candidates, slate)")
-    _day(release_date, "--release-date")  # YYYY-MM-DD as the help says: 03/01/2024 is read in US order elsewhere
+    _day(str(release_date), "--release-date")  # YYYY-MM-DD as the help says: 03/01/2024 is read in US order elsewhere
     import dataclasses
     import math
 
