@@ -190,7 +190,11 @@ class ALS(RatingWeighted, Recommender):
         self.mean_titles_per_member_ = float(mean_per_member)
         self.used_gpu_ = bool(use_gpu)
         self.title_ids_ = interactions.title_ids
-        self._remember_members(confidences)
+        if getattr(self, "_keep_member_factors", True):
+            self._remember_members(confidences)
+        else:  # scored once, on a sample (auto's validation): every scored row is folded in instead
+            for name in ("member_hashes_", "member_factors_"):
+                self.__dict__.pop(name, None)
         log.info("ALS: %d factors, implicit λ'=%.4g, alpha=%.4g, gpu=%s", self.factors, params["regularization"],
                  params["alpha"], use_gpu)
         return self
