@@ -219,13 +219,22 @@ class Histories:
             pieces = pieces.assign(total_seconds=pieces["seconds"], passes=0)
         pieces = self._with_root(pieces)
         self._pieces = _by_member_latest_first(pieces)
-        self._progress = _by_member_latest_first(progress_frame(self._pieces, catalog, self._next))
+        # What to play next, per member and title: built on first use (a home page, Continue Watching),
+        # so training and evaluation, which read only the matrix, do not pay for it (2-3 s at 1M events).
+        self._progress_frame: pd.DataFrame | None = None
+        self._progress_by_member: dict[str, slice] = {}
         self._piece_slices = _slices(self._pieces["member_id"])
-        self._progress_slices = _slices(self._progress["member_id"])
         known = set(member_ids) | set(self._piece_slices)
         self.member_ids: list[str] = sorted(known)
         self.member_pos: dict[str, int] = {m: i for i, m in enumerate(self.member_ids)}
         self._cache: dict[str, MemberHistory] = {}
+
+    def _all_progress(self) -> pd.DataFrame:
+        if self._progress_frame is None:
+            frame = _by_member_latest_first(progress_frame(self._pieces, self.catalog, self._next))
+            self._progress_by_member = _slices(frame["member_id"])
+            self._progress_frame = frame
+        return self._progress_frame
 
     # -- bulk views ------------------------------------------------------------------------
     @property
@@ -261,7 +270,8 @@ class Histories:
             return found
         sl = self._piece_slices.get(member_id, slice(0, 0))
         pieces = self._pieces.iloc[sl]
-        progress = self._progress.iloc[self._progress_slices.get(member_id, slice(0, 0))]
+        everyone = self._all_progress()
+        progress = everyone.iloc[self._progress_by_member.get(member_id, slice(0, 0))]
         history = _history(member_id, pieces, progress)
         self._cache[member_id] = history
         return history
