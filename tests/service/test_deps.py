@@ -77,3 +77,16 @@ def test_only_an_admin_may_list_every_member(client, auth, role, status) -> None
     assert r.status_code == status
     if status == 200:
         assert len(r.json()["member_ids"]) == 5
+
+
+def test_the_servers_database_cannot_reach_files_or_extensions(client) -> None:
+    """Defence in depth behind the placeholders: were some SQL ever injectable, it could not read or
+    write a file, attach a database or install an extension, nor switch that back on."""
+    import duckdb
+
+    con = client.app.state.limelight.con.cursor()
+    for sql in ("SELECT * FROM read_text('/etc/hostname')", "COPY (SELECT 1) TO '/tmp/limelight-copy.csv'",
+                "ATTACH '/tmp/limelight-other.duckdb' AS other", "SET enable_external_access = true"):
+        with pytest.raises(duckdb.Error):
+            con.execute(sql)
+    assert con.execute("SELECT count(*) FROM titles").fetchone()[0] > 0  # its own tables as before

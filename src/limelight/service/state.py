@@ -91,6 +91,13 @@ class ServiceState:
         self.store = _CursorStore(self.con, config.db_path)
         Store.create_schema(self.store)
         ensure_key_table(self.con)
+        # Defence in depth: the server's SQL is constants and placeholders, but were any of it ever
+        # injectable, DuckDB could read any file (read_text), write one (COPY … TO), ATTACH another
+        # database or install an extension. The server needs none of these, so this process's database
+        # turns them off for good (lock_configuration: no request can turn them back on).
+        for setting in ("enable_external_access = false", "autoinstall_known_extensions = false",
+                        "autoload_known_extensions = false", "lock_configuration = true"):
+            self.con.execute(f"SET {setting}")
         self.keys = KeyRing(self.con.cursor())
         self.limiter = RateLimiter()
         self.metrics = ServiceMetrics()
