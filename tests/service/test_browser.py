@@ -189,6 +189,7 @@ def test_a_bad_key_stays_on_the_sign_in_page_with_the_reason(browser, base_url) 
     context = browser.new_context()
     pg = context.new_page()
     pg.goto(base_url + "/")
+    pg.wait_for_load_state("networkidle")  # the first routing may redraw the form: fill the one that stays
     pg.fill("#key", "ll_000000000000_wrongwrongwrongwrongwrong")
     pg.click("#signin button")
     pg.wait_for_function("document.getElementById('signin-error') && document.getElementById('signin-error').textContent.length > 0")
