@@ -132,3 +132,11 @@ def test_a_history_folder_without_reports_is_refused_not_replaced(tmp_path: Path
     empty.mkdir()
     refused(["forecast", "--title", "X", "--kind", "film", "--release-date", "2025-03-01", "--history", str(empty)],
             capsys, f"--history {empty} holds no .xlsx engagement report")
+
+
+def test_a_refused_scale_run_leaves_no_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    refused(["scale", "run", "interactions", "--out", str(out)], capsys, "the data must come from --parquet DIR or --db")
+    refused(["scale", "run", "interactions", "--out", str(out), "--parquet", str(tmp_path), "--source", "bogus"],
+            capsys, "source must be one of events, ratings, auto, got 'bogus'")
+    assert not out.exists()

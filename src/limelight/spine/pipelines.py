@@ -28,9 +28,15 @@ from limelight.spine.engines import MONTH_COLUMN, broadcast_small
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["episode_units", "interactions", "series_units", "views_per_window"]
+__all__ = ["check_source", "episode_units", "interactions", "series_units", "views_per_window"]
 
 Source = Literal["events", "ratings", "auto"]
+
+
+def check_source(source: str) -> None:
+    """One sentence unless `source` is one of the interactions pipeline's sources."""
+    if source not in ("events", "ratings", "auto"):
+        raise InputError(f"source must be one of events, ratings, auto, got '{source}'")
 
 
 def _table(backend: Any, name: str) -> ir.Table:
@@ -88,8 +94,7 @@ def interactions(
     """
     import ibis
 
-    if source not in ("events", "ratings", "auto"):
-        raise InputError(f"source must be one of events, ratings, auto, got '{source}'")
+    check_source(source)
     if weight not in ("fraction", "count"):
         raise InputError(f"weight must be one of fraction, count, got '{weight}'")
     if roll_up not in ("series", "none"):
