@@ -139,7 +139,10 @@ class PersonalizationEngine:
         # Between titles (similar titles, "because you watched" neighbours) metadata keeps its full share:
         # two puzzle games are alike however old they are.
         age_days = now_s / 86400.0 - catalog.release_day
-        fresh = np.where(np.isnan(age_days) | (age_days <= new_days), 1.0, np.exp(-(age_days - new_days) / new_days))
+        # (the exponent clipped at 0: np.where computes both branches, and a title released long after
+        # `now` overflowed exp with a warning even though its weight is 1)
+        fresh = np.where(np.isnan(age_days) | (age_days <= new_days), 1.0,
+                         np.exp(-np.maximum(age_days - new_days, 0.0) / new_days))
         self.similarity_content_weight_ = content_weight(self.views_, content_shrinkage)
         self.content_weight_ = self.similarity_content_weight_ * fresh
 
