@@ -223,6 +223,23 @@ def test_observe_partial_episode_puts_it_in_continue_watching(store_path: Path) 
     assert item.reason == "Continue Season 1, Episode 2"
 
 
+def test_a_few_seconds_of_a_title_are_a_sample_not_a_watch(store_path: Path) -> None:
+    """A trailer's autoplay used to hide the title from every row and name it in "Because you watched"."""
+    eng = fresh(store_path)
+    picks = [r.title_id for r in eng.recommend("kid", k=5)]
+    sampled = picks[0]
+    eng.observe(pd.DataFrame({"member_id": ["kid"], "title_id": [sampled], "started_at": [NOW],
+                              "seconds_viewed": [30]}))  # 30 s of a 95-minute film: under 2%
+    assert eng.catalog.index_of(sampled) not in eng.view("kid").recent.tolist()
+    after = eng.recommend("kid", k=40)
+    assert sampled in [r.title_id for r in after]  # still offered
+    assert not [r for r in after if sampled in r.because]  # and never a reason
+    eng.observe(pd.DataFrame({"member_id": ["kid"], "title_id": [sampled], "started_at": [NOW],
+                              "seconds_viewed": [20 * 60]}))  # then 20 minutes more: started
+    assert eng.catalog.index_of(sampled) in eng.view("kid").recent.tolist()
+    assert sampled in [i.title_id for r in eng.home("kid").rows if r.row_kind == "continue_watching" for i in r.items]
+
+
 def test_observe_rejects_events_without_required_columns(engine: PersonalizationEngine) -> None:
     with pytest.raises(InputError, match="seconds_viewed"):
         engine.observe(pd.DataFrame({"member_id": ["m001"], "title_id": ["thr00"], "started_at": [NOW]}))

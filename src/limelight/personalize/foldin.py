@@ -38,7 +38,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # A film or episode counts as finished once this share of its runtime was viewed (credits roll
-# before the end), and as started once a member watched more than this share.
+# before the end), and as started once a member watched more than this share. Less than that, never
+# watched through before, is a sample (a trailer's autoplay, a few seconds to see what it is): not part
+# of the member's history — it neither hides the title from their rows nor explains other titles.
 FINISHED_FRACTION = 0.9
 STARTED_FRACTION = 0.02
 
@@ -236,6 +238,11 @@ class Histories:
             self._progress_frame = frame
         return self._progress_frame
 
+    @staticmethod
+    def _watched(pieces: pd.DataFrame) -> pd.DataFrame:
+        """The pieces that are part of a history: samples left out."""
+        return pieces[~pieces["sample"].to_numpy(bool)] if "sample" in pieces else pieces
+
     # -- bulk views ------------------------------------------------------------------------
     @property
     def pieces(self) -> pd.DataFrame:
@@ -243,7 +250,7 @@ class Histories:
 
     def matrix(self) -> sp.csr_matrix:
         """Members (in `member_ids` order) × axis titles, 1 where the member interacted."""
-        p = self._pieces.drop_duplicates(["member_id", "root_idx"])
+        p = self._watched(self._pieces).drop_duplicates(["member_id", "root_idx"])
         rows = p["member_id"].map(self.member_pos).to_numpy(np.int64)
         m = sp.csr_matrix(
             (np.ones(len(p), np.float32), (rows, p["root_idx"].to_numpy(np.int64))),
@@ -255,7 +262,7 @@ class Histories:
 
     def viewers(self) -> pd.DataFrame:
         """One row per (member, axis title): title_idx, last_at, country — for popularity."""
-        p = self._pieces.groupby(["member_id", "root_idx"], sort=False).agg(
+        p = self._watched(self._pieces).groupby(["member_id", "root_idx"], sort=False).agg(
             last_at=("last_at", "max"), country=("country", "first")
         )
         return p.reset_index().rename(columns={"root_idx": "title_idx"})
@@ -314,18 +321,17 @@ class Histories:
         # pandas calls per member cost ~20 ms each, which capped event intake near 50 events/s).
         changed = [str(m) for m in pd.unique(new["member_id"])]
         held = self._held_pieces(changed)
-        merged = self._merge_viewing(held, new)
-        merged = _by_member_latest_first(merged)
+        merged = self._with_samples(_by_member_latest_first(self._merge_viewing(held, new)))
         progress = _by_member_latest_first(progress_frame(merged, self.catalog, self._next))
         piece_slices, progress_slices = _slices(merged["member_id"]), _slices(progress["member_id"])
-        latest = merged.drop_duplicates(["member_id", "root_idx"])  # per member, most recent first
+        latest = self._watched(merged).drop_duplicates(["member_id", "root_idx"])  # per member, most recent first
         title_slices = _slices(latest["member_id"])
         roots, last_at = latest["root_idx"].to_numpy(np.int64), latest["last_at"].to_numpy(np.float64)
         for member_id in changed:
             if member_id not in self.member_pos:
                 self.member_pos[member_id] = len(self.member_ids)
                 self.member_ids.append(member_id)
-            titles = title_slices[member_id]
+            titles = title_slices.get(member_id, slice(0, 0))  # only samples so far: no titles
             self._cache[member_id] = MemberHistory(
                 member_id=member_id,
                 titles=roots[titles],
@@ -379,7 +385,15 @@ class Histories:
         keep = root_idx.notna()
         out = pieces[keep].copy()
         out["root_idx"] = root_idx[keep].astype(np.int64)
-        return out
+        return self._with_samples(out)
+
+    def _with_samples(self, pieces: pd.DataFrame) -> pd.DataFrame:
+        """`sample`: less than `STARTED_FRACTION` of a known runtime viewed, in all, never watched through."""
+        runtime = _lookup(pieces["title_id"], self.catalog.runtime_seconds).astype(float).to_numpy()  # type: ignore[arg-type]
+        total = pieces["total_seconds" if "total_seconds" in pieces else "seconds"].astype(float).to_numpy()
+        never_through = (pieces["passes"].fillna(0).to_numpy(np.int64) == 0) if "passes" in pieces else True
+        pieces["sample"] = ~np.isnan(runtime) & (total < STARTED_FRACTION * np.nan_to_num(runtime)) & never_through
+        return pieces
 
 
 def _by_member_latest_first(frame: pd.DataFrame) -> pd.DataFrame:
@@ -403,8 +417,8 @@ def _slices(member_col: pd.Series) -> dict[str, slice]:
 
 
 def _history(member_id: str, pieces: pd.DataFrame, progress: pd.DataFrame) -> MemberHistory:
-    # Most recent first, one entry per axis title.
-    by_root = pieces.sort_values("last_at", ascending=False, kind="stable").drop_duplicates("root_idx")
+    # Most recent first, one entry per axis title; samples are not part of it (see STARTED_FRACTION).
+    by_root = Histories._watched(pieces).sort_values("last_at", ascending=False, kind="stable").drop_duplicates("root_idx")
     return MemberHistory(
         member_id=member_id,
         titles=by_root["root_idx"].to_numpy(np.int64),
