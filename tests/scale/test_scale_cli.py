@@ -171,3 +171,69 @@ def test_an_input_url_whose_filesystem_is_missing_is_refused_before_any_engine_s
         "--engine", "spark",
     )  # fmt: skip
     assert code == 2 and "--parquet nosuchfs://bucket/world cannot be read here" in err, err
+
+
+@pytest.fixture()
+def small_world(tmp_path: Path) -> Path:
+    from limelight.spine.world import write_world_parquet
+
+    world = tmp_path / "world"
+    write_world_parquet(world, events=2_000, seed=5)
+    return world
+
+
+def _refused(argv: list[str], capsys: pytest.CaptureFixture[str], message: str) -> None:
+    from cli_runner import run
+
+    code, _, err = run(argv, capsys)
+    assert code == 2 and message in err and "Traceback" not in err, (code, err)
+
+
+def test_an_unreadable_events_table_is_an_error_not_a_switch_to_ratings(
+    small_world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--source auto` read any failure to read the events as "no events" and wrote the ratings'
+    interactions with exit 0 (a Spark-engine audit)."""
+    events = small_world / "viewing_events"
+    (events / "part-99999.parquet").write_bytes(b"not parquet at all")  # one bad part among good ones
+    out = tmp_path / "i.parquet"
+    _refused(["scale", "interactions", "--parquet", str(small_world), "--out", str(out), "--engine", "duckdb"],
+             capsys, "No magic bytes found")  # DuckDB's reason, in one sentence
+    assert not out.exists()
+    for part in events.rglob("*.parquet"):
+        part.write_bytes(b"not parquet at all")  # every part bad: the schema cannot even be read
+    _refused(["scale", "interactions", "--parquet", str(small_world), "--out", str(out), "--engine", "duckdb"],
+             capsys, "duckdb could not read the data source")
+    assert not out.exists()
+
+
+def test_a_missing_column_or_an_unfinished_table_is_one_sentence_and_a_refused_run_writes_nothing(
+    small_world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = small_world / "viewing_events"
+    for part in events.rglob("*.parquet"):
+        pd.read_parquet(part).drop(columns="country").to_parquet(part)
+    out = tmp_path / "run"
+    _refused(["scale", "run", "interactions", "views", "--parquet", str(small_world), "--out", str(out),
+              "--start", "2020-01-01", "--end", "2027-01-01", "--country", "US", "--engine", "duckdb"],
+             capsys, "a country filter needs a country column in viewing_events")
+    assert not out.exists()  # interactions was not written before views was refused
+    for part in events.rglob("*.parquet"):
+        pd.read_parquet(part).drop(columns="seconds_viewed").to_parquet(part)
+    _refused(["scale", "interactions", "--parquet", str(small_world), "--out", str(tmp_path / "i.parquet"),
+              "--engine", "duckdb"], capsys, "the viewing_events table must have a 'seconds_viewed' column")
+    (events / "_temporary").mkdir()
+    _refused(["scale", "interactions", "--parquet", str(small_world), "--out", str(tmp_path / "i.parquet"),
+              "--engine", "duckdb"], capsys, "holds an unfinished Spark write")
+
+
+def test_a_window_with_an_offset_is_read_in_utc() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from limelight.spine.pipelines import _as_timestamp
+
+    assert _as_timestamp("2026-01-01T09:00+09:00", "start") == datetime(2026, 1, 1, 0, 0)
+    tokyo = datetime(2026, 1, 1, 9, 0, tzinfo=timezone(timedelta(hours=9)))
+    assert _as_timestamp(tokyo, "start") == datetime(2026, 1, 1, 0, 0)  # not the machine's local time
+    assert _as_timestamp(datetime(2026, 1, 1, 5, tzinfo=UTC), "end") == datetime(2026, 1, 1, 5, 0)
+    assert _as_timestamp("2026-01-01", "start") == datetime(2026, 1, 1)

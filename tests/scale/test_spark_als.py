@@ -205,3 +205,35 @@ def test_a_parquet_file_on_spark_with_bad_rows_is_refused_with_one_sentence(tmp_
         with pytest.raises(DataError, match=phrase) as caught:
             recommend_file(tmp_path / name, tmp_path / "x.csv", model="als", engine="spark", spark=spark)
         assert name in str(caught.value)
+
+
+def test_the_spark_path_reads_a_file_as_the_in_process_path_does(tmp_path: Path, spark: Any) -> None:
+    """From a Spark-engine audit: a file that is not Parquet was a Java stack, an unfinished Spark write
+    was read as complete, MovieLens' own headers were refused and " M1"/"M1 " were three members."""
+    from limelight.errors import DataError
+    from limelight.personalize.batch import recommend_file
+
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"PAR1" + b"x" * 3000)
+    with pytest.raises(DataError, match=r"garbage\.parquet: the file must be readable Parquet") as caught:
+        recommend_file(garbage, tmp_path / "x.csv", model="als", engine="spark", spark=spark)
+    assert "\n" not in str(caught.value)
+
+    unfinished = tmp_path / "unfinished.parquet"
+    unfinished.mkdir()
+    pd.DataFrame({"member_id": ["m1"], "title_id": ["t1"]}).to_parquet(unfinished / "part-0.parquet")
+    (unfinished / "_temporary").mkdir()
+    with pytest.raises(DataError, match="unfinished Spark write"):
+        recommend_file(unfinished, tmp_path / "x.csv", model="als", engine="spark", spark=spark)
+
+    train = _planted_split()[0]
+    movielens = train.rename(columns={"member_id": "userId", "title_id": "movieId"})
+    movielens.loc[movielens.index[:5], "userId"] = " " + movielens["userId"].iloc[:5].astype(str) + " "
+    movielens.to_parquet(tmp_path / "ml.parquet", index=False)
+    lists = {}
+    for engine in ("spark", "duckdb"):
+        out = tmp_path / f"recs-{engine}.csv"
+        recommend_file(tmp_path / "ml.parquet", out, model="als", engine=engine, spark=spark,
+                       trainer="mllib" if engine == "spark" else None)
+        lists[engine] = pd.read_csv(out)
+    assert set(lists["spark"]["member_id"]) == set(lists["duckdb"]["member_id"])  # the same members

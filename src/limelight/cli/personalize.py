@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,6 +69,10 @@ def recommend(
     model = model or "auto"
     if interactions is None or out is None:
         raise InputError("batch mode must have both --interactions FILE and --out FILE (or give a MEMBER and --db)")
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", str(interactions)):
+        # a Path option folds "s3://b/k" into "s3:/b/k", which then "does not exist" as a local file
+        raise InputError(f"--interactions takes a local path, got the URL-like {str(interactions)!r} "
+                         "(score files on object storage from Python: limelight.scale.spark_scoring.score_all)")
     check_output(out)
     from limelight.cli._common import progress
     from limelight.personalize.batch import recommend_file

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,8 +27,8 @@ DbOption = Annotated[Path | None, typer.Option("--db", help="A spine DuckDB file
 OutOption = Annotated[str, typer.Option("--out", help="Where to write the result as Parquet (file or URL).")]
 
 
-def _run(engine: str | None, db: Path | None, parquet: str | None, build: Any, out: str) -> dict[str, Any]:
-    summary = _run_many(engine, db, parquet, [("pipeline", build, out)])
+def _run(engine: str | None, db: Path | None, parquet: str | None, name: str, build: Any, out: str) -> dict[str, Any]:
+    summary = _run_many(engine, db, parquet, [(name, build, out)])
     return {"engine": summary["engine"], "out": out, "rows": summary["pipelines"][0]["rows"], "seconds": summary["seconds"]}
 
 
@@ -56,24 +57,72 @@ def _run_many(
     # A rerun replaces its output on both engines (DuckDB overwrites a file; Spark would refuse the folder)
     write_options = {"mode": "overwrite"} if chosen == "spark" else {}
     with Console(stderr=True).status(f"{chosen}: starting") as status:
-        backend = connect(chosen, db=db, parquet_dir=parquet)
+        try:
+            backend = connect(chosen, db=db, parquet_dir=parquet)
+        except _engine_errors() as exc:  # a table's files it cannot read (DuckDB reads their schema here)
+            raise _engine_error(chosen, "", exc) from exc
         connected = time.perf_counter() - t0
+        # Every query is built (tables and columns checked) before anything is written, and a run that
+        # fails part-way removes what it wrote: a refused run leaves no output behind.
+        built = []
         for name, build, out in jobs:
-            status.update(f"{chosen}: {name}")
-            t1 = time.perf_counter()
             try:
-                backend.to_parquet(build(backend), out, **write_options)
-            except _engine_errors() as exc:  # the engine's own refusal (Spark's is a Java stack): its first line
+                built.append((name, build(backend), out))
+            except _engine_errors() as exc:
                 raise _engine_error(chosen, name, exc) from exc
-            seconds = time.perf_counter() - t1
-            rows = ds.dataset(out, format="parquet").count_rows()
-            done.append({"name": name, "out": out, "rows": rows, "seconds": round(seconds, 2)})
+        written: list[str] = []
+        made = _make_parents([out for _, _, out in built])
+        try:
+            for name, expr, out in built:
+                status.update(f"{chosen}: {name}")
+                t1 = time.perf_counter()
+                try:
+                    backend.to_parquet(expr, out, **write_options)
+                except _engine_errors() as exc:  # the engine's own refusal (Spark's is a Java stack): its first line
+                    raise _engine_error(chosen, name, exc) from exc
+                written.append(out)
+                seconds = time.perf_counter() - t1
+                rows = ds.dataset(out, format="parquet").count_rows()
+                done.append({"name": name, "out": out, "rows": rows, "seconds": round(seconds, 2)})
+        except Exception:
+            for out in written:
+                _remove_local(out)
+            for folder in reversed(made):  # folders this run made, if nothing else is in them
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
     return {
         "engine": chosen,
         "connect_seconds": round(connected, 2),
         "pipelines": done,
         "seconds": round(time.perf_counter() - t0, 2),
     }
+
+
+def _make_parents(targets: list[str]) -> list[Path]:
+    """Make the local folders the outputs go into; returns the ones made, outermost first."""
+    made: list[Path] = []
+    for target in targets:
+        if "://" in target:
+            continue
+        missing = [p for p in (Path(target).parent, *Path(target).parent.parents) if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir()
+            made.append(folder)
+    return made
+
+
+def _remove_local(target: str) -> None:
+    """Delete a local output file or folder this run wrote (URLs are left to their store's lifecycle)."""
+    import shutil
+
+    if "://" in target:
+        return
+    path = Path(target)
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _engine_errors() -> tuple[type[Exception], ...]:
@@ -98,6 +147,8 @@ def _engine_error(engine: str, pipeline: str, exc: Exception) -> Exception:
     first = first_line(exc)
     if len(first) > 300:
         first = first[:297] + "..."
+    if not pipeline:
+        return DataError(f"{engine} could not read the data source: {first}")
     return DataError(f"{engine} could not run the {pipeline} pipeline on this data: {first}")
 
 
@@ -162,7 +213,7 @@ def register(app: typer.Typer) -> None:
         """Member × title interactions (weight, last_at) from viewing events or ratings, to Parquet."""
         from limelight.spine.pipelines import interactions
 
-        summary = _run(engine, db, parquet, lambda b: interactions(b, source=source, ordered=False), out)  # type: ignore[arg-type]
+        summary = _run(engine, db, parquet, "interactions", lambda b: interactions(b, source=source, ordered=False), out)  # type: ignore[arg-type]
         _show(summary, as_json)
 
     @scale.command("views")
@@ -180,7 +231,7 @@ def register(app: typer.Typer) -> None:
         from limelight.spine.pipelines import views_per_window
 
         summary = _run(
-            engine, db, parquet, lambda b: views_per_window(b, start, end, countries=country, ordered=False), out
+            engine, db, parquet, "views", lambda b: views_per_window(b, start, end, countries=country, ordered=False), out
         )
         _show(summary, as_json)
 
@@ -222,8 +273,6 @@ def register(app: typer.Typer) -> None:
         resolve_engine(engine)
         root = out.rstrip("/")
         check_output(root, folder=True)
-        if "://" not in root:
-            Path(root).mkdir(parents=True, exist_ok=True)
         jobs = [(name, builders[name], f"{root}/{name}.parquet") for name in wanted]
         summary = _run_many(engine, db, parquet, jobs)
         if as_json:

@@ -391,7 +391,7 @@ def _recommend_all_on_spark(path: Path, out: Path, estimator: Recommender, k: in
     from pyspark.sql import functions as F
 
     from limelight.personalize.models.als import ALS
-    from limelight.scale.spark_als import fit_with_mllib, interaction_pairs, read_parquet
+    from limelight.scale.spark_als import fit_with_mllib, interaction_pairs, read_parquet, standard_columns
 
     assert isinstance(estimator, ALS)
     own_session = spark is None
@@ -399,8 +399,7 @@ def _recommend_all_on_spark(path: Path, out: Path, estimator: Recommender, k: in
         spark, own_session = _local_spark()
     try:
         started = time.perf_counter()
-        raw = read_parquet(path, spark)
-        raw = raw.toDF(*[str(c).strip().lower() for c in raw.columns])
+        raw = standard_columns(read_parquet(path, spark))
         _require_columns(list(raw.columns), path)
         missing = {c: F.sum((F.col(c).isNull() | (F.trim(F.col(c).cast("string")) == "")).cast("long")) for c in REQUIRED}
         row = raw.agg(F.count(F.lit(1)).alias("rows"), *[v.alias(c) for c, v in missing.items()]).first()

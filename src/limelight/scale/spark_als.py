@@ -65,7 +65,10 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
     from pyspark.sql import SparkSession
 
-__all__ = ["STORAGE_LEVEL", "fit_with_mllib", "interaction_pairs", "mllib_parameters", "read_parquet", "train_als_spark"]
+__all__ = [
+    "STORAGE_LEVEL", "fit_with_mllib", "interaction_pairs", "mllib_parameters", "read_parquet", "standard_columns",
+    "train_als_spark",
+]
 
 log = logging.getLogger(__name__)
 
@@ -103,15 +106,42 @@ def mllib_parameters(model: ALS, n_members: int, n_titles: int, n_pairs: int) ->
 
 def read_parquet(path: str | Path, spark: SparkSession) -> SparkDataFrame:
     """An interactions Parquet file or folder (local path or URL) on Spark, or one sentence saying why not."""
-    from pyspark.errors import AnalysisException
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
+    from limelight.spine.loaders.tabular import refuse_unfinished_write
 
     text = str(path)
     if "://" not in text and not Path(text).exists():
         raise NotFoundError(f"the interactions Parquet {text} does not exist")
+    if "://" not in text:
+        refuse_unfinished_write(text)  # as the in-process reader does: a job still writing is no input
     try:
         return spark.read.parquet(text)
-    except AnalysisException as exc:
-        raise DataError(f"the file must be readable Parquet, got: {first_line(exc)[:200]}", origin=text) from exc
+    except (PySparkException, Py4JJavaError) as exc:  # a footer it cannot read is a Java error, not an analysis one
+        reason = _java_reason(exc)
+        raise DataError(f"the file must be readable Parquet, got: {reason}", origin=text) from None
+
+
+def _java_reason(exc: Exception) -> str:
+    """The sentence inside a Spark/Java error (its first line is a py4j call; the cause comes later)."""
+    import re
+
+    text = str(exc)
+    found = re.search(r"\[([A-Z_.]+)\][^\n]*", text)  # Spark's error class line, e.g. [CANNOT_READ_FILE_FOOTER] …
+    return (found.group(0) if found else first_line(exc))[:200]
+
+
+def standard_columns(frame: SparkDataFrame) -> SparkDataFrame:
+    """The columns the in-process reader takes: names trimmed and lower-cased, and MovieLens' own
+    userId/movieId read as member_id/title_id (a ratings.parquet worked on one path and not the other)."""
+    from limelight.personalize.batch import MOVIELENS_COLUMNS
+
+    frame = frame.toDF(*[str(c).strip().lower() for c in frame.columns])
+    if not {"member_id", "title_id"} & set(frame.columns) and set(MOVIELENS_COLUMNS) <= set(frame.columns):
+        for old, new in MOVIELENS_COLUMNS.items():
+            frame = frame.withColumnRenamed(old, new)
+    return frame
 
 
 def interaction_pairs(
@@ -136,15 +166,18 @@ def interaction_pairs(
             "interactions must be a Parquet path, a pandas DataFrame or a Spark DataFrame, "
             f"got {type(source).__name__}"
         )
+    weight_col = weight_col.strip().lower() if weight_col else None
+    frame = standard_columns(frame)
     columns = list(frame.columns)
     require_fields(columns, ("member_id", "title_id"), where)
     if weight_col is not None:
         require_fields(columns, (weight_col,), where)
     # A null weight counts as an interaction (as NaN does in the CSR path), pairs add up.
     weight = F.coalesce(F.col(weight_col).cast("float"), F.lit(1.0)) if weight_col else F.lit(1.0)
+    # ids trimmed as the in-process reader trims them (" M1" and "M1 " are member M1 on both paths)
     return frame.select(
-        F.col("member_id").cast("string").alias("member_id"),
-        F.col("title_id").cast("string").alias("title_id"),
+        F.trim(F.col("member_id").cast("string")).alias("member_id"),
+        F.trim(F.col("title_id").cast("string")).alias("title_id"),
         weight.cast("float").alias("weight"),
     ).where(F.col("member_id").isNotNull() & F.col("title_id").isNotNull())
 

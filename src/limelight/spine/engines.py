@@ -113,12 +113,18 @@ def _parquet_sources(parquet_dir: str | Path) -> dict[str, str]:
     base = Path(root)
     if not base.is_dir():
         raise NotFoundError(f"the Parquet folder {base} does not exist")
+    from limelight.spine.loaders.tabular import refuse_unfinished_write
+
     for name in TABLE_ORDER:
         file = base / f"{name}.parquet"
         folder = base / name
         if file.exists():
+            refuse_unfinished_write(file)  # a Spark "file" is a folder of parts too
             found[name] = str(file)
         elif folder.is_dir() and any(folder.rglob("*.parquet")):
+            # a job still writing (or killed) leaves _temporary/ without _SUCCESS: both engines read only
+            # the committed half of it, without a word
+            refuse_unfinished_write(folder)
             found[name] = str(folder)
     return found
 
@@ -373,7 +379,9 @@ def connect(
             # the store's one guarded open (missing, a folder, a foreign file, a held lock: one sentence)
             return ibis.duckdb.from_connection(connect(db, read_only=True))
         backend = ibis.duckdb.connect()
-        if _is_url(parquet_dir):
+        if _is_url(parquet_dir) and not str(parquet_dir).startswith("file://"):
+            # object storage needs DuckDB's httpfs (downloaded once: a machine without the internet must have
+            # it installed already); a file:// URL is a local path and needs nothing
             backend.raw_sql("INSTALL httpfs; LOAD httpfs;")
         for name, path in _parquet_sources(parquet_dir).items():
             if tables is not None and name not in tables:

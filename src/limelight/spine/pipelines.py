@@ -19,7 +19,7 @@ unexecuted `ibis.Table`; call `.to_pandas()` / `.to_pyarrow()` / `.to_parquet()`
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from limelight.errors import InputError
@@ -39,12 +39,29 @@ def check_source(source: str) -> None:
         raise InputError(f"source must be one of events, ratings, auto, got '{source}'")
 
 
+class MissingTableError(InputError):
+    """The data source has no table of that name."""
+
+
+# The columns each pipeline reads, checked before a query is built: a missing one was an AttributeError
+# from deep inside Ibis (a traceback) on both engines.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "titles": ("title_id", "kind", "parent_id", "runtime_minutes"),
+    "viewing_events": ("member_id", "title_id", "started_at", "seconds_viewed"),
+    "ratings": ("member_id", "title_id", "rating", "rated_at"),
+}
+
+
 def _table(backend: Any, name: str) -> ir.Table:
     # Asking for the table (rather than listing them all first) costs one catalog lookup on Spark.
     try:
-        return backend.table(name)
+        table = backend.table(name)
     except Exception as exc:
-        raise InputError(f"the {name} table must exist in the data source, got no table named '{name}'") from exc
+        raise MissingTableError(f"the {name} table must exist in the data source, got no table named '{name}'") from exc
+    missing = [c for c in _NEEDS.get(name, ()) if c not in table.columns]
+    if missing:
+        raise InputError(f"the {name} table must have a '{missing[0]}' column, got columns {', '.join(table.columns)}")
+    return table
 
 
 def series_units(titles: ir.Table) -> ir.Table:
@@ -103,10 +120,14 @@ def interactions(
         raise InputError(f"cap must be a number above 0, got {cap}")
 
     if source == "auto":
+        # Only a missing events table means "no events": an unreadable one is the engine's error to
+        # report (it was read as "no events", and the ratings quietly stood in for the viewing).
         try:
-            has_events = _has_rows(backend.table("viewing_events"))
-        except Exception:
+            events_table = _table(backend, "viewing_events")
+        except MissingTableError:
             has_events = False
+        else:
+            has_events = _has_rows(events_table)
         source = "events" if has_events else "ratings"
 
     titles = _table(backend, "titles")
@@ -150,15 +171,18 @@ def interactions(
 
 
 def _as_timestamp(value: date | datetime | str, name: str) -> datetime:
+    """A naive UTC datetime: naive values are UTC already; an offset ("+09:00", a tz-aware datetime) is
+    converted to UTC (it was dropped, or converted to the machine's local time)."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(tz=None).replace(tzinfo=None)
-    if isinstance(value, date):
+        parsed = value
+    elif isinstance(value, date):
         return datetime(value.year, value.month, value.day)
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(f"{name} must be a date like 2026-01-31, got '{value}'") from None
-    return parsed.replace(tzinfo=None)
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise InputError(f"{name} must be a date like 2026-01-31, got '{value}'") from None
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def views_per_window(
@@ -192,6 +216,8 @@ def views_per_window(
         last = hi - timedelta(microseconds=1)
         window = window.filter(window[MONTH_COLUMN].between(f"{lo:%Y-%m}", f"{last:%Y-%m}"))
     if countries is not None:
+        if "country" not in events.columns:
+            raise InputError(f"a country filter needs a country column in viewing_events, got columns {', '.join(events.columns)}")
         wanted = [str(c).upper() for c in countries]
         if not wanted:
             raise InputError("countries must name at least one country, got an empty list")
