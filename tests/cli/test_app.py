@@ -82,7 +82,7 @@ def test_check_output_on_urls_wants_the_filesystem_installed() -> None:
 def test_every_writer_checks_its_output_before_reading_or_computing(
     capsys: pytest.CaptureFixture[str], args: list[str], option: str
 ) -> None:
-    target = ["/proc/limelight/out.csv"] if args[-1] == "--logs-out" else ["--out", "/proc/limelight/out"]
+    target = ["/proc/limelight/out.parquet"] if args[-1] == "--logs-out" else ["--out", "/proc/limelight/out"]
     with pytest.raises(SystemExit) as exit_info:
         main([*args, *target])
     err = capsys.readouterr().err

@@ -140,3 +140,14 @@ def test_a_refused_scale_run_leaves_no_output_folder(tmp_path: Path, capsys: pyt
     refused(["scale", "run", "interactions", "--out", str(out), "--parquet", str(tmp_path), "--source", "bogus"],
             capsys, "source must be one of events, ratings, auto, got 'bogus'")
     assert not out.exists()
+
+
+def test_an_output_named_for_another_format_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--logs-out sim.csv` wrote Parquet into a .csv, `forecast slate --out slate.json` CSV into a .json."""
+    refused(["payments", "simulate", "--policy", "fixed", "--invoices", "100", "--logs-out", str(tmp_path / "sim.csv")],
+            capsys, "sim.csv would hold Parquet; give a name ending in .parquet, .pq")
+    refused(["scale", "interactions", "--parquet", str(tmp_path), "--out", str(tmp_path / "i.json")], capsys,
+            "i.json would hold Parquet")
+    refused(["forecast", "slate", "--candidates", str(tmp_path / "c.csv"), "--out", str(tmp_path / "slate.json")],
+            capsys, "slate.json would hold CSV; give a name ending in .csv, .txt")
+    assert not list(tmp_path.iterdir())

@@ -114,7 +114,16 @@ def check_filesystem(url: str, option: str, doing: str = "read") -> None:
         raise InputError(f"{option} {url} cannot be {doing} here: {exc}") from None
 
 
-def check_output(target: str | Path, *, option: str = "--out", folder: bool | None = False) -> None:
+PARQUET_NAMES = (".parquet", ".pq")
+CSV_NAMES = (".csv", ".txt")
+# Names that say another format: an output named so is refused (a name without one of these is taken).
+_FORMAT_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".jsonl", ".xlsx", ".xls", ".parquet", ".pq", ".npz", ".duckdb"}
+
+
+def check_output(
+    target: str | Path, *, option: str = "--out", folder: bool | None = False,
+    names: tuple[str, ...] | None = None, writes: str = "",
+) -> None:
     """Refuse, before any work, an output the command could not write: one sentence naming `option`.
 
     `folder`: True for a folder the command writes into, False for a file, None for either (Spark
@@ -123,6 +132,11 @@ def check_output(target: str | Path, *, option: str = "--out", folder: bool | No
     since permission bits say nothing for root or /proc); a URL needs its fsspec filesystem installed.
     """
     text = str(target)
+    suffix = Path(text.rstrip("/")).suffix.lower()
+    if names is not None and suffix in _FORMAT_SUFFIXES and suffix not in names:
+        # a Parquet file named sim.csv (or a CSV named slate.json) is read back wrongly by every tool
+        shown = ", ".join(n for n in names if n)
+        raise InputError(f"{option} {text} would hold {writes}; give a name ending in {shown}")
     if "://" in text:
         if text.split("://", 1)[0] == "file":
             text = text.split("://", 1)[1]

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from limelight.cli._common import (
+    CSV_NAMES,
     DEFAULT_DB,
     DbOption,
     JsonOption,
@@ -331,7 +332,7 @@ def backtest(
     if not paths:
         raise InputError("--history must name at least one engagement report")
     window = parse_period(period)
-    check_output(out)
+    check_output(out, names=CSV_NAMES, writes="CSV")
     frame = read_candidates(candidates)
     normalize_candidates(frame, window_end=window[1])  # refuse a bad row before the reports are read
     reports = load_reports(paths)
@@ -390,7 +391,7 @@ def candidates_cmd(
     from limelight.valuation.data import load_reports
 
     window = parse_period(period)
-    check_output(out)
+    check_output(out, names=CSV_NAMES, writes="CSV")
     frame = candidates_from_report(load_reports([report]), window)
     left_out = frame.attrs.get("left_out_without_kind", 0)
     if frame.empty:
@@ -427,7 +428,7 @@ def slate(
     from limelight.valuation.model import ValuationModel
 
     if out:
-        check_output(out)
+        check_output(out, names=CSV_NAMES, writes="CSV")
     frame = read_candidates(candidates)
     normalized = normalize_candidates(frame)
     fee_values = _fees(frame) if "fee" in frame.columns else None

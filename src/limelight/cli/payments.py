@@ -14,6 +14,7 @@ from rich.table import Table
 
 from limelight.cli._common import (
     DEFAULT_DB,
+    PARQUET_NAMES,
     DbOption,
     JsonOption,
     check_output,
@@ -96,7 +97,7 @@ def simulate(
     if model is None and policy == "smart" and (train_invoices < 1 or train_invoices > 2_000_000):
         raise InputError(f"--train-invoices must be between 1 and 2000000, got {train_invoices}")
     if logs_out is not None:
-        check_output(logs_out, option="--logs-out")
+        check_output(logs_out, option="--logs-out", names=PARQUET_NAMES, writes="Parquet")
     with progress() as bar:
         task = bar.add_task("simulating", total=3)
         if policy == "fixed":

@@ -11,7 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limelight.cli._common import JsonOption, check_filesystem, check_output, console, print_json
+from limelight.cli._common import (
+    PARQUET_NAMES,
+    JsonOption,
+    check_filesystem,
+    check_output,
+    console,
+    print_json,
+)
 
 __all__ = ["register"]
 
@@ -37,7 +44,7 @@ def _run_many(
 ) -> dict[str, Any]:
     """Every (name, build, out) job on ONE backend: on Spark one session (one JVM) serves them all."""
     for _name, _build, target in jobs:
-        check_output(target, folder=None)
+        check_output(target, folder=None, names=PARQUET_NAMES, writes="Parquet")
     if parquet is not None and "://" in parquet:
         check_filesystem(parquet, "--parquet")
     from limelight.errors import InputError
