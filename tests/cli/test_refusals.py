@@ -151,3 +151,13 @@ def test_an_output_named_for_another_format_is_refused(tmp_path: Path, capsys: p
     refused(["forecast", "slate", "--candidates", str(tmp_path / "c.csv"), "--out", str(tmp_path / "slate.json")],
             capsys, "slate.json would hold CSV; give a name ending in .csv, .txt")
     assert not list(tmp_path.iterdir())
+
+
+def test_two_sources_for_one_input_are_refused_not_one_quietly_ignored(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ratings = write(tmp_path / "r.csv", "member_id,title_id\nm1,t1\n")
+    refused(["evaluate", "--interactions", str(ratings), "--db", str(store)], capsys,
+            "evaluate reads --interactions FILE or --db FILE, not both")
+    refused(["scale", "interactions", "--db", str(store), "--parquet", str(tmp_path), "--out",
+             str(tmp_path / "i.parquet")], capsys, "--parquet DIR or --db FILE, not both")

@@ -165,6 +165,8 @@ def evaluate(
     from limelight.personalize.models import make_model
 
     make_model(model, **model_parameters)  # a bad name, parameter or value stops here, before reading data
+    if interactions is not None and db is not None:  # one was quietly ignored
+        raise InputError("evaluate reads --interactions FILE or --db FILE, not both")
     if interactions is not None:
         frame = read_interactions(interactions)
         source = str(interactions)

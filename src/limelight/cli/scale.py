@@ -52,6 +52,8 @@ def _run_many(
 
     if db is None and parquet is None:
         raise InputError("the data must come from --parquet DIR or --db FILE, got neither")
+    if db is not None and parquet is not None:  # --db was quietly ignored
+        raise InputError("the data must come from --parquet DIR or --db FILE, not both")
     chosen = resolve_engine(engine)
     import pyarrow.dataset as ds
 
@@ -274,6 +276,8 @@ def register(app: typer.Typer) -> None:
         # every refusal before the output folder is made: a refused run leaves nothing behind
         if db is None and parquet is None:
             raise InputError("the data must come from --parquet DIR or --db FILE, got neither")
+        if db is not None and parquet is not None:
+            raise InputError("the data must come from --parquet DIR or --db FILE, not both")
         check_source(source)
         from limelight.spine.engines import resolve_engine
 
