@@ -161,3 +161,10 @@ def test_two_sources_for_one_input_are_refused_not_one_quietly_ignored(
             "evaluate reads --interactions FILE or --db FILE, not both")
     refused(["scale", "interactions", "--db", str(store), "--parquet", str(tmp_path), "--out",
              str(tmp_path / "i.parquet")], capsys, "--parquet DIR or --db FILE, not both")
+
+
+def test_options_that_would_do_nothing_are_refused(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    refused(["payments", "simulate", "--policy", "fixed", "--invoices", "100", "--model", "m.npz"], capsys,
+            "--model is for --policy smart")
+    refused(["talent", "statement", "--person", "P000001", "--other-earnings", "5000", "--db", str(store)], capsys,
+            "--other-earnings counts toward the health plan: give --health-year too")

@@ -94,6 +94,8 @@ def simulate(
         raise InputError(f"--invoices must be between 1 and 2000000, got {invoices}")
     if seed < 0:
         raise InputError(f"--seed must be >= 0, got {seed}")
+    if policy == "fixed" and model is not None:  # the fixed schedule has no model: it was ignored
+        raise InputError("--model is for --policy smart; the fixed schedule uses no model")
     if model is None and policy == "smart" and (train_invoices < 1 or train_invoices > 2_000_000):
         raise InputError(f"--train-invoices must be between 1 and 2000000, got {train_invoices}")
     if logs_out is not None:

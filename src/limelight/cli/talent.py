@@ -250,7 +250,9 @@ def statement(
         Path | None, typer.Option("--residuals", help="CSV of fixed residuals you supply: guild,title_id[,person_id],amount[,rates_as_of].")
     ] = None,
     health_year: Annotated[int | None, typer.Option("--health-year", help="Also show health-plan eligibility for this year.")] = None,
-    other_earnings: Annotated[str, typer.Option("--other-earnings", help="Other covered earnings in the base period.")] = "0",
+    other_earnings: Annotated[
+        str | None, typer.Option("--other-earnings", help="Other covered earnings in the base period (with --health-year).")
+    ] = None,
     published_examples: Annotated[
         bool,
         typer.Option("--published-examples", help="Where no WGA residual is supplied, use the WGA's published largest-service amounts (labelled)."),
@@ -262,6 +264,8 @@ def statement(
     from limelight.talent.residuals import ResidualInputs, read_residual_inputs
     from limelight.talent.statements import credit_lines, person_health, person_statement
 
+    if other_earnings is not None and health_year is None:  # it only counts toward a plan year
+        raise InputError("--other-earnings counts toward the health plan: give --health-year too")
     today = _date(as_of, "--as-of") or date.today()
     period_start = _date(start, "--from") or date(today.year, 1, 1)
     period_end = _date(end, "--to") or today
@@ -272,7 +276,7 @@ def statement(
         )
     st = person_statement(lines, person, period_start, period_end)
     if health_year is not None:
-        st.health = person_health(lines, person, health_year, _decimal(other_earnings, "other earnings") or 0)
+        st.health = person_health(lines, person, health_year, _decimal(other_earnings or "0", "other earnings") or 0)
     if json_output:
         print_json(st.as_json())
         return
