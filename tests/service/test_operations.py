@@ -146,7 +146,7 @@ def test_metrics_can_be_kept_for_keys_of_roles_that_read_them(tmp_path: Path) ->
     with TestClient(create_app(path, models_dir=tmp_path / "models", metrics_need_key=True)) as client:
         assert client.get("/metrics").status_code == 401
         refused = client.get("/metrics", headers=bearer(keys["ingest"]))
-        assert refused.status_code == 403 and "may not read the metrics" in refused.json()["error"]["message"]
+        assert refused.status_code == 403 and "may not use metrics read" in refused.json()["error"]["message"]
         assert "limelight_model_version" in client.get("/metrics", headers=bearer(keys["service"])).text
     with serving(path, tmp_path / "models") as client:  # the default: a scraper on a private network
         assert client.get("/metrics").status_code == 200

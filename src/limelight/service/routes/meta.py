@@ -7,8 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from limelight.errors import ForbiddenError
-from limelight.service.deps import ACCESS, CurrentKey, StateDep, can_access
+from limelight.service.deps import ACCESS, CurrentKey, StateDep, can_access, ensure_access
 from limelight.service.errors import ERROR_RESPONSES
 from limelight.service.metrics import CONTENT_TYPE_LATEST
 from limelight.service.state import ServiceState
@@ -86,10 +85,7 @@ async def health(state: StateDep) -> Health:
 )
 async def metrics(request: Request, state: StateDep) -> Response:
     if state.config.metrics_need_key:  # `limelight serve --metrics-need-key`
-        key = state.keys.authenticate(request.headers.get("authorization"))
-        if not can_access(key, "metrics.read"):
-            raise ForbiddenError(f"a key with role '{key.role}' may not read the metrics; it needs role "
-                                 + " or ".join(sorted(ACCESS["metrics.read"])))
+        ensure_access(state.keys.authenticate(request.headers.get("authorization")), "metrics.read")
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
