@@ -63,7 +63,8 @@ def test_service_role_is_forbidden(api: tuple[object, dict[str, str]]) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"kind": "movie"}, {"release_date": "soon"}, {"runtime_minutes": -1}, {"fee": "lots"}, {"extra": 1}],
+    [{"kind": "movie"}, {"release_date": "soon"}, {"runtime_minutes": -1}, {"runtime_minutes": 0.5}, {"fee": "lots"},
+     {"extra": 1}],
 )
 def test_bad_body_is_422(api: tuple[object, dict[str, str]], change: dict[str, object]) -> None:
     assert _post(api, "analyst", {**BODY, **change}).status_code == 422  # type: ignore[attr-defined]

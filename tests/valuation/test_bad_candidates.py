@@ -36,7 +36,7 @@ CASES = [
     ),
     pytest.param(
         _text(HEADER + GOOD + "Title C,film,2024-10-01,1e12,yes\n"),
-        "cands.csv, row 4, column 'runtime_minutes': runtime_minutes must be above 0 and at most 100,000, got '1e12'",
+        "cands.csv, row 4, column 'runtime_minutes': runtime_minutes must be between 1 and 100,000 minutes, got '1e12'",
         id="runtime-huge",
     ),
     pytest.param(_text(""), "cands.csv: the file is empty", id="empty"),
@@ -59,7 +59,7 @@ CASES = [
     ),
     pytest.param(
         _text(HEADER + GOOD + "Title C,film,2024-10-01,inf,yes\n"),
-        "cands.csv, row 4, column 'runtime_minutes': runtime_minutes must be above 0 and at most 100,000, got 'inf'",
+        "cands.csv, row 4, column 'runtime_minutes': runtime_minutes must be between 1 and 100,000 minutes, got 'inf'",
         id="runtime-inf",
     ),
     pytest.param(
@@ -177,7 +177,7 @@ def test_read_candidates_keeps_file_rows_and_frames_keep_positions(tmp_path: Pat
     assert normalized["available_globally"].tolist() == [1.0, 0.0]
     # a frame that came from no file (the API) names the candidate's position
     with pytest.raises(
-        InputError, match="candidate runtime_minutes must be above 0 and at most 100,000, got inf in row 2"
+        InputError, match="candidate runtime_minutes must be between 1 and 100,000 minutes, got inf in row 2"
     ):
         normalize_candidates(
             pd.DataFrame(

@@ -76,3 +76,17 @@ def test_a_season_released_before_the_reports_is_found_in_a_catalog_window() -> 
     assert "previous season" in comps[0].reason
     assert "catalog window" in comps[0].reason
     assert find_comparables(candidate, first, k=2)[0][0].title == "Other Film"  # without reports: not found
+
+
+def test_a_comparable_whose_kind_no_report_gave_is_none_not_nan(real_reports: pd.DataFrame) -> None:
+    """Netflix's first report has no film/show split: a title only it lists has no kind. Its NaN reached
+    the API's response model and a forecast for a short film answered 500."""
+    from limelight.valuation.features import normalize_candidates
+    from limelight.valuation.pipeline import Valuator
+
+    candidate = pd.DataFrame([{"title": "X", "kind": "film", "release_date": "2024-09-15", "runtime_minutes": 1}])
+    normalize_candidates(candidate)
+    result = Valuator(real_reports).forecast(candidate)[0]
+    kinds = [c["kind"] for c in result["comparables"]]
+    assert all(k is None or k in ("film", "show") for k in kinds), kinds
+    assert not any("nan" in c["reason"] for c in result["comparables"])

@@ -227,12 +227,14 @@ def find_comparables(
                 reasons.append(f"similar runtime ({np.exp(h_runtime[j]):.0f} vs {np.exp(runtime):.0f} min)")
             if timing_gap[j] < 0.34:
                 reasons.append(f"similar release timing ({h_days[j]:.0f} vs {days:.0f} days in window)")
+            # a report without a film/show split leaves some titles' kind unknown (NaN): None, not "nan"
+            kind = h_kind[j] if isinstance(h_kind[j], str) else None
             if not reasons:
-                reasons.append(f"same kind ({h_kind[j]})" if same_kind[j] else "closest available")
+                reasons.append(f"same kind ({kind})" if same_kind[j] and kind else "closest available")
             rows.append(
                 Comparable(
                     title=str(h_title[j]),
-                    kind=h_kind[j],
+                    kind=kind,
                     window=h_window[j],
                     hours_viewed=float(h_hours[j]),
                     views=float(h_views[j]) if np.isfinite(h_views[j]) else None,

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from limelight.errors import DataError, InputError, LimelightError, require_fields
+from limelight.talent.views import MAX_RUNTIME_MINUTES, MIN_RUNTIME_MINUTES
 from limelight.valuation._titles import franchise_key, parse_titles
 
 __all__ = [
@@ -67,7 +68,8 @@ GENRES: dict[str, tuple[str, ...]] = {
 
 #: what a candidate may say, for the CLI and the API alike
 EARLIEST_RELEASE, LATEST_RELEASE = pd.Timestamp("1990-01-01"), pd.Timestamp("2100-12-31")
-MAX_RUNTIME_MINUTES = 100_000
+# The runtime range is talent's (MIN/MAX_RUNTIME_MINUTES, imported above): views = hours / runtime, and a
+# runtime of seconds gave tens of billions of views.
 #: the longest first window the reports measure: a half-year (184 days, July to December)
 MAX_WINDOW_DAYS = 184
 
@@ -271,12 +273,15 @@ def normalize_candidates(
             i, "runtime_minutes", f"runtime_minutes must be a number of minutes, got {_shown(raw.iloc[i])}"
         )
     with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(given & (~np.isfinite(values) | (values <= 0) | (values > MAX_RUNTIME_MINUTES)))
+        bad = np.flatnonzero(
+            given & (~np.isfinite(values) | (values < MIN_RUNTIME_MINUTES) | (values > MAX_RUNTIME_MINUTES))
+        )
     if bad.size:
         i = int(bad[0])
         raise rows.error(
             i, "runtime_minutes",
-            f"runtime_minutes must be above 0 and at most {MAX_RUNTIME_MINUTES:,}, got {_shown(raw.iloc[i])}",
+            f"runtime_minutes must be between {MIN_RUNTIME_MINUTES} and {MAX_RUNTIME_MINUTES:,} minutes, "
+            f"got {_shown(raw.iloc[i])}",
         )
     frame["runtime_minutes"] = runtime
     glob = frame.get("available_globally", pd.Series(np.nan, index=frame.index))

@@ -19,7 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from limelight.errors import NotFoundError
 from limelight.service.deps import StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
-from limelight.valuation.features import EARLIEST_RELEASE, LATEST_RELEASE, MAX_RUNTIME_MINUTES
+from limelight.valuation.features import (
+    EARLIEST_RELEASE,
+    LATEST_RELEASE,
+    MAX_RUNTIME_MINUTES,
+    MIN_RUNTIME_MINUTES,
+)
 
 __all__ = ["history_source", "router"]
 
@@ -44,7 +49,7 @@ class ForecastRequest(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=300, description="As the reports write it.")]
     kind: Literal["film", "show"]
     release_date: Annotated[date, Field(ge=_EARLIEST, le=_LATEST)]
-    runtime_minutes: Annotated[float | None, Field(gt=0, le=MAX_RUNTIME_MINUTES)] = None
+    runtime_minutes: Annotated[float | None, Field(ge=MIN_RUNTIME_MINUTES, le=MAX_RUNTIME_MINUTES)] = None
     available_globally: bool = True
     window_end: Annotated[
         date | None,
