@@ -84,6 +84,20 @@ def test_admin_posts_supplied_residuals_and_they_are_marked(api: tuple[Any, dict
     assert any("user-supplied" in s for s in out["supplied_figures"])
 
 
+def test_a_residual_given_twice_or_earnings_without_a_plan_year_are_refused(api: tuple[Any, dict[str, str]]) -> None:
+    """The API took the last of two amounts for one title (the CLI refused the same rows), and dropped
+    other_earnings without a health_year."""
+    client, keys = api
+    twice = [{"guild": "sag-aftra", "title_id": "f1", "amount": "100000"},
+             {"guild": "sag-aftra", "title_id": " f1", "amount": "5"}]
+    r = client.post("/v1/talent/people/p1/statement", json={**PARAMS, "fixed_residuals": twice},
+                    headers=_h(keys, "admin"))
+    assert r.status_code == 422 and "fixed_residuals[1] repeats an earlier row" in r.json()["error"]["message"]
+    r = client.post("/v1/talent/people/p1/statement", json={**PARAMS, "other_earnings": "5000"},
+                    headers=_h(keys, "admin"))
+    assert r.status_code == 422 and "give health_year too" in r.json()["error"]["message"]
+
+
 def test_unknown_person_is_404_for_admin(api: tuple[Any, dict[str, str]]) -> None:
     client, keys = api
     r = client.get("/v1/talent/people/nobody/statement", params=PARAMS, headers=_h(keys, "admin"))

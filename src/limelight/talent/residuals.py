@@ -134,6 +134,17 @@ def read_user_csv(path: str | Path, what: str, option: str) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), "").astype(str)
 
 
+def repeated_residuals(frame: pd.DataFrame) -> np.ndarray:
+    """Rows (guild, title_id, person_id) that repeat an earlier row's: which of two amounts is meant?
+    A silent "last one wins" would pay on a guess. Guild case and surrounding blanks do not matter."""
+    key = pd.DataFrame({
+        "guild": frame["guild"].astype(str).str.strip().str.lower(),
+        "title_id": frame["title_id"].astype(str).str.strip(),
+        "person_id": frame["person_id"].fillna("").astype(str).str.strip(),
+    })
+    return key.duplicated().to_numpy(dtype=bool)
+
+
 def read_residual_inputs(path: str | Path) -> ResidualInputs:
     """Read a CSV of fixed residuals (columns guild, title_id, amount; optional person_id, rates_as_of).
 
@@ -175,8 +186,8 @@ def read_residual_inputs(path: str | Path) -> ResidualInputs:
     if bad.any():
         fail(bad, "rates_as_of", "rates_as_of must be a date YYYY-MM-DD, got '{value}'")
     frame["guild"] = guild
-    bad = frame.duplicated(["guild", "title_id", "person_id"]).to_numpy(dtype=bool)
-    if bad.any():  # which of two amounts is meant? A silent "last one wins" would pay on a guess.
+    bad = repeated_residuals(frame)
+    if bad.any():
         fail(bad, "title_id", "a second fixed residual for the same guild, title and person as an earlier row, "
              "got '{value}' again")
     frame["person_id"] = frame["person_id"].replace("", None)

@@ -171,10 +171,11 @@ def _within_horizon(**dates: date) -> None:
 
 
 def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOut:
+    import numpy as np
     import pandas as pd
 
     from limelight.errors import InputError
-    from limelight.talent.residuals import ResidualInputs
+    from limelight.talent.residuals import ResidualInputs, repeated_residuals
     from limelight.talent.statements import credit_lines, person_health, person_statement
 
     today = req.as_of or datetime.now(UTC).date()
@@ -184,6 +185,13 @@ def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOu
         raise InputError(f"end ({end}) must not be before start ({start})")
     _within_horizon(start=start, end=end, as_of=today)
     rows = pd.DataFrame([r.model_dump() for r in req.fixed_residuals], columns=list(ResidualIn.model_fields))
+    repeated = np.flatnonzero(repeated_residuals(rows)) if len(rows) else np.zeros(0, dtype=np.int64)
+    if repeated.size:
+        i = int(repeated[0])
+        raise InputError(f"fixed_residuals[{i}] repeats an earlier row's guild, title and person "
+                         f"('{rows['title_id'].iloc[i]}'): give one amount for it")
+    if req.other_earnings and req.health_year is None:  # they count only toward a plan year
+        raise InputError("other_earnings counts toward the health plan: give health_year too")
     inputs = ResidualInputs(rows)
     lines = credit_lines(store, inputs, as_of=max(today, end), person_id=person_id)
     st = person_statement(lines, person_id, start, end)
