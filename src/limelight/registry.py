@@ -191,7 +191,7 @@ class ModelRegistry:
         folder = self.versions_dir / f"{int(version):04d}"
         meta_path = folder / "meta.json"
         if not meta_path.exists():
-            raise NotFoundError(f"model version {version} does not exist in the registry {self.root}")
+            raise NotFoundError(f"model version {version} does not exist in the registry")
         meta = _read_json(meta_path, "a model version's meta.json")
         if meta.get("version") != int(version):
             raise DataError(f"must hold 'version': {int(version)}, got {meta.get('version')!r}", origin=str(meta_path))

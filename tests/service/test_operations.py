@@ -191,3 +191,23 @@ def test_why_a_model_failed_to_load_is_told_to_admins_only(tmp_path: Path) -> No
         analyst = client.get("/v1/models", headers=bearer(keys["analyst"])).json()
     assert "must name a limelight model class, got 'os:system'" in admin["engine_error"]
     assert analyst["engine_error"] == "the model could not be loaded; an admin can see why here"
+
+
+def test_an_analyst_reads_the_models_page_without_the_servers_paths(tmp_path: Path) -> None:
+    path = tmp_path / "spine.duckdb"
+    keys = build_world(path)
+    registry = ModelRegistry(tmp_path / "models")
+    publish(path, registry, "ease")
+    damaged = registry.get(publish(path, registry, "itemknn"))
+    model_file = next(p for p in damaged.model_path.rglob("*") if p.is_file())
+    model_file.write_bytes(model_file.read_bytes()[:1000])
+    with serving(path, tmp_path / "models") as client:
+        analyst = client.get("/v1/models", headers=bearer(keys["analyst"])).json()
+        admin = client.get("/v1/models", headers=bearer(keys["admin"])).json()
+        missing = client.post("/v1/models/activate", json={"version": 999}, headers=bearer(keys["admin"])).json()
+        lazy = client.post("/v1/models/train", json={"model": "popularity", "evaluate": False,
+                                                     "only_if_not_worse": True}, headers=bearer(keys["admin"]))
+    assert str(tmp_path) not in str(analyst) and str(tmp_path) in str(admin)
+    assert analyst["registry_problems"] == ["1 problem(s) with the registry; an admin can see them here"]
+    assert str(tmp_path) not in missing["error"]["message"]
+    assert lazy.status_code == 422 and "needs evaluate" in lazy.json()["error"]["message"]

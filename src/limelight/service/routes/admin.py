@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from limelight.errors import ConflictError, LimelightError
+from limelight.errors import ConflictError, InputError, LimelightError
 from limelight.service.config import ID_PATTERN, ROLES
 from limelight.service.deps import CurrentKey, StateDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
@@ -185,7 +185,8 @@ def _models_page(state: ServiceState, key: ApiKey) -> ModelsPage:
             model_name=v.model_name,
             created_at=v.created_at,
             current=current is not None and v.version == current.version,
-            data=v.data,
+            # the store's path is the server's file system: admins only
+            data=v.data if key.role == "admin" else {k: x for k, x in v.data.items() if k != "db"},
             metrics=v.metrics,
             params=v.params,
             notes=v.notes,
@@ -200,7 +201,9 @@ def _models_page(state: ServiceState, key: ApiKey) -> ModelsPage:
         # The load error names files and exceptions on the server: admins read it, analysts learn that there is one.
         engine_error=(state.slot.error if key.role == "admin" or state.slot.error is None
                       else "the model could not be loaded; an admin can see why here"),
-        registry_problems=list(state.registry_problems),
+        registry_problems=(list(state.registry_problems) if key.role == "admin" else
+                           [f"{len(state.registry_problems)} problem(s) with the registry; an admin can see them here"]
+                           if state.registry_problems else []),
     )
 
 
@@ -270,6 +273,8 @@ def models_train(body: TrainRequest, state: StateDep) -> TrainingPublic:
     from limelight.service.training import make_model
 
     make_model(body.model, body.params)  # an unknown model or parameter is refused now, not in the background
+    if body.only_if_not_worse and not body.evaluate:  # the job would fail on this after its 202
+        raise InputError("only_if_not_worse compares leave-last-out metrics, so it needs evaluate, got evaluate false")
     with state.write_lock:
         if state.training.state == "running":
             raise ConflictError("a training job is already running; wait for it to finish")
