@@ -98,6 +98,13 @@ def test_a_residual_given_twice_or_earnings_without_a_plan_year_are_refused(api:
     assert r.status_code == 422 and "give health_year too" in r.json()["error"]["message"]
 
 
+def test_windows_of_an_unknown_title_are_404_not_an_empty_list(api: tuple[Any, dict[str, str]]) -> None:
+    client, keys = api
+    r = client.get("/v1/talent/titles/windows", params={"as_of": "2024-12-31", "title_id": "NOPE"},
+                   headers=_h(keys, "analyst"))
+    assert r.status_code == 404 and "'NOPE' is not in the spine" in r.json()["error"]["message"]
+
+
 def test_unknown_person_is_404_for_admin(api: tuple[Any, dict[str, str]]) -> None:
     client, keys = api
     r = client.get("/v1/talent/people/nobody/statement", params=PARAMS, headers=_h(keys, "admin"))

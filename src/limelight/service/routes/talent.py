@@ -232,6 +232,7 @@ def person_statement_post(person_id: OwnPerson, store: StoreDep, body: Statement
 @router.get(
     "/titles/windows",
     response_model=list[TitleWindow],
+    responses=_NOT_FOUND,
     dependencies=[Depends(require_access("talent.aggregate"))],
     summary="Every program's bonus windows: hours, views, share of the domestic base, trigger (analyst/admin)",
 )
@@ -245,6 +246,10 @@ def title_windows(
 
     today = as_of or datetime.now(UTC).date()
     _within_horizon(as_of=today)
+    if title_id is not None and not store.scalar("SELECT count(*) FROM titles WHERE title_id = ?", [title_id]):
+        from limelight.errors import NotFoundError
+
+        raise NotFoundError(f"title '{title_id}' is not in the spine")  # an empty list read as "no windows yet"
     frame = compute_windows(store, as_of=today, program_ids=None if title_id is None else [title_id])
     out: list[TitleWindow] = []
     r: Any
