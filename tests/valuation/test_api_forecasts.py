@@ -64,7 +64,7 @@ def test_service_role_is_forbidden(api: tuple[object, dict[str, str]]) -> None:
 @pytest.mark.parametrize(
     "change",
     [{"kind": "movie"}, {"release_date": "soon"}, {"runtime_minutes": -1}, {"runtime_minutes": 0.5}, {"fee": "lots"},
-     {"extra": 1}],
+     {"extra": 1}, {"language": "zzzz"}],
 )
 def test_bad_body_is_422(api: tuple[object, dict[str, str]], change: dict[str, object]) -> None:
     assert _post(api, "analyst", {**BODY, **change}).status_code == 422  # type: ignore[attr-defined]
@@ -97,3 +97,10 @@ def test_generated_bodies_never_get_a_server_error_or_an_undocumented_status(
         )
 
     check()
+
+
+def test_a_language_is_read_in_any_case(api: tuple[object, dict[str, str]]) -> None:
+    """'KO' used to be an unknown code, forecast as "latin_other" instead of Korean."""
+    lower = _post(api, "analyst", {**BODY, "language": "ko"}).json()  # type: ignore[attr-defined]
+    upper = _post(api, "analyst", {**BODY, "language": " KO "}).json()  # type: ignore[attr-defined]
+    assert upper["predicted_hours"] == lower["predicted_hours"]

@@ -242,6 +242,19 @@ def normalize_candidates(
         i = int(bad[0])
         raise rows.error(i, "kind", f"kind must be 'film' or 'show', got {_shown(frame['kind'].iloc[i])}")
     frame["kind"] = kind.astype(object)
+    if "language" in frame.columns:
+        # one of the model's language groups, any case; an unknown code was read as "latin_other" in place
+        # of the language the title itself suggests ("KO" and "zzzz" forecast alike, "ko" otherwise)
+        named = (frame["language"].notna() & frame["language"].astype("string").str.strip().ne("").fillna(False)).to_numpy(
+            dtype=bool
+        )
+        language = frame["language"].astype("string").str.strip().str.lower()
+        bad = np.flatnonzero(named & ~language.isin(LANGUAGES).fillna(False).to_numpy(dtype=bool))
+        if bad.size:
+            i = int(bad[0])
+            raise rows.error(i, "language", f"language must be one of {', '.join(LANGUAGES)}, "
+                                            f"got {_shown(frame['language'].iloc[i])}")
+        frame["language"] = language.where(named, None).astype(object)
     dates = pd.to_datetime(frame["release_date"], errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
