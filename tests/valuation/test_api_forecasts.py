@@ -70,6 +70,13 @@ def test_bad_body_is_422(api: tuple[object, dict[str, str]], change: dict[str, o
     assert _post(api, "analyst", {**BODY, **change}).status_code == 422  # type: ignore[attr-defined]
 
 
+def test_a_language_is_read_in_any_case(api: tuple[object, dict[str, str]]) -> None:
+    """'KO' used to be an unknown code, forecast as "latin_other" instead of Korean."""
+    lower = _post(api, "analyst", {**BODY, "language": "ko"}).json()  # type: ignore[attr-defined]
+    upper = _post(api, "analyst", {**BODY, "language": " KO "}).json()  # type: ignore[attr-defined]
+    assert upper["predicted_hours"] == lower["predicted_hours"]
+
+
 def test_a_release_before_any_report_is_a_clear_client_error(api: tuple[object, dict[str, str]]) -> None:
     response = _post(api, "analyst", {**BODY, "release_date": "2022-03-01"})
     assert response.status_code in (400, 404, 422)  # type: ignore[attr-defined]
@@ -98,9 +105,3 @@ def test_generated_bodies_never_get_a_server_error_or_an_undocumented_status(
 
     check()
 
-
-def test_a_language_is_read_in_any_case(api: tuple[object, dict[str, str]]) -> None:
-    """'KO' used to be an unknown code, forecast as "latin_other" instead of Korean."""
-    lower = _post(api, "analyst", {**BODY, "language": "ko"}).json()  # type: ignore[attr-defined]
-    upper = _post(api, "analyst", {**BODY, "language": " KO "}).json()  # type: ignore[attr-defined]
-    assert upper["predicted_hours"] == lower["predicted_hours"]
