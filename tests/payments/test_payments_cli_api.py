@@ -208,6 +208,19 @@ def test_next_attempt_endpoint_wants_the_first_failure_from_attempt_two_and_read
     assert r.status_code == 200 and r.json()["decision"] == "stop" and r.json()["decline_category"] == 1
 
 
+def test_a_currency_without_a_rate_is_refused_not_priced_as_dollars(
+    api: tuple[Any, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    client, keys = api
+    r = client.post("/v1/payments/next-attempt", json={**BODY, "currency": "JYP"}, headers=_h(keys, "service"))
+    assert r.status_code == 422 and "currency must be one with a rate in countries.csv" in r.json()["error"]["message"]
+    assert client.post("/v1/payments/next-attempt", json={**BODY, "currency": "jpy"},
+                       headers=_h(keys, "service")).status_code == 200
+    code, _, err = _run(capsys, "payments", "next-attempt", "--decline-code", "insufficient_funds", "--amount", "2000",
+                        "--currency", "JYP")
+    assert code == 2 and "got 'JYP'" in err
+
+
 def test_recovery_curves_by_category_for_analysts_only(api: tuple[Any, dict[str, str]]) -> None:
     client, keys = api
     r = client.get("/v1/payments/recovery", headers=_h(keys, "analyst"))

@@ -18,6 +18,7 @@ from limelight.payments.policy import (
     SmartRetryPolicy,
     candidate_times,
     fixed_policy,
+    usd_per_unit,
 )
 from limelight.payments.rules import load_rules
 from limelight.settings import get_settings
@@ -156,6 +157,7 @@ def next_attempts(
     With a model: the smart policy; without: the strongest fixed schedule (`policy: fixed:...`). A stop
     says why: the first gate rule that refuses every candidate, or that no retry is worth its cost.
     """
+    usd_per_unit(charges)  # an unknown currency is refused whatever the policy (the fixed one never prices)
     gate = Gate()
     if policy is None:
         policy = SmartRetryPolicy(model) if model is not None else fixed_policy(STRONGEST_FIXED)

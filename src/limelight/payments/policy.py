@@ -96,11 +96,21 @@ def candidate_times(
     return np.concatenate([early, grid], axis=1)
 
 
-def usd_amount(charges: FailedCharges) -> np.ndarray:
+def usd_per_unit(charges: FailedCharges) -> np.ndarray:
+    """Each charge's dollars per unit of its currency (`rules/countries.csv`); an unknown currency is
+    refused: priced as dollars it changed the decision (2,000 of a typo were 2,000 USD)."""
     countries = load_countries()
     rate = {str(c): float(r) for c, r in zip(countries.currency, countries.usd_per_unit)}
-    uniq, inverse = np.unique(charges.currency.astype(str), return_inverse=True)
-    return charges.amount * np.array([rate.get(u, 1.0) for u in uniq])[inverse]
+    uniq, inverse = np.unique(np.char.upper(charges.currency.astype(str)), return_inverse=True)
+    unknown = [str(u) for u in uniq if u not in rate]
+    if unknown:
+        raise InputError(f"currency must be one with a rate in countries.csv ({', '.join(sorted(rate))}), "
+                         f"got '{unknown[0]}'")
+    return np.array([rate[u] for u in uniq])[inverse]
+
+
+def usd_amount(charges: FailedCharges) -> np.ndarray:
+    return charges.amount * usd_per_unit(charges)
 
 
 @dataclass
