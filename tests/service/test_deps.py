@@ -90,3 +90,9 @@ def test_the_servers_database_cannot_reach_files_or_extensions(client) -> None:
         with pytest.raises(duckdb.Error):
             con.execute(sql)
     assert con.execute("SELECT count(*) FROM titles").fetchone()[0] > 0  # its own tables as before
+
+
+def test_a_key_rate_below_the_clis_minimum_is_refused_by_the_api_too(client, auth) -> None:
+    """The API made a key of 1e-9 requests/s (dead on arrival) where the CLI's minimum is 0.001."""
+    r = client.post("/v1/keys", json={"role": "service", "rate_per_s": 1e-9}, headers=auth("admin"))
+    assert r.status_code == 422 and "rate_per_s" in r.json()["error"]["message"]

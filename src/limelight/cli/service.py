@@ -25,7 +25,7 @@ from limelight.cli._common import (
     progress,
 )
 from limelight.errors import InputError, NotFoundError
-from limelight.service.keys import MAX_RATE_PER_S
+from limelight.service.keys import MAX_RATE_PER_S, MIN_RATE_PER_S
 
 __all__ = ["register"]
 
@@ -84,7 +84,7 @@ def serve(
     ] = 1000,
     rate: Annotated[
         float,
-        typer.Option("--rate", min=0.001, max=MAX_RATE_PER_S, help="Default requests/s per key (token bucket)."),
+        typer.Option("--rate", min=MIN_RATE_PER_S, max=MAX_RATE_PER_S, help="Default requests/s per key (token bucket)."),
     ] = 2000.0,
     precompute: Annotated[
         bool,
@@ -152,7 +152,7 @@ def keys_create(
     label: Annotated[str | None, typer.Option("--label", help="A note: who holds this key.")] = None,
     rate: Annotated[
         float | None,
-        typer.Option("--rate", min=0.001, max=MAX_RATE_PER_S, help="Requests/s for this key (default: server's)."),
+        typer.Option("--rate", min=MIN_RATE_PER_S, max=MAX_RATE_PER_S, help="Requests/s for this key (default: server's)."),
     ] = None,
     expires_in_days: Annotated[
         float | None,

@@ -91,6 +91,7 @@ def _has_key_table(con: duckdb.DuckDBPyConnection) -> bool:
 
 _PERSON_ID = re.compile(ID_PATTERN)  # a person id as the spine stores it, like every id a client names
 MAX_RATE_PER_S = 1e6
+MIN_RATE_PER_S = 0.001  # one request in about 17 minutes: below that a key is dead on arrival
 
 
 def create_key(
@@ -114,8 +115,8 @@ def create_key(
         raise InputError(
             f"person_id must be 1-128 letters, digits or _.:@/- starting with a letter or digit, got {person_id!r}"
         )
-    if rate_per_s is not None and not 0 < rate_per_s <= MAX_RATE_PER_S:
-        raise InputError(f"rate_per_s must be a number > 0 and at most {MAX_RATE_PER_S:g}, got {rate_per_s}")
+    if rate_per_s is not None and not MIN_RATE_PER_S <= rate_per_s <= MAX_RATE_PER_S:
+        raise InputError(f"rate_per_s must be a number from {MIN_RATE_PER_S:g} to {MAX_RATE_PER_S:g}, got {rate_per_s}")
     if expires_in_days is not None and not 0 < expires_in_days <= MAX_KEY_DAYS:
         raise InputError(f"expires_in_days must be a number > 0 and at most {MAX_KEY_DAYS}, got {expires_in_days}")
     if person_id is not None and not _is_person(con, person_id):

@@ -19,6 +19,7 @@ from limelight.service.keys import (
     KEY_ID_PATTERN,
     MAX_KEY_DAYS,
     MAX_RATE_PER_S,
+    MIN_RATE_PER_S,
     ApiKey,
     create_key,
     list_keys,
@@ -43,7 +44,7 @@ class KeyCreate(BaseModel):
     role: Role
     person_id: str | None = Field(default=None, pattern=ID_PATTERN)
     label: str | None = Field(default=None, max_length=200)
-    rate_per_s: float | None = Field(default=None, gt=0, le=MAX_RATE_PER_S)
+    rate_per_s: float | None = Field(default=None, ge=MIN_RATE_PER_S, le=MAX_RATE_PER_S)
     expires_in_days: float | None = Field(default=None, gt=0, le=MAX_KEY_DAYS,
                                           description="refused from then on, as if revoked; default: never")
 
