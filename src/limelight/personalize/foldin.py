@@ -31,6 +31,7 @@ __all__ = [
     "STARTED_FRACTION",
     "Histories",
     "MemberHistory",
+    "TitleArrays",
     "load_pieces",
     "progress_frame",
 ]
@@ -119,74 +120,115 @@ def _next_episode(catalog: Catalog) -> dict[str, str]:
     return nxt
 
 
-def progress_frame(pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[str, str]) -> pd.DataFrame:
+class TitleArrays:
+    """Per-title facts as arrays indexed by a title's position in the catalog, built once per catalog:
+    progress reads them for every piece, where dictionary lookups on string ids cost seconds at 1M events."""
+
+    def __init__(self, catalog: Catalog, next_episode: dict[str, str]) -> None:
+        ids = catalog.titles.index.to_numpy(dtype=object)
+        self.index = pd.Index(ids)
+        self.ids = ids
+        n = len(ids)
+        position = {t: i for i, t in enumerate(ids)}
+        self.runtime = np.full(n, np.nan)
+        for t, seconds in catalog.runtime_seconds.items():
+            if t in position:
+                self.runtime[position[t]] = seconds
+        self.is_episode = np.zeros(n, dtype=bool)
+        self.resume_label = np.full(n, "Resume", dtype=object)  # "Continue Season 2, Episode 4" for episodes
+        self.next_label = np.full(n, "Resume", dtype=object)  # "Next: Season 2, Episode 5"
+        for t, label in catalog.episode_label.items():
+            i = position.get(t)
+            if i is not None:
+                self.is_episode[i] = True
+                self.resume_label[i] = "Continue " + label
+                self.next_label[i] = "Next: " + label
+        self.next = np.full(n, -1, dtype=np.int64)  # the next episode's position, -1: none
+        for a, b in next_episode.items():
+            if a in position and b in position:
+                self.next[position[a]] = position[b]
+
+    def codes(self, title_ids: pd.Series) -> np.ndarray:
+        return np.asarray(self.index.get_indexer(title_ids.to_numpy(dtype=object)), dtype=np.int64)
+
+
+def progress_frame(
+    pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[str, str], arrays: TitleArrays | None = None
+) -> pd.DataFrame:
     """Per (member, axis title): what to play next and whether it is finished.
 
     Columns: member_id, root_idx, play_id (the film or episode to play), state
     ('resume' | 'next' | 'finished' | 'watched'), fraction (of play_id already seen), last_at, label.
+    `arrays`: the catalog's `TitleArrays` when the caller keeps one (built here otherwise).
     """
     cols = ["member_id", "root_idx", "play_id", "state", "fraction", "last_at", "label"]
     if pieces.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    arrays = arrays if arrays is not None else TitleArrays(catalog, next_episode)
     # The latest piece per (member, title), by numpy lexsort on integer codes (string sorts are slow).
     codes = pd.factorize(pieces["member_id"])[0]
     roots = pieces["root_idx"].to_numpy(np.int64)
+    title = arrays.codes(pieces["title_id"])
     order = np.lexsort((pieces["last_at"].to_numpy(np.float64), roots, codes))
     c, r = codes[order], roots[order]
     last = np.ones(len(order), dtype=bool)
     last[:-1] = (c[1:] != c[:-1]) | (r[1:] != r[:-1])
-    latest = pieces.iloc[order[last]]
-    runtime = _lookup(latest["title_id"], catalog.runtime_seconds).astype(float)  # type: ignore[arg-type]
-    fraction = (latest["seconds"].astype(float) / runtime).to_numpy()
-    is_episode = _member_of(latest["title_id"], catalog.episode_label)
+    latest = order[last]
+    latest_title = title[latest]
+    known_title = latest_title >= 0
+    runtime = np.where(known_title, arrays.runtime[np.maximum(latest_title, 0)], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = pieces["seconds"].to_numpy(np.float64)[latest] / runtime
+    is_episode = known_title & arrays.is_episode[np.maximum(latest_title, 0)]
     known = ~np.isnan(fraction)
     started = known & (fraction > STARTED_FRACTION)
     # a viewing barely begun after one watched through: still finished, not a rewatch to resume
-    watched_before = latest["passes"].fillna(0).to_numpy(np.int64) > 0 if "passes" in latest else np.zeros(len(latest), bool)
+    passes = pieces["passes"].fillna(0).to_numpy(np.int64)[latest] if "passes" in pieces else np.zeros(len(latest), np.int64)
+    watched_before = passes > 0
     finished_piece = known & ((fraction >= FINISHED_FRACTION) | (watched_before & ~started))
-    nxt = _lookup(latest["title_id"], next_episode)  # type: ignore[arg-type]
-    has_next = nxt.notna().to_numpy()
+    following = np.where(known_title, arrays.next[np.maximum(latest_title, 0)], -1)
+    has_next = following >= 0
     state = np.full(len(latest), "watched", dtype=object)
     state[started & ~finished_piece] = "resume"
     state[finished_piece & is_episode & has_next] = "next"
     state[finished_piece & ~(is_episode & has_next)] = "finished"
-    following = nxt.to_numpy(dtype=object).copy()
     wanted = np.flatnonzero(state == "next")
     if wanted.size:
         # "Next" skips episodes the member already finished (a rewatch of an earlier one must not send
-        # them back to an episode they have seen); past the last one, the series is finished
-        members = latest["member_id"].to_numpy(dtype=object)
-        # only the episodes of the members with a "next": at load that is a small part of every piece
-        theirs = pieces[pieces["member_id"].isin(pd.unique(members[wanted])).to_numpy()]
-        episodes = theirs[_member_of(theirs["title_id"], catalog.episode_label)]
-        seen = episodes["total_seconds"].astype(float).to_numpy() >= FINISHED_FRACTION * _lookup(
-            episodes["title_id"], catalog.runtime_seconds  # type: ignore[arg-type]
-        ).astype(float).to_numpy()
-        done = set(zip(episodes["member_id"].to_numpy(dtype=object)[seen], episodes["title_id"].to_numpy(dtype=object)[seen]))
-        for i in wanted:
-            episode = following[i]
-            while episode is not None and (members[i], episode) in done:
-                episode = next_episode.get(episode)
-            if episode is None:
-                state[i] = "finished"
-            else:
-                following[i] = episode
-    play = np.where(state == "next", following, latest["title_id"].to_numpy(dtype=object))
-    frac = np.where(state == "next", 0.0, np.nan_to_num(fraction, nan=0.0))
-    labels = _lookup(pd.Series(play), catalog.episode_label).to_numpy(dtype=object)  # type: ignore[arg-type]
+        # them back to an episode they have seen); past the last one, the series is finished. All rows
+        # walk at once: a row whose next episode the member finished moves one episode on.
+        n = len(arrays.ids)
+        episode = (title >= 0) & arrays.is_episode[np.maximum(title, 0)]
+        through = pieces["total_seconds"].to_numpy(np.float64) >= FINISHED_FRACTION * np.where(
+            title >= 0, arrays.runtime[np.maximum(title, 0)], np.nan
+        )
+        done = np.unique(codes[episode & through].astype(np.int64) * n + title[episode & through])
+        member = codes[latest]
+        todo = wanted
+        while todo.size and done.size:
+            key = member[todo].astype(np.int64) * n + following[todo]
+            hit = done[np.minimum(np.searchsorted(done, key), done.size - 1)] == key
+            todo = todo[hit]
+            following[todo] = arrays.next[following[todo]]
+            todo = todo[following[todo] >= 0]
+        state[wanted[following[wanted] < 0]] = "finished"
+    is_next = state == "next"
+    play_code = np.where(is_next, following, latest_title)
+    ids = pieces["title_id"].to_numpy(dtype=object)[latest]
+    play = np.where(is_next, arrays.ids[np.maximum(play_code, 0)], ids)
     label = np.where(
-        pd.isna(labels),
-        "Resume",
-        np.where(state == "next", "Next: " + labels.astype(str), "Continue " + labels.astype(str)),
+        is_next, arrays.next_label[np.maximum(play_code, 0)],
+        np.where(play_code >= 0, arrays.resume_label[np.maximum(play_code, 0)], "Resume"),
     )
+    frac = np.where(is_next, 0.0, np.nan_to_num(fraction, nan=0.0))
     return pd.DataFrame(
         {
-            "member_id": latest["member_id"].to_numpy(),
-            "root_idx": latest["root_idx"].to_numpy(np.int64),
+            "member_id": pieces["member_id"].to_numpy()[latest],
+            "root_idx": roots[latest],
             "play_id": play,
             "state": state,
             "fraction": frac,
-            "last_at": latest["last_at"].to_numpy(np.float64),
+            "last_at": pieces["last_at"].to_numpy(np.float64)[latest],
             "label": label,
         }
     )
@@ -224,6 +266,7 @@ class Histories:
         # What to play next, per member and title: built on first use (a home page, Continue Watching),
         # so training and evaluation, which read only the matrix, do not pay for it (2-3 s at 1M events).
         self._progress_frame: pd.DataFrame | None = None
+        self._title_arrays: TitleArrays | None = None
         self._progress_by_member: dict[str, slice] = {}
         self._piece_slices = _slices(self._pieces["member_id"])
         known = set(member_ids) | set(self._piece_slices)
@@ -233,10 +276,15 @@ class Histories:
 
     def _all_progress(self) -> pd.DataFrame:
         if self._progress_frame is None:
-            frame = _by_member_latest_first(progress_frame(self._pieces, self.catalog, self._next))
+            frame = _by_member_latest_first(progress_frame(self._pieces, self.catalog, self._next, self._arrays()))
             self._progress_by_member = _slices(frame["member_id"])
             self._progress_frame = frame
         return self._progress_frame
+
+    def _arrays(self) -> TitleArrays:
+        if self._title_arrays is None:
+            self._title_arrays = TitleArrays(self.catalog, self._next)
+        return self._title_arrays
 
     @staticmethod
     def _watched(pieces: pd.DataFrame) -> pd.DataFrame:
@@ -322,7 +370,7 @@ class Histories:
         changed = [str(m) for m in pd.unique(new["member_id"])]
         held = self._held_pieces(changed)
         merged = self._with_samples(_by_member_latest_first(self._merge_viewing(held, new)))
-        progress = _by_member_latest_first(progress_frame(merged, self.catalog, self._next))
+        progress = _by_member_latest_first(progress_frame(merged, self.catalog, self._next, self._arrays()))
         piece_slices, progress_slices = _slices(merged["member_id"]), _slices(progress["member_id"])
         latest = self._watched(merged).drop_duplicates(["member_id", "root_idx"])  # per member, most recent first
         title_slices = _slices(latest["member_id"])
