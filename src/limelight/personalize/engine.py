@@ -150,7 +150,7 @@ class PersonalizationEngine:
         self.popularity = PopularityScorer.from_viewers(viewers, n, now_seconds=now_s)
         self._pop_cache: dict[str | None, np.ndarray] = {}
         self._top10 = self._build_top10(viewers, now_s, top10_days, top10_weekly)
-        self._sentences: dict[tuple[int, int, str | None, bool, bool], str] = {}
+        self._sentences: dict[tuple[int, int, str | None, bool], str] = {}
         day = now_s / 86400.0
         self._today = day
         # a title not out yet is no recommendation (a zero-view title is scored on its metadata alone,
@@ -512,7 +512,7 @@ class PersonalizationEngine:
             because = [contributions[0][0]] if contributions else []
             g = int(genre_of[i])
             popular = i in popular_set
-            key = (because[0] if because else -1, g, place if popular else None, bool(self.is_new[i]), False)
+            key = (because[0] if because else -1, g, place if popular else None, bool(self.is_new[i]))
             sentence = self._sentences.get(key)
             if sentence is None:
                 attributes: list[AttributeContribution] = []
