@@ -99,14 +99,6 @@ def load_pieces(store: Store) -> pd.DataFrame:
     return frame
 
 
-def _lookup(values: pd.Series, mapping: dict[str, object]) -> pd.Series:
-    """`values.map(mapping)` without turning the mapping into a Series on every call (small frames)."""
-    if len(values) > 20_000:  # large frames: pandas' hash-table map wins despite the conversion
-        return values.astype(object).map(mapping).astype(object)
-    found = [mapping.get(v) for v in values.to_numpy(dtype=object)]
-    return pd.Series(found, index=values.index, dtype=object)
-
-
 def _member_of(values: pd.Series, mapping: dict[str, str]) -> np.ndarray:
     """`values.isin(mapping)` without building a list of the mapping's keys on every call."""
     return np.fromiter((v in mapping for v in values.to_numpy(dtype=object)), dtype=bool, count=len(values))
@@ -147,9 +139,16 @@ class TitleArrays:
         for a, b in next_episode.items():
             if a in position and b in position:
                 self.next[position[a]] = position[b]
+        # the recommendation-axis index of each title's root (series for episodes), -1: not on the axis
+        self.root_idx = np.array([catalog.axis_index.get(catalog.root_of.get(t, ""), -1) for t in ids], dtype=np.int64)
 
     def codes(self, title_ids: pd.Series) -> np.ndarray:
         return np.asarray(self.index.get_indexer(title_ids.to_numpy(dtype=object)), dtype=np.int64)
+
+    def runtime_of(self, title_ids: pd.Series) -> np.ndarray:
+        """Runtime in seconds per row (NaN: unknown title or runtime)."""
+        code = self.codes(title_ids)
+        return np.where(code >= 0, self.runtime[np.maximum(code, 0)], np.nan)
 
 
 def progress_frame(
@@ -259,6 +258,7 @@ class Histories:
     def __init__(self, catalog: Catalog, pieces: pd.DataFrame, member_ids: list[str]) -> None:
         self.catalog = catalog
         self._next = _next_episode(catalog)
+        self._title_arrays: TitleArrays | None = None
         if "total_seconds" not in pieces:  # pieces made without `load_pieces`: one viewing each
             pieces = pieces.assign(total_seconds=pieces["seconds"], passes=0)
         pieces = self._with_root(pieces)
@@ -266,7 +266,6 @@ class Histories:
         # What to play next, per member and title: built on first use (a home page, Continue Watching),
         # so training and evaluation, which read only the matrix, do not pay for it (2-3 s at 1M events).
         self._progress_frame: pd.DataFrame | None = None
-        self._title_arrays: TitleArrays | None = None
         self._progress_by_member: dict[str, slice] = {}
         self._piece_slices = _slices(self._pieces["member_id"])
         known = set(member_ids) | set(self._piece_slices)
@@ -411,7 +410,7 @@ class Histories:
         arrived = both["seconds_new"].notna().to_numpy()
         added = both["seconds_new"].astype(float).fillna(0.0).to_numpy()
         before = both["total_seconds"].astype(float).fillna(0.0).to_numpy()
-        runtime = _lookup(both["title_id"], self.catalog.runtime_seconds).astype(float).to_numpy()  # type: ignore[arg-type]
+        runtime = self._arrays().runtime_of(both["title_id"])
         with np.errstate(invalid="ignore", divide="ignore"):
             pass_now = np.where(runtime > 0, np.floor(before / runtime), 0.0)
         passes = both["passes"].astype(float).fillna(0.0).to_numpy()
@@ -428,16 +427,17 @@ class Histories:
                      "events"]]
 
     def _with_root(self, pieces: pd.DataFrame) -> pd.DataFrame:
-        roots = _lookup(pieces["title_id"], self.catalog.root_of)  # type: ignore[arg-type]
-        root_idx = _lookup(roots, self.catalog.axis_index)  # type: ignore[arg-type]
-        keep = root_idx.notna()
+        arrays = self._arrays()
+        code = arrays.codes(pieces["title_id"])
+        root_idx = np.where(code >= 0, arrays.root_idx[np.maximum(code, 0)], -1)
+        keep = root_idx >= 0
         out = pieces[keep].copy()
-        out["root_idx"] = root_idx[keep].astype(np.int64)
+        out["root_idx"] = root_idx[keep]
         return self._with_samples(out)
 
     def _with_samples(self, pieces: pd.DataFrame) -> pd.DataFrame:
         """`sample`: less than `STARTED_FRACTION` of a known runtime viewed, in all, never watched through."""
-        runtime = _lookup(pieces["title_id"], self.catalog.runtime_seconds).astype(float).to_numpy()  # type: ignore[arg-type]
+        runtime = self._arrays().runtime_of(pieces["title_id"])
         total = pieces["total_seconds" if "total_seconds" in pieces else "seconds"].astype(float).to_numpy()
         never_through = (pieces["passes"].fillna(0).to_numpy(np.int64) == 0) if "passes" in pieces else True
         pieces["sample"] = ~np.isnan(runtime) & (total < STARTED_FRACTION * np.nan_to_num(runtime)) & never_through
