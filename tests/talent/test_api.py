@@ -88,7 +88,7 @@ def test_a_residual_given_twice_or_earnings_without_a_plan_year_are_refused(api:
     """The API took the last of two amounts for one title (the CLI refused the same rows), and dropped
     other_earnings without a health_year."""
     client, keys = api
-    twice = [{"guild": "sag-aftra", "title_id": "f1", "amount": "100000"},
+    twice = [{"guild": "SAG-AFTRA", "title_id": "f1", "amount": "100000"},
              {"guild": "sag-aftra", "title_id": " f1", "amount": "5"}]
     r = client.post("/v1/talent/people/p1/statement", json={**PARAMS, "fixed_residuals": twice},
                     headers=_h(keys, "admin"))
@@ -128,6 +128,9 @@ def test_bonus_and_health_calculators(api: tuple[Any, dict[str, str]]) -> None:
     assert r.status_code == 200 and r.json()["eligible"] is True and r.json()["fund_share"] == "25.00"
     bad = client.get("/v1/talent/bonus", params={**q, "runtime_minutes": 0}, headers=_h(keys, "analyst"))
     assert bad.status_code == 422
+    upper = client.get("/v1/talent/bonus", params={**q, "guild": "SAG-AFTRA"}, headers=_h(keys, "analyst"))
+    assert upper.status_code == 200 and upper.json() == r.json()  # any case, as the CLI takes it
+    assert client.get("/v1/talent/bonus", params={**q, "guild": "sag"}, headers=_h(keys, "analyst")).status_code == 422
     h = client.get("/v1/talent/health", params={"earnings": "30000", "year": 2025}, headers=_h(keys, "p2"))
     assert h.status_code == 200 and h.json()["eligible"] is True
     packs = client.get("/v1/talent/packs", headers=_h(keys, "service")).json()

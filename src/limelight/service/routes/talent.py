@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from limelight.service.deps import OwnPerson, StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
@@ -24,7 +24,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/talent", tags=["talent"], responses=ERROR_RESPONSES)
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No such person, title, or no measured windows."}}
-Guild = Annotated[str, Query(pattern="^(sag-aftra|wga|dga)$", description="sag-aftra, wga or dga.")]
+# in any case, as the CLI takes it ("SAG-AFTRA" was a 422 here and fine there)
+Guild = Annotated[str, Query(pattern="(?i)^(sag-aftra|wga|dga)$", description="sag-aftra, wga or dga (any case).")]
 
 
 class StatementLine(BaseModel):
@@ -84,8 +85,13 @@ class StatementOut(BaseModel):
 
 class ResidualIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    guild: str = Field(pattern="^(sag-aftra|wga|dga)$")
+    guild: str = Field(pattern="(?i)^(sag-aftra|wga|dga)$", description="sag-aftra, wga or dga (any case).")
     title_id: str = Field(min_length=1, max_length=128)
+
+    @field_validator("guild")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
     person_id: str | None = Field(default=None, max_length=128)
     amount: Decimal = Field(ge=0, le=Decimal("1e9"), decimal_places=2)
     rates_as_of: date | None = None
@@ -344,7 +350,7 @@ def bonus(
     from limelight.talent.rules import agreement_for
 
     result = success_bonus(
-        agreement_for(guild), domestic_hours=domestic_hours, runtime_minutes=runtime_minutes,
+        agreement_for(guild.lower()), domestic_hours=domestic_hours, runtime_minutes=runtime_minutes,
         domestic_subscribers=domestic_subscribers, fixed_residual=fixed_residual,
     )
     return BonusOut.model_validate(result.as_json())
