@@ -16,7 +16,6 @@ the top-K rows come back), so its size is bounded by the cluster, not by this ma
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from limelight.personalize.base import (
     top_k_rows,
 )
 from limelight.personalize.models import MODEL_NAMES, make_model
-from limelight.spine.sql import sql_string
+from limelight.spine.sql import duckdb_reason, sql_string
 
 __all__ = [
     "BatchResult",
@@ -112,7 +111,7 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
             frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
     except duckdb.Error as exc:
         if kind != "csv":
-            raise DataError(f"the file must be readable Parquet ({_duckdb_reason(exc)})", origin=str(path)) from None
+            raise DataError(f"the file must be readable Parquet ({duckdb_reason(exc)})", origin=str(path)) from None
         frame, lines = _read_csv_line_by_line(path, exc)
     finally:
         con.close()
@@ -169,11 +168,6 @@ def _named_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _duckdb_reason(exc: Exception) -> str:
-    """DuckDB's message without its class prefix ("Invalid Input Error: …")."""
-    return re.sub(r"^[A-Za-z ]*Error: ", "", first_line(exc)).rstrip(".")
-
-
 def _read_csv_line_by_line(path: Path, error: Exception | None) -> tuple[pd.DataFrame, np.ndarray]:
     """The spine's CSV reader (strings, each row's file line in the index): for a file DuckDB refused or
     misread — mixed line endings, a ragged row, binary or non-UTF-8 bytes, no rows — it reads what can be
@@ -186,7 +180,7 @@ def _read_csv_line_by_line(path: Path, error: Exception | None) -> tuple[pd.Data
     except DataError:
         raise
     except (ValueError, OSError, UnicodeError) as exc:  # e.g. a compressed file the line reader cannot open
-        reason = _duckdb_reason(error) if error is not None else first_line(exc)
+        reason = duckdb_reason(error) if error is not None else first_line(exc)
         raise DataError(f"the file must be readable CSV ({reason})", origin=str(path)) from None
     return frame, frame.index.to_numpy()
 

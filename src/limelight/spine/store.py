@@ -32,7 +32,7 @@ import pandas as pd
 
 from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line
 from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table, ddl, tables
-from limelight.spine.sql import sql_string
+from limelight.spine.sql import duckdb_reason, sql_string
 from limelight.spine.validate import Rows, coerce_rows
 
 if TYPE_CHECKING:
@@ -146,9 +146,7 @@ def _open_error(path: Path, exc: duckdb.Error, when_locked: str) -> Exception:
         return InputError(
             f"the store {path} is not a DuckDB database file; give --db the spine's .duckdb file or a new path"
         )
-    detail = first_line(exc)
-    detail = re.sub(r"^[A-Za-z ]*Error: ", "", detail)
-    return InputError(f"the store {path} cannot be opened as a DuckDB database ({detail.rstrip('.!')})")
+    return InputError(f"the store {path} cannot be opened as a DuckDB database ({duckdb_reason(exc)})")
 
 
 class Store:
