@@ -261,7 +261,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Several pipelines in ONE engine session (on Spark: one JVM, started and JIT-compiled once)."""
         from limelight.errors import InputError
-        from limelight.spine.pipelines import check_source, interactions, views_per_window
+        from limelight.spine.pipelines import interactions, views_per_window
 
         builders: dict[str, Any] = {
             "interactions": lambda b: interactions(b, source=source, ordered=False),  # type: ignore[arg-type]
@@ -273,16 +273,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"pipeline must be one of {', '.join(builders)}, got '{name}'")
         if "views" in wanted and (start is None or end is None):
             raise InputError("views needs --start and --end, got " + ("neither" if start is None and end is None else "only one"))
-        # every refusal before the output folder is made: a refused run leaves nothing behind
-        if db is None and parquet is None:
-            raise InputError("the data must come from --parquet DIR or --db FILE, got neither")
-        if db is not None and parquet is not None:
-            raise InputError("the data must come from --parquet DIR or --db FILE, not both")
-        check_source(source)
-        from limelight.spine.engines import resolve_engine
-
-        resolve_engine(engine)
-        root = out.rstrip("/")
+        root = out.rstrip("/")  # made by _run_many once every query is built: a refused run leaves nothing
         check_output(root, folder=True)
         jobs = [(name, builders[name], f"{root}/{name}.parquet") for name in wanted]
         summary = _run_many(engine, db, parquet, jobs)
