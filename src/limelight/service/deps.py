@@ -68,6 +68,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "metrics.read": frozenset({"service", "analyst", "admin"}),  # /metrics, when the server asks for a key
     "models.read": frozenset({"analyst", "admin"}),
     "models.manage": frozenset({"admin"}),
+    "models.internals": frozenset({"admin"}),  # load errors and registry paths: the server's files
     "keys.manage": frozenset({"admin"}),
 }
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from limelight.errors import ConflictError, InputError, LimelightError
 from limelight.service.config import ID_PATTERN, ROLES
-from limelight.service.deps import CurrentKey, StateDep, require_access
+from limelight.service.deps import CurrentKey, StateDep, can_access, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 from limelight.service.keys import (
     KEY_ID_PATTERN,
@@ -180,14 +180,16 @@ def keys_revoke(
 def _models_page(state: ServiceState, key: ApiKey) -> ModelsPage:
     registry = state.registry
     current = registry.current()
+    # Store paths, load errors and registry problems name the server's files: admins read them, analysts
+    # learn that there is something to read.
+    internals = can_access(key, "models.internals")
     versions = [
         ModelVersionPublic(
             version=v.version,
             model_name=v.model_name,
             created_at=v.created_at,
             current=current is not None and v.version == current.version,
-            # the store's path is the server's file system: admins only
-            data=v.data if key.role == "admin" else {k: x for k, x in v.data.items() if k != "db"},
+            data=v.data if internals else {k: x for k, x in v.data.items() if k != "db"},
             metrics=v.metrics,
             params=v.params,
             notes=v.notes,
@@ -199,10 +201,9 @@ def _models_page(state: ServiceState, key: ApiKey) -> ModelsPage:
         current=current.version if current else None,
         history=registry.history(),
         versions=versions,
-        # The load error names files and exceptions on the server: admins read it, analysts learn that there is one.
-        engine_error=(state.slot.error if key.role == "admin" or state.slot.error is None
+        engine_error=(state.slot.error if internals or state.slot.error is None
                       else "the model could not be loaded; an admin can see why here"),
-        registry_problems=(list(state.registry_problems) if key.role == "admin" else
+        registry_problems=(list(state.registry_problems) if internals else
                            [f"{len(state.registry_problems)} problem(s) with the registry; an admin can see them here"]
                            if state.registry_problems else []),
     )
