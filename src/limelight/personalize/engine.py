@@ -265,13 +265,16 @@ class PersonalizationEngine:
         (`between_titles`: for a title's neighbours, where metadata keeps its share at any age)."""
         cf = self._cf_scores(history)
         ct = self.content.score(history)
-        cf_top = np.maximum(cf.max(axis=1, keepdims=True), 1e-9)
+        cf_max = cf.max(axis=1, keepdims=True)
+        cf_top = np.maximum(cf_max, 1e-9)
         ct_top = np.maximum(ct.max(axis=1, keepdims=True), 1e-9)
         w = (self.similarity_content_weight_ if between_titles else self.content_weight_).astype(np.float32)
         # A row whose history has no collaborative signal at all (a title nobody has watched yet, a
         # member who has only watched such titles) is metadata alone: mixed by views, its zero CF half
-        # would rank the targets by how FEW views they have.
-        w = np.where(cf.max(axis=1, keepdims=True) > 0, w[None, :], np.float32(1.0))
+        # would rank the targets by how FEW views they have. (Only then a rows × titles weight matrix.)
+        with_cf = cf_max > 0
+        if not with_cf.all():
+            w = np.where(with_cf, w[None, :], np.float32(1.0))
         return (1.0 - w) * (cf / cf_top) + (w * self.content_scale) * (ct / ct_top)
 
     def _score_all(self, matrix: sp.csr_matrix, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -639,8 +642,9 @@ class PersonalizationEngine:
         row = history.row(n) if history is not None else sp.csr_matrix((1, n), dtype=np.float32)
         attributes: list[AttributeContribution] = []
         has_history = row.nnz > 0
+        contributions = self._contributors(view, np.array([idx]))[0]
         titles = [TitleContribution(title_id=str(cat.axis_ids[j]), name=str(cat.names[j]), weight=float(w))
-                  for j, w in self._contributors(view, np.array([idx]))[0]]
+                  for j, w in contributions]
         if has_history:
             for token, weight in self.content.shared_tokens(idx, row, top=3):
                 kind, value, phrase = attribute_phrase(token)
@@ -659,7 +663,7 @@ class PersonalizationEngine:
             popular_in=popular_in,
             new_on_service=bool(self.is_new[idx]),
             progress=progress,
-            verb=self._verb([t for t, _ in self._contributors(view, np.array([idx]))[0][:2]]),
+            verb=self._verb([j for j, _ in contributions[:2]]),
         )
         score = None
         hit = np.flatnonzero(view.candidates == idx)
