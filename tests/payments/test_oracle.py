@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from limelight.errors import NotFittedError
-from limelight.payments.charges import FailedCharges, load_countries, to_hours
+from limelight.payments.charges import FailedCharges, from_hours, to_hours
 from limelight.payments.model import RetrySuccessModel
 from limelight.payments.oracle import OraclePolicy
 from limelight.payments.policy import GRID_EARLY_HOURS, SmartRetryPolicy, candidate_times, fixed_policy
@@ -33,6 +33,7 @@ def test_oracle_refuses_to_decide_outside_the_simulator() -> None:
 
 
 def test_candidates_cover_every_day_of_the_window_just_after_local_midnight() -> None:
+    # 2025-03-03 + 21 days crosses New York's change to summer time (March 9); Tokyo has none
     t = float(to_hours([pd.Timestamp("2025-03-03 15:30")])[0])
     charges = FailedCharges.build(
         decline_code="insufficient_funds",
@@ -45,9 +46,10 @@ def test_candidates_cover_every_day_of_the_window_just_after_local_midnight() ->
     assert np.allclose(grid[:, :early], t + np.asarray(GRID_EARLY_HOURS))
     daily = grid[:, early:]
     assert daily.shape[1] == 21
-    assert np.allclose(np.diff(daily, axis=1), 24.0)
-    tz = load_countries().utc_offset[load_countries().index(charges.issuer_country)]
-    local_hour = (daily + tz[:, None]) % 24.0
-    assert np.allclose(local_hour, 0.1)  # 00:06 local: pay has landed on a payday
-    first_local_day = np.floor((daily[:, 0] + tz) / 24.0)
-    assert np.array_equal(first_local_day, np.floor((t + tz) / 24.0) + 1)
+    for row, zone in enumerate(["America/New_York", "Asia/Tokyo"]):
+        wall = from_hours(daily[row]).tz_localize("UTC").tz_convert(zone)
+        # 00:06 local every day, summer time or not: pay has landed on a payday
+        assert list(wall.strftime("%H:%M")) == ["00:06"] * 21
+        failed_local = pd.Timestamp("2025-03-03 15:30", tz="UTC").tz_convert(zone).normalize().tz_localize(None)
+        days = (wall.tz_localize(None).normalize() - failed_local).days
+        assert list(days) == list(range(1, 22))

@@ -1,7 +1,9 @@
 """Failed charges as columns of numpy arrays: what the gate, the policies and the model all read.
 
 Times are float hours since 1970-01-01 UTC (fast to compare and add); `to_hours` / `from_hours` convert
-at the edges. Local time comes from the issuer country's UTC offset (`rules/countries.csv`).
+at the edges. Local time comes from the issuer country's IANA time zone (`rules/countries.csv`), summer
+time included: a payday's money lands at the same wall-clock hour all year, not an hour late from March
+to October.
 """
 
 from __future__ import annotations
@@ -50,10 +52,29 @@ def from_hours(hours: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(secs.astype("datetime64[s]"))
 
 
+# Years the offset tables cover; a timestamp outside them takes the nearest covered year's rules.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2199
+
+
+@lru_cache(maxsize=4096)
+def _year_offsets(zone: str, year: int) -> np.ndarray:
+    """UTC offset (hours) of `zone` for every UTC hour of `year`, from the IANA database via pandas.
+
+    Every zone's changes fall on a whole UTC hour, so one value per hour is exact."""
+    start = pd.Timestamp(year=year, month=1, day=1)
+    utc = pd.date_range(start, pd.Timestamp(year=year + 1, month=1, day=1), freq="h", inclusive="left")
+    wall = utc.tz_localize("UTC").tz_convert(zone).tz_localize(None)
+    return ((wall - utc) / pd.Timedelta(hours=1)).to_numpy(dtype=np.float32)
+
+
+def _year_of(hours: np.ndarray) -> np.ndarray:
+    return (hours.astype(np.int64).astype("datetime64[h]").astype("datetime64[Y]").astype(np.int64)) + 1970
+
+
 @dataclass(frozen=True)
 class Countries:
     code_index: dict[str, int]
-    utc_offset: np.ndarray  # hours
+    time_zone: np.ndarray  # object: IANA zone names
     region: np.ndarray  # object
     currency: np.ndarray  # object
     usd_per_unit: np.ndarray
@@ -62,8 +83,44 @@ class Countries:
         """Row of each country in the table; unknown countries get the last row (UTC, 'OTHER', USD)."""
         from limelight.payments.rules import lookup_unique
 
-        other = len(self.utc_offset) - 1
+        other = len(self.time_zone) - 1
         return lookup_unique(countries, lambda u: self.code_index.get(str(u).upper(), other), np.int64)
+
+    def offsets(self, rows: np.ndarray, utc_hours: np.ndarray) -> np.ndarray:
+        """UTC offset in hours of each row's zone at each UTC instant (`rows` and `utc_hours` broadcast);
+        non-finite hours get 0. One table of offsets per hour over the years spanned, gathered at once."""
+        rows_b, hours_b = np.broadcast_arrays(
+            np.asarray(rows, dtype=np.int64), np.asarray(utc_hours, dtype=np.float64)
+        )
+        out = np.zeros(hours_b.shape, dtype=np.float64)
+        hour = np.floor(hours_b)
+        finite = np.isfinite(hour)
+        if not finite.any():
+            return out
+        lo_y, hi_y = (int(y) for y in _year_of(np.array([hour[finite].min(), hour[finite].max()])))
+        lo_y, hi_y = max(min(lo_y, _LAST_YEAR), _FIRST_YEAR), max(min(hi_y, _LAST_YEAR), _FIRST_YEAR)
+        base = (np.datetime64(f"{lo_y}-01-01", "h") - np.datetime64("1970-01-01", "h")).astype(np.int64)
+        span = (
+            np.datetime64(f"{hi_y + 1}-01-01", "h") - np.datetime64(f"{lo_y}-01-01", "h")
+        ).astype(np.int64)
+        r = rows_b[finite]
+        pos = np.clip(hour[finite].astype(np.int64) - base, 0, span - 1)
+        table = np.zeros((len(self.time_zone), span), dtype=np.float32)
+        for z in np.flatnonzero(np.bincount(r, minlength=len(self.time_zone))):
+            table[z] = np.concatenate([_year_offsets(str(self.time_zone[z]), y) for y in range(lo_y, hi_y + 1)])
+        out[finite] = table[r, pos]
+        return out
+
+    def to_local(self, rows: np.ndarray, utc_hours: np.ndarray) -> np.ndarray:
+        """UTC hours -> the same instants on each row's local wall clock (as hours since the epoch)."""
+        return np.asarray(utc_hours, dtype=np.float64) + self.offsets(rows, utc_hours)
+
+    def to_utc(self, rows: np.ndarray, local_hours: np.ndarray) -> np.ndarray:
+        """Local wall-clock hours -> UTC hours. A wall time the spring change skips, or the autumn change
+        repeats, maps to one of the instants beside it (deterministically); every other time is exact."""
+        local = np.asarray(local_hours, dtype=np.float64)
+        guess = local - self.offsets(rows, local)
+        return local - self.offsets(rows, guess)
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +132,7 @@ def load_countries() -> Countries:
     rows.append(
         {
             "country": "OTHER",
-            "utc_offset_hours": "0",
+            "time_zone": "UTC",
             "region": "OTHER",
             "currency": "USD",
             "usd_per_unit": "1",
@@ -83,7 +140,7 @@ def load_countries() -> Countries:
     )
     return Countries(
         code_index={r["country"]: i for i, r in enumerate(rows)},
-        utc_offset=np.array([float(r["utc_offset_hours"]) for r in rows]),
+        time_zone=np.array([r["time_zone"] for r in rows], dtype=object),
         region=np.array([r["region"] for r in rows], dtype=object),
         currency=np.array([r["currency"] for r in rows], dtype=object),
         usd_per_unit=np.array([float(r["usd_per_unit"]) for r in rows]),
@@ -103,7 +160,8 @@ def _day_table(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def local_calendar(hours: np.ndarray, utc_offset: np.ndarray) -> dict[str, np.ndarray]:
-    """Local hour of day, day of week (Mon=0), day of month and days-in-month for UTC hours + offset."""
+    """Local hour of day, day of week (Mon=0), day of month and days-in-month for UTC hours + offset
+    (`Countries.offsets` at those hours)."""
     local = np.asarray(hours, dtype=np.float64) + utc_offset
     day = np.floor(local / 24.0)
     hour = local - day * 24.0

@@ -144,8 +144,8 @@ class FeatureSpace:
         self, charges: FailedCharges, times: np.ndarray, ctx: dict[str, np.ndarray]
     ) -> dict[str, np.ndarray]:
         countries = load_countries()
-        tz = countries.utc_offset[countries.index(charges.issuer_country)][:, None]
-        cal = local_calendar(times, tz)
+        rows = countries.index(charges.issuer_country)[:, None]
+        cal = local_calendar(times, countries.offsets(rows, times))
         # small-number arithmetic in float32 / int32 (hours within a month): half the memory traffic
         hsf = (times - charges.failed_at[:, None]).astype(np.float32)
         hsf_b = np.searchsorted(_HSF_EDGES32, hsf, side="right").astype(np.int32)  # == np.digitize

@@ -87,11 +87,12 @@ def candidate_times(
     days = GRID_DAYS if days is None else days
     local_hour = GRID_LOCAL_HOUR if local_hour is None else local_hour
     early_hours = GRID_EARLY_HOURS if early_hours is None else early_hours
-    tz = load_countries().utc_offset[load_countries().index(charges.issuer_country)]
+    countries = load_countries()
+    rows = countries.index(charges.issuer_country)
     failed = charges.failed_at
-    local_day = np.floor((failed + tz) / 24.0)
+    local_day = np.floor(countries.to_local(rows, failed) / 24.0)
     d = np.asarray(days, dtype=np.float64)[None, :]
-    grid = (local_day[:, None] + d) * 24.0 + local_hour - tz[:, None]
+    grid = countries.to_utc(rows[:, None], (local_day[:, None] + d) * 24.0 + local_hour)
     early = failed[:, None] + np.asarray(early_hours, dtype=np.float64)[None, :]
     return np.concatenate([early, grid], axis=1)
 

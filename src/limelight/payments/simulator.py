@@ -162,7 +162,7 @@ class _Members:
     """Member-level state the simulator carries between months (one card per member)."""
 
     member_id: np.ndarray
-    tz: np.ndarray
+    zone: np.ndarray  # row of the member's country in countries.csv (its time zone)
     country: np.ndarray
     currency: np.ndarray
     usd_per_unit: np.ndarray
@@ -257,7 +257,7 @@ def _make_members(
     sigma = float(params["member_fragility_sigma"])
     return _Members(
         member_id=frame["member_id"].astype(str).to_numpy(dtype=object),
-        tz=countries.utc_offset[ci],
+        zone=ci,
         country=country,
         currency=countries.currency[ci],
         usd_per_unit=countries.usd_per_unit[ci],
@@ -414,9 +414,10 @@ class _Engine:
             & (group != REASON_GROUPS.index("data"))
         )
         if waiting.any():
-            local_day = np.floor((t + m.tz[midx]) / 24.0)
+            countries, zone = load_countries(), m.zone[midx]
+            local_day = np.floor(countries.to_local(zone, t) / 24.0)
             _, nxt = _paydays(local_day, m.schedule[midx], m.phase[midx])
-            hours_to = (nxt * 24.0 + float(self.p["funds_arrival_local_hour"]) - m.tz[midx]) - t
+            hours_to = countries.to_utc(zone, nxt * 24.0 + float(self.p["funds_arrival_local_hour"])) - t
             k = np.searchsorted(_MAC_WAITS, hours_to, side="right") - 1
             mac = np.where(waiting, np.where(k >= 0, _MAC_CODES[np.clip(k, 0, 6)], ""), mac)
         return np.where(state["has_mac"], mac, "").astype(object)
@@ -435,10 +436,10 @@ class _Engine:
         funding = m.funding[midx]
         group = state["group"]
         arrival = float(p["funds_arrival_local_hour"])
-        local = t + m.tz[midx]
-        local_day = np.floor((local - arrival) / 24.0)
+        countries, zone = load_countries(), m.zone[midx]
+        local_day = np.floor((countries.to_local(zone, t) - arrival) / 24.0)
         prev, _ = _paydays(local_day, m.schedule[midx], m.phase[midx])
-        payday_utc = prev * 24.0 + arrival - m.tz[midx]
+        payday_utc = countries.to_utc(zone, prev * 24.0 + arrival)
         q = _by(p["payday_funded_prob"], FUNDING)[funding]
         tau = _by(p["funded_hours_mean"], FUNDING)[funding]
         funded = (_hash_uniform(state["key"], prev, 1) < q) & ~state["dormant"] & (payday_utc > first)
@@ -473,13 +474,13 @@ class _Engine:
         group = state["group"][:, None]
         dormant = state["dormant"][:, None]
         arrival = float(p["funds_arrival_local_hour"])
-        tz = m.tz[midx][:, None]
-        local_day = np.floor((times + tz - arrival) / 24.0)
+        countries, zone = load_countries(), m.zone[midx][:, None]
+        local_day = np.floor((countries.to_local(zone, times) - arrival) / 24.0)
         sched = np.broadcast_to(m.schedule[midx][:, None], (n, k))
         phase = np.broadcast_to(m.phase[midx][:, None], (n, k))
         prev, _ = _paydays(local_day.ravel(), sched.ravel(), phase.ravel())
         prev = prev.reshape(n, k)
-        payday_utc = prev * 24.0 + arrival - tz
+        payday_utc = countries.to_utc(zone, prev * 24.0 + arrival)
         key = np.broadcast_to(state["key"][:, None], (n, k))
         q = _by(p["payday_funded_prob"], FUNDING)[funding]
         tau = _by(p["funded_hours_mean"], FUNDING)[funding]
