@@ -491,45 +491,36 @@ def _local_spark() -> tuple[Any, bool]:
 
 
 def read_store_interactions(db: str | Path) -> pd.DataFrame:
-    """member_id, title_id, timestamp from the spine: every viewing event and every rating that is
-    not a thumbs-down (a thumbs-down says the member saw the title but did not want it).
+    """member_id, title_id, timestamp from the spine: the interactions the service trains on, read by
+    the same code (`Histories`), so `limelight evaluate --db` scores the model the service would serve.
 
     Episodes and seasons count as their series — the titles the home page recommends. Left as
     episodes, "the next episode of the series you are watching" made up half of the top picks and
-    leave-last-out scored 0.59 nDCG@10 on a task the service never serves.
+    leave-last-out scored 0.59 nDCG@10 on a task the service never serves. A sample (a few seconds of a
+    title, never watched through) and a title the member gave a thumbs-down are not interactions.
 
-    One row per (member, title) at its latest time — what `canonical_frame` keeps — aggregated by DuckDB
-    and in a fixed order: unordered, DuckDB's parallel scan returned rows in another order each run,
-    and splits that draw by row position gave different results from the same store.
+    One row per (member, title) at its latest time, ordered by member and title: unordered, the rows
+    came in another order each run, and splits that draw by row position gave different results from
+    the same store.
     """
+    from limelight.personalize.catalog import load_catalog, load_members
+    from limelight.personalize.foldin import Histories
     from limelight.spine.store import Store
 
     db = Path(db)
     if not db.exists():
         raise NotFoundError(f"the store '{db}' does not exist; run 'limelight ingest' or 'limelight demo' first")
-    store = Store(db, read_only=True)
-    try:
-        frame = store.query(
-            """
-            WITH e AS (
-                SELECT member_id, title_id, epoch(started_at) AS timestamp FROM viewing_events
-                UNION ALL
-                SELECT member_id, title_id, epoch(rated_at) AS timestamp FROM ratings
-                WHERE NOT (scale = 'thumbs' AND rating < 0)
-            )
-            SELECT e.member_id, coalesce(g.title_id, p.title_id, e.title_id) AS title_id, max(e.timestamp) AS timestamp
-            FROM e
-            LEFT JOIN titles t ON t.title_id = e.title_id
-            LEFT JOIN titles p ON p.title_id = t.parent_id
-            LEFT JOIN titles g ON g.title_id = p.parent_id
-            GROUP BY ALL
-            ORDER BY 1, 2
-            """
-        )
-    finally:
-        close = getattr(store, "close", None)
-        if callable(close):
-            close()
+    with Store(db, read_only=True) as store:
+        catalog = load_catalog(store)
+        histories = Histories.from_store(store, catalog, list(load_members(store).country))
+    viewers = histories.viewers()
+    frame = pd.DataFrame(
+        {
+            "member_id": viewers["member_id"].astype(str).to_numpy(object),
+            "title_id": np.asarray(catalog.axis_ids, dtype=object)[viewers["title_idx"].to_numpy(np.int64)],
+            "timestamp": viewers["last_at"].astype("float64").to_numpy(),
+        }
+    )
     if frame.empty:
         raise DataError("the store must hold viewing events or ratings, got none", origin=str(db))
-    return frame
+    return frame.sort_values(["member_id", "title_id"], kind="stable").reset_index(drop=True)

@@ -51,7 +51,7 @@ from limelight.personalize.explain import (
     attribute_phrase,
     compose_sentence,
 )
-from limelight.personalize.foldin import Histories, MemberHistory, load_pieces
+from limelight.personalize.foldin import Histories, MemberHistory
 from limelight.personalize.rows import (
     HomePage,
     HomeRow,
@@ -197,8 +197,8 @@ class PersonalizationEngine:
         if catalog.n_titles == 0:
             raise NotFoundError(f"the store {store.path} has no titles; ingest a catalog or run 'limelight demo'")
         members = load_members(store)
-        pieces = load_pieces(store)
-        histories = Histories(catalog, pieces, list(members.country))
+        histories = Histories.from_store(store, catalog, list(members.country))
+        pieces = histories.pieces
         if now is None:
             latest = float(pieces["last_at"].max()) if len(pieces) else float("nan")
             now = datetime.fromtimestamp(latest, UTC) if np.isfinite(latest) else datetime.now(UTC)
@@ -387,10 +387,14 @@ class PersonalizationEngine:
         seen = np.zeros(n, dtype=bool)
         seen[titles] = True
         finished = np.zeros(n, dtype=bool)
+        disliked = np.zeros(n, dtype=bool)
         if history is not None:
             finished[history.finished] = True
+            disliked[history.disliked] = True
             cand, scores = self._candidates(member_id, history)
             progress = history.progress
+            if len(history.disliked):  # a thumbs-down is not something to resume either
+                progress = progress[~disliked[progress["root_idx"].to_numpy(np.int64)]]
         else:
             pop = self._popular(country)
             cand = np.argsort(-pop, kind="stable")[: self.n_candidates]
@@ -407,6 +411,7 @@ class PersonalizationEngine:
             nameable=self._nameable_mask(level),
             seen=seen,
             finished=finished,
+            disliked=disliked,
             recent=titles,
             candidates=cand,
             scores=scores,
@@ -578,7 +583,7 @@ class PersonalizationEngine:
         if not 1 <= int(k) <= 1000:
             raise InputError(f"k must be an int in [1, 1000], got {k}")
         view = self.view(member_id)
-        keep = view.allowed[view.candidates] & ~view.seen[view.candidates]
+        keep = view.shown[view.candidates]
         idx = view.candidates[keep][:k]
         scores = view.scores[keep][:k]
         if len(idx) < k:  # pad with what is popular in their country
@@ -586,7 +591,7 @@ class PersonalizationEngine:
             taken = np.zeros(self.catalog.n_titles, dtype=bool)
             taken[idx] = True
             order = np.argsort(-pop, kind="stable")
-            order = order[view.allowed[order] & ~view.seen[order] & ~taken[order]][: k - len(idx)]
+            order = order[view.shown[order] & ~taken[order]][: k - len(idx)]
             idx = np.concatenate([idx, order])
             scores = np.concatenate([scores, pop[order].astype(np.float32) * 1e-3])
         reasons = self._reasons(view, idx)
@@ -609,7 +614,7 @@ class PersonalizationEngine:
             watched = False
         else:
             view = self.view(member_id)
-            keep = view.allowed[neighbours] & ~view.finished[neighbours]
+            keep = view.allowed[neighbours] & ~view.finished[neighbours] & ~view.disliked[neighbours]
             watched = bool(view.seen[idx])
         neighbours, sims = neighbours[keep][:k], sims[keep][:k]
         name = str(self.catalog.names[idx])

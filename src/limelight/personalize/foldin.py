@@ -8,6 +8,10 @@ their series on the recommendable axis. From these pieces come
 * their progress per title: resume an unfinished film or episode, start the next episode of a
   series in progress, or finished (hidden from every row).
 
+A title the member gave a thumbs-down (their latest thumbs rating of it or of any of its episodes) is
+not part of their history: it is never a positive for a model, never named as a reason, never in
+Continue Watching — and never recommended to them again (`MemberHistory.disliked`).
+
 `Histories.observe(events)` adds new events to the members they belong to (creating new members on
 the fly) and returns the members whose history changed, so the engine can rescore only those.
 """
@@ -33,6 +37,7 @@ __all__ = [
     "MemberHistory",
     "TitleArrays",
     "load_pieces",
+    "load_thumbs",
     "progress_frame",
 ]
 
@@ -80,6 +85,19 @@ FROM ratings r LEFT JOIN members m USING (member_id)
 WHERE NOT EXISTS (SELECT 1 FROM viewing_events v WHERE v.member_id = r.member_id AND v.title_id = r.title_id)
 GROUP BY r.member_id, r.title_id
 """
+
+
+_THUMBS_SQL = """
+SELECT member_id, title_id, epoch(rated_at)::DOUBLE AS rated_at, rating
+FROM ratings WHERE scale = 'thumbs'
+"""
+
+
+def load_thumbs(store: Store) -> pd.DataFrame:
+    """Every thumbs rating: member_id, title_id, rated_at (epoch s), rating (-1 down, 1 up, 2 two up)."""
+    if not store.count("ratings"):
+        return pd.DataFrame({"member_id": [], "title_id": [], "rated_at": [], "rating": []})
+    return store.query(_THUMBS_SQL)
 
 
 def load_pieces(store: Store) -> pd.DataFrame:
@@ -242,6 +260,7 @@ class MemberHistory:
     last_at: np.ndarray  # epoch seconds, same order
     progress: pd.DataFrame  # rows of `progress_frame` for this member, most recent first
     pieces: pd.DataFrame = field(repr=False)  # this member's (title_id, seconds, last_at, …) rows
+    disliked: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # axis idx given a thumbs-down
 
     @property
     def finished(self) -> np.ndarray:
@@ -255,10 +274,13 @@ class MemberHistory:
 class Histories:
     """All members' histories; cheap per-member access; `observe` folds new events in."""
 
-    def __init__(self, catalog: Catalog, pieces: pd.DataFrame, member_ids: list[str]) -> None:
+    def __init__(
+        self, catalog: Catalog, pieces: pd.DataFrame, member_ids: list[str], thumbs: pd.DataFrame | None = None
+    ) -> None:
         self.catalog = catalog
         self._next = _next_episode(catalog)
         self._title_arrays: TitleArrays | None = None
+        self._disliked = self._dislikes(thumbs)
         if "total_seconds" not in pieces:  # pieces made without `load_pieces`: one viewing each
             pieces = pieces.assign(total_seconds=pieces["seconds"], passes=0)
         pieces = self._with_root(pieces)
@@ -272,6 +294,27 @@ class Histories:
         self.member_ids: list[str] = sorted(known)
         self.member_pos: dict[str, int] = {m: i for i, m in enumerate(self.member_ids)}
         self._cache: dict[str, MemberHistory] = {}
+
+    @classmethod
+    def from_store(cls, store: Store, catalog: Catalog, member_ids: list[str]) -> Histories:
+        """Every member's history as the spine holds it: viewing, ratings and thumbs-downs."""
+        return cls(catalog, load_pieces(store), member_ids, load_thumbs(store))
+
+    def _dislikes(self, thumbs: pd.DataFrame | None) -> pd.MultiIndex:
+        """(member_id, root_idx) whose latest thumbs rating — of the title or any of its episodes — is down."""
+        empty = pd.MultiIndex.from_arrays([pd.Index([], dtype=object), pd.Index([], dtype=np.int64)])
+        if thumbs is None or thumbs.empty:
+            return empty
+        code = self._arrays().codes(thumbs["title_id"].astype(str).astype(object))
+        root = np.where(code >= 0, self._arrays().root_idx[np.maximum(code, 0)], -1)
+        frame = pd.DataFrame({"member_id": thumbs["member_id"].astype(str).to_numpy(object), "root_idx": root,
+                              "rated_at": thumbs["rated_at"].astype(float).to_numpy(),
+                              "rating": thumbs["rating"].astype(float).to_numpy()})[root >= 0]
+        latest = frame.sort_values("rated_at", kind="stable").drop_duplicates(["member_id", "root_idx"], keep="last")
+        down = latest[latest["rating"] < 0]
+        if down.empty:
+            return empty
+        return pd.MultiIndex.from_arrays([down["member_id"].to_numpy(object), down["root_idx"].to_numpy(np.int64)])
 
     def _all_progress(self) -> pd.DataFrame:
         if self._progress_frame is None:
@@ -287,8 +330,9 @@ class Histories:
 
     @staticmethod
     def _watched(pieces: pd.DataFrame) -> pd.DataFrame:
-        """The pieces that are part of a history: samples left out."""
-        return pieces[~pieces["sample"].to_numpy(bool)] if "sample" in pieces else pieces
+        """The pieces that are part of a history: samples and titles given a thumbs-down left out."""
+        out = pieces[~pieces["sample"].to_numpy(bool)] if "sample" in pieces else pieces
+        return out[~out["disliked"].to_numpy(bool)] if "disliked" in out else out
 
     # -- bulk views ------------------------------------------------------------------------
     @property
@@ -368,7 +412,7 @@ class Histories:
         # pandas calls per member cost ~20 ms each, which capped event intake near 50 events/s).
         changed = [str(m) for m in pd.unique(new["member_id"])]
         held = self._held_pieces(changed)
-        merged = self._with_samples(_by_member_latest_first(self._merge_viewing(held, new)))
+        merged = self._with_flags(_by_member_latest_first(self._merge_viewing(held, new)))
         progress = _by_member_latest_first(progress_frame(merged, self.catalog, self._next, self._arrays()))
         piece_slices, progress_slices = _slices(merged["member_id"]), _slices(progress["member_id"])
         latest = self._watched(merged).drop_duplicates(["member_id", "root_idx"])  # per member, most recent first
@@ -384,7 +428,8 @@ class Histories:
                 titles=roots[titles],
                 last_at=last_at[titles],
                 progress=progress.iloc[progress_slices.get(member_id, slice(0, 0))].reset_index(drop=True),
-                pieces=merged.iloc[piece_slices[member_id]].reset_index(drop=True),
+                pieces=(mine := merged.iloc[piece_slices[member_id]].reset_index(drop=True)),
+                disliked=_disliked_roots(mine),
             )
         return len(frame), changed
 
@@ -433,14 +478,20 @@ class Histories:
         keep = root_idx >= 0
         out = pieces[keep].copy()
         out["root_idx"] = root_idx[keep]
-        return self._with_samples(out)
+        return self._with_flags(out)
 
-    def _with_samples(self, pieces: pd.DataFrame) -> pd.DataFrame:
-        """`sample`: less than `STARTED_FRACTION` of a known runtime viewed, in all, never watched through."""
+    def _with_flags(self, pieces: pd.DataFrame) -> pd.DataFrame:
+        """`sample`: less than `STARTED_FRACTION` of a known runtime viewed, in all, never watched through;
+        `disliked`: the member's latest thumbs rating of the piece's axis title is down."""
         runtime = self._arrays().runtime_of(pieces["title_id"])
         total = pieces["total_seconds" if "total_seconds" in pieces else "seconds"].astype(float).to_numpy()
         never_through = (pieces["passes"].fillna(0).to_numpy(np.int64) == 0) if "passes" in pieces else True
         pieces["sample"] = ~np.isnan(runtime) & (total < STARTED_FRACTION * np.nan_to_num(runtime)) & never_through
+        if len(self._disliked):
+            key = pd.MultiIndex.from_arrays([pieces["member_id"].to_numpy(object), pieces["root_idx"].to_numpy(np.int64)])
+            pieces["disliked"] = key.isin(self._disliked)
+        else:
+            pieces["disliked"] = False
         return pieces
 
 
@@ -464,8 +515,14 @@ def _slices(member_col: pd.Series) -> dict[str, slice]:
     return {str(values[s]): slice(int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
 
 
+def _disliked_roots(pieces: pd.DataFrame) -> np.ndarray:
+    if "disliked" not in pieces:
+        return np.zeros(0, np.int64)
+    return np.unique(pieces["root_idx"].to_numpy(np.int64)[pieces["disliked"].to_numpy(bool)])
+
+
 def _history(member_id: str, pieces: pd.DataFrame, progress: pd.DataFrame) -> MemberHistory:
-    # Most recent first, one entry per axis title; samples are not part of it (see STARTED_FRACTION).
+    # Most recent first, one entry per axis title; samples and thumbs-downs are not part of it.
     by_root = Histories._watched(pieces).sort_values("last_at", ascending=False, kind="stable").drop_duplicates("root_idx")
     return MemberHistory(
         member_id=member_id,
@@ -473,4 +530,5 @@ def _history(member_id: str, pieces: pd.DataFrame, progress: pd.DataFrame) -> Me
         last_at=by_root["last_at"].to_numpy(np.float64),
         progress=progress.reset_index(drop=True),
         pieces=pieces,
+        disliked=_disliked_roots(pieces),
     )

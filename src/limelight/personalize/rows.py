@@ -70,8 +70,9 @@ class MemberView:
     country: str | None
     allowed: np.ndarray  # bool (n,): available in their country and within their maturity limit
     nameable: np.ndarray  # bool (n,): within their maturity limit — titles a reason may name
-    seen: np.ndarray  # bool (n,): any interaction
+    seen: np.ndarray  # bool (n,): in their history (watched or rated; not samples, not thumbs-downs)
     finished: np.ndarray  # bool (n,)
+    disliked: np.ndarray  # bool (n,): given a thumbs-down — never shown again, never named
     recent: np.ndarray  # axis idx of history, most recent first
     candidates: np.ndarray  # axis idx, best first (seen titles already excluded)
     scores: np.ndarray  # their blended scores
@@ -85,6 +86,11 @@ class MemberView:
     model_history: Any = None  # their history as the model reads it (a 1 × titles CSR row)
     score_of: np.ndarray | None = None  # (n,) blended score of candidates, NaN elsewhere
     top10: tuple[np.ndarray, str] | None = None  # their Top 10 (titles they may watch, best first) and its place
+
+    @property
+    def shown(self) -> np.ndarray:
+        """Titles a recommendation may show: allowed, not in their history, not given a thumbs-down."""
+        return self.allowed & ~self.seen & ~self.disliked
 
     def __post_init__(self) -> None:
         p = self.progress
@@ -157,8 +163,8 @@ class _Builder:
         self.per_row = per_row
         self.lam = lam
         self.used = np.zeros(src.catalog.n_titles, dtype=bool)
-        # Recommendable: allowed, never interacted with, not shown yet.
-        self.open = view.allowed & ~view.seen
+        # Recommendable: allowed, never interacted with nor given a thumbs-down (`shown`), not shown yet.
+        self.open = view.shown
         self.anchors: set[int] = set()
         self.pool = max(4 * per_row, 48)  # MMR chooses among this many of the best candidates
 
@@ -167,7 +173,8 @@ class _Builder:
         idx = np.asarray(idx, dtype=np.int64)
         if idx.size == 0:
             return idx
-        ok = (self.open[idx] if recommendable else (self.view.allowed[idx] & ~self.view.finished[idx]))
+        hidden = self.view.finished[idx] | self.view.disliked[idx]
+        ok = self.open[idx] if recommendable else (self.view.allowed[idx] & ~hidden)
         ok &= ~self.used[idx]
         _, first = np.unique(idx, return_index=True)
         unique = np.zeros(idx.size, dtype=bool)

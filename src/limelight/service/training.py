@@ -57,14 +57,13 @@ def load_interactions(store: Store) -> tuple[Any, pd.DataFrame]:
     """Members x recommendable titles, built exactly as the engine builds them (same title axis)."""
     from limelight.personalize.base import Interactions
     from limelight.personalize.catalog import load_catalog, load_members
-    from limelight.personalize.foldin import Histories, load_pieces
+    from limelight.personalize.foldin import Histories
 
     catalog = load_catalog(store)
     members = load_members(store)
-    pieces = load_pieces(store)
-    if len(pieces) == 0 or catalog.n_titles == 0:
+    histories = Histories.from_store(store, catalog, list(members.country))
+    if len(histories.pieces) == 0 or catalog.n_titles == 0:
         raise DataError("the spine has no viewing events nor ratings to train on", origin=str(store.path))
-    histories = Histories(catalog, pieces, list(members.country))
     matrix = histories.matrix()
     viewers = histories.viewers()
     frame = pd.DataFrame(
