@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -79,8 +80,13 @@ def _zip(path: Path, folder: str, files: dict[str, str]) -> Path:
     return path
 
 
-def _point(monkeypatch: pytest.MonkeyPatch, name: str, url: str) -> None:
-    monkeypatch.setitem(datasets.DATASETS, name, replace(datasets.DATASETS[name], url=url))
+def _point(monkeypatch: pytest.MonkeyPatch, name: str, url: str, md5: str | None = None) -> None:
+    """Serve dataset `name` from `url`; `md5` pins the checksum (None: read `<url>.md5` as for a latest release)."""
+    monkeypatch.setitem(datasets.DATASETS, name, replace(datasets.DATASETS[name], url=url, md5=md5))
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def test_fetch_downloads_extracts_and_then_uses_the_cache(
@@ -91,6 +97,8 @@ def test_fetch_downloads_extracts_and_then_uses_the_cache(
         "ml-latest-small",
         {"ratings.csv": "userId,movieId,rating,timestamp\n1,1,4,0\n", "README.txt": "hi"},
     )
+    # the publisher's checksum beside the zip, in GroupLens's layout
+    write(tmp_path / "ml-latest-small.zip.md5", f"MD5 (ml-latest-small.zip) = {_md5(archive)}\n")
     _point(monkeypatch, "movielens-latest-small", archive.as_uri())
     cache = tmp_path / "cache"
     seen: list[int] = []
@@ -108,7 +116,7 @@ def test_fetch_downloads_extracts_and_then_uses_the_cache(
 def test_offline_is_a_download_error_and_leaves_no_cache_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _point(monkeypatch, "movielens-100k", "http://127.0.0.1:9/ml-100k.zip")
+    _point(monkeypatch, "movielens-100k", "http://127.0.0.1:9/ml-100k.zip", md5=datasets.DATASETS["movielens-100k"].md5)
     with pytest.raises(
         DownloadError, match=r"could not download http://127.0.0.1:9/ml-100k.zip .*check the network"
     ):
@@ -118,14 +126,35 @@ def test_offline_is_a_download_error_and_leaves_no_cache_entry(
 
 def test_a_bad_or_unsafe_archive_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     not_zip = write(tmp_path / "x.zip", "<html>maintenance</html>")
-    _point(monkeypatch, "movielens-1m", not_zip.as_uri())
+    _point(monkeypatch, "movielens-1m", not_zip.as_uri(), md5=_md5(not_zip))
     with pytest.raises(DownloadError, match="is not a zip archive"):
         fetch_dataset("movielens-1m", cache_dir=tmp_path / "c")
     unsafe = _zip(tmp_path / "evil.zip", "..", {"ratings.dat": "1::1::5::0\n"})
-    _point(monkeypatch, "movielens-1m", unsafe.as_uri())
+    _point(monkeypatch, "movielens-1m", unsafe.as_uri(), md5=_md5(unsafe))
     with pytest.raises(DownloadError, match="unsafe path"):
         fetch_dataset("movielens-1m", cache_dir=tmp_path / "c")
     assert not (tmp_path / "ratings.dat").exists()
+
+
+def test_a_download_that_does_not_match_the_publishers_checksum_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tampered or truncated zip used to be extracted, cached and never fetched again."""
+    good = _zip(tmp_path / "ml-100k.zip", "ml-100k", {"u.data": "1\t1\t4\t0\n"})
+    digest = _md5(good)
+    tampered = _zip(tmp_path / "tampered.zip", "ml-100k", {"u.data": "1\t1\t1\t0\n"})
+    _point(monkeypatch, "movielens-100k", tampered.as_uri(), md5=digest)
+    with pytest.raises(DownloadError, match=f"does not match the publisher's checksum .*expected {digest}"):
+        fetch_dataset("movielens-100k", cache_dir=tmp_path / "c")
+    assert not (tmp_path / "c" / "datasets" / "ml-100k").exists()
+    # a latest release: the checksum file beside the zip decides, and a missing one is a download error
+    _point(monkeypatch, "movielens-latest-small", tampered.as_uri())
+    with pytest.raises(DownloadError, match=r"could not download .*tampered.zip.md5"):
+        fetch_dataset("movielens-latest-small", cache_dir=tmp_path / "c")
+    write(tmp_path / "tampered.zip.md5", digest + "  ml-latest-small.zip\n")
+    with pytest.raises(DownloadError, match="does not match the publisher's checksum"):
+        fetch_dataset("movielens-latest-small", cache_dir=tmp_path / "c")
+    assert datasets.DATASETS["movielens-100k"].md5 is not None  # the fixed releases are pinned in the code
 
 
 def test_an_unknown_dataset_lists_the_known_ones() -> None:

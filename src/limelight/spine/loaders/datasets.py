@@ -3,11 +3,17 @@
 Only MovieLens is downloadable (GroupLens publishes zips at files.grouplens.org; research use,
 cite Harper & Konstan 2015). A dataset already in the cache is never fetched again. No network →
 `DownloadError` with one sentence saying what to do instead.
+
+Every download is checked against the publisher's MD5 before anything is cached: pinned for the fixed
+releases (100k, 1M, 25M: the checksums GroupLens publishes beside each zip), read from `<zip>.md5` for
+ml-latest-small, which GroupLens regenerates now and then. A truncated or altered download is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -34,6 +40,7 @@ class Dataset:
     folder: str  # the folder the zip extracts to
     marker: str  # a file that exists once extraction finished
     licence: str
+    md5: str | None = None  # the publisher's checksum of a fixed release; None: read it from `<url>.md5`
 
 
 DATASETS: dict[str, Dataset] = {
@@ -42,11 +49,14 @@ DATASETS: dict[str, Dataset] = {
         Dataset("movielens-latest-small", f"{_GROUPLENS}/ml-latest-small.zip", "ml-latest-small", "ratings.csv",
                 "GroupLens research licence (non-commercial); cite Harper & Konstan 2015"),
         Dataset("movielens-100k", f"{_GROUPLENS}/ml-100k.zip", "ml-100k", "u.data",
-                "GroupLens research licence (non-commercial); cite Harper & Konstan 2015"),
+                "GroupLens research licence (non-commercial); cite Harper & Konstan 2015",
+                "0e33842e24a9c977be4e0107933c0723"),
         Dataset("movielens-1m", f"{_GROUPLENS}/ml-1m.zip", "ml-1m", "ratings.dat",
-                "GroupLens research licence (non-commercial); cite Harper & Konstan 2015"),
+                "GroupLens research licence (non-commercial); cite Harper & Konstan 2015",
+                "c4d9eecfca2ab87c1945afe126590906"),
         Dataset("movielens-25m", f"{_GROUPLENS}/ml-25m.zip", "ml-25m", "ratings.csv",
-                "GroupLens research licence (non-commercial); cite Harper & Konstan 2015"),
+                "GroupLens research licence (non-commercial); cite Harper & Konstan 2015",
+                "6b51fb2759a8657d3bfcbfc42b592ada"),
     )
 }  # fmt: skip
 
@@ -63,7 +73,9 @@ def dataset_path(name: str, cache_dir: Path | None = None) -> Path:
     return Path(cache_dir or get_settings().cache_dir) / "datasets" / data.folder
 
 
-def _download(url: str, target: Path, progress: Callable[[int, int | None], None] | None) -> None:
+def _download(url: str, target: Path, progress: Callable[[int, int | None], None] | None) -> str:
+    """Stream `url` into `target`; returns the MD5 of what was written."""
+    digest = hashlib.md5(usedforsecurity=False)
     try:
         with urllib.request.urlopen(url, timeout=30) as response, target.open("wb") as out:
             total = response.headers.get("Content-Length")
@@ -71,15 +83,38 @@ def _download(url: str, target: Path, progress: Callable[[int, int | None], None
             done = 0
             while chunk := response.read(1 << 20):
                 out.write(chunk)
+                digest.update(chunk)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, size)
     except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise DownloadError(
-            f"could not download {url} ({reason}); check the network connection, or download the zip "
-            f"yourself, unzip it and run 'limelight ingest FOLDER'"
-        ) from None
+        raise _network_error(url, exc) from None
+    return digest.hexdigest()
+
+
+def _network_error(url: str, exc: BaseException) -> DownloadError:
+    reason = getattr(exc, "reason", None) or exc
+    return DownloadError(
+        f"could not download {url} ({reason}); check the network connection, or download the zip "
+        f"yourself, unzip it and run 'limelight ingest FOLDER'"
+    )
+
+
+def _published_md5(data: Dataset) -> str:
+    """The checksum the publisher states for the archive: pinned, or its `<zip>.md5` file (which reads
+    `MD5 (ml-latest-small.zip) = <hex>` or just the hex)."""
+    if data.md5 is not None:
+        return data.md5
+    url = f"{data.url}.md5"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            text = response.read(4096).decode("ascii", errors="replace")
+    except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:
+        raise _network_error(url, exc) from None
+    found = re.search(r"\b[0-9a-fA-F]{32}\b", text)
+    if found is None:
+        raise DownloadError(f"the publisher's checksum file {url} holds no MD5; try again later")
+    return found.group(0).lower()
 
 
 def _extract(archive: Path, into: Path, url: str) -> None:
@@ -110,7 +145,13 @@ def fetch_dataset(
     log.info("downloading %s from %s (%s)", name, data.url, data.licence)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{data.folder}-") as tmp:
         archive = Path(tmp) / "download.zip"
-        _download(data.url, archive, progress)
+        expected = _published_md5(data)
+        got = _download(data.url, archive, progress)
+        if got != expected:
+            raise DownloadError(
+                f"the file from {data.url} does not match the publisher's checksum (MD5 {got}, expected "
+                f"{expected}): the download was cut short or altered; nothing was cached, try again"
+            )
         unpacked = Path(tmp) / "unpacked"
         _extract(archive, unpacked, data.url)
         found = [p.parent for p in unpacked.rglob(data.marker)]
