@@ -111,6 +111,24 @@ def test_one_report_under_two_file_names_is_not_counted_twice(db_path: Path) -> 
         assert store.info()["engagement_hours"] == 1_250_000
 
 
+def test_one_report_under_two_file_names_in_one_load_is_not_counted_twice(db_path: Path) -> None:
+    """Checked only against the store, a report and its renamed copy loaded together were both stored."""
+    with Store(db_path) as store:
+        store.ingest([_report("a.xlsx", "2023-07-01", "2023-12-31", [7, 8])])
+        before = store.info()
+        with pytest.raises(DataError) as refused:
+            store.ingest([_report("r.xlsx", "2024-01-01", "2024-06-30", [1_000_000, 250_000]),
+                          _report("r (1).xlsx", "2024-01-01", "2024-06-30", [1_000_000, 250_000])])
+        message = str(refused.value)
+        # (`_rows` names every part test.csv: the loaders name the workbook)
+        assert message.startswith("test.csv, row 1, column 'period_start': this engagement row (period_start "
+                                  "'2024-01-01', period_end '2024-06-30', sheet 'TV', row_number '7') repeats row 1 of "
+                                  "test.csv, under another name"), message
+        assert store.info() == before
+        store.ingest([_report("r.xlsx", "2024-01-01", "2024-06-30", [1_000_000, 250_000])] * 2)  # one file twice
+        assert store.info()["engagement_hours"] == 1_250_015
+
+
 def test_export_writes_one_parquet_file_per_table(db_path: Path, tmp_path: Path) -> None:
     with Store(db_path) as store:
         store.ingest([MEMBERS, TITLES])

@@ -388,7 +388,42 @@ def _checked_stack(con: duckdb.DuckDBPyConnection, spec: Table, parts: list[tupl
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     part = Stacked(frame, [rows for rows, _ in parts], offsets, distinct=total)
     part.repeats, part.distinct = _check_keys(con, spec, part)
+    if spec.content_key:
+        _check_content_in_batch(con, spec, part)
     return part
+
+
+def _check_content_in_batch(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> None:
+    """Refuse a batch holding one row twice under two keys (`Table.content_key`): a report and a renamed
+    copy of it ("… (1).xlsx") loaded in one command were both stored, doubling every figure in it."""
+    content = ", ".join(f'"{k}"' for k in spec.content_key)
+    key = "struct_pack(" + ", ".join(f'"{k}" := "{k}"' for k in spec.primary_key) + ")"
+    con.register("_content_incoming", part.frame)
+    try:
+        found = con.execute(
+            f"""
+            WITH incoming AS ({_cast_sql(spec, '_content_incoming')}),
+            ranked AS (SELECT {_POSITION}, {key} AS k, first_value({key}) OVER w AS first_k,
+                              first_value({_POSITION}) OVER w AS first_pos
+                       FROM incoming WINDOW w AS (PARTITION BY {content} ORDER BY {_POSITION}))
+            SELECT {_POSITION}, first_pos FROM ranked WHERE k IS DISTINCT FROM first_k ORDER BY {_POSITION} LIMIT 1
+            """
+        ).fetchall()
+    finally:
+        _unregister(con, "_content_incoming")
+    if not found:
+        return
+    position, first = int(found[0][0]), int(found[0][1])
+    rows, at = part.locate(position)
+    first_rows, first_at = part.locate(first)
+    shown = ", ".join(f"{k} '{_shown(part.frame[k].iloc[position])}'" for k in spec.content_key)
+    raise DataError(
+        f"this {spec.name} row ({shown}) repeats row {first_rows.row_label(first_at)} of {first_rows.origin}, "
+        "under another name; the same data would be counted twice (load one of the two files)",
+        origin=rows.origin,
+        row=rows.row_label(at),
+        column=_source_column(rows, spec.content_key[0]),
+    )
 
 
 def _key_sql(spec: Table) -> str:
