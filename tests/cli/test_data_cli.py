@@ -108,6 +108,19 @@ def test_a_bad_date_in_a_mapped_file_names_row_and_column(
     assert digest(small_store) == before
 
 
+def test_a_decimal_comma_is_refused_not_read_as_a_thousands_separator(
+    small_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """"3,5" used to lose its comma and load as 35 (or fail the rating range naming 35, not the cell)."""
+    ratings = write(tmp_path / "new" / "ratings.csv",
+                    "userId,movieId,rating,timestamp\n1,21,4,964990000\n1,22,\"3,5\",964990001\n")
+    before = digest(small_store)
+    code, _, err = run(["ingest", str(ratings), "--db", str(small_store)], capsys)
+    assert code == 2
+    assert "ratings.csv, row 3, column 'rating': '3,5' is not a number (commas may only group thousands" in err
+    assert digest(small_store) == before
+
+
 def test_the_same_file_twice_adds_nothing(
     small_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -95,3 +95,16 @@ def test_times_whose_offset_changes_with_daylight_saving_are_one_column_of_utc_i
     out = parse_dates(values, "log.csv", np.arange(2, 6), "attempted_at")
     assert list(out[:3]) == [pd.Timestamp("2025-01-15 14:00"), pd.Timestamp("2025-07-15 13:00"), pd.Timestamp("2025-07-15 13:00")]
     assert out.dt.tz is None and pd.isna(out.iloc[3])
+
+
+def test_thousands_separators_group_thousands_and_nothing_else() -> None:
+    import numpy as np
+
+    from limelight.spine.loaders._common import parse_numbers
+
+    lines = np.arange(2, 7)
+    got = parse_numbers(pd.Series(["1,234,000", "12", "1_000", "-1,000.5", None], dtype="string"), "f.csv", lines, "h")
+    assert got.tolist()[:4] == [1_234_000.0, 12.0, 1_000.0, -1_000.5] and pd.isna(got.iloc[4])
+    for cell in ("1,5", "1,2,3", "12,34", "1,234,56"):  # a decimal comma, or a list: never a number
+        with pytest.raises(DataError, match=rf"f.csv, row 3, column 'h': '{cell}' is not a number \(commas"):
+            parse_numbers(pd.Series(["1", cell], dtype="string"), "f.csv", lines[:2], "h")

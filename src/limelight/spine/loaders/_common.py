@@ -353,13 +353,21 @@ def parse_numbers(
     fast = _arrow_float(text.where(~blank))
     if fast is not None:
         return pd.Series(fast, index=values.index, dtype="float64")
+    # A separator must group thousands: "1,234,000" is a number, "1,5" (a decimal comma) is not — taken
+    # out blindly, it read as 15, ten times the value, without a word.
+    grouped = text.str.fullmatch(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+    separated = text.str.contains(r"[,_]", regex=True).fillna(False).to_numpy(dtype=bool)
     cleaned = text.str.replace(",", "", regex=False).str.replace("_", "", regex=False)
     out = pd.to_numeric(cleaned.where(~blank), errors="coerce").astype("float64")
-    bad = np.flatnonzero(~blank & out.isna().to_numpy())
+    bad = np.flatnonzero(~blank & (out.isna().to_numpy() | (separated & ~grouped)))
     if bad.size:
         i = int(bad[0])
-        raise_at(origin, int(line_numbers[i]), column, f"'{values.iloc[i]}' is not a number")
+        why = " (commas may only group thousands, as in 1,234,567.5)" if separated[i] else ""
+        raise_at(origin, int(line_numbers[i]), column, f"'{values.iloc[i]}' is not a number{why}")
     return out
+
+
+_THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?|[+-]?\d{1,3}(?:_\d{3})+(?:\.\d*)?"
 
 
 _EARLIEST_S = float(EARLIEST.astype("int64"))  # seconds since 1970 (EARLIEST and LATEST are in seconds)
