@@ -195,3 +195,19 @@ def test_two_movielens_releases_that_reuse_an_id_are_refused_not_merged(tmp_path
             refused.value
         )
         assert store.count("ratings") == 1
+
+
+def test_ml100k_titles_keep_their_quotes_and_ml1m_counts_fields_in_its_own_terms(tmp_path: Path) -> None:
+    """The pipe files have no quoting convention: '"Quotes" in title' lost its quotes. A short ratings.dat
+    row was reported as '5 fields where the header has 7' (counted on ':' in a file with no header)."""
+    folder = tmp_path / "ml-100k"
+    _write(folder / "u.genre", "unknown|0\nDrama|1\n\n")
+    _write(folder / "u.item", '1|"Quotes" in title (1996)|01-Jan-1996|||0|1\n2|Say "Hi" (1995)|01-Jan-1995|||0|1\n',
+           encoding="latin-1")
+    _write(folder / "u.data", "1\t2\t5\t874965758\n")
+    titles = next(r.frame for r in read_movielens(folder) if r.table == "titles")
+    assert sorted(titles["name"]) == ['"Quotes" in title', 'Say "Hi"']
+    ml1m = tmp_path / "ml-1m"
+    _write(ml1m / "ratings.dat", "1::1::5::978300760\n1::2::5\n")
+    with pytest.raises(DataError, match=r"^ratings.dat, row 2: must have 4 fields separated by '::'"):
+        read_movielens(ml1m)

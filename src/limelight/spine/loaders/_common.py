@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -128,7 +128,8 @@ def read_delimited(
             frame = None
     if frame is None:
         if len(sep) == 1:
-            _check_field_counts(path, sep, encoding, len(names) if names is not None else None)
+            _check_field_counts(path, sep, encoding, len(names) if names is not None else None,
+                                quoting=kw.get("quoting", 0))
         try:
             frame = pd.read_csv(path, skip_blank_lines=True, index_col=False, **options, **kw)
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -180,13 +181,17 @@ def _check_header_names(path: Path, sep: str, encoding: str) -> None:
         seen[name] = position
 
 
-def _check_field_counts(path: Path, sep: str, encoding: str, expected: int | None) -> None:
-    """Name the first record whose number of fields differs from the header's (pandas would guess)."""
+def _check_field_counts(
+    path: Path, sep: str, encoding: str, expected: int | None, *, quoting: Literal[0, 1, 2, 3] = 0
+) -> None:
+    """Name the first record whose number of fields differs from the header's, or for a headerless
+    file (`expected` given) from the format's (pandas would guess)."""
     import csv
 
+    against = "the header has" if expected is None else "the format has"
     try:
         with path.open("r", encoding=encoding, newline="") as handle:
-            reader = csv.reader(handle, delimiter=sep)
+            reader = csv.reader(handle, delimiter=sep, quoting=quoting)
             previous_end = 0
             for row in reader:
                 start, previous_end = previous_end + 1, reader.line_num
@@ -197,7 +202,7 @@ def _check_field_counts(path: Path, sep: str, encoding: str, expected: int | Non
                 elif len(row) != expected:
                     fields = f"{len(row)} field{'' if len(row) == 1 else 's'}"
                     raise DataError(
-                        f"has {fields} where the header has {expected}", origin=path.name, row=start
+                        f"has {fields} where {against} {expected}", origin=path.name, row=start
                     )
     except UnicodeDecodeError as exc:
         raise DataError(

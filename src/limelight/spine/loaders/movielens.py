@@ -18,6 +18,7 @@ its members and titles must already be in the store, which is how a foreign-key 
 
 from __future__ import annotations
 
+import csv
 import logging
 from pathlib import Path
 
@@ -220,7 +221,8 @@ def _ml100k_layout(folder: Path) -> list[Rows]:
             listed = read_delimited(genre_path, sep="|", encoding="latin-1", names=["genre", "index"])
             genre_names = listed.sort_values("index", key=lambda s: s.astype(int))["genre"].tolist()
         names = ["movie id", "movie title", "release date", "video release date", "IMDb URL", *genre_names]
-        items = read_delimited(item_path, sep="|", encoding="latin-1", names=names)
+        # no quoting convention in the pipe files: a '"' is part of a title, not a quote
+        items = read_delimited(item_path, sep="|", encoding="latin-1", names=names, quoting=csv.QUOTE_NONE)
         lines = items.index.to_numpy()
         flags = np.column_stack(
             [parse_numbers(items[g], item_path.name, lines, g).fillna(0).to_numpy() > 0 for g in genre_names]
@@ -249,7 +251,13 @@ def _read_dat(path: Path, names: list[str]) -> pd.DataFrame:
     """`::`-separated, latin-1, no header. Read with the C parser on ':' and keep every other field,
     which is exact for ratings.dat (numbers only); movies.dat titles may hold ':' so use the slow path."""
     if names == ["UserID", "MovieID", "Rating", "Timestamp"]:
-        wide = read_delimited(path, sep=":", encoding="latin-1", names=[f"c{i}" for i in range(7)])
+        try:
+            wide = read_delimited(path, sep=":", encoding="latin-1", names=[f"c{i}" for i in range(7)])
+        except DataError as exc:  # counted on ':', the count would mislead: say it in the file's terms
+            if exc.row is None or "fields where" not in str(exc):
+                raise
+            raise DataError("must have 4 fields separated by '::' (UserID::MovieID::Rating::Timestamp)",
+                            origin=path.name, row=exc.row) from None
         extra = wide[["c1", "c3", "c5"]].notna().any(axis=1).to_numpy()
         if extra.any():
             i = int(np.flatnonzero(extra)[0])
