@@ -136,3 +136,33 @@ def test_a_payments_model_saved_before_the_module_loads_with_the_same_weights(tm
         assert all(np.array_equal(loaded.weights_[g], w) for g, w in model.weights_.items())
     with pytest.raises(DataError, match=r"must hold a limelight\.payments\.RetrySuccessModel"):
         RetrySuccessModel.load(save_artifact(tmp_path / "other.npz", KIND, {}, {}))
+
+
+def test_two_writers_of_one_artifact_never_leave_a_broken_file(tmp_path: Path) -> None:
+    """Both used one temporary name: the second writer truncated the first's half-written file, which the
+    first then renamed into place (or found gone: FileNotFoundError), and a reader saw a broken zip."""
+    import threading
+
+    path = tmp_path / "model.npz"
+    errors: list[BaseException] = []
+
+    def write(value: float) -> None:
+        try:
+            for _ in range(25):
+                save_artifact(path, "demo", {"value": value}, {"w": np.full(200_000, value)})
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(v,)) for v in (1.0, 2.0)]
+    for t in threads:
+        t.start()
+    seen = 0
+    while any(t.is_alive() for t in threads):
+        if path.exists():
+            found = load_artifact(path, "demo")
+            assert np.all(found.arrays["w"] == found.meta["value"])  # whole, and one writer's
+            seen += 1
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert seen and not list(tmp_path.glob(".*partial"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,14 +142,30 @@ def save_artifact(path: str | Path, kind: str, meta: dict[str, Any], arrays: dic
     }
     flat[_HEADER] = np.asarray(json.dumps(header))
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
+    # A temporary file of our own (two writers of one path each write theirs, and the last rename wins
+    # whole), on disk before the rename (a power cut leaves the old file or the new one, never half).
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    partial = Path(name)
     try:
-        with partial.open("wb") as handle:
+        with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **flat)  # type: ignore[arg-type]
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(partial, 0o644)  # mkstemp makes it private; a model file is read by the service's user
         os.replace(partial, path)
+        _fsync_folder(path.parent)
     finally:
         partial.unlink(missing_ok=True)
     return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX: the directory entry is only on disk after this)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ the service turns it into a JSON body with the stable `code` of its class.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -21,8 +22,10 @@ __all__ = [
     "NotFittedError",
     "NotFoundError",
     "RuleError",
+    "StorageError",
     "first_line",
     "require_fields",
+    "storage_error",
 ]
 
 
@@ -118,6 +121,32 @@ class DownloadError(LimelightError, OSError):
     """A public dataset could not be fetched from its publisher."""
 
     code = "download_failed"
+
+
+class StorageError(LimelightError, OSError):
+    """The disk refused a write (full, read-only, no permission); what was being written was not kept."""
+
+    code = "storage_unavailable"
+
+
+# What the file system says when it refuses a write: the user's to fix, not a bug to trace back.
+_REFUSED_WRITES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+_REFUSED_TEXT = ("No space left on device", "Disk quota exceeded", "File too large", "Read-only file system",
+                 "Permission denied")
+
+
+def storage_error(exc: BaseException, what: str) -> StorageError | None:
+    """`exc` as one sentence about `what` when the disk refused a write (an OSError, or a DuckDB error
+    quoting one); None for anything else."""
+    if isinstance(exc, OSError) and exc.errno in _REFUSED_WRITES:
+        reason = exc.strerror or first_line(exc)
+    else:
+        text = str(exc)
+        reason = next((r for r in _REFUSED_TEXT if r in text), "")
+        if not reason:
+            return None
+    return StorageError(f"{what} cannot be written ({reason}); nothing was changed — free space or fix "
+                        "the permissions and run it again")
 
 
 def require_fields(

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line
+from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line, storage_error
 
 __all__ = ["ModelRegistry", "ModelVersion"]
 
@@ -266,12 +266,28 @@ class ModelRegistry:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"the model registry {self.root} cannot be created ({exc.strerror or exc})") from None
-        with open(self.root / ".lock", "a+") as fh:
+        try:
+            fh = open(self.root / ".lock", "a+")  # noqa: SIM115 - closed below, after the lock is released
+        except OSError as exc:
+            raise storage_error(exc, f"the model registry {self.root}") or exc from None
+        with fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def check_writable(self) -> None:
+        """Refuse now, in one sentence, a registry that cannot take a new version (read-only, or not a
+        folder): a publish would find out only after the training it follows."""
+        with self._locked():
+            probe = self.root / f".probe-{os.getpid()}"
+            try:
+                probe.write_bytes(b"")
+            except OSError as exc:
+                raise storage_error(exc, f"the model registry {self.root}") or exc from None
+            finally:
+                probe.unlink(missing_ok=True)
 
     def publish(
         self,

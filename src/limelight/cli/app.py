@@ -10,7 +10,7 @@ import click
 import typer
 from rich.console import Console
 
-from limelight.errors import LimelightError
+from limelight.errors import LimelightError, storage_error
 
 __all__ = ["app", "main"]
 
@@ -55,6 +55,12 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, standalone_mode=True)
     except LimelightError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except Exception as exc:  # a full or read-only disk under any command: one sentence, not a traceback
+        refused = storage_error(exc, f"'{exc.filename}'" if isinstance(exc, OSError) and exc.filename else "a file")
+        if refused is None:
+            raise
+        err_console.print(f"[bold red]error:[/] {refused}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:  # pragma: no cover - typer raises this for --help in some paths
         sys.exit(exc.exit_code)

@@ -27,6 +27,7 @@ from limelight.errors import (
     LimelightError,
     NotFittedError,
     NotFoundError,
+    StorageError,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ class PayloadTooLargeError(InputError):
 _STATUS: tuple[tuple[type[LimelightError], int], ...] = (
     (RateLimitedError, 429),
     (ServiceUnavailableError, 503),
+    (StorageError, 503),
     (PayloadTooLargeError, 413),
     (AuthError, 401),
     (ForbiddenError, 403),

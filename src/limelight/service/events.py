@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from limelight.errors import ConflictError, DataError
+from limelight.errors import ConflictError, DataError, storage_error
 from limelight.service.config import ID_PATTERN
+from limelight.spine.store import rollback
 
 __all__ = ["EventBatch", "EventIn", "EventsAccepted", "store_events"]
 
@@ -133,10 +134,13 @@ def store_events(
                 con.unregister("_fresh_events")
             con.unregister("_incoming_events")
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+        except BaseException as exc:
+            rollback(con)
             with contextlib.suppress(Exception):
                 con.unregister("_incoming_events")
+            refused = storage_error(exc, "the store") if isinstance(exc, Exception) else None
+            if refused is not None:  # a full disk: 503, nothing stored, the client retries later
+                raise refused from None
             raise
     return fresh, len(frame) - len(fresh)
 

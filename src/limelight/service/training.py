@@ -166,6 +166,7 @@ def train_and_publish(
     seed = get_settings().seed if seed is None else seed  # LIMELIGHT_SEED
     report = progress or _noop
     started = time.perf_counter()
+    registry.check_writable()  # a read-only or full registry stops here, not after minutes of training
     report("reading interactions", 0.05)
     inter, frame = load_interactions(store)
     make_model(model, params)  # an unknown name or parameter stops here, with one sentence, before any fit

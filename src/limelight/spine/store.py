@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line
+from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line, storage_error
 from limelight.spine.schema import SCHEMA, TABLE_ORDER, Table, ddl, tables
 from limelight.spine.sql import duckdb_reason, sql_string
 from limelight.spine.validate import Rows, coerce_rows
@@ -284,9 +284,8 @@ class Store:
 
                     report.linked = link_engagement_titles(con)
                 con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+            except Exception as exc:
+                raise _rolled_back(con, exc, self.path) from None
         log.info("ingested %s", report.inserted)
         return report
 
@@ -314,9 +313,8 @@ class Store:
                     report.offered[name] = report.offered.get(name, 0) + part.distinct
                     report.inserted[name] = report.inserted.get(name, 0) + inserted
                 con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+            except Exception as exc:
+                raise _rolled_back(con, exc, self.path) from None
         log.info("bulk-inserted %s", report.inserted)
         return report
 
@@ -483,6 +481,19 @@ def _check_keys(con: duckdb.DuckDBPyConnection, spec: Table, part: Stacked) -> t
             column=_source_column(rows, spec.primary_key[0]),
         )
     return int(repeated[1]), len(part.frame) - int(repeated[1])
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if there still is one: after a failed COMMIT (a full disk) DuckDB
+    has ended it already, and the rollback's own error ("no transaction is active") hid the real one."""
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def _rolled_back(con: duckdb.DuckDBPyConnection, exc: Exception, path: Path) -> BaseException:
+    """Roll back, then the error to raise: a refused write as one sentence, anything else as it was."""
+    rollback(con)
+    return storage_error(exc, f"the store {path}") or exc
 
 
 def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
