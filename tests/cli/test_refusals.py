@@ -168,3 +168,21 @@ def test_options_that_would_do_nothing_are_refused(store: Path, capsys: pytest.C
             "--model is for --policy smart")
     refused(["talent", "statement", "--person", "P000001", "--other-earnings", "5000", "--db", str(store)], capsys,
             "--other-earnings counts toward the health plan: give --health-year too")
+
+
+def test_home_explain_and_similar_name_an_unknown_member_or_title(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import duckdb
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        member = con.execute("SELECT member_id FROM viewing_events LIMIT 1").fetchone()[0]  # type: ignore[index]
+        title = con.execute("SELECT title_id FROM titles WHERE kind = 'film' LIMIT 1").fetchone()[0]  # type: ignore[index]
+    before = digest(store)
+    db = ["--db", str(store)]
+    refused(["home", "NOBODY", *db], capsys, "member 'NOBODY' is not known")
+    refused(["explain", "NOBODY", title, *db], capsys, "member 'NOBODY' is not known")
+    refused(["explain", member, "NO-SUCH-TITLE", *db], capsys, "title 'NO-SUCH-TITLE' is not in the catalog")
+    refused(["similar", "NO-SUCH-TITLE", *db], capsys, "title 'NO-SUCH-TITLE' is not in the catalog")
+    refused(["similar", title, "--member", "NOBODY", *db], capsys, "member 'NOBODY' is not known")
+    assert digest(store) == before

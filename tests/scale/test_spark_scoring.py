@@ -105,6 +105,7 @@ def test_spark_scores_every_member_with_the_same_lists_as_one_machine(
     assert from_long["title_id"].tolist() == local["title_id"].tolist()
 
 
+@pytest.mark.spark
 def test_a_member_with_nearly_every_title_gets_only_unseen_ones_on_both_engines(spark: Any, tmp_path: Path) -> None:
     """Spark's lists used to fill up with the member's own titles at score -inf (330 rows against 295)."""
     from limelight.personalize.batch import recommend_file

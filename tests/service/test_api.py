@@ -79,6 +79,23 @@ def test_title_card_and_similar_titles(client, auth) -> None:
     assert client.get("/v1/titles/thr01/similar?member_id=nobody", headers=auth("service")).status_code == 404
 
 
+def test_an_explanation_is_of_the_member_and_title_asked_about(client, auth) -> None:
+    """No test requested this route: swapping its member and title went unnoticed."""
+    recs = client.get("/v1/members/m004/recommendations?k=3", headers=auth("service")).json()
+    title = recs[0]["title_id"]
+    r = client.get(f"/v1/members/m004/explanations/{title}", headers=auth("service"))
+    assert r.status_code == 200
+    why = r.json()
+    assert (why["member_id"], why["title_id"]) == ("m004", title) and why["sentence"]
+    # the titles that earned it are the member's own history, as in the list's reason
+    history = {e["title_id"] for e in client.get("/v1/members/m004/history", headers=auth("admin")).json()["events"]}
+    assert {t["title_id"] for t in why["because_titles"]} <= history | {b for b in recs[0]["because"]}
+    assert client.get(f"/v1/members/m004/explanations/{title}", headers=auth("analyst")).status_code == 403
+    missing = client.get("/v1/members/m004/explanations/no-such-title", headers=auth("service"))
+    assert missing.status_code == 404 and _error(missing)["code"] == "not_found"
+    assert client.get(f"/v1/members/nobody/explanations/{title}", headers=auth("service")).status_code == 404
+
+
 @pytest.mark.parametrize(
     ("role", "path", "allowed"),
     [

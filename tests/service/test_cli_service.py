@@ -78,6 +78,31 @@ def test_train_publishes_versions_and_models_rollback_returns(small_db: Path, ca
     assert code == 2 and "no previous model version" in err
 
 
+def test_models_activate_serves_any_version_and_refuses_one_whose_files_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "spine.duckdb"
+    build_world(db, n_members=20)
+    for _ in range(2):
+        code, _, err = _run(["train", "--db", str(db), "--model", "popularity", "--no-evaluate"], capsys)
+        assert code == 0, err
+
+    def current() -> int:
+        _, out, _ = _run(["models", "list", "--db", str(db), "--json"], capsys)
+        return int(json.loads(out)["current"])
+
+    code, out, err = _run(["models", "activate", "1", "--db", str(db)], capsys)
+    assert code == 0 and "current model version is now 1" in out, err
+    assert current() == 1
+    model_file = next((tmp_path / "spine.models" / "versions" / "0002").rglob("*.npz"))
+    model_file.write_bytes(model_file.read_bytes()[:-10])  # changed on disk after it was published
+    code, _, err = _run(["models", "activate", "2", "--db", str(db)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert current() == 1  # nothing moved
+    code, _, err = _run(["models", "activate", "9", "--db", str(db)], capsys)
+    assert code == 2 and "9" in err and current() == 1
+
+
 def test_listing_or_revoking_keys_writes_nothing_into_a_store_without_keys(tmp_path: Path, capsys) -> None:
     from limelight.spine.store import open_store
 

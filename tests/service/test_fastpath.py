@@ -60,7 +60,10 @@ def test_recommendations_fast_path_keys_on_k_and_leaves_bad_k_to_fastapi(client,
     for query in ("k=0", "k=abc", "k=101", "k=5&k=6"):
         r = client.get(f"/v1/members/m011/recommendations?{query}", headers=auth("service"))
         assert spy[-1] is None
-        assert r.status_code == 422 or query == "k=5&k=6"
+        if query == "k=5&k=6":  # a repeated parameter: FastAPI reads the last one, as for any route
+            assert r.status_code == 200 and len(r.json()) == 6
+        else:
+            assert r.status_code == 422, (query, r.status_code)
 
 
 def test_cached_answers_still_need_a_valid_key_and_the_right_role(client, auth, spy) -> None:

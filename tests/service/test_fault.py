@@ -77,6 +77,8 @@ def test_acknowledged_events_survive_kill_9_exactly_once(tmp_path: Path) -> None
 
         stop = threading.Event()
 
+        sent: dict[str, dict[str, object]] = {}  # every event as first sent: a retry resends it as it was
+
         def stream() -> None:
             n = 0
             while not stop.is_set():
@@ -85,6 +87,7 @@ def test_acknowledged_events_survive_kill_9_exactly_once(tmp_path: Path) -> None
                      "started_at": "2026-11-03T10:00:00Z", "seconds_viewed": 60 + i}
                     for i in range(5)
                 ]
+                sent.update((e["event_id"], e) for e in batch)
                 attempted.extend(e["event_id"] for e in batch)
                 try:
                     _post(port, keys["ingest"], batch)
@@ -114,8 +117,7 @@ def test_acknowledged_events_survive_kill_9_exactly_once(tmp_path: Path) -> None
         before_retry = set(acknowledged)
         ids = sorted(set(attempted) - set(acknowledged))
         if ids:
-            retry = [{"event_id": i, "member_id": "m000", "title_id": "com00", "started_at": "2026-11-03T10:00:00Z",
-                      "seconds_viewed": 1} for i in ids]
+            retry = [sent[i] for i in ids]  # the in-flight batch may have been committed: same values, no 409
             reply = _post(port, keys["ingest"], retry)
             assert reply["received"] == len(ids)
         server.send_signal(signal.SIGTERM)

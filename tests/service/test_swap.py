@@ -32,14 +32,22 @@ def test_new_versions_are_swapped_in_under_load_and_rollback_returns(client, aut
     worker = threading.Thread(target=publish_twice)
     worker.start()
     statuses: list[int] = []
-    seen_versions: set[object] = set()
-    while worker.is_alive() or len(statuses) < 50:
+    seen_versions: list[object] = []
+
+    def serving() -> object:
+        return state.slot.version.version if state.slot.version else None
+
+    # Requests keep flowing until the last published version is the one serving them: the swap happens
+    # under load (before, the loop could end first and the swap come after it, unseen).
+    deadline = time.monotonic() + 60
+    while worker.is_alive() or len(statuses) < 50 or not published or serving() != published[-1]:
+        assert time.monotonic() < deadline, "the service did not swap to the new version under load"
         r = client.get("/v1/members/m007/recommendations?k=5", headers=auth("service"))
         statuses.append(r.status_code)
-        seen_versions.add(state.slot.version.version if state.slot.version else None)
-        if not worker.is_alive() and len(statuses) > 2000:
-            break
+        if not seen_versions or seen_versions[-1] != serving():
+            seen_versions.append(serving())
     worker.join()
+    assert len(seen_versions) >= 2 and seen_versions[-1] == published[-1], seen_versions
     _wait_for_version(client, published[-1])
     for _ in range(50):  # keep asking while the last swap settles
         statuses.append(client.get("/v1/members/m007/home", headers=auth("service")).status_code)

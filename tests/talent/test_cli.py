@@ -143,3 +143,19 @@ def test_rates_and_shares_are_not_held_to_whole_cents(capsys: pytest.CaptureFixt
         "--fee-per-subscriber", "0.575", "--json",
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_packs_lists_every_rule_pack_with_its_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    from limelight.talent.rules import health_pack, load_packs
+
+    code, out, _ = _run(capsys, "talent", "packs", "--json")
+    assert code == 0
+    body = json.loads(out)
+    assert set(body) == set(load_packs()) | {health_pack().id}
+    for pid, pack in body.items():
+        assert pack["sources"] and all("http" in s for s in pack["sources"]), pid  # every rule cited
+        if "term" in pack:
+            assert pack["term"][0] < pack["term"][1], pid
+    assert body[health_pack().id]["thresholds"]
+    code, text, _ = _run(capsys, "talent", "packs")
+    assert code == 0 and all(f"{pid}:" in text for pid in body)
