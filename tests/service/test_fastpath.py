@@ -213,3 +213,42 @@ def urllib_get(port: int, path: str) -> str:
         return conn.getresponse().read().decode()
     finally:
         conn.close()
+
+
+def test_served_by_uvicorn_body_limits_and_overlong_keys_hold_on_the_wire(live) -> None:
+    """The in-process client checks these without an HTTP parser; here uvicorn's parser reads the bytes."""
+    port, keys, state = live
+    limit = state.config.max_body_bytes
+    headers = {"Authorization": f"Bearer {keys['ingest']}", "Content-Type": "application/json"}
+    big = b'{"events": [' + b" " * (limit + 1) + b"]}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/v1/events", body=big, headers=headers)
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 413 and body["error"]["message"] == (
+            f"the request body must be at most {limit:,} bytes, got {len(big):,}")
+    finally:
+        conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:  # no Content-Length: counted as the chunks arrive
+        conn.request("POST", "/v1/events", body=iter([b" " * (limit // 2 + 1)] * 3), headers=headers,
+                     encode_chunked=True)
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 413 and "sent in chunks" in body["error"]["message"], body
+    finally:
+        conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/v1/members/m003/home",
+                     headers={"Authorization": "Bearer" + " " * 300 + keys["service"]})
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 401 and "at most 256 characters" in body["error"]["message"]
+        conn.request("POST", "/v1/events", body=b'{"events": []}', headers=headers)  # the connection still works
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 422
+    finally:
+        conn.close()
