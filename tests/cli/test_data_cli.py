@@ -252,3 +252,24 @@ def test_offline_download_is_a_clear_error(
     assert "could not download http://127.0.0.1:9/ml-latest-small.zip" in err
     assert "limelight ingest FOLDER" in err
     assert not db_path.exists()
+
+
+def test_a_country_must_be_a_two_letter_code_in_any_case(
+    small_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'usa' was stored as given (the API refuses it), so no availability or Top 10 rule matched it."""
+    members = write(tmp_path / "members.csv", "id,country\n31,us\n32,usa\n")
+    before = digest(small_store)
+    argv = ["ingest", str(members), "--db", str(small_store), "--table", "members", "--map", "member_id=id",
+            "--set", "source=crm"]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and "members.csv, row 3, column 'country': must be a two-letter country code" in err
+    assert "got 'usa'" in err and digest(small_store) == before
+    write(members, "id,country\n31,us\n32, gb \n")
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    import duckdb
+
+    with duckdb.connect(str(small_store), read_only=True) as con:
+        stored = con.execute("SELECT member_id, country FROM members WHERE member_id IN ('31', '32') ORDER BY 1").fetchall()
+    assert stored == [("31", "US"), ("32", "GB")]

@@ -50,6 +50,7 @@ class Column:
     enum: str | None = None  # name in ENUMS
     minimum: float | None = None  # inclusive lower bound for numbers
     doc: str = ""
+    country: bool = False  # an ISO 3166-1 alpha-2 code: any case in, capitals stored ('us' -> 'US')
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ SCHEMA: dict[str, Table] = {
             "members",
             (
                 _c("member_id", "VARCHAR", False),
-                _c("country", "VARCHAR"),
+                _c("country", "VARCHAR", country=True),
                 _c("plan", "VARCHAR"),
                 _c("signup_date", "DATE"),
                 _c("maturity_limit", "VARCHAR", doc="highest maturity rating the profile may see"),
@@ -157,7 +158,7 @@ SCHEMA: dict[str, Table] = {
                 _c("started_at", "TIMESTAMP", False),
                 _c("seconds_viewed", "INTEGER", False, minimum=0),
                 _c("device", "VARCHAR"),
-                _c("country", "VARCHAR", doc="where it was watched; defaults to the member's country"),
+                _c("country", "VARCHAR", doc="where it was watched; defaults to the member's country", country=True),
             ),
             ("event_id",),
             (ForeignKey("member_id", "members", "member_id"), ForeignKey("title_id", "titles", "title_id")),
@@ -268,7 +269,7 @@ SCHEMA: dict[str, Table] = {
                 _c("merchant_advice_code", "VARCHAR"),
                 _c("card_brand", "VARCHAR"),
                 _c("funding_type", "VARCHAR", enum="funding_type"),
-                _c("issuer_country", "VARCHAR"),
+                _c("issuer_country", "VARCHAR", country=True),
                 _c("processor", "VARCHAR"),
                 _c("policy", "VARCHAR", doc="the policy that chose this attempt"),
                 _c("propensity", "DOUBLE", doc="logged probability of the chosen action"),

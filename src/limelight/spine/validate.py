@@ -193,6 +193,14 @@ def _coerce_column(rows: Rows, col: Column, values: pd.Series) -> pd.Series:
         out = pd.Series(categories.take(values.cat.codes.to_numpy(), allow_fill=True), index=values.index)
     else:
         out = values.astype("string").str.strip()
+    if col.country:
+        # The API takes ^[A-Z]{2}$; a file said 'usa' or 'United States' and the store kept it, so no
+        # availability, Top 10 or local-time rule ever matched that member's rows.
+        out = out.str.upper()
+        bad = _first_bad(out.notna().to_numpy() & ~out.str.fullmatch(r"[A-Z]{2}").fillna(False).to_numpy())
+        if bad is not None:
+            _raise(rows, bad, col.name,
+                   f"must be a two-letter country code (ISO 3166-1 alpha-2) such as US, got '{values.iloc[bad]}'")
     if col.enum is not None:
         allowed = ENUMS[col.enum]
         bad = _first_bad(out.notna().to_numpy() & ~out.isin(allowed).fillna(False).to_numpy())
