@@ -186,3 +186,24 @@ def test_home_explain_and_similar_name_an_unknown_member_or_title(
     refused(["similar", "NO-SUCH-TITLE", *db], capsys, "title 'NO-SUCH-TITLE' is not in the catalog")
     refused(["similar", title, "--member", "NOBODY", *db], capsys, "member 'NOBODY' is not known")
     assert digest(store) == before
+
+
+def test_serve_refuses_a_store_another_process_only_reads_before_saying_it_serves(
+    store: Path, tmp_path: Path
+) -> None:
+    """The check opened the store read-only, which succeeds beside another reader: 'serving at …' was
+    printed, then the server failed to open it for writing."""
+    import shutil
+    import subprocess
+    import sys
+
+    import duckdb
+
+    copy = tmp_path / "held.duckdb"
+    shutil.copy(store, copy)
+    with duckdb.connect(str(copy), read_only=True):
+        done = subprocess.run([sys.executable, "-m", "limelight.cli.app", "serve", "--db", str(copy), "--port", "1"],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "serving" not in done.stdout
+    assert done.stderr.startswith("error: the store") and "is in use by another process" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1  # and no empty line before it

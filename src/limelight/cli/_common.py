@@ -64,15 +64,18 @@ def print_json(payload: Any) -> None:
 
 @contextmanager
 def progress(transient: bool = True) -> Iterator[Progress]:
-    """A Rich progress bar on stderr, for any step that may take more than a couple of seconds."""
+    """A Rich progress bar on stderr, for any step that may take more than a couple of seconds. Off when
+    stderr is not a terminal: there it drew nothing but left an empty line before any error sentence."""
+    console = Console(stderr=True)
     with Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),  # copes with an unknown total
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=transient,
+        disable=not console.is_terminal,
     ) as bar:
         yield bar
 

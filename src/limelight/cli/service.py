@@ -103,9 +103,11 @@ def serve(
         raise NotFoundError(
             f"the store {db} does not exist; run 'limelight demo' or 'limelight ingest' first"
         )
-    # Open it once before the server starts, so a folder, a file that is not DuckDB's or a store held
-    # by another process is one sentence here rather than a traceback from inside the server.
-    connect(db, read_only=True, when_locked="stop the other 'limelight serve' first, or serve another store").close()
+    # Open it once before the server starts, as the server will (for writing), so a folder, a file that is
+    # not DuckDB's, a read-only disk or a store another process holds — even only for reading — is one
+    # sentence here, before "serving at …", rather than a traceback from inside the server.
+    connect(db, when_locked="stop the process holding it (another 'limelight serve', or a command still "
+            "running) first, or serve another store").close()
     check_listen(host, port)
     console.print(f"limelight serving [bold]{db}[/] at http://{host}:{port}/  (API docs at /docs)")
     run(
