@@ -80,6 +80,7 @@ def test_bad_flags_give_one_sentence_and_exit_code_2(capsys: pytest.CaptureFixtu
         (("--attempt-number", "99999999999999999999"), "--attempt-number must be between 1 and 100"),
         (("--attempt-number", "2", "--first-failed-at", "2025-03-01T00:00:00Z", "--card-attempts-30d", "5000"),
          "--card-attempts-30d must be between 0 and 1000"),
+        (("--amount", "nan"), "'amount' must be a finite number of at least 0, got nan"),  # was "negative or missing"
     ],
 )
 def test_next_attempt_options_are_bounded_as_the_api_bounds_them(

@@ -47,6 +47,8 @@ def test_health_json(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         (["--guild", "sag-aftra", "--domestic-hours", "-3"], "domestic hours must be"),
+        (["--guild", "sag-aftra", "--domestic-hours", "nan"], "domestic hours must be a finite number of at least 0, got nan"),
+        (["--guild", "sag-aftra", "--domestic-hours", "inf"], "domestic hours must be a finite number of at least 0, got inf"),
         (["--guild", "iatse", "--domestic-hours", "3"], "guild must be one of"),
         (["--guild", "sag-aftra", "--domestic-hours", "3", "--fixed-residual", "lots"], "fixed residual must be"),
     ],

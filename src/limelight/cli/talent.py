@@ -50,7 +50,7 @@ def _decimal(value: str | None, name: str, *, cents: bool = True) -> Decimal | N
 
 def _nonneg(value: float, name: str) -> float:
     if value != value or value < 0 or value == float("inf"):
-        raise InputError(f"{name} must be a number of at least 0, got {value}")
+        raise InputError(f"{name} must be a finite number of at least 0, got {value}")
     return value
 
 

@@ -254,8 +254,10 @@ class FailedCharges:
                 raise InputError(f"'{name}' must have {n} values like 'amount', got {a.shape[0]}")
             return a
 
-        if np.any(~np.isfinite(amount_arr)) or np.any(amount_arr < 0):
-            raise InputError("'amount' must be a non-negative number, got a negative or missing value")
+        bad = ~np.isfinite(amount_arr) | (amount_arr < 0)
+        if np.any(bad):
+            got = amount_arr[np.flatnonzero(bad)[0]]
+            raise InputError(f"'amount' must be a finite number of at least 0, got {got:g}")
         failed = arr(failed_at, np.float64, "failed_at")
         if np.any(~np.isfinite(failed)):
             raise InputError("'failed_at' must be a timestamp, got a missing value")
