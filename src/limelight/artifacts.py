@@ -36,6 +36,7 @@ __all__ = [
     "Artifact",
     "ArtifactError",
     "ArtifactNotFoundError",
+    "fsync_folder",
     "jsonable",
     "load_artifact",
     "npz_path",
@@ -153,13 +154,13 @@ def save_artifact(path: str | Path, kind: str, meta: dict[str, Any], arrays: dic
             os.fsync(handle.fileno())
         os.chmod(partial, 0o644)  # mkstemp makes it private; a model file is read by the service's user
         os.replace(partial, path)
-        _fsync_folder(path.parent)
+        fsync_folder(path.parent)
     finally:
         partial.unlink(missing_ok=True)
     return path
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make a rename in `folder` durable (POSIX: the directory entry is only on disk after this)."""
     fd = os.open(folder, os.O_RDONLY)
     try:

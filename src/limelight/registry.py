@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from limelight.artifacts import fsync_folder
 from limelight.errors import ConflictError, DataError, InputError, NotFoundError, first_line, storage_error
 
 __all__ = ["ModelRegistry", "ModelVersion"]
@@ -92,7 +93,7 @@ def _fsync_tree(folder: Path) -> None:
             finally:
                 os.close(fd)
     for sub in [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())]:
-        _fsync_dir(sub)
+        fsync_folder(sub)
 
 
 def _file_digests(folder: Path) -> dict[str, str]:
@@ -121,15 +122,7 @@ def _fsync_write(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_folder(path.parent)
 
 
 def _is_version(value: Any) -> bool:
@@ -329,7 +322,7 @@ class ModelRegistry:
                 (staging / "meta.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
                 _fsync_tree(staging)
                 os.rename(staging, self.versions_dir / f"{number:04d}")
-                _fsync_dir(self.versions_dir)
+                fsync_folder(self.versions_dir)
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise

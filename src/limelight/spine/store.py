@@ -20,11 +20,11 @@ import logging
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import duckdb
 import numpy as np
@@ -412,16 +412,20 @@ def _check_content_in_batch(con: duckdb.DuckDBPyConnection, spec: Table, part: S
     if not found:
         return
     position, first = int(found[0][0]), int(found[0][1])
-    rows, at = part.locate(position)
     first_rows, first_at = part.locate(first)
-    shown = ", ".join(f"{k} '{_shown(part.frame[k].iloc[position])}'" for k in spec.content_key)
-    raise DataError(
-        f"this {spec.name} row ({shown}) repeats row {first_rows.row_label(first_at)} of {first_rows.origin}, "
-        "under another name; the same data would be counted twice (load one of the two files)",
-        origin=rows.origin,
-        row=rows.row_label(at),
-        column=_source_column(rows, spec.content_key[0]),
+    _refuse_content(
+        part, spec, position,
+        lambda shown: f"this {spec.name} row ({shown}) repeats row {first_rows.row_label(first_at)} of "
+        f"{first_rows.origin}, under another name; the same data would be counted twice (load one of the two files)",
     )
+
+
+def _refuse_content(part: Stacked, spec: Table, position: int, says: Callable[[str], str]) -> NoReturn:
+    """Raise `DataError` at the batch row `position`, `says` given its content key as words."""
+    rows, at = part.locate(position)
+    shown = ", ".join(f"{k} '{_shown(part.frame[k].iloc[position])}'" for k in spec.content_key)
+    raise DataError(says(shown), origin=rows.origin, row=rows.row_label(at),
+                    column=_source_column(rows, spec.content_key[0]))
 
 
 def _key_sql(spec: Table) -> str:
@@ -565,15 +569,11 @@ def _check_loaded_elsewhere(con: duckdb.DuckDBPyConnection, spec: Table, part: S
     if not found:
         return
     position, held = int(found[0][0]), found[0][1:]
-    rows, at = part.locate(position)
-    content = ", ".join(f"{k} '{_shown(part.frame[k].iloc[position])}'" for k in spec.content_key)
     stored_as = ", ".join(f"{k} '{v}'" for k, v in zip(spec.primary_key, held, strict=True))
-    raise DataError(
-        f"the store already holds this {spec.name} row ({content}) as {stored_as}; the same data under "
-        "another name would be counted twice",
-        origin=rows.origin,
-        row=rows.row_label(at),
-        column=_source_column(rows, spec.content_key[0]),
+    _refuse_content(
+        part, spec, position,
+        lambda shown: f"the store already holds this {spec.name} row ({shown}) as {stored_as}; the same data "
+        "under another name would be counted twice",
     )
 
 
