@@ -96,3 +96,53 @@ def test_training_an_unknown_model_parameter_or_value_is_refused_with_a_sentence
         assert refused.status_code in (400, 422) and says in refused.text, refused.text
     assert client.get("/v1/models/training", headers=auth("admin")).json()["started_at"] == before["started_at"]
 
+
+
+def test_a_batch_committed_before_a_swaps_snapshot_is_not_folded_in_twice(client, auth) -> None:
+    """A batch committed just before the new engine read the store, but folded in just after, was both in
+    that engine's snapshot and replayed into it: its seconds counted twice, and a film watched to 55%
+    looked finished (service audit). Now each engine knows the last commit its snapshot holds."""
+    from limelight.service.events import EventIn, store_events
+
+    state = client.app.state.limelight
+    recs = client.get("/v1/members/m013/recommendations?k=5", headers=auth("service")).json()
+    film = recs[0]["title_id"]  # unseen by m013; films here run 100 minutes
+    event = EventIn(event_id="swap-race-1", member_id="m013", title_id=film, started_at="2026-11-04T10:00:00Z",
+                    seconds_viewed=55 * 60)
+    ticket = state.committing()
+    fresh, _ = store_events(state.con, [event], ticket)  # committed; its fold-in is late
+    assert ticket.seq is not None
+    state._swap_to(state.slot.version)  # the new engine's snapshot holds the batch
+    assert state.slot.snapshot_seq >= ticket.seq
+    state.observe(fresh, ticket.seq)  # the late fold-in: already in the engine, not added again
+    why = client.get(f"/v1/members/m013/explanations/{film}", headers=auth("service")).json()
+    assert why["progress"] is not None and "Resume" in why["progress"], why  # 55%, not 110%
+
+
+def test_a_page_rendered_while_its_member_is_folded_in_is_not_kept(client, auth) -> None:
+    """Pages rendered from the member's old view during a fold-in were cached after the fold had dropped
+    the cache, and served until the member's next event (the title just finished still on them)."""
+    import pandas as pd
+
+    state = client.app.state.limelight
+    engine = state.slot.engine
+    film = client.get("/v1/members/m015/recommendations?k=3", headers=auth("service")).json()[0]["title_id"]
+    real_observe = engine.observe
+    rendered: list[bytes] = []
+
+    def observe_with_a_read_meanwhile(frame):  # a request for the member lands during the fold-in
+        rendered.append(state.cache.fetch("recs", "m015", 3, lambda: b"the page from before the fold"))
+        return real_observe(frame)
+
+    engine.observe = observe_with_a_read_meanwhile
+    try:
+        frame = pd.DataFrame({"event_id": ["fold-race-1"], "member_id": ["m015"], "title_id": [film],
+                              "started_at": [pd.Timestamp("2026-11-04T11:00:00")], "seconds_viewed": [100 * 60],
+                              "device": [None], "country": [None]})
+        state.observe(frame, state.commit_seq + 1)
+    finally:
+        del engine.observe
+    assert rendered == [b"the page from before the fold"]
+    assert state.cache.peek("recs", "m015", 3) is None  # not kept: the next request renders afresh
+    after = client.get("/v1/members/m015/recommendations?k=3", headers=auth("service")).json()
+    assert film not in {r["title_id"] for r in after}

@@ -1,7 +1,12 @@
 """The online tier's precomputed answers: rendered JSON per member (and per title), kept until it changes.
 
 A member's entries are dropped when their events are folded in; everything is dropped when a new
-model version is swapped in. Bounded: past `max_entries` the oldest entries go first.
+model version is swapped in. Bounded: past `max_entries` the least recently used entries go first.
+
+An answer rendered while its owner's events were being folded in is not kept: `forget` (before and after
+a fold) moves the owner's epoch on, and `fetch` keeps what it rendered only if the epoch did not move
+meanwhile. (Kept, it was the page from before the fold — the title just finished still on it — served
+until the member's next event.)
 """
 
 from __future__ import annotations
@@ -17,15 +22,19 @@ class ResponseCache:
         self.max_entries = max_entries
         self._data: OrderedDict[tuple[str, str, Hashable], bytes] = OrderedDict()
         self._by_owner: dict[str, set[tuple[str, str, Hashable]]] = {}
+        self._epoch: dict[str, int] = {}  # owner → how many times their answers were forgotten
+        self._cleared = 0  # how many times everything was (a model swap)
         self.hits = 0
         self.misses = 0
 
     def get(self, kind: str, owner: str, variant: Hashable = None) -> bytes | None:
-        found = self._data.get((kind, owner, variant))
+        key = (kind, owner, variant)
+        found = self._data.get(key)
         if found is None:
             self.misses += 1
         else:
             self.hits += 1
+            self._data.move_to_end(key)
         return found
 
     def peek(self, kind: str, owner: str, variant: Hashable = None) -> bytes | None:
@@ -48,16 +57,20 @@ class ResponseCache:
         """The cached answer, or `render()` it, keep it and return it."""
         body = self.get(kind, owner, variant)
         if body is None:
+            epoch = (self._epoch.get(owner, 0), self._cleared)
             body = render()
-            self.put(kind, owner, variant, body)
+            if (self._epoch.get(owner, 0), self._cleared) == epoch:  # not forgotten while rendering
+                self.put(kind, owner, variant, body)
         return body
 
     def forget(self, owners: list[str] | set[str]) -> None:
         for owner in owners:
+            self._epoch[owner] = self._epoch.get(owner, 0) + 1
             for key in self._by_owner.pop(owner, ()):
                 self._data.pop(key, None)
 
     def clear(self) -> None:
+        self._cleared += 1
         self._data.clear()
         self._by_owner.clear()
 

@@ -27,7 +27,7 @@ from limelight.service.config import ServiceConfig
 from limelight.service.keys import KeyRing, ensure_key_table
 from limelight.service.metrics import ServiceMetrics
 from limelight.service.ratelimit import RateLimiter
-from limelight.spine.store import Store, write_lock
+from limelight.spine.store import Store, rollback, write_lock
 
 __all__ = ["EngineSlot", "ServiceState", "TrainingStatus"]
 
@@ -54,6 +54,27 @@ class _CursorStore(Store):
         self.read_only = True  # by convention: routes read; writes go through ServiceState
 
 
+class CommitTicket:
+    """The store's write lock for one event batch; once its transaction has committed, `seq` is the
+    batch's place in commit order (what `ServiceState.observe` compares with an engine's snapshot)."""
+
+    def __init__(self, state: ServiceState) -> None:
+        self._state = state
+        self.seq: int | None = None
+
+    def __enter__(self) -> CommitTicket:
+        self._state.write_lock.acquire()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self._state.commit_seq += 1
+                self.seq = self._state.commit_seq
+        finally:
+            self._state.write_lock.release()
+
+
 @dataclass
 class EngineSlot:
     """The engine being served, the registry version it came from, and what happened last."""
@@ -64,6 +85,10 @@ class EngineSlot:
     building: bool = False
     pending: list[pd.DataFrame] = field(default_factory=list)
     swapped_at: float | None = None
+    # The last event commit the served engine's snapshot holds, and the one the engine being built will
+    # hold: a batch is folded into an engine (or replayed into a new one) only if committed after it.
+    snapshot_seq: int = 0
+    building_seq: int = 0
 
 
 @dataclass
@@ -107,6 +132,7 @@ class ServiceState:
         self.precomputed = 0
         self.precompute_done = False
         self.folds = 0  # batches of events observed: precomputed answers older than a fold are dropped
+        self.commit_seq = 0  # event batches committed by this process (under `write_lock`), in order
         self.cache = ResponseCache(config.cache_entries)
         self.training = TrainingStatus()
         self.synthetic = self._is_synthetic()
@@ -157,8 +183,9 @@ class ServiceState:
     def engine_or_none(self) -> Any | None:
         return self.slot.engine
 
-    def build_engine(self, version: ModelVersion | None) -> Any:
-        """Load the model of `version` (or let the engine pick its default) and build an engine."""
+    def build_engine(self, version: ModelVersion | None, store: Store | None = None) -> Any:
+        """Load the model of `version` (or let the engine pick its default) and build an engine on `store`
+        (a reader in the snapshot `_swap_to` took, or a fresh one)."""
         from limelight.personalize.engine import PersonalizationEngine
 
         model = None
@@ -166,7 +193,11 @@ class ServiceState:
             from limelight.service.training import load_model
 
             model = load_model(version)
-        return PersonalizationEngine.from_store(self.reader(), model=model)
+        return PersonalizationEngine.from_store(store if store is not None else self.reader(), model=model)
+
+    def committing(self) -> CommitTicket:
+        """The write lock for an event batch, as a ticket that learns the batch's place in commit order."""
+        return CommitTicket(self)
 
     def start_engine(self) -> None:
         """Build the first engine (blocking) and start the registry watcher."""
@@ -224,11 +255,21 @@ class ServiceState:
 
     def _swap_to(self, version: ModelVersion | None, *, initial: bool = False) -> None:
         with self._swap_lock:
-            with self._fold_lock:  # from here every fold-in is also kept for the replay into the new engine
-                self.slot.building = True
-                self.slot.pending = []
+            reader = self.reader()
+            # The new engine reads the store in one transaction whose snapshot is taken here, under the
+            # write lock, so each event batch is either in it or committed after `building_seq`, and
+            # replayed — never both. (Decided at fold time, a batch committed just before the read but
+            # folded just after was in the snapshot AND replayed: its seconds counted twice, and a film
+            # half-watched looked finished.)
+            with self.write_lock:
+                reader.con.execute("BEGIN TRANSACTION")
+                reader.con.execute("SELECT count(*) FROM viewing_events").fetchall()  # the snapshot, now
+                with self._fold_lock:
+                    self.slot.building = True
+                    self.slot.building_seq = self.commit_seq
+                    self.slot.pending = []
             try:
-                engine = self.build_engine(version)
+                engine = self.build_engine(version, reader)
             except ImportError as exc:
                 self.slot.building = False
                 self.slot.error = f"the personalization engine is not available: {exc}"
@@ -239,6 +280,9 @@ class ServiceState:
                 self.slot.error = f"could not load model version {getattr(version, 'version', None)}: {exc}"
                 log.exception("engine build failed; keeping the current engine")
                 return
+            finally:
+                rollback(reader.con)
+                reader.close()
             if initial or self.loop is None:
                 self._install(engine, version)
             else:
@@ -256,13 +300,14 @@ class ServiceState:
     def _install(self, engine: Any, version: ModelVersion | None) -> None:
         # Runs on the event loop (or before it starts): replay events that arrived during the build.
         with self._fold_lock:
-            for frame in self.slot.pending:
+            for frame in self.slot.pending:  # committed after the new engine's snapshot
                 try:
                     engine.observe(frame)
                 except Exception:  # pragma: no cover - fold-in is best effort; the events are stored
                     log.exception("replaying events into the new engine failed")
             self.slot.pending = []
             self.slot.engine = engine
+            self.slot.snapshot_seq = self.slot.building_seq
             self.cache.clear()
             self.slot.version = version
             if (elsewhere := self._trained_elsewhere(engine, version)) is not None:
@@ -311,17 +356,21 @@ class ServiceState:
         _settle_heap()
         self.precompute_done = True
 
-    def observe(self, frame: pd.DataFrame) -> int:
-        """Fold new events into the live engine (call from a worker thread: it may take a while)."""
+    def observe(self, frame: pd.DataFrame, seq: int | None = None) -> int:
+        """Fold a committed batch (`seq`: its place in commit order, `committing`) into the live engine
+        unless that engine's snapshot already holds it, and keep it for the engine being built unless its
+        snapshot will. Call from a worker thread: it may take a while."""
         if frame.empty:
             return 0
+        seq = self.commit_seq if seq is None else seq
+        members = set(frame["member_id"].astype(str))
         with self._fold_lock:
-            if self.slot.building:
+            if self.slot.building and seq > self.slot.building_seq:
                 self.slot.pending.append(frame)
             self.folds += 1
-            self.cache.forget(set(frame["member_id"].astype(str)))
+            self.cache.forget(members)
             engine = self.slot.engine
-            if engine is None:
+            if engine is None or seq <= self.slot.snapshot_seq:  # read from the store with the engine
                 return 0
             try:
                 folded = int(engine.observe(frame))
@@ -330,6 +379,8 @@ class ServiceState:
             except Exception:
                 log.exception("fold-in failed; the events are stored and will be used at the next training")
                 folded = 0
+            # and again once folded in: a page rendered from the old view during the fold is not kept
+            self.cache.forget(members)
         self.metrics.folded.inc(folded)
         return folded
 

@@ -35,12 +35,13 @@ async def post_events(batch: EventBatch, state: StateDep) -> EventsAccepted:
             f"events must hold at most {limit} events per batch, got {len(batch.events)}"
         )
     # The commit (and its WAL sync) runs on a worker thread; only after it returns do we reply.
-    fresh, duplicates = await run_in_threadpool(store_events, state.con, batch.events, state.write_lock)
+    ticket = state.committing()  # the write lock; and the batch's place in commit order, once committed
+    fresh, duplicates = await run_in_threadpool(store_events, state.con, batch.events, ticket)
     state.metrics.events.inc(len(fresh))
     state.metrics.duplicates.inc(duplicates)
     # Folding a batch in re-scores its members (milliseconds each): off the event loop, so other
     # requests are not held up behind it.
-    folded = await run_in_threadpool(state.observe, fresh)
+    folded = await run_in_threadpool(state.observe, fresh, ticket.seq)
     return EventsAccepted(
         received=len(batch.events), stored=len(fresh), duplicates=duplicates, folded_in=folded
     )
