@@ -71,6 +71,11 @@ SERVICE_NAME = "limelight"
 # How long a published weekly Top 10 (the spine's `top10_weekly`) stands for "this week": Netflix publishes
 # each Tuesday for the week to Sunday, so a list older than two weeks has a newer one it is missing.
 TOP10_FRESH_DAYS = 14
+# A "Top 10 this week" needs this many distinct viewers in the window, and at least this share of the
+# place's members with any history: on MovieLens the last week holds 28 ratings by 7 of 610 people, and a
+# film rated once was "#5 in the World this week" on every page.
+TOP10_MIN_VIEWERS = 10
+TOP10_MIN_SHARE = 0.05
 
 
 def default_model(seed: int = 0) -> Recommender:
@@ -132,21 +137,24 @@ class PersonalizationEngine:
         self._fit_model(matrix)
         self.content = ContentModel().fit(catalog)
         self.views_ = np.asarray(matrix.sum(axis=0)).ravel()
-        # Metadata speaks for a title while it is too NEW to have been watched. A title out for years
-        # with few views has been passed over — that is collaborative signal — so the metadata share
-        # fades once it is older than the "new" window (on MovieLens, genre-matched films with one
-        # rating filled the top picks ahead of the member's collaborative ones). Unknown dates count as new.
-        # Between titles (similar titles, "because you watched" neighbours) metadata keeps its full share:
-        # two puzzle games are alike however old they are.
-        age_days = now_s / 86400.0 - catalog.release_day
+        viewers = histories.viewers()
+        # Metadata speaks for a title while it is too NEW to have been watched. A title out for years with
+        # few views has been passed over — that is collaborative signal — so the metadata share fades once
+        # the title is older than the "new" window, for a member's picks and between titles alike (when
+        # metadata kept its full share between titles, half the "More like this" of films such as Pulp
+        # Fiction or The Godfather on MovieLens were genre twins rated once or never). A title with no
+        # release date is as old as its first view (counted as new, MovieLens' two films without a year,
+        # rated once each, led 40% and 29% of members' top 10s). A title with neither date nor views is
+        # new: metadata is all there is to go on.
+        on_service = np.where(np.isnan(catalog.release_day), _first_seen_day(viewers, catalog.n_titles),
+                              catalog.release_day)
+        age_days = now_s / 86400.0 - on_service
         # (the exponent clipped at 0: np.where computes both branches, and a title released long after
         # `now` overflowed exp with a warning even though its weight is 1)
         fresh = np.where(np.isnan(age_days) | (age_days <= new_days), 1.0,
                          np.exp(-np.maximum(age_days - new_days, 0.0) / new_days))
-        self.similarity_content_weight_ = content_weight(self.views_, content_shrinkage)
-        self.content_weight_ = self.similarity_content_weight_ * fresh
+        self.content_weight_ = content_weight(self.views_, content_shrinkage) * fresh
 
-        viewers = histories.viewers()
         self.popularity = PopularityScorer.from_viewers(viewers, n, now_seconds=now_s)
         self._pop_cache: dict[str | None, np.ndarray] = {}
         self._top10 = self._build_top10(viewers, now_s, top10_days, top10_weekly)
@@ -260,15 +268,15 @@ class PersonalizationEngine:
         out[:, self._from_model[ok]] = raw[:, ok]
         return out
 
-    def blended_scores(self, history: sp.csr_matrix, *, between_titles: bool = False) -> np.ndarray:
-        """(rows × titles) scores: CF and metadata, each scaled to the row's best, mixed by views
-        (`between_titles`: for a title's neighbours, where metadata keeps its share at any age)."""
+    def blended_scores(self, history: sp.csr_matrix) -> np.ndarray:
+        """(rows × titles) scores: CF and metadata, each scaled to the row's best, mixed by the target's
+        `content_weight_` (its views, and how new it is on the service)."""
         cf = self._cf_scores(history)
         ct = self.content.score(history)
         cf_max = cf.max(axis=1, keepdims=True)
         cf_top = np.maximum(cf_max, 1e-9)
         ct_top = np.maximum(ct.max(axis=1, keepdims=True), 1e-9)
-        w = (self.similarity_content_weight_ if between_titles else self.content_weight_).astype(np.float32)
+        w = self.content_weight_.astype(np.float32)
         # A row whose history has no collaborative signal at all (a title nobody has watched yet, a
         # member who has only watched such titles) is metadata alone: mixed by views, its zero CF half
         # would rank the targets by how FEW views they have. (Only then a rows × titles weight matrix.)
@@ -304,11 +312,16 @@ class PersonalizationEngine:
             recent = viewers[(viewers["last_at"] >= now_s - 4 * days * 86400) & (viewers["last_at"] <= now_s + 1)]
         idx = recent["title_idx"].to_numpy(np.int64)
         n = self.catalog.n_titles
-        overall = np.bincount(idx, minlength=n)
-        out[None] = _ranked(overall)
+        def enough(active: pd.DataFrame, everyone: pd.DataFrame) -> bool:
+            need = max(TOP10_MIN_VIEWERS, TOP10_MIN_SHARE * everyone["member_id"].nunique())
+            return active["member_id"].nunique() >= need
+
+        if enough(recent, viewers):
+            out[None] = _ranked(np.bincount(idx, minlength=n))
         if "country" in recent:
+            members_in = viewers["country"].astype(object).fillna("")
             for country, group in recent.groupby(recent["country"].astype(object).fillna("")):
-                if country:
+                if country and enough(group, viewers[members_in == country]):
                     out[str(country).upper()] = _ranked(np.bincount(group["title_idx"].to_numpy(np.int64), minlength=n))
         if weekly is not None and len(weekly):
             w = weekly.copy()
@@ -390,6 +403,7 @@ class PersonalizationEngine:
         disliked = np.zeros(n, dtype=bool)
         if history is not None:
             finished[history.finished] = True
+            finished[history.rated] = True  # a rating says they saw it: the Top 10 row does not offer it back
             disliked[history.disliked] = True
             cand, scores = self._candidates(member_id, history)
             progress = history.progress
@@ -429,7 +443,7 @@ class PersonalizationEngine:
         found = self._neighbours.get(idx)
         if found is None or (k > 60 and len(found[0]) < k):
             one = sp.csr_matrix(([1.0], ([0], [idx])), shape=(1, self.catalog.n_titles), dtype=np.float32)
-            found = self._top_neighbours(self.blended_scores(one, between_titles=True), np.array([idx]), k)[0]
+            found = self._top_neighbours(self.blended_scores(one), np.array([idx]), k)[0]
             if k <= 60:
                 self._neighbours[idx] = found
         return found
@@ -442,7 +456,7 @@ class PersonalizationEngine:
             rows = sp.csr_matrix(
                 (np.ones(len(ids), np.float32), (np.arange(len(ids)), ids)), shape=(len(ids), n)
             )
-            scores = self.blended_scores(rows, between_titles=True)
+            scores = self.blended_scores(rows)
             for i, found in zip(ids.tolist(), self._top_neighbours(scores, ids, k), strict=True):
                 self._neighbours[i] = found
 
@@ -751,6 +765,15 @@ class PersonalizationEngine:
             top = np.argpartition(-s, k - 1)[:k] if k < n else np.arange(n)
             top = top[np.argsort(-s[top], kind="stable")]
             self._cand_override[m] = (top.astype(np.int64), s[top].astype(np.float32))
+
+
+def _first_seen_day(viewers: pd.DataFrame, n_titles: int) -> np.ndarray:
+    """Per title, the day (since the epoch) of its earliest (member, title) interaction; NaN if none."""
+    out = np.full(n_titles, np.nan)
+    if len(viewers):
+        first = viewers.groupby("title_idx", sort=False)["last_at"].min()
+        out[first.index.to_numpy(np.int64)] = first.to_numpy(np.float64) / 86400.0
+    return out
 
 
 def _ranked(counts: np.ndarray) -> np.ndarray:

@@ -266,6 +266,14 @@ class MemberHistory:
     def finished(self) -> np.ndarray:
         return self.progress.loc[self.progress["state"] == "finished", "root_idx"].to_numpy(np.int64)
 
+    @property
+    def rated(self) -> np.ndarray:
+        """Axis titles the member rated and never played here (MovieLens): seen, so as done as finished."""
+        p = Histories._watched(self.pieces)
+        if "seconds" not in p:
+            return np.zeros(0, np.int64)
+        return np.unique(p.loc[p["seconds"].isna(), "root_idx"].to_numpy(np.int64))
+
     def row(self, n_titles: int) -> sp.csr_matrix:
         data = np.ones(len(self.titles), dtype=np.float32)
         return sp.csr_matrix((data, (np.zeros(len(self.titles), dtype=np.int64), self.titles)), shape=(1, n_titles))
