@@ -89,3 +89,14 @@ def test_no_top10_row_from_a_handful_of_raters_and_no_rated_film_offered_back(en
         view = engine.view(member)
         shown = [item.title_id for row in page.rows for item in row.items]
         assert not [t for t in shown if view.seen[engine.catalog.index_of(t)]], member
+
+
+def test_a_library_catalog_name_reads_article_first_on_pages() -> None:
+    """MovieLens files "The Matrix" as "Matrix, The": a page said "Because you watched Matrix, The"."""
+    from limelight.personalize.catalog import article_first
+
+    names = pd.Series(["Matrix, The", "City of Lost Children, The (Cité des enfants perdus, La)", "Avventura, L'",
+                       "Man and a Woman, A", "I, Robot", "Pulp Fiction", "Good, the Bad and the Ugly, The"])
+    assert article_first(names).tolist() == [
+        "The Matrix", "The City of Lost Children (Cité des enfants perdus, La)", "L'Avventura", "A Man and a Woman",
+        "I, Robot", "Pulp Fiction", "The Good, the Bad and the Ugly"]

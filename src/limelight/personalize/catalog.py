@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -291,10 +292,30 @@ def _roots(titles: pd.DataFrame) -> dict[str, str]:
     return dict(zip(titles.index, root.to_numpy(), strict=True))
 
 
+# Library catalogs (MovieLens among them) file "The Matrix" as "Matrix, The"; a member reads "Because you
+# watched The Matrix". The stored name is kept as the source wrote it; pages show the article first.
+_TRAILING_ARTICLE = re.compile(
+    r"^(?P<body>.+?), (?P<article>The|A|An|Les|La|Le|L'|Il|Lo|Gli|Das|Der|Die|Den|Det|De|El|Los|Las|Un|Une|Una)"
+    r"(?P<rest> \(.*\))?$"
+)
+
+
+def article_first(names: pd.Series) -> pd.Series:
+    """'Matrix, The' -> 'The Matrix'; 'City of Lost Children, The (Cité des enfants perdus, La)' -> 'The City
+    of Lost Children (Cité des enfants perdus, La)'; other names unchanged."""
+    def move(m: re.Match[str]) -> str:
+        article = m.group("article")
+        space = "" if article.endswith("'") else " "
+        return article + space + m.group("body") + (m.group("rest") or "")
+
+    return names.astype(str).str.replace(_TRAILING_ARTICLE, move, regex=True)
+
+
 def load_catalog(store: Store) -> Catalog:
     """Read titles, credits and people from the spine."""
     titles = store.query(_TITLE_SQL)
     titles["title_id"] = titles["title_id"].astype(str)
+    titles["name"] = article_first(titles["name"])
     titles = titles.set_index("title_id", drop=False)
     titles.index.name = None
     root_of = _roots(titles)
