@@ -163,3 +163,31 @@ def test_train_passes_params_to_the_model_and_records_them(small_db: Path, capsy
     assert json.loads(out)["params"]["regularization"] == 50
     code, _, err = _run(["train", "--db", str(small_db), "--model", "ease", "--params", "{50}"], capsys)
     assert code == 2 and "--params must be a JSON object" in err
+
+
+def test_member_commands_use_the_model_serve_would_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`recommend MEMBER`, `home`, `explain`, `similar` fitted EASE afresh each time: another model than the
+    API served once one was published (and 34 s a command on ml-latest-small)."""
+    from limelight.personalize.engine import PersonalizationEngine
+    from limelight.registry import ModelRegistry
+    from limelight.service.training import load_model
+    from limelight.spine.store import Store
+
+    db = tmp_path / "spine.duckdb"
+    build_world(db, n_members=20)
+    code, _, err = _run(["train", "--db", str(db), "--model", "popularity", "--no-evaluate"], capsys)
+    assert code == 0, err
+    version, _ = ModelRegistry(tmp_path / "spine.models").newest_usable()
+    assert version is not None and version.model_name == "popularity"
+    with Store(db, read_only=True) as store:
+        served = PersonalizationEngine.from_store(store, load_model(version))
+        fitted = PersonalizationEngine.from_store(store)  # the default, EASE
+    member = "m003"
+    code, out, err = _run(["recommend", member, "--db", str(db), "--k", "8", "--json"], capsys)
+    assert code == 0, err
+    listed = [item["title_id"] for item in json.loads(out)]
+    assert listed == [r.title_id for r in served.recommend(member, 8)]
+    assert listed != [r.title_id for r in fitted.recommend(member, 8)]
+    code, out, err = _run(["home", member, "--db", str(db), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["rows"] == served.home(member, max_rows=8, per_row=8).model_dump(mode="json")["rows"]

@@ -12,13 +12,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json
+from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json, serving_model
 
 __all__ = ["register"]
 
 ModelOption = Annotated[
     str | None,
-    typer.Option("--model", help="Recommender to fit (popularity, itemknn, ease, als, …); default EASE."),
+    typer.Option("--model", help="Recommender to fit (popularity, itemknn, ease, als, …); default: the model "
+                 "'limelight serve' would load (the registry's current version), else EASE."),
 ]
 NowOption = Annotated[
     datetime | None,
@@ -30,11 +31,12 @@ def _engine(db: Any, model: str | None, now: datetime | None) -> Any:
     from limelight.personalize.engine import PersonalizationEngine
     from limelight.spine.store import Store
 
-    recommender = None
     if model is not None:
         from limelight.personalize.models import make_model  # type: ignore[attr-defined]
 
         recommender = make_model(model)
+    else:
+        recommender, _ = serving_model(db)
     store = Store(db, read_only=True)
     try:
         return PersonalizationEngine.from_store(store, recommender, now=now)

@@ -122,13 +122,16 @@ def _recommend_member(
         from limelight.personalize.engine import PersonalizationEngine
     except ImportError as exc:  # pragma: no cover - the home engine ships with the package
         raise InputError("one member's list needs limelight.personalize.engine, which is not installed") from exc
-    recommender = None
     if model is not None:
         from limelight.personalize.models import make_model
 
         recommender = make_model(model, **(params or {}))
     elif params:
         raise InputError("--params needs --model: the parameters of which model?")
+    else:
+        from limelight.cli._common import serving_model
+
+        recommender, _ = serving_model(Path(db))
     store = Store(db, read_only=True)
     items = PersonalizationEngine.from_store(store, recommender).recommend(member, k)
     if json_output:
