@@ -391,3 +391,26 @@ def test_every_route_takes_its_roles_from_the_one_access_table(client, auth, rol
     actions = client.get("/v1/me", headers=auth(role)).json()["allowed"]
     assert "talent.rules" in actions
     assert ("payments.decide" in actions) == (role == "service")
+
+
+def test_a_member_who_just_signed_up_gets_a_page_and_can_send_events_at_once(client, auth) -> None:
+    """Sign-up needed downtime: events for an unknown member are refused, and the store is the server's."""
+    body = {"member_id": "signup-1", "country": "br", "plan": "standard", "maturity_limit": "TV-14"}
+    r = client.post("/v1/members", json=body, headers=auth("ingest"))
+    assert r.status_code == 201 and r.json() == {"member_id": "signup-1", "created": True}
+    page = client.get("/v1/members/signup-1/home", headers=auth("service"))
+    assert page.status_code == 200 and page.json()["rows"]
+    engine = client.app.state.limelight.slot.engine
+    assert engine.members.country["signup-1"] == "BR"  # what is popular where they live
+    again = client.post("/v1/members", json=body, headers=auth("ingest"))
+    assert again.status_code == 200 and again.json()["created"] is False
+    clash = client.post("/v1/members", json={**body, "country": "US"}, headers=auth("admin"))
+    assert clash.status_code == 409 and "country 'BR'" in _error(clash)["message"]
+    assert client.post("/v1/members", json=body, headers=auth("service")).status_code == 403
+    bad = client.post("/v1/members", json={"member_id": "signup-2", "maturity_limit": "XXX"}, headers=auth("ingest"))
+    assert bad.status_code == 422 and "maturity_limit" in _error(bad)["message"]
+    film = page.json()["rows"][0]["items"][0]["title_id"]
+    event = {"event_id": "signup-1-e1", "member_id": "signup-1", "title_id": film,
+             "started_at": "2026-11-04T10:00:00Z", "seconds_viewed": 600}
+    posted = client.post("/v1/events", json={"events": [event]}, headers=auth("ingest"))
+    assert posted.status_code == 200 and posted.json()["stored"] == 1, posted.text

@@ -340,6 +340,15 @@ class PersonalizationEngine:
         return out
 
     # -- per-member state ------------------------------------------------------------------
+    def add_member(self, member_id: str, country: str | None, maturity_limit: str | None) -> None:
+        """A member who signed up after the load: their country and maturity limit, no history yet (their
+        page is what is popular in their country until their first events are folded in)."""
+        member_id = str(member_id)
+        self.members.country[member_id] = country.upper() if country else None
+        self.members.maturity_limit[member_id] = maturity_scale().limit_level(maturity_limit)
+        self._views.pop(member_id, None)
+        self._generation[member_id] = self._generation.get(member_id, 0) + 1
+
     def has_member(self, member_id: str) -> bool:
         return str(member_id) in self.members or str(member_id) in self.histories
 

@@ -58,6 +58,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "member.list": frozenset({"admin"}),
     "title.read": frozenset({"service", "analyst", "admin"}),  # title cards, similar titles
     "events.write": frozenset({"ingest", "admin"}),
+    "member.write": frozenset({"ingest", "admin"}),  # a member who just signed up
     "forecasts": frozenset({"analyst", "admin"}),
     "payments": frozenset({"analyst", "admin"}),  # recovery curves, members at risk
     "payments.decide": frozenset({"service", "analyst", "admin"}),  # the next step for one failed charge

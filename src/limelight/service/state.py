@@ -89,6 +89,7 @@ class EngineSlot:
     # hold: a batch is folded into an engine (or replayed into a new one) only if committed after it.
     snapshot_seq: int = 0
     building_seq: int = 0
+    pending_members: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -268,6 +269,7 @@ class ServiceState:
                     self.slot.building = True
                     self.slot.building_seq = self.commit_seq
                     self.slot.pending = []
+                    self.slot.pending_members = []
             try:
                 engine = self.build_engine(version, reader)
             except ImportError as exc:
@@ -300,6 +302,9 @@ class ServiceState:
     def _install(self, engine: Any, version: ModelVersion | None) -> None:
         # Runs on the event loop (or before it starts): replay events that arrived during the build.
         with self._fold_lock:
+            for member in self.slot.pending_members:  # signed up after the new engine's snapshot
+                engine.add_member(*member)
+            self.slot.pending_members = []
             for frame in self.slot.pending:  # committed after the new engine's snapshot
                 try:
                     engine.observe(frame)
@@ -355,6 +360,46 @@ class ServiceState:
         log.info("precomputed answers for %d members", self.precomputed)
         _settle_heap()
         self.precompute_done = True
+
+    def store_member(self, fields: dict[str, Any]) -> bool:
+        """Store one member (the spine's validation: one sentence naming the field); True if new, False
+        if already stored with these values; `ConflictError` if stored with others."""
+        from limelight.errors import ConflictError
+        from limelight.spine.store import Rows
+
+        member_id = str(fields["member_id"])
+        with self.write_lock:
+            cur = self.con.cursor()
+            try:
+                held = cur.execute(
+                    "SELECT country, plan, signup_date, maturity_limit FROM members WHERE member_id = ?", [member_id]
+                ).fetchall()
+                if held:
+                    stored = dict(zip(("country", "plan", "signup_date", "maturity_limit"), held[0], strict=True))
+                    for name, value in stored.items():
+                        given = fields.get(name)
+                        if given is not None and str(given).upper() != str(value).upper():
+                            raise ConflictError(
+                                f"member '{member_id}' is stored with {name} '{value}', and this request says "
+                                f"'{given}'; a stored member is not changed here"
+                            )
+                    return False
+                writer = _CursorStore(cur, self.config.db_path)
+                writer.read_only = False
+                frame = pd.DataFrame([{**fields, "source": "api"}])
+                writer.ingest([Rows("members", frame, origin="POST /v1/members")])
+            finally:
+                cur.close()
+        return True
+
+    def add_member(self, member_id: str, country: str | None, maturity_limit: str | None) -> None:
+        """Make a member stored just now known to the live engine (and to the one being built)."""
+        with self._fold_lock:
+            if self.slot.building:
+                self.slot.pending_members.append((member_id, country, maturity_limit))
+            self.cache.forget({member_id})
+            if self.slot.engine is not None:
+                self.slot.engine.add_member(member_id, country, maturity_limit)
 
     def observe(self, frame: pd.DataFrame, seq: int | None = None) -> int:
         """Fold a committed batch (`seq`: its place in commit order, `committing`) into the live engine

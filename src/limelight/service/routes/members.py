@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from limelight.errors import NotFoundError
+from limelight.personalize.catalog import maturity_scale
 from limelight.personalize.explain import TitleExplanation
 from limelight.personalize.rows import HomePage, RecommendedTitle
+from limelight.service.config import ID_PATTERN
 from limelight.service.deps import EngineDep, MemberHistoryAccess, MemberId, StateDep, TitleId, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 
@@ -28,6 +30,7 @@ router = APIRouter(
 )
 
 _READ = [Depends(require_access("member.read"))]
+_WRITE = [Depends(require_access("member.write"))]
 _RECS = TypeAdapter(list[RecommendedTitle])
 JSON = "application/json"
 
@@ -49,11 +52,61 @@ class MemberHistory(BaseModel):
     events: list[ViewingEvent]
 
 
+class MemberIn(BaseModel):
+    """A member who just signed up. Their first page is what is popular in their country (within their
+    maturity limit) until their first viewing events are posted."""
+
+    model_config = ConfigDict(extra="forbid")
+    member_id: str = Field(pattern=ID_PATTERN, description="The service's id for the member.")
+    country: str | None = Field(None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2, e.g. US.")
+    plan: str | None = Field(None, min_length=1, max_length=64)
+    signup_date: date | None = None
+    maturity_limit: str | None = Field(
+        None, min_length=1, max_length=16, description="Highest maturity rating the profile may see, e.g. TV-14."
+    )
+
+    @field_validator("maturity_limit")
+    @classmethod
+    def _known_rating(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().upper() not in maturity_scale().levels:
+            known = ", ".join(sorted(maturity_scale().levels))
+            raise ValueError(f"must be one of {known}, got '{value}'")
+        return value
+
+
+class MemberCreated(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: str
+    created: bool = Field(description="False when the member was already stored with these values.")
+
+
 class MemberPage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     member_ids: list[str]
     offset: int
     limit: int
+
+
+@router.post(
+    "",
+    response_model=MemberCreated,
+    status_code=201,
+    dependencies=_WRITE,
+    summary="Add a member who just signed up (idempotent); their home page works at once",
+    responses={
+        200: {"model": MemberCreated, "description": "Already stored with these values: nothing changed."},
+        409: {"model": ErrorBody, "description": "The member is stored with other values."},
+    },
+)
+async def member_create(body: MemberIn, state: StateDep, response: Response) -> MemberCreated:
+    fields = body.model_dump()
+    if fields["country"]:
+        fields["country"] = fields["country"].upper()
+    created = await run_in_threadpool(state.store_member, fields)
+    if not created:
+        response.status_code = 200
+    await run_in_threadpool(state.add_member, body.member_id, fields["country"], body.maturity_limit)
+    return MemberCreated(member_id=body.member_id, created=created)
 
 
 @router.get(
