@@ -100,3 +100,13 @@ def test_a_library_catalog_name_reads_article_first_on_pages() -> None:
     assert article_first(names).tolist() == [
         "The Matrix", "The City of Lost Children (Cité des enfants perdus, La)", "L'Avventura", "A Man and a Woman",
         "I, Robot", "Pulp Fiction", "The Good, the Bad and the Ugly"]
+
+
+def test_ratings_only_members_are_told_what_they_rated_not_what_they_watched(engine) -> None:
+    """MovieLens members rated films; they did not watch them on this service."""
+    reasons = [r.reason for m in ("u4", "u5", "u6") for r in engine.recommend(m, k=5)]
+    named = [r for r in reasons if r.startswith("Because you ")]
+    assert named and all(r.startswith("Because you rated ") for r in named), reasons
+    headers = [row.title for m in ("u4", "u5") for row in engine.home(m, max_rows=20).rows
+               if row.row_kind == "because_you_watched"]
+    assert headers and all(h.startswith("Because You Rated ") for h in headers), headers

@@ -161,7 +161,7 @@ class PersonalizationEngine:
         self.popularity = PopularityScorer.from_viewers(viewers, n, now_seconds=now_s)
         self._pop_cache: dict[str | None, np.ndarray] = {}
         self._top10 = self._build_top10(viewers, now_s, top10_days, top10_weekly)
-        self._sentences: dict[tuple[int, int, str | None, bool], str] = {}
+        self._sentences: dict[tuple[int, int, str | None, bool, str], str] = {}
         day = now_s / 86400.0
         self._today = day
         # a title not out yet is no recommendation (a zero-view title is scored on its metadata alone,
@@ -421,7 +421,9 @@ class PersonalizationEngine:
         disliked = np.zeros(n, dtype=bool)
         if history is not None:
             finished[history.finished] = True
-            finished[history.rated] = True  # a rating says they saw it: the Top 10 row does not offer it back
+            rated = np.zeros(n, dtype=bool)
+            rated[history.rated] = True
+            finished |= rated  # a rating says they saw it: the Top 10 row does not offer it back
             disliked[history.disliked] = True
             cand, scores = self._candidates(member_id, history)
             progress = history.progress
@@ -444,6 +446,7 @@ class PersonalizationEngine:
             seen=seen,
             finished=finished,
             disliked=disliked,
+            rated=rated if history is not None else None,
             recent=titles,
             candidates=cand,
             scores=scores,
@@ -555,7 +558,8 @@ class PersonalizationEngine:
             because = [contributions[0][0]] if contributions else []
             g = int(genre_of[i])
             popular = i in popular_set
-            key = (because[0] if because else -1, g, place if popular else None, bool(self.is_new[i]))
+            verb = self._verb(because, view)
+            key = (because[0] if because else -1, g, place if popular else None, bool(self.is_new[i]), verb)
             sentence = self._sentences.get(key)
             if sentence is None:
                 attributes: list[AttributeContribution] = []
@@ -568,14 +572,20 @@ class PersonalizationEngine:
                     attributes=attributes,
                     popular_in=popular_in,
                     new_on_service=bool(self.is_new[i]),
-                    verb=self._verb(because),
+                    verb=verb,
                 )
                 self._sentences[key] = sentence
             out.append((sentence, because))
         return out
 
-    def _verb(self, titles: list[int]) -> str:
-        return "played" if titles and all(self.catalog.kind[t] == "game" for t in titles) else "watched"
+    def _verb(self, titles: list[int], view: MemberView | None = None) -> str:
+        """What the member did with these titles: played (games), rated (only rated, never played here:
+        MovieLens members rated films, they did not watch them on this service) or watched."""
+        if titles and all(self.catalog.kind[t] == "game" for t in titles):
+            return "played"
+        if titles and view is not None and view.rated is not None and all(view.rated[t] for t in titles):
+            return "rated"
+        return "watched"
 
     def _top10_for(self, country: str | None) -> tuple[np.ndarray, str]:
         key = str(country).upper() if country else None
@@ -653,7 +663,7 @@ class PersonalizationEngine:
             watched = bool(view.seen[idx])
         neighbours, sims = neighbours[keep][:k], sims[keep][:k]
         name = str(self.catalog.names[idx])
-        reason = f"Because you {self._verb([idx])} {name}" if watched else f"Like {name}"
+        reason = f"Because you {self._verb([idx], view)} {name}" if watched else f"Like {name}"
         return [self._item(RowItem(int(i), float(s), reason, [idx])) for i, s in zip(neighbours, sims, strict=True)]
 
     def home(self, member_id: str, *, max_rows: int = 8, per_row: int = 12) -> HomePage:
@@ -703,7 +713,7 @@ class PersonalizationEngine:
             popular_in=popular_in,
             new_on_service=bool(self.is_new[idx]),
             progress=progress,
-            verb=self._verb([j for j, _ in contributions[:2]]),
+            verb=self._verb([j for j, _ in contributions[:2]], view),
         )
         score = None
         hit = np.flatnonzero(view.candidates == idx)

@@ -78,6 +78,7 @@ class MemberView:
     scores: np.ndarray  # their blended scores
     progress: pd.DataFrame  # progress_frame rows, most recent first
     genre_profile: np.ndarray  # (n_genres,) taste weights
+    rated: np.ndarray | None = None  # bool (n,): rated and never played here (MovieLens): "rated", not "watched"
     resumable: list[tuple[int, str, str, float]] = field(default_factory=list)  # (root, play id, label, fraction)
     # Filled by the engine on first use: per title, the member's favourite genre among the title's
     # genres (-1: none), and the history titles that earned titles already asked about.
@@ -248,7 +249,8 @@ class _Builder:
             picked = mmr(keep, np.array([lookup[i] for i in keep.tolist()]), self.src.catalog.genre_matrix,
                          self.per_row, self.lam)
             name = self.src.catalog.names[anchor]
-            items = [RowItem(int(i), float(lookup[int(i)]), f"Because you watched {name}", [anchor]) for i in picked]
+            verb = "rated" if self.view.rated is not None and self.view.rated[anchor] else "watched"
+            items = [RowItem(int(i), float(lookup[int(i)]), f"Because you {verb} {name}", [anchor]) for i in picked]
             self.mark(items)
             return items, anchor
         return [], None
@@ -297,6 +299,10 @@ class _Builder:
         return items
 
 
+def _verb_title(view: MemberView, anchor: int) -> str:
+    return "Rated" if view.rated is not None and view.rated[anchor] else "Watched"
+
+
 def build_rows(
     view: MemberView,
     src: RowSources,
@@ -327,7 +333,8 @@ def build_rows(
     add("new", f"New on {src.service_name}", "new", b.new_on_service())
     items, anchor = b.because_you_watched()
     if anchor is not None:
-        add(f"because_{cat.axis_ids[anchor]}", f"Because You Watched {cat.names[anchor]}", "because_you_watched", items)
+        add(f"because_{cat.axis_ids[anchor]}", f"Because You {_verb_title(view, anchor)} {cat.names[anchor]}",
+            "because_you_watched", items)
     add("games", "Games for You", "games", b.games(), least=1)
     genres = np.argsort(-view.genre_profile, kind="stable")
     taste = [int(g) for g in genres[:3] if view.genre_profile[g] > 0]
@@ -342,7 +349,7 @@ def build_rows(
         if pos == 0:
             items, anchor = b.because_you_watched()
             if anchor is not None:
-                add(f"because_{cat.axis_ids[anchor]}", f"Because You Watched {cat.names[anchor]}",
+                add(f"because_{cat.axis_ids[anchor]}", f"Because You {_verb_title(view, anchor)} {cat.names[anchor]}",
                     "because_you_watched", items)
     if not view.seen.any():
         add("popular", "Popular on " + src.service_name, "popular", b.top_picks())
