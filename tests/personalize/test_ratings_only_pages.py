@@ -37,6 +37,8 @@ def _frames() -> dict[str, pd.DataFrame]:
                        genres=["Drama"], source="test"))  # rated once, two years ago
     titles.append(dict(title_id="fresh", name="Fresh Drama", kind="film", release_date=NOW - pd.Timedelta(days=3),
                        genres=["Drama"], source="test"))  # new: nobody has rated it yet
+    titles.append(dict(title_id="fresh2", name="Fresh Drama Two", kind="film",
+                       release_date=NOW - pd.Timedelta(days=4), genres=["Drama"], source="test"))  # rated twice
     members = [dict(member_id=f"u{i}", source="test") for i in range(120)]
     ratings = []
     for i in range(120):
@@ -48,6 +50,7 @@ def _frames() -> dict[str, pd.DataFrame]:
         for j in range(12):
             ratings.append((f"u{(g + 3 * j) % 120}", f"{genre[:3]}x{j}", 4.0, NOW - pd.Timedelta(days=400)))
     ratings.append(("u0", "nodate", 4.0, NOW - pd.Timedelta(days=700)))
+    ratings += [("u0", "fresh2", 4.0, NOW - pd.Timedelta(days=2)), ("u3", "fresh2", 4.0, NOW - pd.Timedelta(days=2))]
     for i in range(3):  # the last week: three people, a dozen films each
         for j in range(12):
             ratings.append((f"u{i}", f"Comx{j}", 5.0, NOW - pd.Timedelta(days=i + 1, hours=j)))
@@ -110,3 +113,16 @@ def test_ratings_only_members_are_told_what_they_rated_not_what_they_watched(eng
     headers = [row.title for m in ("u4", "u5") for row in engine.home(m, max_rows=20).rows
                if row.row_kind == "because_you_watched"]
     assert headers and all(h.startswith("Because You Rated ") for h in headers), headers
+
+
+def test_a_title_scored_mostly_on_metadata_is_explained_by_metadata_look_alikes(engine) -> None:
+    """A new film rated twice is 83% metadata in its score; its reason named the member's titles with the
+    largest collaborative contributions — each worth a sliver of a score that was mostly genre match."""
+    cat = engine.catalog
+    fresh2 = cat.index_of("fresh2")
+    assert engine.content_weight_[fresh2] >= 0.5
+    why = engine.explain("u6", "fresh2")  # a drama fan who has not rated it
+    assert why.because_titles
+    for t in why.because_titles:  # each named title's weight is its metadata likeness to the film
+        alike = engine.content.similarity(np.array([fresh2]), np.array([cat.index_of(t.title_id)]))[0][0]
+        assert t.weight == pytest.approx(float(alike), abs=1e-6)

@@ -537,6 +537,12 @@ class PersonalizationEngine:
                     mapped = [(col if self._from_model is None else int(self._from_model[col]), w)
                               for col, w in contributions]
                     found[int(todo[pos])] = [(j, w) for j, w in mapped if j >= 0 and view.nameable[j]]
+            # A title whose score is mostly metadata (w_t ≥ 0.5: few views, new) is explained by the history
+            # titles most alike in metadata, not by the model's tiny collaborative contributions: naming a
+            # title worth +0.0001 of a score that was 91% genre match said something untrue.
+            metadata_led = todo[self.content_weight_[todo] >= 0.5]
+            for i in metadata_led.tolist():
+                found[int(i)] = []
             cold = np.array([i for i, t in found.items() if not t], dtype=np.int64)
             named = watched[view.nameable[watched]]
             if cold.size and named.size:
