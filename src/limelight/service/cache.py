@@ -1,7 +1,8 @@
 """The online tier's precomputed answers: rendered JSON per member (and per title), kept until it changes.
 
 A member's entries are dropped when their events are folded in; everything is dropped when a new
-model version is swapped in. Bounded: past `max_entries` the least recently used entries go first.
+model version is swapped in. Bounded: past `max_entries` entries or `max_bytes` of rendered JSON (a
+page of 100 recommendations is ~15 KB: 50,000 entries could hold 0.75 GB), the least recently used go first.
 
 An answer rendered while its owner's events were being folded in is not kept: `forget` (before and after
 a fold) moves the owner's epoch on, and `fetch` keeps what it rendered only if the epoch did not move
@@ -18,8 +19,10 @@ __all__ = ["ResponseCache"]
 
 
 class ResponseCache:
-    def __init__(self, max_entries: int = 50_000) -> None:
+    def __init__(self, max_entries: int = 50_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._data: OrderedDict[tuple[str, str, Hashable], bytes] = OrderedDict()
         self._by_owner: dict[str, set[tuple[str, str, Hashable]]] = {}
         self._epoch: dict[str, int] = {}  # owner → how many times their answers were forgotten
@@ -45,10 +48,15 @@ class ResponseCache:
         if self.max_entries <= 0:
             return
         key = (kind, owner, variant)
+        previous = self._data.pop(key, None)
+        if previous is not None:
+            self.bytes -= len(previous)
         self._data[key] = body
+        self.bytes += len(body)
         self._by_owner.setdefault(owner, set()).add(key)
-        while len(self._data) > self.max_entries:
-            old, _ = self._data.popitem(last=False)
+        while self._data and (len(self._data) > self.max_entries or self.bytes > self.max_bytes):
+            old, dropped = self._data.popitem(last=False)
+            self.bytes -= len(dropped)
             owned = self._by_owner.get(old[1])
             if owned is not None:
                 owned.discard(old)
@@ -67,11 +75,14 @@ class ResponseCache:
         for owner in owners:
             self._epoch[owner] = self._epoch.get(owner, 0) + 1
             for key in self._by_owner.pop(owner, ()):
-                self._data.pop(key, None)
+                dropped = self._data.pop(key, None)
+                if dropped is not None:
+                    self.bytes -= len(dropped)
 
     def clear(self) -> None:
         self._cleared += 1
         self._data.clear()
+        self.bytes = 0
         self._by_owner.clear()
 
     def __len__(self) -> int:

@@ -43,6 +43,9 @@ class ServiceConfig(BaseModel):
     cache_entries: int = Field(
         default=50_000, ge=0, description="Rendered answers kept per process (0 = always compute)."
     )
+    cache_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=0, description="At most this many bytes of rendered answers per process."
+    )
     precompute: bool = Field(
         default=False, description="After each engine load, render every member's home and top-10 in the background."
     )

@@ -134,7 +134,7 @@ class ServiceState:
         self.precompute_done = False
         self.folds = 0  # batches of events observed: precomputed answers older than a fold are dropped
         self.commit_seq = 0  # event batches committed by this process (under `write_lock`), in order
-        self.cache = ResponseCache(config.cache_entries)
+        self.cache = ResponseCache(config.cache_entries, config.cache_bytes)
         self.training = TrainingStatus()
         self.synthetic = self._is_synthetic()
         self.data_counts = self._data_counts()
