@@ -513,14 +513,7 @@ def read_store_interactions(db: str | Path) -> pd.DataFrame:
     with Store(db, read_only=True) as store:
         catalog = load_catalog(store)
         histories = Histories.from_store(store, catalog, list(load_members(store).country))
-    viewers = histories.viewers()
-    frame = pd.DataFrame(
-        {
-            "member_id": viewers["member_id"].astype(str).to_numpy(object),
-            "title_id": np.asarray(catalog.axis_ids, dtype=object)[viewers["title_idx"].to_numpy(np.int64)],
-            "timestamp": viewers["last_at"].astype("float64").to_numpy(),
-        }
-    )
+    frame = histories.interactions()[["member_id", "title_id", "last_at"]].rename(columns={"last_at": "timestamp"})
     if frame.empty:
         raise DataError("the store must hold viewing events or ratings, got none", origin=str(db))
     return frame.sort_values(["member_id", "title_id"], kind="stable").reset_index(drop=True)

@@ -168,6 +168,11 @@ class TitleArrays:
         code = self.codes(title_ids)
         return np.where(code >= 0, self.runtime[np.maximum(code, 0)], np.nan)
 
+    def root_of(self, title_ids: pd.Series) -> np.ndarray:
+        """Axis index of each row's root (series for an episode); -1: unknown title or not on the axis."""
+        code = self.codes(title_ids)
+        return np.where(code >= 0, self.root_idx[np.maximum(code, 0)], -1)
+
 
 def progress_frame(
     pieces: pd.DataFrame, catalog: Catalog, next_episode: dict[str, str], arrays: TitleArrays | None = None
@@ -313,8 +318,7 @@ class Histories:
         empty = pd.MultiIndex.from_arrays([pd.Index([], dtype=object), pd.Index([], dtype=np.int64)])
         if thumbs is None or thumbs.empty:
             return empty
-        code = self._arrays().codes(thumbs["title_id"].astype(str).astype(object))
-        root = np.where(code >= 0, self._arrays().root_idx[np.maximum(code, 0)], -1)
+        root = self._arrays().root_of(thumbs["title_id"].astype(str).astype(object))
         frame = pd.DataFrame({"member_id": thumbs["member_id"].astype(str).to_numpy(object), "root_idx": root,
                               "rated_at": thumbs["rated_at"].astype(float).to_numpy(),
                               "rating": thumbs["rating"].astype(float).to_numpy()})[root >= 0]
@@ -358,6 +362,18 @@ class Histories:
         m.sum_duplicates()
         m.data[:] = 1.0
         return m
+
+    def interactions(self) -> pd.DataFrame:
+        """What the models train on, one row per (member, axis title) in a history: member_id, title_id (the
+        axis id), title_idx, last_at (epoch s). The service's training and `evaluate --db` both read this."""
+        viewers = self.viewers()
+        title_idx = viewers["title_idx"].to_numpy(np.int64)
+        return pd.DataFrame({
+            "member_id": viewers["member_id"].astype(str).to_numpy(object),
+            "title_id": np.asarray(self.catalog.axis_ids, dtype=object)[title_idx],
+            "title_idx": title_idx,
+            "last_at": viewers["last_at"].to_numpy(np.float64),
+        })
 
     def viewers(self) -> pd.DataFrame:
         """One row per (member, axis title): title_idx, last_at, country — for popularity."""
@@ -480,9 +496,7 @@ class Histories:
                      "events"]]
 
     def _with_root(self, pieces: pd.DataFrame) -> pd.DataFrame:
-        arrays = self._arrays()
-        code = arrays.codes(pieces["title_id"])
-        root_idx = np.where(code >= 0, arrays.root_idx[np.maximum(code, 0)], -1)
+        root_idx = self._arrays().root_of(pieces["title_id"])
         keep = root_idx >= 0
         out = pieces[keep].copy()
         out["root_idx"] = root_idx[keep]

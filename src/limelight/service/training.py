@@ -65,19 +65,12 @@ def load_interactions(store: Store) -> tuple[Any, pd.DataFrame]:
     if len(histories.pieces) == 0 or catalog.n_titles == 0:
         raise DataError("the spine has no viewing events nor ratings to train on", origin=str(store.path))
     matrix = histories.matrix()
-    viewers = histories.viewers()
-    frame = pd.DataFrame(
-        {
-            "member_id": viewers["member_id"].astype(str),
-            "title_id": np.asarray(catalog.axis_ids, dtype=object)[viewers["title_idx"].to_numpy(np.int64)],
-            "weight": 1.0,
-            "last_at": viewers["last_at"].astype("float64"),
-        }
-    )
-    rows = viewers["member_id"].map(histories.member_pos).to_numpy(np.int64)
+    pairs = histories.interactions()
+    rows = pairs["member_id"].map(histories.member_pos).to_numpy(np.int64)
     last_at = sp.csr_matrix(  # latest time per (member, title): `auto` validates on each member's latest
-        (frame["last_at"].to_numpy(np.float64), (rows, viewers["title_idx"].to_numpy(np.int64))), shape=matrix.shape
+        (pairs["last_at"].to_numpy(np.float64), (rows, pairs["title_idx"].to_numpy(np.int64))), shape=matrix.shape
     )
+    frame = pairs[["member_id", "title_id"]].assign(weight=1.0, last_at=pairs["last_at"])
     inter = Interactions(
         matrix=matrix,
         member_ids=np.asarray(histories.member_ids, dtype=object),
