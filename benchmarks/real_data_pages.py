@@ -5,7 +5,8 @@
 Counts, over every member and every film with at least 50 ratings (the engine `limelight home` builds,
 default model EASE): how much of "More like this" and "Because You Watched" is films rated 3 times or
 fewer, how concentrated the top-10 lists are, how often a film with no release date is in them, whether
-a "Top 10 this week" row is shown and holds films the member already rated. Run it with older code on
+a "Top 10 this week" row is shown and holds films the member already rated, and how many reasons on
+the pages and top-10 lists name a film the member last rated below 3 stars. Run it with older code on
 PYTHONPATH to compare (`git worktree add /tmp/old <commit>`).
 """
 
@@ -35,7 +36,11 @@ def main() -> None:
     started = time.perf_counter()
     with Store(args.db, read_only=True) as store:
         engine = PersonalizationEngine.from_store(store)
-    built = time.perf_counter() - started
+        built = time.perf_counter() - started
+        # Read here from the ratings themselves, not through the engine under test.
+        low = store.query("""SELECT member_id, title_id FROM ratings WHERE scale = 'stars'
+                             GROUP BY member_id, title_id HAVING arg_max(rating, rated_at) < 3""")
+    panned = set(zip(low["member_id"].astype(str), low["title_id"].astype(str), strict=True))
     cat, views = engine.catalog, engine.views_
     rare = views <= 3
     famous = np.flatnonzero(views >= 50)
@@ -43,10 +48,15 @@ def main() -> None:
                     for i in famous]
     byw = byw_rare = top10_rows = top10_rated = 0
     lists: collections.Counter[str] = collections.Counter()
-    undated = 0
+    undated = reasons = reasons_panned = 0
     for member in engine.histories.member_ids:
         view = engine.view(member)
-        for row in engine.home(member, max_rows=20, per_row=12).rows:
+        page = engine.home(member, max_rows=20, per_row=12)
+        named = [b for row in page.rows for i in row.items for b in i.because]
+        named += [b for r in engine.recommend(member, k=10) for b in r.because]
+        reasons += len(named)
+        reasons_panned += sum((member, b) in panned for b in named)
+        for row in page.rows:
             if row.row_kind == "because_you_watched":
                 byw += len(row.items)
                 byw_rare += sum(rare[cat.index_of(i.title_id)] for i in row.items)
@@ -65,6 +75,8 @@ def main() -> None:
     print(f"top-10 lists: {len(lists)} distinct films ({len(lists) / cat.n_titles:.1%} of the catalog); the 10 most "
           f"listed fill {head / (10 * n):.1%} of slots ({', '.join(f'{cat.names[cat.index_of(t)]} {c}' for t, c in lists.most_common(3))}); "
           f"lists holding a film with no release date: {undated}")
+    print(f"titles named as reasons (page items and top 10s): {reasons}; of them rated below 3 stars by the member: "
+          f"{reasons_panned} ({reasons_panned / max(reasons, 1):.1%}); member-film pairs rated below 3: {len(panned)}")
     print(f"'Top 10 this week' rows shown: {top10_rows} of {n} pages; items in them the member already rated: {top10_rated}")
 
 

@@ -434,7 +434,13 @@ class PersonalizationEngine:
             cand = np.argsort(-pop, kind="stable")[: self.n_candidates]
             scores = pop[cand].astype(np.float32)
             progress = pd.DataFrame(columns=["root_idx", "play_id", "state", "fraction", "last_at", "label"])
+        nameable = self._nameable_mask(level)
         recent = titles[:50]
+        if history is not None and len(history.unliked):
+            # Rated below "liked": seen (never offered back) but never a reason, and not their taste.
+            nameable = nameable.copy()
+            nameable[history.unliked] = False
+            recent = recent[~np.isin(recent, history.unliked)]
         genre_profile = self.catalog.genre_matrix[recent].sum(axis=0) if len(recent) else np.zeros(
             self.catalog.genre_matrix.shape[1], dtype=np.float32
         )
@@ -442,7 +448,7 @@ class PersonalizationEngine:
             member_id=member_id,
             country=country,
             allowed=self._allowed_mask(country, level),
-            nameable=self._nameable_mask(level),
+            nameable=nameable,
             seen=seen,
             finished=finished,
             disliked=disliked,

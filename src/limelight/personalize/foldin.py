@@ -10,7 +10,9 @@ their series on the recommendable axis. From these pieces come
 
 A title the member gave a thumbs-down (their latest thumbs rating of it or of any of its episodes) is
 not part of their history: it is never a positive for a model, never named as a reason, never in
-Continue Watching — and never recommended to them again (`MemberHistory.disliked`).
+Continue Watching — and never recommended to them again (`MemberHistory.disliked`). A title whose
+latest star rating is below `LIKED_STARS` stays in the history (they saw it; it is not offered back)
+but is never named as the reason for another title (`MemberHistory.unliked`).
 
 `Histories.observe(events)` adds new events to the members they belong to (creating new members on
 the fly) and returns the members whose history changed, so the engine can rescore only those.
@@ -32,12 +34,13 @@ from limelight.spine.store import Store
 
 __all__ = [
     "FINISHED_FRACTION",
+    "LIKED_STARS",
     "STARTED_FRACTION",
     "Histories",
     "MemberHistory",
     "TitleArrays",
     "load_pieces",
-    "load_thumbs",
+    "load_verdicts",
     "progress_frame",
 ]
 
@@ -49,6 +52,12 @@ log = logging.getLogger(__name__)
 # of the member's history — it neither hides the title from their rows nor explains other titles.
 FINISHED_FRACTION = 0.9
 STARTED_FRACTION = 0.02
+
+# The lowest star rating that says "liked it". Netflix's five-star scale read 1 "Hated it", 2 "Didn't
+# like it", 3 "Liked it", 4 "Really liked it", 5 "Loved it"; MovieLens's half stars below 3 sit between
+# "fairly bad" and "OK". "Because you rated Bio-Dome" under a 1.5-star rating tells a member the
+# service did not listen.
+LIKED_STARS = 3.0
 
 _PIECE_COLUMNS = ["member_id", "title_id", "seconds", "total_seconds", "passes", "last_at", "country", "events"]
 
@@ -87,17 +96,27 @@ GROUP BY r.member_id, r.title_id
 """
 
 
-_THUMBS_SQL = """
-SELECT member_id, title_id, epoch(rated_at)::DOUBLE AS rated_at, rating
+# Every thumbs rating (few), and each title's latest star rating where it could make a title unliked:
+# below `LIKED_STARS`, or of an episode (its series' latest verdict may be another episode's high one).
+# Liked star ratings of films are not read: on MovieLens they are almost all of the ratings.
+_VERDICTS_SQL = f"""
+SELECT member_id, title_id, epoch(rated_at)::DOUBLE AS rated_at, rating, scale
 FROM ratings WHERE scale = 'thumbs'
+UNION ALL
+SELECT r.member_id, r.title_id, epoch(max(r.rated_at))::DOUBLE, arg_max(r.rating, r.rated_at), 'stars'
+FROM ratings r LEFT JOIN titles t USING (title_id)
+WHERE r.scale = 'stars'
+GROUP BY r.member_id, r.title_id
+HAVING arg_max(r.rating, r.rated_at) < {LIKED_STARS} OR any_value(t.parent_id) IS NOT NULL
 """
 
 
-def load_thumbs(store: Store) -> pd.DataFrame:
-    """Every thumbs rating: member_id, title_id, rated_at (epoch s), rating (-1 down, 1 up, 2 two up)."""
+def load_verdicts(store: Store) -> pd.DataFrame:
+    """Ratings that can set a title aside: member_id, title_id, rated_at (epoch s), rating, scale —
+    every thumbs rating (-1 down, 1 up, 2 two up) and the latest star rating where it is below liked."""
     if not store.count("ratings"):
-        return pd.DataFrame({"member_id": [], "title_id": [], "rated_at": [], "rating": []})
-    return store.query(_THUMBS_SQL)
+        return pd.DataFrame({"member_id": [], "title_id": [], "rated_at": [], "rating": [], "scale": []})
+    return store.query(_VERDICTS_SQL)
 
 
 def load_pieces(store: Store) -> pd.DataFrame:
@@ -266,6 +285,7 @@ class MemberHistory:
     progress: pd.DataFrame  # rows of `progress_frame` for this member, most recent first
     pieces: pd.DataFrame = field(repr=False)  # this member's (title_id, seconds, last_at, …) rows
     disliked: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # axis idx given a thumbs-down
+    unliked: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # axis idx last rated below liked
 
     @property
     def finished(self) -> np.ndarray:
@@ -288,12 +308,12 @@ class Histories:
     """All members' histories; cheap per-member access; `observe` folds new events in."""
 
     def __init__(
-        self, catalog: Catalog, pieces: pd.DataFrame, member_ids: list[str], thumbs: pd.DataFrame | None = None
+        self, catalog: Catalog, pieces: pd.DataFrame, member_ids: list[str], verdicts: pd.DataFrame | None = None
     ) -> None:
         self.catalog = catalog
         self._next = _next_episode(catalog)
         self._title_arrays: TitleArrays | None = None
-        self._disliked = self._dislikes(thumbs)
+        self._disliked, self._unliked = self._verdicts(verdicts)
         if "total_seconds" not in pieces:  # pieces made without `load_pieces`: one viewing each
             pieces = pieces.assign(total_seconds=pieces["seconds"], passes=0)
         pieces = self._with_root(pieces)
@@ -310,23 +330,32 @@ class Histories:
 
     @classmethod
     def from_store(cls, store: Store, catalog: Catalog, member_ids: list[str]) -> Histories:
-        """Every member's history as the spine holds it: viewing, ratings and thumbs-downs."""
-        return cls(catalog, load_pieces(store), member_ids, load_thumbs(store))
+        """Every member's history as the spine holds it: viewing, ratings, thumbs-downs and low stars."""
+        return cls(catalog, load_pieces(store), member_ids, load_verdicts(store))
 
-    def _dislikes(self, thumbs: pd.DataFrame | None) -> pd.MultiIndex:
-        """(member_id, root_idx) whose latest thumbs rating — of the title or any of its episodes — is down."""
+    def _verdicts(self, verdicts: pd.DataFrame | None) -> tuple[pd.MultiIndex, dict[str, np.ndarray]]:
+        """(member_id, root_idx) whose latest thumbs rating — of the title or any of its episodes — is
+        down; and per member, the roots whose latest star rating is below `LIKED_STARS`."""
         empty = pd.MultiIndex.from_arrays([pd.Index([], dtype=object), pd.Index([], dtype=np.int64)])
-        if thumbs is None or thumbs.empty:
-            return empty
-        root = self._arrays().root_of(thumbs["title_id"].astype(str).astype(object))
-        frame = pd.DataFrame({"member_id": thumbs["member_id"].astype(str).to_numpy(object), "root_idx": root,
-                              "rated_at": thumbs["rated_at"].astype(float).to_numpy(),
-                              "rating": thumbs["rating"].astype(float).to_numpy()})[root >= 0]
-        latest = frame.sort_values("rated_at", kind="stable").drop_duplicates(["member_id", "root_idx"], keep="last")
-        down = latest[latest["rating"] < 0]
-        if down.empty:
-            return empty
-        return pd.MultiIndex.from_arrays([down["member_id"].to_numpy(object), down["root_idx"].to_numpy(np.int64)])
+        if verdicts is None or verdicts.empty:
+            return empty, {}
+        if "scale" not in verdicts:  # thumbs only (callers that build their own frame)
+            verdicts = verdicts.assign(scale="thumbs")
+        root = self._arrays().root_of(verdicts["title_id"].astype(str).astype(object))
+        frame = pd.DataFrame({"member_id": verdicts["member_id"].astype(str).to_numpy(object), "root_idx": root,
+                              "rated_at": verdicts["rated_at"].astype(float).to_numpy(),
+                              "rating": verdicts["rating"].astype(float).to_numpy(),
+                              "scale": verdicts["scale"].astype(str).to_numpy(object)})[root >= 0]
+        # Each scale's latest word per (member, title or series): a later thumbs-up lifts an earlier down.
+        latest = frame.sort_values("rated_at", kind="stable").drop_duplicates(
+            ["member_id", "root_idx", "scale"], keep="last")
+        thumbs, stars = latest[latest["scale"] == "thumbs"], latest[latest["scale"] == "stars"]
+        down = thumbs[thumbs["rating"] < 0]
+        disliked = empty if down.empty else pd.MultiIndex.from_arrays(
+            [down["member_id"].to_numpy(object), down["root_idx"].to_numpy(np.int64)])
+        low = stars[stars["rating"] < LIKED_STARS]
+        unliked = {str(m): np.unique(g.to_numpy(np.int64)) for m, g in low.groupby("member_id")["root_idx"]}
+        return disliked, unliked
 
     def _all_progress(self) -> pd.DataFrame:
         if self._progress_frame is None:
@@ -394,7 +423,7 @@ class Histories:
         pieces = self._pieces.iloc[sl]
         everyone = self._all_progress()
         progress = everyone.iloc[self._progress_by_member.get(member_id, slice(0, 0))]
-        history = _history(member_id, pieces, progress)
+        history = _history(member_id, pieces, progress, self._unliked.get(member_id, _NONE))
         self._cache[member_id] = history
         return history
 
@@ -454,6 +483,7 @@ class Histories:
                 progress=progress.iloc[progress_slices.get(member_id, slice(0, 0))].reset_index(drop=True),
                 pieces=(mine := merged.iloc[piece_slices[member_id]].reset_index(drop=True)),
                 disliked=_disliked_roots(mine),
+                unliked=self._unliked.get(member_id, _NONE),
             )
         return len(frame), changed
 
@@ -537,13 +567,16 @@ def _slices(member_col: pd.Series) -> dict[str, slice]:
     return {str(values[s]): slice(int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
 
 
+_NONE = np.zeros(0, np.int64)
+
+
 def _disliked_roots(pieces: pd.DataFrame) -> np.ndarray:
     if "disliked" not in pieces:
         return np.zeros(0, np.int64)
     return np.unique(pieces["root_idx"].to_numpy(np.int64)[pieces["disliked"].to_numpy(bool)])
 
 
-def _history(member_id: str, pieces: pd.DataFrame, progress: pd.DataFrame) -> MemberHistory:
+def _history(member_id: str, pieces: pd.DataFrame, progress: pd.DataFrame, unliked: np.ndarray) -> MemberHistory:
     # Most recent first, one entry per axis title; samples and thumbs-downs are not part of it.
     by_root = Histories._watched(pieces).sort_values("last_at", ascending=False, kind="stable").drop_duplicates("root_idx")
     return MemberHistory(
@@ -553,4 +586,5 @@ def _history(member_id: str, pieces: pd.DataFrame, progress: pd.DataFrame) -> Me
         progress=progress.reset_index(drop=True),
         pieces=pieces,
         disliked=_disliked_roots(pieces),
+        unliked=unliked,
     )

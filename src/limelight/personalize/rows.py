@@ -69,7 +69,7 @@ class MemberView:
     member_id: str
     country: str | None
     allowed: np.ndarray  # bool (n,): available in their country and within their maturity limit
-    nameable: np.ndarray  # bool (n,): within their maturity limit — titles a reason may name
+    nameable: np.ndarray  # bool (n,): within their maturity limit and not rated below liked — titles a reason may name
     seen: np.ndarray  # bool (n,): in their history (watched or rated; not samples, not thumbs-downs)
     finished: np.ndarray  # bool (n,)
     disliked: np.ndarray  # bool (n,): given a thumbs-down — never shown again, never named
@@ -238,7 +238,7 @@ class _Builder:
         for anchor in self.view.recent[:10].tolist():
             if anchor in self.anchors or self.src.catalog.kind[anchor] == "game":  # games have their own row
                 continue
-            if not self.view.nameable[anchor]:  # above the profile's limit now: never named on its page
+            if not self.view.nameable[anchor]:  # above the profile's limit now, or rated low: never named
                 continue
             neighbours, sims = self.src.neighbours(anchor)
             keep = self.take(neighbours)
