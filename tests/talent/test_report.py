@@ -122,3 +122,43 @@ def test_write_report_states_the_assumptions_on_every_page(full_report: ReportRe
     assumptions = pd.read_csv(tmp_path / "assumptions.csv")
     assert assumptions["first90_share"].iloc[0] == 0.6
     assert result.summary()["likely_crossed_eligible"] > 0
+
+
+def test_a_name_match_of_another_year_is_not_the_same_title() -> None:
+    """The 2024 live-action "Avatar The Last Airbender: Season 1" was joined to the catalog's 2005 animated
+    show of that name, and its voice cast was paid the live-action cast's bonus in credits.csv."""
+    from limelight.talent.report import join_catalog
+
+    catalog = pd.DataFrame(
+        [("s1", "TV Show", "Avatar: The Last Airbender", "2007", "Zach Tyler"),
+         ("s2", "Movie", "The Killer", "2017", "Old Cast"),
+         ("s3", "Movie", "Brain on Fire", "2016", "Chloë Grace Moretz"),  # festival 2016, on Netflix 2018
+         ("s4", "TV Show", "Bridgerton", "2020", "Phoebe Dynevor"),
+         ("s5", "TV Show", "Heartbreak High", "1999", "Abi Tucker")],
+        columns=["show_id", "type", "title", "release_year", "cast"],
+    ).assign(director=None)
+    catalog["kind"] = catalog["type"].map({"Movie": "film", "TV Show": "show"})
+    catalog["name_key"] = name_key(catalog["title"])
+    titles = pd.DataFrame(
+        [("Avatar The Last Airbender: Season 1", "show", "2024-02-22"),
+         ("The Killer", "film", "2023-11-10"),
+         ("Brain on Fire", "film", "2018-06-22"),
+         ("Bridgerton: Season 3", "show", "2024-05-16"),  # a later season of the catalog's show
+         ("Heartbreak High: Limited Series", "show", "2022-09-14"),
+         ("Heartbreak High", "show", None)],  # no release date: the name decides
+        columns=["title_name", "kind", "release_date"],
+    )
+    titles["release_date"] = pd.to_datetime(titles["release_date"])
+    titles["name_key"] = name_key(titles["title_name"])
+    joined = join_catalog(titles, catalog)
+    assert joined["show_id"].fillna("-").tolist() == ["-", "-", "s3", "s4", "-", "s5"]
+    assert joined["catalog_year_mismatch"].tolist() == [True, True, False, False, True, False]
+
+
+def test_the_live_action_avatar_cast_is_not_the_animated_one(full_report: ReportResult) -> None:
+    titles, credits = full_report.titles, full_report.credits
+    avatar = titles[titles["title_name"] == "Avatar The Last Airbender: Season 1"]
+    assert len(avatar) and not avatar["catalog_matched"].any() and avatar["catalog_year_mismatch"].all()
+    on_it = credits[credits["title_name"] == "Avatar The Last Airbender: Season 1"]
+    assert on_it.empty  # before: Zach Tyler, Mae Whitman and the other voice actors, each with a share
+    assert full_report.summary()["catalog_year_mismatch"] > 100

@@ -216,3 +216,26 @@ def test_title_windows_match_the_credit_lines_without_any_credit(world_store: St
     assert w.loc[("f1", 1), "views"] == pytest.approx(4.0) and w.loc[("f1", 1), "eligible"]
     assert w.loc[("s1s1", 1), "metric"] == pytest.approx(0.1) and w.loc[("s1s1", 1), "views_needed"] == 1
     assert not w.loc[("f0", 1), "release_eligible"]
+
+
+def test_a_season_with_an_episode_of_unknown_runtime_has_no_views(
+    world_path: Path, world_store: Store, tmp_path: Path
+) -> None:
+    """The season's runtime summed only the episodes that had one: two of three hour-long episodes made a
+    120-minute season, and 5 hours counted as 2.5 views (25%, "reached") instead of 1.67 (16.7%)."""
+    import shutil
+
+    copy = tmp_path / "gap.duckdb"
+    shutil.copy(world_path, copy)
+    with Store(copy) as store:
+        store.con.execute("""INSERT INTO titles (title_id, name, kind, parent_id, season_number, episode_number,
+                             runtime_minutes, release_date, source)
+                             VALUES ('s1e3', 'Three', 'episode', 's1s1', 1, 3, NULL, DATE '2024-03-01', 'test')""")
+        lines = credit_lines(store, as_of=AS_OF)
+        season = _line(lines, "p1", "s1s1")
+        assert pd.isna(season["views"]) and season["eligible"] is None and "runtime unknown" in season["note"]
+        from limelight.talent.statements import title_windows
+
+        w = title_windows(store, as_of=AS_OF).set_index(["program_id", "year"])
+        assert w.loc[("s1s1", 1), "eligible"] is None and pd.isna(w.loc[("s1s1", 1), "views"])
+    assert _line(credit_lines(world_store, as_of=AS_OF), "p1", "s1s1")["views"] == pytest.approx(1.0)

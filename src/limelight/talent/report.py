@@ -263,19 +263,64 @@ def read_catalog(path: str | Path) -> pd.DataFrame:
     return cat
 
 
+# How far a catalog film's release year may sit from the report's release date and still be the same film:
+# a festival film reaches Netflix a year or two later (Brain on Fire: 2016, on Netflix 2018), never before.
+_FILM_YEARS_BEFORE, _FILM_YEARS_AFTER = 2, 1
+_SEASON = re.compile(r":\s*(?:season|series|part|volume|temporada|saison|staffel)\s+(\d+)\b", re.IGNORECASE)
+
+
+def _season_number(names: pd.Series) -> np.ndarray:
+    """Season (or part) number in a report title ("…: Season 3" → 3; "…: Limited Series" → 1); NaN if none."""
+    found = names.astype(str).str.extract(_SEASON, expand=False).astype("float64")
+    limited = names.astype(str).str.contains(r":\s*limited series\b", case=False, regex=True)
+    return np.where(limited & found.isna(), 1.0, found.to_numpy())
+
+
+def _plausible(report_kind: pd.Series, report_year: pd.Series, season: pd.Series, catalog_year: pd.Series) -> np.ndarray:
+    """Whether a name match can be the same title, by year (unknown years never rule a match out).
+
+    A film: the catalog's release year from two years before the report's release date to one after. A
+    first season (or a limited series): the catalog's year — the year of a show's latest season in the
+    titles catalog — not before the report's release year less one; a show whose first season premiered
+    in 2024 is not the 2005 animated show of the same name (Avatar: The Last Airbender), whose voice
+    cast would otherwise be paid the live-action cast's bonus. Later seasons carry no year test.
+    """
+    y, c = report_year.to_numpy("float64"), catalog_year.to_numpy("float64")
+    known = ~np.isnan(y) & ~np.isnan(c)
+    film = (report_kind == "film").to_numpy()
+    first = (season == 1).to_numpy()
+    with np.errstate(invalid="ignore"):
+        film_ok = (c >= y - _FILM_YEARS_BEFORE) & (c <= y + _FILM_YEARS_AFTER)
+        first_ok = c >= y - 1
+    return ~known | np.where(film, film_ok, np.where(first, first_ok, True))
+
+
 def join_catalog(titles: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
-    """Add director, cast and the catalog id where the title's key (and kind, where known) matches."""
-    cat = catalog[catalog["name_key"] != ""]
-    cat = cat.drop_duplicates(["name_key", "kind"], keep="first")
-    by_kind = titles.merge(
-        cat[["name_key", "kind", "show_id", "director", "cast"]], on=["name_key", "kind"], how="left"
-    )
-    any_kind = cat.drop_duplicates("name_key", keep="first")[["name_key", "show_id", "director", "cast"]]
-    fallback = titles[["name_key"]].merge(any_kind, on="name_key", how="left")
-    for col in ("show_id", "director", "cast"):
-        by_kind[col] = by_kind[col].where(by_kind[col].notna(), fallback[col].to_numpy())
-    by_kind["catalog_matched"] = by_kind["show_id"].notna()
-    return by_kind
+    """Add director, cast and the catalog id where the title's key matches a catalog title that can be the
+    same one by year (same kind first, then any kind; the catalog's first such row). `catalog_year_mismatch`
+    marks rows whose name matched only titles of other years: unmatched, so no money reaches their cast."""
+    cat = catalog[catalog["name_key"] != ""].reset_index(drop=True)
+    cat_year = pd.to_numeric(cat["release_year"], errors="coerce") if "release_year" in cat else pd.Series(np.nan, index=cat.index)
+    cat = pd.DataFrame({"name_key": cat["name_key"], "catalog_kind": cat["kind"], "show_id": cat["show_id"],
+                        "director": cat["director"], "cast": cat["cast"], "catalog_year": cat_year,
+                        "catalog_order": np.arange(len(cat))})
+    out = titles.drop(columns=["show_id", "director", "cast"], errors="ignore").reset_index(drop=True)
+    release = pd.to_datetime(out["release_date"], errors="coerce") if "release_date" in out else pd.Series(pd.NaT, index=out.index)
+    left = pd.DataFrame({"report_row": np.arange(len(out)), "name_key": out["name_key"].to_numpy(object),
+                         "report_kind": out["kind"].to_numpy(object) if "kind" in out else None,
+                         "report_year": release.dt.year.astype("float64").to_numpy(),
+                         "season": _season_number(out["title_name"]) if "title_name" in out else np.nan})
+    pairs = left.merge(cat, on="name_key", how="inner")
+    ok = _plausible(pairs["report_kind"], pairs["report_year"], pairs["season"], pairs["catalog_year"])
+    named = np.zeros(len(out), dtype=bool)
+    named[pairs["report_row"].to_numpy(np.int64)] = True
+    pairs = pairs[ok].assign(other_kind=lambda f: (f["catalog_kind"] != f["report_kind"]).astype(int))
+    best = pairs.sort_values(["report_row", "other_kind", "catalog_order"]).drop_duplicates("report_row")
+    best = best.set_index("report_row")[["show_id", "director", "cast"]]
+    out = out.join(best)
+    out["catalog_matched"] = out["show_id"].notna()
+    out["catalog_year_mismatch"] = named & ~out["catalog_matched"].to_numpy()
+    return out
 
 
 def _split_names(s: pd.Series) -> pd.Series:
@@ -352,6 +397,7 @@ class ReportResult:
             "likely_crossed": int(t["likely_crossed"].fillna(False).sum()),
             "likely_crossed_eligible": int(t["bonus_applies"].sum()),
             "catalog_matched": int(t["catalog_matched"].sum()) if "catalog_matched" in t else 0,
+            "catalog_year_mismatch": int(t["catalog_year_mismatch"].sum()) if "catalog_year_mismatch" in t else 0,
             "credits": len(self.credits),
             "credits_on_report_rows": int(self.credits["period_start"].notna().sum()) if len(self.credits) else 0,
             "assumptions": self.assumptions.lines(),
@@ -364,7 +410,7 @@ _CSV_TITLE_COLUMNS = [
     "hours_viewed", "domestic_share", "first90_share", "domestic_hours_90", "views_90", "july1",
     "domestic_subscribers", "subscribers_as_of", "trigger_views", "metric", "likely_crossed", "views_needed",
     "release_eligible", "bonus_applies", "fixed_residual", "sag_bonus", "sag_performers_share", "sag_fund_share",
-    "wga_bonus", "dga_bonus", "show_id", "director", "cast",
+    "wga_bonus", "dga_bonus", "show_id", "director", "cast", "catalog_year_mismatch",
 ]
 
 
@@ -380,7 +426,7 @@ def build_report(
         titles = join_catalog(titles, catalog)
         credits = credit_rows(titles, catalog, assumptions)
     else:
-        titles = titles.assign(show_id=None, director=None, cast=None, catalog_matched=False)
+        titles = titles.assign(show_id=None, director=None, cast=None, catalog_matched=False, catalog_year_mismatch=False)
         credits = pd.DataFrame()
     return titles, credits
 
@@ -546,12 +592,14 @@ def _index_page(pages: list[tuple[str, Any, Any, pd.DataFrame]], titles: pd.Data
             f"<td>{measured:,}</td><td>{crossed:,}</td><td>{applies:,}</td></tr>"
         )
     matched = int(titles["catalog_matched"].sum()) if "catalog_matched" in titles else 0
+    mismatched = int(titles["catalog_year_mismatch"].sum()) if "catalog_year_mismatch" in titles else 0
     body = (
         "<table><tr><th class='t'>half-year</th><th>titles</th><th>first-90-day estimate possible</th>"
         "<th>likely crossed</th><th>released on/after 2024-01-01 and likely crossed</th></tr>"
         + "".join(rows)
         + "</table>"
         + f"<p>{matched:,} report rows matched a title in the catalog (cast and director joined); "
+        f"{mismatched:,} matched only a catalog title of another year by name (another title: left unmatched); "
         f"{len(credits):,} credit rows (every catalog credit; one per matched report row). Files: titles.csv, credits.csv, assumptions.csv.</p>"
     )
     return _page("Netflix engagement reports: which titles likely crossed the success-bonus trigger", body, stated)

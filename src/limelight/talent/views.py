@@ -173,7 +173,8 @@ def programs(store: Store) -> pd.DataFrame:
     """Programs the bonus is measured on: films, seasons, and series or episodes without a season.
 
     Returns title_id → program_id for every title (episodes roll up to their season), and per program
-    its name, kind, release date and runtime (its own, else the sum of its episodes').
+    its name, kind, release date and runtime (its own, else the sum of its episodes' when every episode
+    has one; NULL — "runtime unknown" on statements — when any is missing).
     """
     return store.query(
         """
@@ -186,7 +187,11 @@ def programs(store: Store) -> pd.DataFrame:
             WHERE t.kind <> 'game'
         ),
         episode_runtime AS (
-            SELECT m.program_id, sum(t.runtime_minutes) AS runtime_sum, min(t.release_date) AS first_release
+            -- a season's runtime is all of its episodes' or unknown: a sum that skips an episode with no
+            -- runtime shrinks the divisor and inflates views (2 of 3 hour-long episodes: 2.5 views, not 1.67)
+            SELECT m.program_id,
+                   CASE WHEN count(*) = count(t.runtime_minutes) THEN sum(t.runtime_minutes) END AS runtime_sum,
+                   min(t.release_date) AS first_release
             FROM mapped m JOIN t ON t.title_id = m.title_id
             WHERE m.title_id <> m.program_id GROUP BY m.program_id
         )
