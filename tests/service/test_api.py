@@ -235,7 +235,8 @@ def test_bodies_that_are_not_an_event_batch_get_a_sentence_about_the_body(
 def test_events_with_lax_types_or_from_the_future_are_refused(client, auth, change, field) -> None:
     event = {**EVENT, "event_id": f"api-lax-{field}-{len(str(change))}", **change}
     r = client.post("/v1/events", json={"events": [event]}, headers=auth("ingest"))
-    assert r.status_code == 422 and _error(r)["message"].startswith(f"events.0.{field}:"), r.text
+    assert r.status_code == 422 and _error(r)["message"].startswith(f"events.0.{field}"), r.text
+    assert "value error" not in _error(r)["message"].lower()
 
 
 def test_service_key_may_not_post_events(client, auth) -> None:
@@ -326,7 +327,7 @@ def test_forecasts_on_a_real_spine_without_engagement_are_404_and_me_says_none(c
     ("method", "path", "body", "role", "says"),
     [
         ("GET", "/v1/members/-m1/recommendations", None, "admin",
-         "path.member_id must be an id of 1 to 128 letters, digits or _ . : @ / - starting with a letter or digit, got '-m1'"),
+         "path.member_id must be an id of 1 to 128 letters, digits or _ . : @ - starting with a letter or digit, got '-m1'"),
         ("POST", "/v1/events", {"events": [{**EVENT, "event_id": "api-country", "country": "us"}]}, "ingest",
          "events.0.country must be a two-letter country code in capitals, such as US, got 'us'"),
         ("GET", "/v1/payments/at-risk?month=2026-13", None, "analyst",
@@ -374,7 +375,7 @@ def test_padded_authorization_headers_neither_grow_the_key_cache_nor_pass_when_o
 def test_a_start_time_past_the_calendar_once_in_utc_is_422_not_500(client, auth, started_at) -> None:
     event = {**EVENT, "event_id": "api-overflow", "started_at": started_at}
     r = client.post("/v1/events", json={"events": [event]}, headers=auth("ingest"))
-    assert r.status_code == 422 and _error(r)["message"].startswith("events.0.started_at:"), r.text
+    assert r.status_code == 422 and _error(r)["message"].startswith("events.0.started_at must be between"), r.text
 
 
 @pytest.mark.parametrize(
@@ -404,6 +405,12 @@ def test_a_member_who_just_signed_up_gets_a_page_and_can_send_events_at_once(cli
     assert engine.members.country["signup-1"] == "BR"  # what is popular where they live
     again = client.post("/v1/members", json=body, headers=auth("ingest"))
     assert again.status_code == 200 and again.json()["created"] is False
+    limit = engine.members.maturity_limit["signup-1"]
+    bare = client.post("/v1/members", json={"member_id": "signup-1"}, headers=auth("ingest"))
+    assert bare.status_code == 200 and bare.json()["created"] is False
+    # "already stored alike: nothing changed" — and nothing did: the bare repeat once left the live
+    # profile with no maturity limit and no country (a kids' profile then showed R and TV-MA titles)
+    assert engine.members.maturity_limit["signup-1"] == limit and engine.members.country["signup-1"] == "BR"
     clash = client.post("/v1/members", json={**body, "country": "US"}, headers=auth("admin"))
     assert clash.status_code == 409 and "country 'BR'" in _error(clash)["message"]
     assert client.post("/v1/members", json=body, headers=auth("service")).status_code == 403
@@ -414,3 +421,23 @@ def test_a_member_who_just_signed_up_gets_a_page_and_can_send_events_at_once(cli
              "started_at": "2026-11-04T10:00:00Z", "seconds_viewed": 600}
     posted = client.post("/v1/events", json={"events": [event]}, headers=auth("ingest"))
     assert posted.status_code == 200 and posted.json()["stored"] == 1, posted.text
+
+
+def test_ids_that_name_a_path_segment_hold_no_slash_and_errors_read_as_one_sentence(client, auth) -> None:
+    """A member created as "x/y" (201) could never be read back: /v1/members/x%2Fy/home was a 404 "no route",
+    and so was the admin dashboard's Home, which opens the first member."""
+    slash = client.post("/v1/members", json={"member_id": "0/new", "country": "us"}, headers=auth("ingest"))
+    assert slash.status_code == 422 and "letters, digits or _ . : @ -" in _error(slash)["message"]
+    # an event id is never in a path: it may hold a slash
+    page = client.get("/v1/members/m001/home", headers=auth("service")).json()
+    film = page["rows"][0]["items"][0]["title_id"]
+    event = {"event_id": "batch/7/1", "member_id": "m001", "title_id": film,
+             "started_at": "2026-11-04T10:00:00Z", "seconds_viewed": 60}
+    assert client.post("/v1/events", json={"events": [event]}, headers=auth("ingest")).status_code == 200
+    guild = client.get("/v1/talent/bonus?guild=xx&domestic_hours=1&runtime_minutes=60&domestic_subscribers=10",
+                       headers=auth("analyst"))
+    assert guild.status_code == 422 and _error(guild)["message"].startswith("query.guild must be sag-aftra, wga or dga")
+    limit = client.post("/v1/members", json={"member_id": "kid-2", "maturity_limit": "XX"}, headers=auth("ingest"))
+    message = _error(limit)["message"]
+    assert message.startswith("maturity_limit must be one of ") and message.count("got") == 1, message
+    assert "value error" not in message.lower()

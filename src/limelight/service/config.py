@@ -8,14 +8,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.settings import get_settings
 
-__all__ = ["ID_PATTERN", "ROLES", "ServiceConfig"]
+__all__ = ["EVENT_ID_PATTERN", "ID_PATTERN", "ROLES", "ServiceConfig"]
 
 # Every role a key can carry. `person` keys are bound to one person_id (their own pay statements).
 ROLES: tuple[str, ...] = ("service", "ingest", "analyst", "admin", "person")
 
-# Every id a client names (member, title, person, event): what the spine stores, and nothing a log,
-# a URL or a SQL string could trip on.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
+# Every id a client names (member, title, person): what the spine stores, and nothing a log, a URL or a
+# SQL string could trip on. No "/": these ids are URL path segments (/v1/members/{id}/home), and a member
+# created as "x/y" could never be read back — its first page was a 404 "no route", and so was the admin's
+# dashboard Home, which opens the first member. An event id is never in a path: it may hold "/".
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
+EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
 
 
 class ServiceConfig(BaseModel):

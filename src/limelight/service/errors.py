@@ -144,14 +144,15 @@ def _pattern_words() -> dict[str, str]:
     Imported when first needed: the routes import this module.
     """
     from limelight.payments.churn import MONTH_PATTERN
-    from limelight.service.config import ID_PATTERN
+    from limelight.service.config import EVENT_ID_PATTERN, ID_PATTERN
     from limelight.service.keys import KEY_ID_PATTERN
     from limelight.service.routes.admin import MODEL_NAME_PATTERN
     from limelight.service.routes.forecasts import _MONEY
     from limelight.service.routes.payments import _CODE
 
     return {
-        ID_PATTERN: "an id of 1 to 128 letters, digits or _ . : @ / - starting with a letter or digit",
+        ID_PATTERN: "an id of 1 to 128 letters, digits or _ . : @ - starting with a letter or digit",
+        EVENT_ID_PATTERN: "an id of 1 to 128 letters, digits or _ . : @ / - starting with a letter or digit",
         KEY_ID_PATTERN: "a key id of 12 lower-case hex digits",
         MONTH_PATTERN: "a month written YYYY-MM, from 1900-01 to 2999-12",
         MODEL_NAME_PATTERN: "a model name such as auto or ease (lower-case letters, digits, _ or -)",
@@ -162,7 +163,7 @@ def _pattern_words() -> dict[str, str]:
         r"^[A-Za-z]{3}$": "a three-letter currency code, such as USD",
         r"^[0-9]{1,2}$": "a Mastercard merchant advice code of one or two digits, such as 24",
         r"^[A-Za-z_]{1,20}$": "a card brand of up to 20 letters, such as visa",
-        "^(sag-aftra|wga|dga)$": "sag-aftra, wga or dga",
+        "(?i)^(sag-aftra|wga|dga)$": "sag-aftra, wga or dga (any case)",
     }
 
 
@@ -182,6 +183,9 @@ def _sentence(err: dict[str, Any]) -> str:
         words = _pattern_words().get(str((err.get("ctx") or {}).get("pattern", "")))
         if words:
             return f"{where} must be {words}, got {repr(got)[:60]}"
+    if err.get("type") == "value_error":  # our validators word the problem ("must be one of …")
+        said = msg.removeprefix("Value error, ")
+        return f"{where} {said}" if ", got " in said else f"{where} {said}, got {repr(got)[:60]}"
     shown = repr(got) if isinstance(got, str | int | float | bool) or got is None else type(got).__name__
     if len(shown) > 60:
         shown = shown[:57] + "..."

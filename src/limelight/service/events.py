@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from limelight.errors import ConflictError, DataError, storage_error
-from limelight.service.config import ID_PATTERN
+from limelight.service.config import EVENT_ID_PATTERN, ID_PATTERN
 from limelight.spine.store import rollback
 
 __all__ = ["EventBatch", "EventIn", "EventsAccepted", "store_events"]
@@ -33,7 +33,7 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     event_id: str = Field(
-        pattern=ID_PATTERN, description="The client's id for this event; resending the same event is harmless, "
+        pattern=EVENT_ID_PATTERN, description="The client's id for this event; resending the same event is harmless, "
         "reusing the id for another event is a 409.",
     )
     member_id: str = Field(pattern=ID_PATTERN)

@@ -361,9 +361,10 @@ class ServiceState:
         _settle_heap()
         self.precompute_done = True
 
-    def store_member(self, fields: dict[str, Any]) -> bool:
-        """Store one member (the spine's validation: one sentence naming the field); True if new, False
-        if already stored with these values; `ConflictError` if stored with others."""
+    def store_member(self, fields: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """Store one member (the spine's validation: one sentence naming the field). Returns whether it
+        is new (False: already stored, and no given field differs) and the member as stored — a repeat
+        that leaves fields out must not serve the member without them; `ConflictError` if a field differs."""
         from limelight.errors import ConflictError
         from limelight.spine.store import Rows
 
@@ -383,14 +384,14 @@ class ServiceState:
                                 f"member '{member_id}' is stored with {name} '{value}', and this request says "
                                 f"'{given}'; a stored member is not changed here"
                             )
-                    return False
+                    return False, {"member_id": member_id, **stored}
                 writer = _CursorStore(cur, self.config.db_path)
                 writer.read_only = False
                 frame = pd.DataFrame([{**fields, "source": "api"}])
                 writer.ingest([Rows("members", frame, origin="POST /v1/members")])
             finally:
                 cur.close()
-        return True
+        return True, fields
 
     def add_member(self, member_id: str, country: str | None, maturity_limit: str | None) -> None:
         """Make a member stored just now known to the live engine (and to the one being built)."""

@@ -102,10 +102,11 @@ async def member_create(body: MemberIn, state: StateDep, response: Response) -> 
     fields = body.model_dump()
     if fields["country"]:
         fields["country"] = fields["country"].upper()
-    created = await run_in_threadpool(state.store_member, fields)
+    created, stored = await run_in_threadpool(state.store_member, fields)
     if not created:
         response.status_code = 200
-    await run_in_threadpool(state.add_member, body.member_id, fields["country"], body.maturity_limit)
+    # The member as stored: a repeat with only the id once made a kids' profile unlimited in the live engine.
+    await run_in_threadpool(state.add_member, body.member_id, stored["country"], stored["maturity_limit"])
     return MemberCreated(member_id=body.member_id, created=created)
 
 
