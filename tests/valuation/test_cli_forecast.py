@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli_runner import run_cli
 from limelight.cli.app import app
 from limelight.valuation.backtest import candidates_from_report, parse_period
 from world import write_report_xlsx
@@ -40,7 +41,8 @@ def test_backtest_writes_the_forecast_csv_and_prints_metrics_with_baselines(
     candidates_csv = tmp_path / "candidates.csv"
     candidates.to_csv(candidates_csv, index=False)
     out = tmp_path / "forecast.csv"
-    # all four reports as history: the one of the period itself must be left out, not learned from
+    # all four reports as history: the one of the period itself must be left out, not learned from, and
+    # so must 2024H1's, which ended before the period but was published in it (2024-09-17)
     history = [str(p) for p in workbooks]
     result = runner.invoke(
         app,
@@ -60,8 +62,8 @@ def test_backtest_writes_the_forecast_csv_and_prints_metrics_with_baselines(
     assert (written["lower_hours"] <= written["predicted_hours"]).all()
     assert (written["predicted_hours"] <= written["upper_hours"]).all()
     payload = json.loads(result.output)
-    assert payload["left_out_history"] == [workbooks[3].name]
-    assert payload["calibration"]["calibrated_on_windows_ending"] == ["2023-12-31", "2024-06-30"]
+    assert payload["left_out_history"] == [workbooks[2].name, workbooks[3].name]
+    assert payload["calibration"]["calibrated_on_windows_ending"] == ["2023-12-31"]
     assert payload["with_actuals"] == len(candidates)
     assert {"limelight", "kind median", "previous season (else kind median)"} <= set(payload["metrics"])
     metrics = payload["metrics"]["limelight"]
@@ -70,20 +72,25 @@ def test_backtest_writes_the_forecast_csv_and_prints_metrics_with_baselines(
 
 
 def test_backtest_table_names_every_metric(
-    workbooks: list[Path], world_reports: pd.DataFrame, tmp_path: Path
+    workbooks: list[Path], world_reports: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    period = parse_period("2023-07-01:2023-12-31")
+    period = parse_period("2024-01-01:2024-06-30")
     candidates = candidates_from_report(world_reports[world_reports["period_end"] == period[1]], period)
     candidates_csv = tmp_path / "c.csv"
     candidates.head(30).to_csv(candidates_csv, index=False)
-    result = runner.invoke(
-        app,
-        ["forecast", "backtest", "--history", str(workbooks[0]), "--candidates", str(candidates_csv),
-         "--period", "2023-07-01:2023-12-31", "--out", str(tmp_path / "o.csv"), "--actuals", str(workbooks[1])],
-    )  # fmt: skip
+    args = ["forecast", "backtest", "--history", str(workbooks[0]), "--candidates", str(candidates_csv),
+            "--period", "2024-01-01:2024-06-30", "--out", str(tmp_path / "o.csv")]
+    result = runner.invoke(app, [*args, "--actuals", str(workbooks[2])])
     assert result.exit_code == 0, result.output
     for word in ("RMSLE", "Spearman", "coverage", "bucket", "kind", "ratio"):
         assert word in result.output
+    # another half-year's report as actuals: matched by name, it scored the titles' second window
+    code, _, err = run_cli(capsys, *args, "--actuals", str(workbooks[3]))
+    assert code == 2 and "--actuals covers 2024-07-01..2024-12-31, not the period 2024-01-01..2024-06-30" in err
+    # history published only after the period began is no history
+    code, _, err = run_cli(capsys, "forecast", "backtest", "--history", str(workbooks[1]), "--candidates",
+                           str(candidates_csv), "--period", "2024-01-01:2024-06-30", "--out", str(tmp_path / "p.csv"))
+    assert code == 2 and "no engagement report was published before 2024-01-01" in " ".join(err.split())
 
 
 def test_single_forecast_json_has_interval_views_and_five_comparables(

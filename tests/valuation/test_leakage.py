@@ -111,3 +111,21 @@ def test_the_default_value_per_hour_uses_only_years_ended_before_the_candidates_
     assert default_value_per_hour(real_reports, "2025-09-01")[0] == latest
     with pytest.raises(NotFoundError, match="before the candidate's window"):
         default_value_per_hour(real_reports, "2023-08-01")
+
+
+def test_a_report_published_after_the_window_began_cannot_move_its_forecasts(real_reports: pd.DataFrame) -> None:
+    """The 2024 January–June report ended before 2024H2 but was published on 2024-09-17, mid-window: the
+    2024H2 back-test learned from it (RMSLE 1.219 with it, 1.310 with what a buyer could read on 2024-07-01)."""
+    from limelight.valuation.backtest import published_on
+
+    ends = pd.to_datetime(real_reports["period_end"])
+    assert published_on(pd.Series([pd.Timestamp("2024-06-30")])).iloc[0] == pd.Timestamp("2024-09-17")
+    assert (published_on(pd.Series([pd.Timestamp("2031-06-30")])) > pd.Timestamp("2031-12-01")).all()  # unlisted: late
+    period = parse_period("2024-07-01:2024-12-31")
+    candidates = candidates_from_report(real_reports[ends == period[1]], period).head(60)
+    before, _ = forecast_slate(real_reports, candidates, period=period, model=small_model())
+    mutated = real_reports.copy()
+    h1 = ends == pd.Timestamp("2024-06-30")
+    mutated.loc[h1, "hours_viewed"] = mutated.loc[h1, "hours_viewed"].to_numpy()[::-1]
+    after, _ = forecast_slate(mutated, candidates, period=period, model=small_model())
+    pd.testing.assert_frame_equal(before, after)

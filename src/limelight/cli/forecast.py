@@ -320,10 +320,9 @@ def backtest(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Forecast candidates from reports released before the period; score against actuals with baselines."""
-    import pandas as pd
+    """Forecast candidates from reports published before the period; score against actuals with baselines."""
 
-    from limelight.valuation.backtest import parse_period, run_backtest
+    from limelight.valuation.backtest import parse_period, published_on, run_backtest
     from limelight.valuation.data import default_catalog, default_top10, load_reports
     from limelight.valuation.features import normalize_candidates, read_candidates
     from limelight.valuation.model import ValuationModel
@@ -336,7 +335,7 @@ def backtest(
     frame = read_candidates(candidates)
     normalize_candidates(frame, window_end=window[1])  # refuse a bad row before the reports are read
     reports = load_reports(paths)
-    late = sorted(set(reports.loc[pd.to_datetime(reports["period_end"]) >= window[0], "source"].astype(str)))
+    late = sorted(set(reports.loc[(published_on(reports["period_end"]) >= window[0]).to_numpy(), "source"].astype(str)))
     actual_frame = load_reports([actuals]) if actuals else None
     model = ValuationModel(top10=default_top10(), catalog=default_catalog())
     result = run_backtest(reports, frame, period=window, actuals=actual_frame, model=model)
@@ -355,7 +354,7 @@ def backtest(
         print_json(payload)
         return
     if late:
-        console.print(f"[yellow]left out (not ended before the period):[/] {', '.join(late)}")
+        console.print(f"[yellow]left out (not published before the period):[/] {', '.join(late)}")
     console.print(f"wrote {result.n_candidates} forecasts to {out}")
     if not result.metrics:
         return

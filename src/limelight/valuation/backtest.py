@@ -1,7 +1,9 @@
 """Back-test: forecast titles released in a window from reports published before it, score on actuals.
 
-`forecast_slate` is the one leak-proof entry point: it drops every report whose window does not end before
-the candidates' window starts, then fits and predicts. `score_forecasts` gives RMSLE, Spearman rank
+`forecast_slate` is the one leak-proof entry point: it drops every report not yet *published* when the
+candidates' window starts — the latest a buyer decides — then fits and predicts. A report ends months
+before Netflix publishes it (the 2024 January–June report came out on 17 September 2024), so "ended
+before the window" let the 2024H2 back-test learn from a report nobody could read until mid-window. `score_forecasts` gives RMSLE, Spearman rank
 correlation, interval coverage and nine-class bucket accuracy (exact and within one class, after Sharda &
 Delen 2006, "Predicting box-office success of motion pictures with neural networks", Expert Systems with
 Applications 30(2)). `run_backtest` does both and scores the two baselines in the same run.
@@ -10,9 +12,11 @@ Applications 30(2)). `run_backtest` does both and scores the two baselines in th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,8 +39,10 @@ __all__ = [
     "candidates_from_report",
     "forecast_slate",
     "history_before",
+    "history_published_before",
     "match_actuals",
     "parse_period",
+    "published_on",
     "run_backtest",
     "score_forecasts",
 ]
@@ -85,6 +91,36 @@ def history_before(reports: pd.DataFrame, window_start: pd.Timestamp) -> pd.Data
     return reports.loc[ends < window_start]
 
 
+_PUBLICATION = Path(__file__).with_name("data") / "report_publication.csv"
+
+
+@functools.cache
+def _publication_table() -> pd.DataFrame:
+    table = pd.read_csv(_PUBLICATION, parse_dates=["period_start", "period_end", "published"])
+    table["lag"] = table["published"] - table["period_end"]
+    return table
+
+
+def published_on(period_end: pd.Series) -> pd.Series:
+    """When each report was published (`data/report_publication.csv`, from the workbooks' own metadata).
+    A report not listed is taken to appear as late after its end as the latest one listed (165 days): an
+    unknown date must not make a report available early."""
+    table = _publication_table()
+    ends = pd.to_datetime(period_end)
+    known = ends.map(pd.Series(table["published"].to_numpy(), index=table["period_end"]))
+    return known.fillna(ends + table["lag"].max())
+
+
+def history_published_before(reports: pd.DataFrame, decision: pd.Timestamp) -> pd.DataFrame:
+    """Only the reports published before `decision` (the window's start in a back-test)."""
+    published = published_on(reports["period_end"])
+    late = (published >= decision).to_numpy()
+    dropped = sorted(set(reports.loc[late, "source"].astype(str)))
+    if dropped:
+        logger.info("left out reports not published before %s: %s", decision.date(), ", ".join(dropped))
+    return reports.loc[~late]
+
+
 def forecast_by_window(
     reports: pd.DataFrame, normalized: pd.DataFrame, make_model: Callable[[], ValuationModel]
 ) -> pd.DataFrame:
@@ -118,7 +154,7 @@ def forecast_slate(
     period: tuple[pd.Timestamp, pd.Timestamp],
     model: ValuationModel | None = None,
 ) -> tuple[pd.DataFrame, ValuationModel]:
-    """Fit on reports ending before `period` starts and forecast every candidate released in it.
+    """Fit on reports published before `period` starts and forecast every candidate released in it.
 
     (Candidates of several windows: `forecast_by_window`, one fit per window.)
     """
@@ -133,10 +169,10 @@ def forecast_slate(
             f"release_date must fall in the period starting {start.date()}, "
             f"got {normalized['release_date'].iloc[i].date()} for '{normalized['title_name'].iloc[i]}'",
         )
-    history = history_before(reports, start)
+    history = history_published_before(reports, start)
     if history.empty:
         raise DataError(
-            f"no engagement report ends before {start.date()}; give reports released before the period"
+            f"no engagement report was published before {start.date()}; give reports published before the period"
         )
     fitted = (model or ValuationModel()).fit(history)
     return fitted.predict(normalized), fitted
@@ -201,6 +237,17 @@ def _baseline_predictions(
     return np.expm1(fitted.predict_log_hours(candidates, model.last_features_))
 
 
+def _check_actuals_period(actuals: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp]) -> None:
+    """The actuals must be the period's own report: another half-year's hours matched by name scored a
+    2024H1 back-test on its titles' second window (RMSLE 2.06, exit 0)."""
+    spans = actuals[["period_start", "period_end"]].drop_duplicates()
+    wanted = f"{period[0].date()}..{period[1].date()}"
+    found = [f"{pd.Timestamp(a).date()}..{pd.Timestamp(b).date()}" for a, b in spans.itertuples(index=False)]
+    if found != [wanted]:
+        raise InputError(f"--actuals covers {', '.join(found) or 'no period'}, not the period {wanted}; "
+                         "give the report of the period itself")
+
+
 def run_backtest(
     reports: pd.DataFrame,
     candidates: pd.DataFrame,
@@ -210,6 +257,8 @@ def run_backtest(
     model: ValuationModel | None = None,
 ) -> BacktestResult:
     """Forecast candidates for `period` from earlier reports; with actuals, score model and baselines."""
+    if actuals is not None:
+        _check_actuals_period(actuals, period)
     forecasts, fitted = forecast_slate(reports, candidates, period=period, model=model)
     result = BacktestResult(
         forecasts=forecasts, calibration=dict(fitted.calibration_), n_candidates=len(forecasts)
