@@ -90,3 +90,38 @@ def test_a_comparable_whose_kind_no_report_gave_is_none_not_nan(real_reports: pd
     kinds = [c["kind"] for c in result["comparables"]]
     assert all(k is None or k in ("film", "show") for k in kinds), kinds
     assert not any("nan" in c["reason"] for c in result["comparables"])
+
+
+def test_an_older_shows_earlier_seasons_make_its_top_five(real_reports: pd.DataFrame) -> None:
+    """A catalog-window row's days since release (≈1,480 for Season 3) were read as launch timing: the
+    penalty outweighed previous season and franchise, and Designated Survivor: Season 4's five comparables
+    were baking shows."""
+    from limelight.valuation.features import first_window_titles
+
+    candidate = normalize_candidates(pd.DataFrame(
+        [{"title": "Designated Survivor: Season 4", "kind": "show", "release_date": "2025-08-01", "runtime_minutes": 450}]))
+    comps = find_comparables(candidate, first_window_titles(real_reports), k=5, reports=real_reports)[0]
+    assert comps[0].title == "Designated Survivor: Season 3" and comps[0].reason.startswith("previous season")
+    assert {c.title for c in comps} >= {f"Designated Survivor: Season {n}" for n in (1, 2, 3)}
+
+
+def test_a_film_of_the_same_name_is_no_franchise_and_no_language_group_is_a_language(real_reports: pd.DataFrame) -> None:
+    """The 2024 "Spellbound" took the 2011 Korean "Spellbound // 오싹한 연애" as "same franchise", and
+    "Non Negotiable // No negociable" was "same language (latin_other)" as a German film."""
+    from limelight.valuation._titles import linked_franchise, parse_titles
+    from limelight.valuation.features import first_window_titles
+
+    names = pd.Series(["Spellbound", "Extraction 2", "Wednesday: Season 2", "Maria"])
+    parts = parse_titles(names)
+    linked = linked_franchise(parts, pd.Series(["film", "film", "show", "show"]))
+    assert linked.tolist() == ["", "extraction", "wednesday", "maria"]
+    history = first_window_titles(real_reports)
+    candidates = normalize_candidates(pd.DataFrame([
+        {"title": "Spellbound", "kind": "film", "release_date": "2024-11-22", "runtime_minutes": 109},
+        {"title": "Mission: Cross // 크로스", "kind": "film", "release_date": "2024-08-09", "runtime_minutes": 100},
+        {"title": "Somebody Else // Otra persona", "kind": "film", "release_date": "2024-10-01", "runtime_minutes": 100},
+    ]))
+    found = find_comparables(candidates, history, k=5, reports=real_reports)
+    assert not [c for c in found[0] if "franchise" in c.reason], found[0]
+    assert not [c for c in found[1] if "Impossible" in c.title]  # a Korean film, not Tom Cruise's franchise
+    assert not [c for cs in found for c in cs if "latin_other" in c.reason]

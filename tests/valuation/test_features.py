@@ -181,3 +181,19 @@ def test_window_of_is_the_half_year() -> None:
 def test_bad_candidates_raise_one_sentence(row: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         normalize_candidates(pd.DataFrame([row]))
+
+
+def test_a_new_film_takes_no_history_from_another_film_of_its_name(real_reports: pd.DataFrame) -> None:
+    """"Spellbound" (2024) had the 2011 Korean "Spellbound // 오싹한 연애" as its franchise history, and
+    "Mission: Cross // 크로스" the Mission: Impossible films (it keeps the Korean "Mission: Possible": the
+    same words and language are all a name can tell); a numbered sequel keeps its own."""
+    from limelight.valuation.features import FeatureBuilder, normalize_candidates
+
+    candidates = normalize_candidates(pd.DataFrame([
+        {"title": "Spellbound", "kind": "film", "release_date": "2024-11-22", "runtime_minutes": 109},
+        {"title": "Mission: Cross // 크로스", "kind": "film", "release_date": "2024-08-09", "runtime_minutes": 100},
+        {"title": "The Platform 2 // El hoyo 2", "kind": "film", "release_date": "2024-10-04", "runtime_minutes": 99},
+    ]))
+    features = FeatureBuilder(real_reports).transform(candidates)
+    assert features["franchise_titles"].tolist()[:2] == [0.0, 1.0]
+    assert features["franchise_titles"].iloc[2] >= 1 and features["franchise_max_hours"].iloc[2] > 0

@@ -49,11 +49,12 @@ _LATIN: tuple[tuple[str, str], ...] = (
     ("fr", r"\b(?:saison|série limitée|le|les|des|du|et|une|sous|sur|dans|pour|au|aux)\b|[èêàç]|\b[ld]'"),
     (
         "es",
-        r"\b(?:temporada|serie limitada|volumen|parte|el|los|las|del|y|una|que|con|por|para|mi|tu|de|la)\b|[ñ¿¡]|(?:dad|ción)\b",
+        r"\b(?:temporada|serie limitada|volumen|parte|el|los|las|del|y|una|que|con|por|para|mi|tu|de|la|sin|días)\b|[ñ¿¡]|(?:dad|ción)\b",
     ),
     ("pt", r"\b(?:minissérie|não|você|uma|do|da|dos|das|com|em)\b|[ãõ]|ção\b"),
+    # Italian before German: "Miniserie" is both, and a tie goes to the earlier ("Il Gattopardo: Miniserie")
+    ("it", r"\b(?:stagione|il|gli|della|di|che|una|nel|per)\b|zione\b"),
     ("de", r"\b(?:staffel|miniserie|der|die|das|und|ein|eine|nicht|im|mit|von)\b|[ßüö]"),
-    ("it", r"\b(?:stagione|il|gli|della|di|che|una|nel|per)\b"),
     ("tr", r"\b(?:sezon|mini dizi|koleksiyon|bir|ve)\b|[ğşı]"),
     ("pl", r"\b(?:serial limitowany|miniserial|nie|się)\b|[łąęśźż]"),
     ("nl", r"\b(?:seizoen|het|een|van|niet)\b"),
@@ -139,6 +140,16 @@ def parse_titles(names: pd.Series, *, keys_only: bool = False) -> pd.DataFrame:
     out = parsed.iloc[codes].reset_index(drop=True) if len(codes) else parsed.iloc[:0]
     out.index = names.index
     return out
+
+
+def linked_franchise(parts: pd.DataFrame, kind: pd.Series) -> pd.Series:
+    """The franchise a title may draw history from: none for a film whose name carries no installment
+    (no number, no ": subtitle", no season) — a sequel says so, a same-name film is another film. The
+    2024 "Spellbound" was linked to the 2011 Korean "Spellbound // 오싹한 연애", "Maria" (2024) to the
+    2019 Filipino "Maria". Earlier films keep their franchise, so "Extraction 2" still finds "Extraction"."""
+    film = kind.reset_index(drop=True).set_axis(parts.index).eq("film")
+    unmarked = parts["franchise"].eq(parts["title_key"])
+    return parts["franchise"].where(~(film & unmarked), "")
 
 
 def is_missing(value: object) -> bool:

@@ -13,8 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from limelight.valuation._titles import parse_titles
-from limelight.valuation.features import GENRES
+from limelight.valuation._titles import linked_franchise, parse_titles
+from limelight.valuation.features import GENRES, catalog_lookup
+
+# Language groups that name no language ("some Latin-script language", "some Indian script"): two titles
+# in one of them may be Spanish and Polish, so sharing it is no evidence.
+_NO_LANGUAGE = frozenset({"latin_other", "in_other"})
 
 __all__ = ["Comparable", "find_comparables"]
 
@@ -72,11 +76,10 @@ def _metadata(frame: pd.DataFrame, catalog: pd.DataFrame | None, parts: pd.DataF
     for col in ("genres", "cast", "director"):
         meta[col] = frame[col] if col in frame.columns else np.nan
     if catalog is not None and not catalog.empty:
-        cat = catalog.set_index("title_key")
+        kind = frame["kind"] if "kind" in frame.columns else pd.Series(np.nan, index=frame.index)
+        found = catalog_lookup(catalog, parts, kind, frame["release_date"])
         for col in ("genres", "cast", "director"):
-            if col in cat.columns:
-                found = parts["title_key"].map(cat[col])
-                meta[col] = meta[col].where(meta[col].notna(), found)
+            meta[col] = meta[col].where(meta[col].notna(), found[col])
     return meta
 
 
@@ -120,6 +123,7 @@ def find_comparables(
     """
     cand = candidates.reset_index(drop=True)
     cparts = parse_titles(cand["title_name"])
+    cparts["franchise"] = linked_franchise(cparts, cand["kind"])
     hist = history_titles.reset_index(drop=True).assign(_first_window=True)
     if reports is not None and not reports.empty:
         hist = pd.concat([hist, _franchise_catalog_rows(reports, hist, set(cparts["franchise"]) - {""})])
@@ -131,7 +135,10 @@ def find_comparables(
     h_genres = [_genres(g) for g in hmeta["genres"]]
     h_genre_mask = np.array([_mask(g) for g in h_genres], dtype="int64")
     h_runtime = np.log(hist["runtime_minutes"].to_numpy(dtype="float64"))
+    # a catalog-window row's days since release (1,480 for a 2019 season) say nothing of its launch: its
+    # timing is unknown, or its own franchise's earlier seasons never made the top five
     h_days = ((hist["period_end"] - hist["release_date"]).dt.days + 1).to_numpy(dtype="float64")
+    h_days = np.where(hist["_first_window"].to_numpy(dtype=bool), h_days, np.nan)
     h_kind = hist["kind"].to_numpy(dtype=object)
     h_franchise = hparts["franchise"].to_numpy(dtype=object)
     h_season = hparts["season_number"].to_numpy(dtype="float64")
@@ -169,6 +176,8 @@ def find_comparables(
         eligible = h_end < c_release[i]  # the as-of rule
         franchise = str(c_franchise[i])
         same_franchise = (h_fr_code == c_fr_code[i]) & (franchise != "")
+        if c_kind[i] == "film":  # a film's franchise is in its own language (features.py, the same rule)
+            same_franchise &= h_lang_code == c_lang_code[i]
         prev_season = same_franchise & (h_season == c_season[i] - 1)
         people = c_people[i]
         genres = c_genres[i]
@@ -177,7 +186,7 @@ def find_comparables(
             np.array([len(people & p) for p in h_people], dtype="float64") if people else np.zeros(n_hist)
         )
         same_genre = (h_genre_mask & _mask(genres)) != 0
-        same_lang = h_lang_code == c_lang_code[i]
+        same_lang = (h_lang_code == c_lang_code[i]) & (lang not in _NO_LANGUAGE)
         same_kind = h_kind_code == c_kind_code[i]
         runtime = float(c_runtime[i])
         runtime_gap = np.abs(h_runtime - runtime)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from limelight.errors import DataError, InputError, LimelightError, require_fields
 from limelight.talent.views import MAX_RUNTIME_MINUTES, MIN_RUNTIME_MINUTES
-from limelight.valuation._titles import franchise_key, parse_titles
+from limelight.valuation._titles import franchise_key, linked_franchise, parse_titles
 
 __all__ = [
     "FEATURE_COLUMNS",
@@ -35,6 +35,7 @@ __all__ = [
     "LANGUAGES",
     "CandidateRows",
     "FeatureBuilder",
+    "catalog_lookup",
     "first_window_titles",
     "load_catalog",
     "load_top10",
@@ -381,6 +382,8 @@ def load_catalog(paths: Iterable[Path]) -> pd.DataFrame:
                     "country": raw.get("country", pd.Series("", index=raw.index)).fillna(""),
                     "cast": raw.get("cast", pd.Series("", index=raw.index)).fillna(""),
                     "director": raw.get("director", pd.Series("", index=raw.index)).fillna(""),
+                    "release_year": pd.to_numeric(raw["release_year"], errors="coerce")
+                    if "release_year" in raw.columns else np.nan,
                 }
             )
         elif "genres" in raw.columns and "title" in raw.columns:
@@ -393,18 +396,40 @@ def load_catalog(paths: Iterable[Path]) -> pd.DataFrame:
                     .astype(str),
                     "cast": "",
                     "director": "",
+                    "release_year": pd.to_datetime(raw["release_date"], errors="coerce").dt.year
+                    if "release_date" in raw.columns else np.nan,
                 }
             )
         else:
             raise DataError("catalog must have 'title' and 'listed_in' or 'genres' columns", origin=str(path))
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["title_key", "franchise", "genres", "country", "cast", "director"])
+        return pd.DataFrame(columns=["title_key", "franchise", "genres", "country", "cast", "director", "release_year"])
     catalog = pd.concat(frames, ignore_index=True)
     parts = parse_titles(catalog["title_name"])
     catalog["title_key"] = parts["title_key"]
     catalog["franchise"] = parts["franchise"]
     return catalog.drop_duplicates("title_key").drop(columns=["title_name"]).reset_index(drop=True)
+
+
+# A film in a catalog is the candidate film only if released within this many years of it: "Incoming"
+# (2024) is not the catalog's "Incoming" of 2018, and must not take its genres.
+CATALOG_FILM_YEARS = 2
+
+
+def catalog_lookup(catalog: pd.DataFrame, parts: pd.DataFrame, kind: pd.Series, release: pd.Series) -> pd.DataFrame:
+    """Catalog genres, cast and director per title, matched on its English title (`parts`: `parse_titles`).
+    A film matches only where the catalog gives no year or one within `CATALOG_FILM_YEARS` of its release."""
+    cat = catalog.set_index("title_key")
+    out = pd.DataFrame(index=parts.index)
+    for col in ("genres", "cast", "director"):
+        out[col] = parts["title_key"].map(cat[col]) if col in cat.columns else np.nan
+    if "release_year" in cat.columns:
+        year = parts["title_key"].map(cat["release_year"]).astype("float64")
+        gap = (pd.to_datetime(release).dt.year.astype("float64") - year).abs()
+        other = kind.reset_index(drop=True).set_axis(parts.index).eq("film") & (gap > CATALOG_FILM_YEARS)
+        out.loc[other.to_numpy()] = np.nan
+    return out
 
 
 def _genre_flags(genres: pd.Series) -> pd.DataFrame:
@@ -434,8 +459,8 @@ class FeatureBuilder:
 
     def __post_init__(self) -> None:
         history = _check_reports(self.reports)
-        parts = parse_titles(history["title_name"], keys_only=True)
-        history = pd.concat([history, parts[["franchise", "season_number", "title_key"]]], axis=1)
+        parts = parse_titles(history["title_name"])
+        history = pd.concat([history, parts[["franchise", "season_number", "title_key", "language"]]], axis=1)
         history["first_window"] = history["release_date"].between(
             history["period_start"], history["period_end"]
         )
@@ -471,8 +496,10 @@ class FeatureBuilder:
         out["language"] = pd.Categorical(
             lang.where(lang.isin(LANGUAGES), "latin_other"), categories=LANGUAGES
         )
-        out = out.join(self._franchise_history(parts, release))
-        out = out.join(self._top10_history(parts, release))
+        linked = parts.assign(franchise=linked_franchise(parts, titles["kind"]), language=lang,
+                              is_film=titles["kind"].eq("film").to_numpy())
+        out = out.join(self._franchise_history(linked, release))
+        out = out.join(self._top10_history(linked, release))
         out = out.join(self._catalog_features(titles, parts))
         return out.loc[:, list(FEATURE_COLUMNS)]
 
@@ -486,16 +513,19 @@ class FeatureBuilder:
         out = pd.DataFrame(np.nan, index=parts.index, columns=cols)
         out["franchise_titles"] = 0.0
         probe = pd.DataFrame(
-            {"franchise": parts["franchise"], "season": parts["season_number"], "release": release}
+            {"franchise": parts["franchise"], "season": parts["season_number"], "release": release,
+             "probe_language": parts["language"].astype(object), "is_film": parts["is_film"]}
         )
         probe["row"] = probe.index
         probe = probe[probe["franchise"].ne("")]
         hist = self._history[
             ["franchise", "season_number", "title_key", "period_end", "release_date", "hours_viewed", "views",
-             "first_window", "days_in_window"]
+             "first_window", "days_in_window", "language"]
         ]  # fmt: skip
         joined = probe.merge(hist, on="franchise", how="inner")
         joined = joined[joined["period_end"] < joined["release"]]  # the as-of rule
+        # A film's franchise is in its own language: "Mission: Cross // 크로스" is no Mission: Impossible film.
+        joined = joined[~joined["is_film"].astype(bool) | (joined["probe_language"] == joined["language"])]
         if joined.empty:
             return out
         grouped = joined.groupby("row")
@@ -542,9 +572,8 @@ class FeatureBuilder:
         )
         known = genres.notna() & genres.astype(str).str.strip().ne("")
         if self.catalog is not None and not self.catalog.empty:
-            by_title = self.catalog.set_index("title_key")["genres"]
             by_franchise = self.catalog.drop_duplicates("franchise").set_index("franchise")["genres"]
-            found = parts["title_key"].map(by_title)
+            found = catalog_lookup(self.catalog, parts, titles["kind"], titles["release_date"])["genres"]
             is_show = titles["kind"].eq("show")
             found = found.where(found.notna() | ~is_show, parts["franchise"].map(by_franchise))
             genres = genres.where(known, found)
