@@ -103,6 +103,12 @@ def test_windows_of_an_unknown_title_are_404_not_an_empty_list(api: tuple[Any, d
     r = client.get("/v1/talent/titles/windows", params={"as_of": "2024-12-31", "title_id": "NOPE"},
                    headers=_h(keys, "analyst"))
     assert r.status_code == 404 and "'NOPE' is not in the spine" in r.json()["error"]["message"]
+    # a series or an episode has no windows of its own: its seasons do (an empty 200 read as "none yet")
+    for title_id, says in (("s1", "is a series: bonus windows are per season ('s1s1')"),
+                           ("s1e1", "is an episode: bonus windows are per season — use its season 's1s1'")):
+        r = client.get("/v1/talent/titles/windows", params={"as_of": "2024-12-31", "title_id": title_id},
+                       headers=_h(keys, "analyst"))
+        assert r.status_code == 422 and says in r.json()["error"]["message"], r.text
 
 
 def test_unknown_person_is_404_for_admin(api: tuple[Any, dict[str, str]]) -> None:
@@ -118,6 +124,7 @@ def test_title_windows_are_for_analysts_and_admins(api: tuple[Any, dict[str, str
     rows = {(w["program_id"], w["window"]): w for w in r.json()}
     film = rows[("f1", "first 90 days")]
     assert film["eligible"] is True and film["views"] == pytest.approx(4.0) and film["metric"] == pytest.approx(0.4)
+    assert film["guilds"] == ["dga", "sag-aftra", "wga"]  # every pack with the bonus (the DGA's since 2024)
     assert client.get("/v1/talent/titles/windows", headers=_h(keys, "p1")).status_code == 403
 
 

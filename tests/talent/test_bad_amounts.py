@@ -148,12 +148,12 @@ def test_statement_residuals_file_is_refused_in_one_sentence(
 def test_residuals_file_keeps_its_amounts_exactly(tmp_path: Path) -> None:
     path = tmp_path / "residuals.csv"
     path.write_text(
-        "guild,title_id,person_id,amount,rates_as_of\nSAG-AFTRA, t1 ,,1234.565,\nwga,t2,p9,10,2024-01-01\n"
+        "guild,title_id,person_id,amount,rates_as_of\nSAG-AFTRA, t1 ,,1234.56,\nwga,t2,p9,10,2024-01-01\n"
     )
     inputs = read_residual_inputs(path)
     assert len(inputs) == 2
     assert inputs.rows["guild"].tolist() == ["sag-aftra", "wga"]
-    assert inputs.rows["amount"].tolist() == ["1234.565", "10"]
+    assert inputs.rows["amount"].tolist() == ["1234.56", "10"]
     assert pd.isna(inputs.rows["person_id"].iloc[0]) and inputs.rows["person_id"].iloc[1] == "p9"
 
 

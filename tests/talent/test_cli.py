@@ -74,6 +74,30 @@ def test_statement_from_a_store_with_supplied_residuals(
     assert any("user-supplied" in s for s in body["supplied_figures"])
 
 
+def test_statement_table_says_what_the_trigger_means_and_whether_the_gap_closes(
+    capsys: pytest.CaptureFixture[str], world_path: Path, tmp_path: Path
+) -> None:
+    """Old Film (released 2023) showed "reached" with no sign that no bonus applies; "would close with"
+    was printed for a title whose share came nowhere near the gap; the plan had no name."""
+    res = tmp_path / "res.csv"
+    res.write_text("guild,title_id,amount\nsag-aftra,f1,1000.01\nsag-aftra,s1s1,500\n")
+    code, out, err = _run(
+        capsys, "talent", "statement", "--person", "p1", "--db", str(world_path), "--from", "2023-01-01",
+        "--to", "2024-04-15", "--as-of", "2024-04-15", "--residuals", str(res), "--health-year", "2025",
+        "--other-earnings", "20000",
+    )
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "SAG-AFTRA Health Plan 2025" in text and "would not close it even together ($187.50)" in text
+    from types import SimpleNamespace
+
+    from limelight.cli.talent import _trigger_verdict
+
+    line = SimpleNamespace(eligible=True, release_eligible=False, window_open=False)
+    assert _trigger_verdict(line) == "reached (released before the bonus: none)"
+    assert _trigger_verdict(SimpleNamespace(eligible=False, release_eligible=True, window_open=True)) == "not reached so far"
+
+
 def test_report_cli_writes_html_and_csv(capsys: pytest.CaptureFixture[str], shared_data: Path, tmp_path: Path) -> None:
     report = shared_data / "netflix" / "engagement" / "What_We_Watched_A_Netflix_Engagement_Report_2023Jul-Dec.xlsx"  # not parsed by the session fixture
     code, out, err = _run(  # both overrides given: the financials workbook is not read again

@@ -101,12 +101,19 @@ def test_statement_for_unknown_person_or_reversed_period_is_refused(world_store:
 
 def test_health_counts_bonus_shares_and_names_the_title_that_would_close_the_gap(world_store: Store) -> None:
     inputs = ResidualInputs.from_mapping("sag-aftra", {"f1": "1000.01", "s1s1": "500"})
-    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    mid_window = date(2024, 4, 15)  # Big Show: Season 1's first 90 days run to 2024-05-29
+    lines = credit_lines(world_store, inputs, as_of=mid_window)
     assert health_base_period(2025) == (date(2023, 10, 1), date(2024, 9, 30))
     status = person_health(lines, "p1", 2025, other_earnings="27000")
     assert status.earnings == Decimal("27375.01") and status.shortfall == Decimal("164.99") and not status.eligible
-    assert [c.title_id for c in status.closing] == ["s1s1"]
+    assert [c.title_id for c in status.closing] == ["s1s1"] and status.closes
     assert status.closing[0].potential == Decimal("187.50") and status.closing[0].views_needed == 1
+    short = person_health(lines, "p1", 2025, other_earnings="20000")
+    assert [c.title_id for c in short.closing] == ["s1s1"] and short.closes is False  # $187.50 of $7,164.99
+    assert short.as_json()["closing_titles_close_the_gap"] is False
+    # once the window has closed below the trigger it can never pay: it closes nothing
+    closed = person_health(credit_lines(world_store, inputs, as_of=AS_OF), "p1", 2025, other_earnings="27000")
+    assert closed.shortfall == Decimal("164.99") and closed.closing == [] and closed.closes is None
     unknown = person_health(lines, "p1", 2031)
     assert unknown.status == "unknown" and unknown.threshold is None and unknown.eligible is None
 
@@ -155,6 +162,10 @@ def test_residuals_csv_is_read_and_bad_rows_are_named(tmp_path: Path, world_stor
     with pytest.raises(DataError, match="guild must be one of"):
         (tmp_path / "g.csv").write_text("guild,title_id,amount\nequity,f1,1\n")
         read_residual_inputs(tmp_path / "g.csv")
+    # the CLI and the API refuse part-cents; the file rounded 12.345 to 12.35
+    (tmp_path / "c.csv").write_text("guild,title_id,amount\nsag-aftra,f1,12.30\nsag-aftra,s1s1,12.345\n")
+    with pytest.raises(DataError, match=r"row 3, column 'amount': amount must be in whole cents, got '12\.345'"):
+        read_residual_inputs(tmp_path / "c.csv")
 
 
 @pytest.mark.parametrize(
@@ -162,7 +173,7 @@ def test_residuals_csv_is_read_and_bad_rows_are_named(tmp_path: Path, world_stor
     [
         ("sag-aftra,f1,,1000\nsag-aftra,f1,,2000\n", "res.csv, row 3, column 'title_id': a second fixed residual"),
         ("sag-aftra,s1,,1000\n", "res.csv, row 2, column 'title_id': title 's1' is a series: fixed residuals are per season ('s1s1')"),
-        ("sag-aftra,f1,,5\nsag-aftra,s1e2,,1000\n", "res.csv, row 3, column 'title_id': title 's1e2' is an episode: give the fixed residual of its season 's1s1'"),
+        ("sag-aftra,f1,,5\nsag-aftra,s1e2,,1000\n", "res.csv, row 3, column 'title_id': title 's1e2' is an episode: fixed residuals are per season — use its season 's1s1'"),
         ("wga,nope,,1000\n", "res.csv, row 2, column 'title_id': title 'nope' names no title in the store"),
     ],
 )
@@ -239,3 +250,29 @@ def test_a_season_with_an_episode_of_unknown_runtime_has_no_views(
         w = title_windows(store, as_of=AS_OF).set_index(["program_id", "year"])
         assert w.loc[("s1s1", 1), "eligible"] is None and pd.isna(w.loc[("s1s1", 1), "views"])
     assert _line(credit_lines(world_store, as_of=AS_OF), "p1", "s1s1")["views"] == pytest.approx(1.0)
+
+
+def test_a_statement_counts_no_viewing_after_its_as_of_date_and_marks_open_windows(world_store: Store) -> None:
+    """Hit Film's window runs 2024-02-01 to 2024-04-30; as of 2024-02-05 nobody had watched it yet (the
+    four domestic viewings are on 2024-02-10). Views after the as-of date used to count."""
+    early = _line(credit_lines(world_store, as_of=date(2024, 2, 5)), "p1", "f1")
+    assert early["hours"] == 0 and not early["eligible"] and early["window_open"] and "views so far" in early["note"]
+    later = _line(credit_lines(world_store, as_of=date(2024, 2, 10)), "p1", "f1")
+    assert later["hours"] == pytest.approx(8.0) and later["eligible"] and later["window_open"]
+    done = _line(credit_lines(world_store, as_of=AS_OF), "p1", "f1")
+    assert not done["window_open"] and "views so far" not in done["note"]
+
+
+def test_a_writer_is_told_the_performers_plan_is_not_theirs(world_store: Store) -> None:
+    status = person_health(credit_lines(world_store, as_of=AS_OF), "w1", 2025, other_earnings="30000")
+    assert status.plan == "SAG-AFTRA Health Plan" and any("WGA Health Fund" in n for n in status.notes)
+    assert not person_health(credit_lines(world_store, as_of=AS_OF), "p1", 2025).notes
+
+
+def test_per_credit_residuals_alone_say_the_programs_is_missing(world_store: Store) -> None:
+    """Per-credit rows only: the note said "fixed residual not supplied", which the user had supplied."""
+    inputs = ResidualInputs(pd.DataFrame({"guild": ["sag-aftra"], "title_id": ["f1"], "person_id": ["p1"],
+                                          "amount": ["5000"], "rates_as_of": [None]}))
+    line = _line(credit_lines(world_store, inputs, as_of=AS_OF), "p1", "f1")
+    assert line["pay"] == Decimal("5000.00") and line["bonus"] is None
+    assert "only per-credit fixed residuals supplied" in line["note"] and "not supplied (not public)" not in line["note"]

@@ -293,6 +293,19 @@ def _date(value: str | None, name: str) -> date | None:
         raise InputError(f"{name} must be a date YYYY-MM-DD, got '{value}'") from None
 
 
+def _trigger_verdict(r: Any) -> str:
+    """The trigger column as the dashboard says it: reaching it pays nothing for a title released before
+    the bonus took effect, and an open window's count is so far."""
+    if r.eligible is None:
+        return "—"
+    verdict = "reached" if r.eligible else "not reached"
+    if not r.release_eligible:
+        verdict += " (released before the bonus: none)"
+    if getattr(r, "window_open", False):
+        verdict += " so far"
+    return verdict
+
+
 def _render_statement(st: Any) -> None:
     table = Table(title=f"{st.person_name} ({st.person_id}): {st.period_start} to {st.period_end}")
     for col in ("title", "window", "role", "views", "share of base", "trigger", "views needed", "bonus share", "pay / 1k views"):
@@ -302,7 +315,7 @@ def _render_statement(st: Any) -> None:
             str(r.title), str(r.window), str(r.role),
             "—" if r.views is None else f"{r.views:,.0f}",
             "—" if r.metric is None or r.metric != r.metric else f"{r.metric:.1%}",
-            "—" if r.eligible is None else ("reached" if r.eligible else "not reached"),
+            _trigger_verdict(r),
             "—" if r.views_needed is None or r.views_needed != r.views_needed else f"{int(r.views_needed):,}",
             "—" if r.share is None else f"${r.share:,}",
             "—" if r.pay_per_thousand_views is None else f"${r.pay_per_thousand_views:,}",
@@ -319,11 +332,17 @@ def _render_statement(st: Any) -> None:
     if st.health is not None:
         h = st.health
         if h.threshold is None:
-            console.print(f"health plan {h.year}: unknown ({h.source})")
+            console.print(f"{h.plan} {h.year}: unknown ({h.source})")
         else:
-            console.print(f"health plan {h.year}: ${h.earnings:,} of ${h.threshold:,}, shortfall ${h.shortfall:,}")
+            console.print(f"{h.plan} {h.year}: ${h.earnings:,} of ${h.threshold:,}, shortfall ${h.shortfall:,}")
+            together = sum((c.potential for c in h.closing), Decimal(0))
+            verb = "would close it" if h.closes else f"would not close it even together (${together:,})"
             for c in h.closing:
-                console.print(f"  would close with {c.title} ({c.window}): +${c.potential:,}, {c.views_needed:,} more views")
+                console.print(f"  {c.title} ({c.window}, still open): +${c.potential:,} at {c.views_needed:,} more views")
+            if h.closing:
+                console.print(f"  … {verb}")
+        for note in h.notes:
+            console.print(f"[dim]note: {note}[/]")
 
 
 @talent_app.command("whatif")
@@ -334,7 +353,9 @@ def whatif(
     domestic_subscribers: Annotated[int, typer.Option("--domestic-subscribers", parser=whole_count)],
     fixed_residual: Annotated[str, typer.Option("--fixed-residual", help="The program's fixed residual (you supply it).")],
     viewing_share: Annotated[float, typer.Option("--viewing-share", help="The program's share of all domestic viewing (0-1).")],
-    recipients: Annotated[int, typer.Option("--recipients", help="Number of principal performers.")] = 1,
+    recipients: Annotated[
+        int, typer.Option("--recipients", help="Who shares the bonus: principal performers (SAG-AFTRA), credited writers (WGA) or directors (DGA).")
+    ] = 1,
     revenue_per_subscriber: Annotated[str | None, typer.Option("--revenue-per-subscriber")] = None,
     revenue_share: Annotated[str | None, typer.Option("--revenue-share", help="e.g. 0.02 for 2%.")] = None,
     fee_per_subscriber: Annotated[str | None, typer.Option("--fee-per-subscriber", help="e.g. 0.57.")] = None,
@@ -359,7 +380,8 @@ def whatif(
         print_json(out.as_json())
         return
     console.print(f"[bold]{out.label}[/]")
-    console.print(f"bonus rule: ${out.rule_total:,} to {out.recipients} principal performer(s)")
+    who = {"sag-aftra": "principal performer", "wga": "credited writer", "dga": "director"}[guild.strip().lower()]
+    console.print(f"bonus rule: ${out.rule_total:,} to {out.recipients} {who}(s)")
     console.print(f"proposal:   ${out.proposal_total:,} (pool ${out.proposal_pool:,} × viewing share {float(out.viewing_share):.2%})")
     console.print(f"difference: ${out.difference:,}")
 

@@ -37,9 +37,19 @@ class HealthStatus:
     status: str  # 'confirmed' or 'unknown'
     source: str
     closing: list[ClosingTitle] = field(default_factory=list)
+    plan: str = "SAG-AFTRA Health Plan"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def closes(self) -> bool | None:
+        """Whether the closing titles' bonuses together reach the shortfall (None: nothing to close)."""
+        if not self.closing or self.shortfall is None:
+            return None
+        return sum((c.potential for c in self.closing), Decimal(0)) >= self.shortfall
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "plan": self.plan,
             "year": self.year,
             "earnings": str(self.earnings),
             "threshold": None if self.threshold is None else str(self.threshold),
@@ -51,6 +61,8 @@ class HealthStatus:
                 {"title_id": c.title_id, "title": c.title, "window": c.window, "potential": str(c.potential), "views_needed": c.views_needed}
                 for c in self.closing
             ],
+            "closing_titles_close_the_gap": self.closes,
+            "notes": self.notes,
         }
 
 
@@ -82,9 +94,9 @@ def health_status(earnings: Decimal | int | float | str, year: int, pack: Health
 def closing_titles(shortfall: Decimal, candidates: Iterable[ClosingTitle]) -> list[ClosingTitle]:
     """The fewest titles, nearest their trigger first, whose bonuses would close `shortfall`.
 
-    Candidates are windows not yet over the trigger with a known potential share. Greedy in order of
-    views still needed (the likeliest to cross first); if even all of them fall short, all are returned
-    and the caller compares their sum with the shortfall.
+    Candidates are windows still open and not yet over the trigger, with a known potential share. Greedy
+    in order of views still needed (the likeliest to cross first); if even all of them fall short, all are
+    returned and `HealthStatus.closes` says so.
     """
     if shortfall <= 0:
         return []

@@ -27,6 +27,7 @@ __all__ = [
     "ResidualFigure",
     "ResidualInputs",
     "escalate",
+    "program_problem",
     "read_residual_inputs",
     "read_user_csv",
 ]
@@ -41,6 +42,24 @@ def escalate(amount: Decimal, pack: AgreementPack, rates_as_of: date, on: date) 
     window by the same increases (a statement spans several windows; quoting at current rates is usual).
     """
     return money(amount * pack.minimum_rate_factor(on) / pack.minimum_rate_factor(rates_as_of))
+
+
+def program_problem(known: pd.DataFrame, title_id: str, what: str) -> str | None:
+    """Why `title_id` is no program the bonus is measured on (`known`: titles indexed by title_id, with
+    kind and parent_id), in words naming the program to use instead; None when it is one. `what`: what
+    is per program ("fixed residuals", "bonus windows")."""
+    if title_id not in known.index:
+        return "names no title in the store"
+    kind = known.at[title_id, "kind"]
+    if kind == "episode":
+        return f"is an episode: {what} are per season — use its season '{known.at[title_id, 'parent_id']!s}'"
+    if kind == "series":
+        seasons = sorted(known.index[(known["parent_id"] == title_id) & (known["kind"] == "season")])
+        if not seasons:
+            return None  # a series without seasons is itself the program
+        shown = ", ".join(f"'{s}'" for s in seasons[:5])
+        return f"is a series: {what} are per season ({shown})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,15 +109,8 @@ class ResidualInputs:
             return
         known = titles.set_index("title_id")
         for row, title_id in zip(self.rows.index, self.rows["title_id"].astype(str)):
-            if title_id not in known.index:
-                problem = "names no title in the store"
-            elif known.at[title_id, "kind"] == "episode":
-                problem = f"is an episode: give the fixed residual of its season '{known.at[title_id, 'parent_id']!s}'"
-            elif known.at[title_id, "kind"] == "series":
-                seasons = sorted(known.index[(known["parent_id"] == title_id) & (known["kind"] == "season")])
-                shown = ", ".join(f"'{s}'" for s in seasons[:5]) or "none in the store"
-                problem = f"is a series: fixed residuals are per season ({shown})"
-            else:
+            problem = program_problem(known, title_id, "fixed residuals")
+            if problem is None:
                 continue
             message = f"title '{title_id}' {problem}"
             if self.origin is not None:
@@ -112,6 +124,12 @@ class ResidualInputs:
     def credit(self, pack: AgreementPack, title_id: str, person_id: str, on: date) -> ResidualFigure | None:
         found = self._credit.get((pack.guild, title_id, person_id))
         return None if found is None else self._figure(pack, found, on)
+
+    def credits_only(self, pack: AgreementPack, title_id: str) -> bool:
+        """Per-credit fixed residuals were given for this program, but not the program's own."""
+        return (pack.guild, title_id) not in self._program and any(
+            g == pack.guild and t == title_id for g, t, _ in self._credit
+        )
 
     @staticmethod
     def _figure(pack: AgreementPack, found: tuple[Decimal, date | None], on: date) -> ResidualFigure:
@@ -180,6 +198,11 @@ def read_residual_inputs(path: str | Path) -> ResidualInputs:
     bad = amount >= float(MAX_AMOUNT)  # also 'inf' and 1e400, which floats read as inf
     if bad.any():
         fail(bad, "amount", f"amount must be below {MAX_AMOUNT:,.0f}, got '{{value}}'")
+    # Whole cents, as the CLI options and the API take money: 12.345 was rounded to 12.35 here and
+    # refused there, and a rounded amount can tip a health-plan total over its threshold.
+    bad = np.array([Decimal(str(v).strip()).as_tuple().exponent < -2 for v in frame["amount"]], dtype=bool)
+    if bad.any():
+        fail(bad, "amount", "amount must be in whole cents, got '{value}'")
     given = (frame["rates_as_of"] != "").to_numpy(dtype=bool)
     dates = pd.to_datetime(frame["rates_as_of"].where(given), format="%Y-%m-%d", errors="coerce")
     bad = given & dates.isna().to_numpy()

@@ -11,8 +11,8 @@ person's lines whose window starts inside a period, with the figures that were s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +88,14 @@ def _pack_for(packs: dict[str, AgreementPack], guild: str, on: date) -> Agreemen
     return chosen
 
 
-def _window_frame(store: Store, as_of: date, window_days: int, wanted: set[str] | None = None) -> pd.DataFrame:
+def _window_frame(
+    store: Store, through: date, window_days: int, wanted: set[str] | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Every program window started by `through`. `count_end`: viewing counts up to the window's end or the
+    end of `as_of`, whichever comes first — a statement as of 31 December does not count January's views;
+    `open`: the window has not closed by `as_of` (its views are views so far)."""
+    as_of = as_of or through
+    cap = as_of + timedelta(days=1)
     progs = programs(store).drop_duplicates("program_id")
     if wanted is not None:
         progs = progs[progs["program_id"].isin(wanted)]
@@ -98,12 +105,13 @@ def _window_frame(store: Store, as_of: date, window_days: int, wanted: set[str] 
         if pd.isna(p.release_date):
             continue
         release = pd.Timestamp(p.release_date).date()
-        for w in bonus_windows(release, as_of, window_days):
+        for w in bonus_windows(release, through, window_days):
             rows.append(
                 {
                     "program_id": p.program_id, "program_name": p.program_name, "program_kind": p.program_kind,
                     "release_date": release, "runtime_minutes": p.runtime_minutes,
                     "year": w.year, "window": w.label, "start": w.start, "end": w.end,
+                    "count_end": min(w.end, cap), "open": w.end > cap,
                 }
             )
     return pd.DataFrame(rows)
@@ -142,12 +150,13 @@ def credit_lines(
     # Windows after the last viewing event hold no data: measure up to it (bounds a far-future as_of).
     last = store.scalar("SELECT max(started_at) FROM viewing_events")
     through = min(as_of, pd.Timestamp(last).date()) if last is not None else as_of
-    windows = _window_frame(store, through, window_days, wanted)
+    windows = _window_frame(store, through, window_days, wanted, as_of=as_of)
     columns = [
         "person_id", "person_name", "role", "billing", "guild", "pack", "program_id", "title", "window", "window_start",
         "window_end", "hours", "views", "domestic_subscribers", "subscribers_as_of", "subscribers_source", "metric",
         "trigger_views", "eligible", "views_needed", "release_eligible", "program_fixed_residual", "fixed_residual_status",
-        "bonus", "share", "credit_fixed_residual", "pay", "pay_per_thousand_views", "potential_share", "note",
+        "bonus", "share", "credit_fixed_residual", "pay", "pay_per_thousand_views", "potential_share", "window_open",
+        "note",
     ]
     if windows.empty:
         return pd.DataFrame(columns=columns)
@@ -204,7 +213,9 @@ def title_windows(
     assert rule is not None
     last = store.scalar("SELECT max(started_at) FROM viewing_events")
     through = min(as_of, pd.Timestamp(last).date()) if last is not None else as_of
-    windows = _window_frame(store, through, int(rule.window_days.value), None if program_ids is None else set(program_ids))
+    windows = _window_frame(
+        store, through, int(rule.window_days.value), None if program_ids is None else set(program_ids), as_of=as_of
+    )
     if windows.empty:
         return windows
     windows = domestic_hours(store, windows, rule.countries)
@@ -261,6 +272,9 @@ def _lines_for(
     }
     rule = pack.success_bonus if pack else None
     notes = []
+    if w.open:
+        notes.append(f"window open until {w.end - timedelta(days=1)}: views so far")
+    base["window_open"] = bool(w.open)
     if rule is None:
         notes.append(f"{pack.name if pack else guild}: no viewership bonus in the public terms")
     elif runtime is None:
@@ -292,7 +306,11 @@ def _lines_for(
         )
         if not release_ok:
             notes.append(f"released before {rule.released_from}: the bonus does not apply")
-        if fixed is None:
+        if fixed is None and residuals.credits_only(pack, w.program_id):
+            # the bonus is a share of the program's fixed residual; this credit's own is paid, not the base
+            notes.append("only per-credit fixed residuals supplied: the bonus is reckoned on the program's "
+                         "fixed residual (a row without person_id), so it is unknown")
+        elif fixed is None:
             notes.append("fixed residual not supplied (not public): bonus unknown")
         recipients = [c for c in group if (c.billing or "principal") in rule.billing]
         if result.bonus is not None and result.performers_share is not None:
@@ -447,20 +465,26 @@ def person_health(
     start, end = health_base_period(year)
     # Only SAG-AFTRA work counts toward the SAG-AFTRA Health Plan (a writer's WGA pay does not).
     mine = lines[(lines["person_id"] == person_id) & (lines["guild"] == "sag-aftra")]
+    notes = []
+    if mine.empty:
+        notes.append(
+            "no performer (SAG-AFTRA) credits here: only the other covered earnings given count. Writers are "
+            "covered by the WGA Health Fund and directors by the DGA plans, whose rules are not computed here"
+        )
     if not mine.empty:
         ends = (pd.to_datetime(mine["window_end"]) - pd.Timedelta(days=1)).dt.date
         mine = mine[(ends >= start) & (ends <= end)]
     earned = sum((p for p in mine["pay"] if p is not None), Decimal("0.00"))
     status = health_status(money(other_earnings) + earned, year)
     if status.shortfall is None or status.shortfall <= 0:
-        return status
+        return replace(status, notes=notes)
     rows: list[Any] = list(mine.itertuples(index=False))
+    # Only a window still open can gain views: one that closed below the trigger never pays (the 2024
+    # spring window of a season "would close" a 2025 gap on a statement made in December 2024).
     candidates = [
         ClosingTitle(str(r.program_id), str(r.title), str(r.window), r.potential_share, int(r.views_needed))
         for r in rows
-        if r.potential_share is not None and r.eligible is False and r.views_needed is not None
+        if r.potential_share is not None and r.eligible is False and r.views_needed is not None and r.window_open
     ]
     closing = closing_titles(status.shortfall, candidates)
-    return HealthStatus(
-        status.year, status.earnings, status.threshold, status.eligible, status.shortfall, status.status, status.source, closing
-    )
+    return replace(status, closing=closing, notes=notes)

@@ -209,7 +209,8 @@ def domestic_hours(
 ) -> pd.DataFrame:
     """Domestic hours per program and window, in one DuckDB join.
 
-    `windows` has program_id, year, start, end (dates; end exclusive). Viewing counts as domestic where
+    `windows` has program_id, year, start, end (dates; end exclusive) and optionally `count_end` (count
+    viewing before it: a statement's as-of date inside the window). Viewing counts as domestic where
     the event's country (else the member's country) is one of `countries`. Returns `windows` plus
     `seconds` (a whole number: the trigger is decided on it, exactly) and `hours` (for display).
     """
@@ -217,9 +218,9 @@ def domestic_hours(
         return windows.assign(seconds=pd.Series(dtype="int64"), hours=pd.Series(dtype="float64"))
     con = store.con
     placeholders = ", ".join("?" for _ in countries)
-    frame = windows[["program_id", "year", "start", "end"]].copy()
+    frame = windows[["program_id", "year", "start"]].copy()
     frame["start"] = pd.to_datetime(frame["start"])
-    frame["end"] = pd.to_datetime(frame["end"])
+    frame["end"] = pd.to_datetime(windows["count_end" if "count_end" in windows else "end"])
     con.register("_talent_windows", frame)
     try:
         out = con.execute(

@@ -55,10 +55,12 @@ class StatementLine(BaseModel):
     credit_fixed_residual: str | None
     pay: str | None
     pay_per_thousand_views: str | None
+    window_open: bool = Field(description="The window had not closed on the statement's as-of date: views so far.")
     note: str
 
 
 class HealthOut(BaseModel):
+    plan: str
     year: int
     earnings: str
     threshold: str | None
@@ -66,7 +68,13 @@ class HealthOut(BaseModel):
     shortfall: str | None
     status: str
     source: str
-    closing_titles: list[dict[str, Any]] = []
+    closing_titles: list[dict[str, Any]] = Field(
+        default=[], description="Windows still open whose bonus shares would close the shortfall, likeliest first."
+    )
+    closing_titles_close_the_gap: bool | None = Field(
+        None, description="False when even all of them together fall short; None when there is nothing to close."
+    )
+    notes: list[str] = []
 
 
 class StatementOut(BaseModel):
@@ -252,11 +260,21 @@ def title_windows(
 
     today = as_of or datetime.now(UTC).date()
     _within_horizon(as_of=today)
-    if title_id is not None and not store.scalar("SELECT count(*) FROM titles WHERE title_id = ?", [title_id]):
-        from limelight.errors import NotFoundError
+    if title_id is not None:
+        from limelight.errors import InputError, NotFoundError
+        from limelight.talent.residuals import program_problem
 
-        raise NotFoundError(f"title '{title_id}' is not in the spine")  # an empty list read as "no windows yet"
+        known = store.query("SELECT title_id, kind, parent_id FROM titles WHERE title_id = ? OR parent_id = ?",
+                            [title_id, title_id]).set_index("title_id")
+        problem = program_problem(known, title_id, "bonus windows")
+        if problem == "names no title in the store":  # an empty list read as "no windows yet"
+            raise NotFoundError(f"title '{title_id}' is not in the spine")
+        if problem is not None:  # a series or an episode: its windows are its seasons' (an empty 200 before)
+            raise InputError(f"title_id '{title_id}' {problem}")
     frame = compute_windows(store, as_of=today, program_ids=None if title_id is None else [title_id])
+    from limelight.talent.rules import load_packs
+
+    guilds = sorted({p.guild for p in load_packs().values() if p.success_bonus is not None})
     out: list[TitleWindow] = []
     r: Any
     for r in frame.itertuples(index=False) if not frame.empty else ():
@@ -268,7 +286,7 @@ def title_windows(
                 window_end=r.end, hours=float(r.hours), views=_clean(r.views),
                 domestic_subscribers=int(r.domestic_subscribers), metric=_clean(r.metric), eligible=_clean(r.eligible),
                 views_needed=None if _clean(r.views_needed) is None else int(r.views_needed),
-                release_eligible=bool(r.release_eligible), guilds=["sag-aftra", "wga"],
+                release_eligible=bool(r.release_eligible), guilds=guilds,
             )
         )
     out.sort(key=lambda w: (-(w.metric or 0.0), w.program_id, w.window_start))
