@@ -44,6 +44,12 @@ def escalate(amount: Decimal, pack: AgreementPack, rates_as_of: date, on: date) 
     return money(amount * pack.minimum_rate_factor(on) / pack.minimum_rate_factor(rates_as_of))
 
 
+def _part_cents(value: object) -> bool:
+    """More than two decimal places ("12.345"); finite numbers only reach here."""
+    exponent = Decimal(str(value).strip()).as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -2
+
+
 def program_problem(known: pd.DataFrame, title_id: str, what: str) -> str | None:
     """Why `title_id` is no program the bonus is measured on (`known`: titles indexed by title_id, with
     kind and parent_id), in words naming the program to use instead; None when it is one. `what`: what
@@ -200,7 +206,7 @@ def read_residual_inputs(path: str | Path) -> ResidualInputs:
         fail(bad, "amount", f"amount must be below {MAX_AMOUNT:,.0f}, got '{{value}}'")
     # Whole cents, as the CLI options and the API take money: 12.345 was rounded to 12.35 here and
     # refused there, and a rounded amount can tip a health-plan total over its threshold.
-    bad = np.array([Decimal(str(v).strip()).as_tuple().exponent < -2 for v in frame["amount"]], dtype=bool)
+    bad = np.array([_part_cents(v) for v in frame["amount"]], dtype=bool)
     if bad.any():
         fail(bad, "amount", "amount must be in whole cents, got '{value}'")
     given = (frame["rates_as_of"] != "").to_numpy(dtype=bool)

@@ -274,7 +274,7 @@ def title_windows(
     frame = compute_windows(store, as_of=today, program_ids=None if title_id is None else [title_id])
     from limelight.talent.rules import load_packs
 
-    guilds = sorted({p.guild for p in load_packs().values() if p.success_bonus is not None})
+    guilds: list[str] = sorted({str(p.guild) for p in load_packs().values() if p.success_bonus is not None})
     out: list[TitleWindow] = []
     r: Any
     for r in frame.itertuples(index=False) if not frame.empty else ():
