@@ -94,6 +94,17 @@ def test_next_attempt_options_are_bounded_as_the_api_bounds_them(
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
 
 
+def test_a_mac_typed_as_a_number_is_the_code_and_a_non_code_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    base = ("payments", "next-attempt", "--decline-code", "do_not_honor", "--amount", "9.99", "--card-brand",
+            "mastercard", "--failed-at", "2025-03-01T08:00:00Z", "--db", str(tmp_path / "none.duckdb"))
+    code, out, _ = _run(capsys, *base, "--mac", "3.0", "--json")
+    assert code == 0 and json.loads(out)["decision"] == "stop"  # was "retry" the next day
+    code, _, err = _run(capsys, *base, "--mac", "X3")
+    assert code == 2 and "one or two digits" in err and "'X3'" in err
+
+
 def test_a_mac_wait_ends_no_earlier_than_the_wait_to_the_second(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = _run(
         capsys, "payments", "next-attempt", "--decline-code", "try_again_later", "--amount", "15.49",

@@ -135,3 +135,31 @@ def test_a_code_in_another_case_or_number_form_gets_its_tables_category(typed: s
 def test_a_callers_card_count_cannot_loosen_the_15_in_30_cap() -> None:
     charges = _one("insufficient_funds", attempt_number=20, card_attempts_30d=0)
     assert _reason(charges, T0 + 24) == "reattempt_cap"
+
+
+@pytest.mark.parametrize("written", ["03", "3", 3, 3.0, "3.0", " 03 "])
+def test_a_merchant_advice_code_is_read_in_any_number_form(written: object) -> None:
+    """A float column (Parquet, a spreadsheet export) wrote MAC 03 as 3.0: it matched no row of the table,
+    and the gate let a retry through that Mastercard says never to make."""
+    assert _reason(_one("do_not_honor", merchant_advice_code=written, card_brand="mastercard"), T0 + 48) == "mac_never"
+
+
+def test_a_log_with_a_float_advice_code_column_is_audited_and_a_non_code_refused(tmp_path) -> None:
+    from limelight.errors import DataError
+    from limelight.payments.decide import load_attempts
+
+    rows = pd.DataFrame({
+        "attempt_id": ["a1", "a2"], "invoice_id": ["i1", "i1"], "card_id": ["c1", "c1"], "attempt_number": [1, 2],
+        "attempted_at": pd.to_datetime(["2025-01-01 10:00", "2025-01-03 10:00"]),
+        "outcome": ["failed", "failed"], "decline_code": ["do_not_honor", "do_not_honor"],
+        "merchant_advice_code": [3.0, np.nan], "amount": [9.99, 9.99],
+    })
+    path = tmp_path / "log.parquet"
+    rows.to_parquet(path)
+    loaded = load_attempts(path)
+    assert loaded["merchant_advice_code"].tolist() == ["03", ""]
+    assert audit_attempts(loaded)["rule"].tolist() == ["mac_never"]
+    assert audit_attempts(rows)["rule"].tolist() == ["mac_never"]  # the audit reads 3.0 itself too
+    rows.assign(merchant_advice_code=["X3", None]).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataError, match=r"bad.csv, row 2, column 'merchant_advice_code': .*got 'X3'"):
+        load_attempts(tmp_path / "bad.csv")

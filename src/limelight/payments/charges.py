@@ -314,10 +314,9 @@ class FailedCharges:
 
 
 def _clean_mac(mac: np.ndarray) -> np.ndarray:
-    s = pd.Series(mac, dtype=object)
-    s = s.where(s.notna(), "").astype(str).str.strip().replace({"nan": "", "None": ""})
-    s = s.where(s == "", s.str.zfill(2))
-    return s.to_numpy(dtype=object)
+    from limelight.payments.rules import lookup_unique, normalise_mac
+
+    return lookup_unique(np.asarray(mac, dtype=object), normalise_mac, object)
 
 
 #: what one failed charge from a caller may say (the CLI's next-attempt and the API's take the same)

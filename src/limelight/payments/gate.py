@@ -14,7 +14,7 @@ import pandas as pd
 
 from limelight.errors import DataError
 from limelight.payments.charges import FailedCharges, to_hours
-from limelight.payments.rules import NetworkRules, load_rules, lookup_unique
+from limelight.payments.rules import NetworkRules, is_mac, load_rules, lookup_unique, normalise_mac
 
 __all__ = ["REASONS", "Gate", "audit_attempts"]
 
@@ -94,8 +94,7 @@ class Gate:
 
 
 def _mac(code: str | None) -> str:
-    text = "" if code is None else str(code).strip()
-    return text.zfill(2) if text else ""
+    return normalise_mac(code) if is_mac(code) else str(code)  # a non-code matches no rule of the table
 
 
 def audit_attempts(

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from limelight.errors import RuleError
+from limelight.errors import InputError, RuleError
 
 __all__ = [
     "REASON_GROUPS",
@@ -71,6 +71,36 @@ def normalise_code(decline_code: object) -> str:
     if code.isdigit() and len(code) == 1:
         code = "0" + code
     return code
+
+
+_MAC = re.compile(r"\d{1,2}")
+_NO_MAC = frozenset({"", "nan", "none", "<na>", "null"})
+
+
+def normalise_mac(code: object) -> str:
+    """A Mastercard merchant advice code as the table writes it ("03"), from "3", 3, 3.0 or " 03 "; ""
+    when there is none. A float column (Parquet, a spreadsheet export) wrote MAC 03 as "3.0", which
+    matched no row of the table: "never retry" and the 24–30 waits were skipped. Anything else is no
+    merchant advice code: `InputError` (callers with a file and row check `is_mac` first)."""
+    if code is None or (isinstance(code, float) and np.isnan(code)):
+        return ""
+    text = str(code).strip()
+    if text.lower() in _NO_MAC:
+        return ""
+    if re.fullmatch(r"\d+\.0+", text):
+        text = text.split(".")[0]
+    if not _MAC.fullmatch(text):
+        raise InputError(f"a merchant advice code is one or two digits such as 03 or 24, got '{code}'")
+    return text.zfill(2)
+
+
+def is_mac(code: object) -> bool:
+    """Whether `normalise_mac` takes this value (blank included)."""
+    try:
+        normalise_mac(code)
+    except InputError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
