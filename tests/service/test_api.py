@@ -397,6 +397,7 @@ def test_every_route_takes_its_roles_from_the_one_access_table(client, auth, rol
 def test_a_member_who_just_signed_up_gets_a_page_and_can_send_events_at_once(client, auth) -> None:
     """Sign-up needed downtime: events for an unknown member are refused, and the store is the server's."""
     body = {"member_id": "signup-1", "country": "br", "plan": "standard", "maturity_limit": "TV-14"}
+    counted = client.get("/v1/me", headers=auth("admin")).json()["data"]
     r = client.post("/v1/members", json=body, headers=auth("ingest"))
     assert r.status_code == 201 and r.json() == {"member_id": "signup-1", "created": True}
     page = client.get("/v1/members/signup-1/home", headers=auth("service"))
@@ -421,6 +422,9 @@ def test_a_member_who_just_signed_up_gets_a_page_and_can_send_events_at_once(cli
              "started_at": "2026-11-04T10:00:00Z", "seconds_viewed": 600}
     posted = client.post("/v1/events", json={"events": [event]}, headers=auth("ingest"))
     assert posted.status_code == 200 and posted.json()["stored"] == 1, posted.text
+    # /v1/me counted the store once at start-up: what the dashboard reads must follow the writes
+    now = client.get("/v1/me", headers=auth("admin")).json()["data"]
+    assert now["members"] == counted["members"] + 1 and now["viewing_events"] == counted["viewing_events"] + 1
 
 
 def test_ids_that_name_a_path_segment_hold_no_slash_and_errors_read_as_one_sentence(client, auth) -> None:

@@ -101,6 +101,11 @@ def test_admin_signs_in_opens_every_page_and_clicks_from_a_row_to_a_title(page, 
             assert label.split()[0] in page.inner_text("main h2")
     page.click("#nav a:has-text('Models')")
     page.wait_for_selector("#versions")
+    # keyboard and screen-reader basics: the page is marked current, and focus moves to its heading
+    assert page.get_attribute("#nav a:has-text('Models')", "aria-current") == "page"
+    assert page.locator("#nav a[aria-current]").count() == 1
+    page.wait_for_function("document.activeElement && document.activeElement.tagName === 'H2'")
+    assert page.get_attribute(".progress", "role") == "progressbar"
     page.click("#train")
     deadline = time.monotonic() + 60
     while not any(word in page.inner_text("#train-step") for word in ("done", "failed")):

@@ -43,6 +43,7 @@ def api(world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             keys[role], _ = create_key(con, role, label=f"talent {role}")
         keys["p1"], _ = create_key(con, "person", person_id="p1", label="Ada")
         keys["p2"], _ = create_key(con, "person", person_id="p2", label="Ben")
+        keys["n1"], _ = create_key(con, "person", person_id="n1", label="Nia, no credits yet")
     finally:
         con.close()
     app = create_app(path, load_engine=False)
@@ -109,6 +110,16 @@ def test_windows_of_an_unknown_title_are_404_not_an_empty_list(api: tuple[Any, d
         r = client.get("/v1/talent/titles/windows", params={"as_of": "2024-12-31", "title_id": title_id},
                        headers=_h(keys, "analyst"))
         assert r.status_code == 422 and says in r.json()["error"]["message"], r.text
+
+
+def test_a_person_with_no_credits_yet_gets_an_empty_statement_not_an_error(api: tuple[Any, dict[str, str]]) -> None:
+    """Their dashboard page was a red 404 "has no credits in the store", meant for unknown people."""
+    client, keys = api
+    r = client.get("/v1/talent/people/n1/statement", params={**PARAMS, "health_year": 2025}, headers=_h(keys, "n1"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["person_name"] == "Nia Newcomer" and body["lines"] == [] and body["total_pay"] is None
+    assert body["health"]["shortfall"] == "27540.00"
 
 
 def test_unknown_person_is_404_for_admin(api: tuple[Any, dict[str, str]]) -> None:

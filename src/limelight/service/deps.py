@@ -204,6 +204,11 @@ async def get_engine(request: Request) -> Any:
     state = _state(request)
     engine = state.slot.engine
     if engine is None:
+        if state.slot.error and not state.data_counts.get("titles"):  # the usual first-run cause, named
+            raise ServiceUnavailableError(
+                "the personalization engine has nothing to serve: the store has no titles yet "
+                "(ingest a catalog, then restart the server)"
+            )
         raise ServiceUnavailableError(
             # the reason names files on the server: an admin reads it in GET /v1/models, a client does not
             "the personalization engine could not load its model; an admin can see why in GET /v1/models"

@@ -138,6 +138,7 @@ class ServiceState:
         self.training = TrainingStatus()
         self.synthetic = self._is_synthetic()
         self.data_counts = self._data_counts()
+        self._counts_lock = threading.Lock()
         self.routers: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
@@ -164,8 +165,15 @@ class ServiceState:
         )
         return bool(rows[0][0])
 
+    def stored(self, table: str, rows: int) -> None:
+        """Count rows this server committed (events, members), so /v1/me's `data` is not the start-up's."""
+        if rows and table in self.data_counts:
+            with self._counts_lock:
+                self.data_counts[table] += rows
+
     def _data_counts(self) -> dict[str, int]:
-        """Rows per spine table at start-up, so the dashboard skips pages whose data is absent."""
+        """Rows per spine table at start-up (kept current by `stored`), so the dashboard skips pages whose
+        data is absent."""
         cur = self.con.cursor()
         try:
             return {
@@ -279,7 +287,8 @@ class ServiceState:
                 return
             except Exception as exc:
                 self.slot.building = False
-                self.slot.error = f"could not load model version {getattr(version, 'version', None)}: {exc}"
+                what = f"model version {version.version}" if version is not None else "the default model (none published)"
+                self.slot.error = f"could not build the engine with {what}: {exc}"
                 log.exception("engine build failed; keeping the current engine")
                 return
             finally:

@@ -37,6 +37,7 @@ async def post_events(batch: EventBatch, state: StateDep) -> EventsAccepted:
     # The commit (and its WAL sync) runs on a worker thread; only after it returns do we reply.
     ticket = state.committing()  # the write lock; and the batch's place in commit order, once committed
     fresh, duplicates = await run_in_threadpool(store_events, state.con, batch.events, ticket)
+    state.stored("viewing_events", len(fresh))
     state.metrics.events.inc(len(fresh))
     state.metrics.duplicates.inc(duplicates)
     # Folding a batch in re-scores its members (milliseconds each): off the event loop, so other

@@ -103,7 +103,9 @@ async def member_create(body: MemberIn, state: StateDep, response: Response) -> 
     if fields["country"]:
         fields["country"] = fields["country"].upper()
     created, stored = await run_in_threadpool(state.store_member, fields)
-    if not created:
+    if created:
+        state.stored("members", 1)
+    else:
         response.status_code = 200
     # The member as stored: a repeat with only the id once made a kids' profile unlimited in the live engine.
     await run_in_threadpool(state.add_member, body.member_id, stored["country"], stored["maturity_limit"])

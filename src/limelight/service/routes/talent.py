@@ -188,7 +188,7 @@ def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOu
     import numpy as np
     import pandas as pd
 
-    from limelight.errors import InputError
+    from limelight.errors import InputError, NotFoundError
     from limelight.talent.residuals import ResidualInputs, repeated_residuals
     from limelight.talent.statements import credit_lines, person_health, person_statement
 
@@ -207,8 +207,26 @@ def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOu
     if req.other_earnings and req.health_year is None:  # they count only toward a plan year
         raise InputError("other_earnings counts toward the health plan: give health_year too")
     inputs = ResidualInputs(rows)
-    lines = credit_lines(store, inputs, as_of=max(today, end), person_id=person_id)
-    st = person_statement(lines, person_id, start, end)
+    try:
+        lines = credit_lines(store, inputs, as_of=max(today, end), person_id=person_id)
+        st = person_statement(lines, person_id, start, end)
+    except NotFoundError:
+        # A person of the people table with nothing credited or measured yet has an empty statement, not
+        # an error: their dashboard page showed a red "has no credits" (a 404 meant for unknown people).
+        name = store.scalar("SELECT name FROM people WHERE person_id = ?", [person_id])
+        if name is None:
+            raise
+        from limelight.talent.bonus import ROUNDING
+
+        empty = StatementOut(person_id=person_id, person_name=str(name), period={"start": start, "end": end},
+                             total_pay=None, total_bonus=None, lines=[], supplied_figures=[], assumptions=[],
+                             sources=[], rounding=ROUNDING)
+        if req.health_year is not None:
+            from limelight.talent.health import health_status
+
+            status = health_status(req.other_earnings or 0, req.health_year)
+            empty.health = HealthOut.model_validate(status.as_json())
+        return empty
     if req.health_year is not None:
         st.health = person_health(lines, person_id, req.health_year, req.other_earnings)
     body = st.as_json()

@@ -172,6 +172,10 @@ async function pageTalent() {
   let html = "<h2>Talent pay</h2>";
   if (me.role === "person") {
     const s = await api(`/v1/talent/people/${encodeURIComponent(me.person_id)}/statement`);
+    if (!s.lines.length) {  // nothing credited or measured yet: nothing is wrong, there is just nothing to state
+      if (!stale(ticket)) main.innerHTML = `${html}<p class="muted" id="no-credits">No credits with measured windows yet for ${esc(s.person_name)}: your statement appears once a title you worked on is credited and viewed.</p>`;
+      return;
+    }
     html += `<div class="panel"><h3>Statement of ${esc(s.person_name)}</h3>
       <p>Total bonus: <b>${esc(s.total_bonus ?? "unknown")}</b> · total pay: <b>${esc(s.total_pay ?? "unknown (no residual supplied)")}</b></p>
       <table id="statement"><tr><th>title</th><th>role</th><th>window</th><th>views</th><th>bonus applies</th><th>views needed</th><th>note</th></tr>${s.lines.map((l) =>
@@ -240,7 +244,7 @@ async function pageModels() {
       <td>${esc(Object.entries(v.metrics).map(([p, vals]) => p + ": " + metricText(vals)).join("; "))}</td></tr>`).join("")}</table></div>
     <div class="panel"><h3>Training</h3>
       ${may("models.manage") ? `<button id="train">Train a new version</button> <button id="rollback">Roll back</button>` : ""}
-      <p id="train-step" class="muted"></p><div class="progress"><div id="train-bar"></div></div></div>`;
+      <p id="train-step" class="muted" role="status"></p><div class="progress" role="progressbar" aria-label="training progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"><div id="train-bar"></div></div></div>`;
   if (may("models.manage")) {
     document.getElementById("train").onclick = async () => {
       try { await api("/v1/models/train", { method: "POST", body: JSON.stringify({ model: "auto" }) }); } catch (err) { showTraining({ state: "failed", message: err.message, progress: 0, step: "" }); }
@@ -260,6 +264,7 @@ function showTraining(t) {
   step.textContent = t.state === "idle" ? "No training has run in this process." :
     `${t.state}: ${t.step}${t.message ? " — " + t.message : ""}`;
   bar.style.width = Math.round(100 * (t.progress || 0)) + "%";
+  bar.parentElement.setAttribute("aria-valuenow", String(Math.round(100 * (t.progress || 0))));
 }
 
 let trainingSeen = null;  // the finished job whose new version the page has already been redrawn for
@@ -284,7 +289,7 @@ function pageSignIn(message) {
   main.innerHTML = `<h2>Sign in</h2><p>Paste an API key (from <code>limelight keys create --role ROLE</code>).
     It stays in this tab only (sessionStorage).</p>
     <form id="signin"><input id="key" type="password" autocomplete="off" aria-label="API key" placeholder="ll_..."> <button>Sign in</button></form>
-    <p id="signin-error" class="error">${esc(message || "")}</p>`;
+    <p id="signin-error" class="error" role="alert">${esc(message || "")}</p>`;
   document.getElementById("signin").onsubmit = async (e) => {
     e.preventDefault();
     sessionStorage.setItem(KEY, document.getElementById("key").value.trim());
@@ -305,7 +310,7 @@ const PAGES = [
 function renderNav(current) {
   const nav = document.getElementById("nav");
   nav.innerHTML = PAGES.filter((p) => p.allowed()).map((p) =>
-    `<a href="#/${p.path}" class="${p.path === current ? "active" : ""}" data-page="${p.path}">${p.label}</a>`).join("");
+    `<a href="#/${p.path}" class="${p.path === current ? "active" : ""}"${p.path === current ? ' aria-current="page"' : ""} data-page="${p.path}">${p.label}</a>`).join("");
   document.getElementById("who").textContent = `key ${me.key_id} · role ${me.role}${me.person_id ? " · person " + me.person_id : ""}`;
   document.getElementById("banner").hidden = !me.synthetic;
   document.getElementById("signout").hidden = false;
@@ -348,7 +353,13 @@ async function route() {
       main.innerHTML = `<h2>Nothing to show</h2><p>A key with role <b>${esc(me.role)}</b> has no dashboard page here.</p>`;
     else main.innerHTML = `<h2>No such page</h2><p>The dashboard has no page <code>#/${esc(target)}</code>.</p>`;
   } catch (err) {
-    if (!stale(ticket)) main.innerHTML = `<p class="error" id="page-error">${esc(err.message)}</p>`;
+    if (!stale(ticket)) main.innerHTML = `<p class="error" id="page-error" role="alert">${esc(err.message)}</p>`;
+  }
+  // A screen reader hears the new page, and Tab starts from it, not from the link left behind.
+  if (!stale(ticket)) {
+    const heading = main.querySelector("h2");
+    if (heading) heading.tabIndex = -1;  // focusable by script, not a Tab stop
+    (heading || main).focus({ preventScroll: true });
   }
 }
 

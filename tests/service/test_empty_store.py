@@ -1,0 +1,33 @@
+"""A server on a store with no titles yet: clients are told why there is nothing to serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from limelight.service.keys import create_key
+from limelight.spine.store import Store
+
+
+def test_an_empty_store_says_it_has_no_titles_not_that_a_model_failed(tmp_path: Path) -> None:
+    """It answered "could not load its model", and an admin saw "could not load model version None"."""
+    from fastapi.testclient import TestClient
+
+    from limelight.service import create_app
+
+    path = tmp_path / "empty.duckdb"
+    Store(path).close()
+    con = duckdb.connect(str(path))
+    try:
+        service, _ = create_key(con, "service", label="test")
+        admin, _ = create_key(con, "admin", label="test")
+    finally:
+        con.close()
+    with TestClient(create_app(path, watch_registry_s=0)) as client:
+        r = client.get("/v1/titles/x/similar", headers={"Authorization": f"Bearer {service}"})
+        assert r.status_code == 503, r.text
+        assert "the store has no titles yet" in r.json()["error"]["message"]
+        models = client.get("/v1/models", headers={"Authorization": f"Bearer {admin}"}).json()
+        assert "version None" not in str(models), models
+        assert "the default model (none published)" in str(models), models
