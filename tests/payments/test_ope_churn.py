@@ -125,6 +125,23 @@ def test_churn_report_lists_members_due_next_month(world_logs: pd.DataFrame) -> 
     assert risks == sorted(risks, reverse=True)
 
 
+def test_a_past_month_is_scored_from_what_was_known_when_it_began(world_logs: pd.DataFrame) -> None:
+    """Scored from the whole log, June's report trained on May renewals whose outcomes came in mid-June."""
+    whole = churn_report(world_logs, "2025-06", model=ChurnModel(n_estimators=30), top=5)
+    before = world_logs[pd.to_datetime(world_logs["attempted_at"]) < pd.Timestamp("2025-06-01")]
+    cut = churn_report(before, "2025-06", model=ChurnModel(n_estimators=30), top=5)
+    assert whole == cut
+
+
+def test_the_temporal_split_trains_only_on_outcomes_known_before_the_test_months(world_logs: pd.DataFrame) -> None:
+    panel = build_panel(world_logs)
+    out = temporal_evaluation(panel, ChurnModel(n_estimators=30))
+    known = panel[panel["lapsed"].notna()]
+    cut = sorted(known["month"].unique())[-2]
+    late = known[(known["month"] < cut) & (pd.to_datetime(known["due_at"]) > cut.start_time - pd.Timedelta(days=21))]
+    assert len(late) > 0 and out["train_renewals"] == int((known["month"] < cut).sum()) - len(late)
+
+
 def test_off_policy_evaluation_refuses_logs_of_a_deterministic_schedule(retry_model: RetrySuccessModel) -> None:
     """`simulate --logs-out` writes a fixed schedule's logs (every propensity 1): OPE used to answer IPS 0,
     SNIPS null and 0 matched decisions with exit 0."""
@@ -134,3 +151,26 @@ def test_off_policy_evaluation_refuses_logs_of_a_deterministic_schedule(retry_mo
     fixed_logs = simulate_dunning(400, 9, fixed_policy(STRONGEST_FIXED))  # what simulate --policy fixed runs
     with pytest.raises(DataError, match="propensity 1: these logs come from a fixed schedule"):
         evaluate_first_retry(fixed_logs, SmartRetryPolicy(retry_model), retry_model)
+
+
+def test_recovery_curves_do_not_count_invoices_still_in_dunning_as_lost() -> None:
+    """An invoice that failed three days before the log ends is not unrecovered at day 21: it is censored."""
+    from limelight.payments.decide import recovery_curves
+
+    end = pd.Timestamp("2025-03-31")
+
+    def row(inv: str, at: pd.Timestamp, outcome: str) -> dict[str, object]:
+        return {"invoice_id": inv, "attempted_at": at, "outcome": outcome, "decline_code": "insufficient_funds"}
+
+    log = pd.DataFrame([
+        row("a", end - pd.Timedelta(days=40), "failed"), row("a", end - pd.Timedelta(days=38), "succeeded"),
+        row("b", end - pd.Timedelta(days=30), "failed"),  # never recovered, watched 30 days
+        row("c", end - pd.Timedelta(days=3), "failed"),  # still in dunning
+        row("d", end - pd.Timedelta(days=25), "failed"), row("d", end - pd.Timedelta(days=15), "succeeded"),
+        row("z", end, "succeeded"),  # another invoice paid at once: the log's end
+    ])
+    curve = recovery_curves(log).query("category == 'all'").set_index("day")
+    assert curve.loc[21, "failed_invoices"] == 4 and curve.loc[21, "observed_invoices"] == 3
+    assert curve.loc[1, "recovered_share"] == 0.0
+    assert curve.loc[5, "recovered_share"] == pytest.approx(0.25)
+    assert curve.loc[21, "recovered_share"] == pytest.approx(0.625)  # 1 − ¾·½; counting c as lost gave 0.5

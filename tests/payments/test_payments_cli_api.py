@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -92,6 +93,16 @@ def test_next_attempt_options_are_bounded_as_the_api_bounds_them(
         base = (*base, "--failed-at", "2025-03-03T10:00:00Z")
     code, _, err = _run(capsys, *base, *args)
     assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_simulated_charges_are_in_what_their_currency_can_charge() -> None:
+    from limelight.payments.simulator import simulate_dunning
+
+    logs = simulate_dunning(1500, seed=5)
+    yen = logs[logs["currency"].isin(["JPY", "KRW"])]["amount"].to_numpy()
+    assert len(yen) and (yen == np.round(yen)).all()  # whole yen and won (fractional before)
+    cents = logs[~logs["currency"].isin(["JPY", "KRW"])]["amount"].to_numpy()
+    assert np.allclose(cents * 100, np.round(cents * 100))
 
 
 def test_a_mac_typed_as_a_number_is_the_code_and_a_non_code_is_refused(
@@ -204,6 +215,13 @@ def test_next_attempt_endpoint_uses_the_registry_model_and_checks_roles(
     assert client.post("/v1/payments/next-attempt", json=BODY).status_code == 401
     r = client.post("/v1/payments/next-attempt", json={**BODY, "amount": -1}, headers=_h(keys, "service"))
     assert r.status_code == 422 and r.json()["error"]["code"]
+    # yen and won have no minor unit: 1,043.28 JPY cannot be charged (it was decided on as given)
+    r = client.post("/v1/payments/next-attempt", json={**BODY, "currency": "JPY", "amount": 1043.28},
+                    headers=_h(keys, "service"))
+    assert r.status_code == 422 and "whole units (no minor unit) for JPY" in r.json()["error"]["message"], r.text
+    r = client.post("/v1/payments/next-attempt", json={**BODY, "currency": "jpy", "amount": 1043},
+                    headers=_h(keys, "service"))
+    assert r.status_code == 200, r.json()
     r = client.post(
         "/v1/payments/next-attempt", json={**BODY, "decline_code": "lost_card"}, headers=_h(keys, "service")
     )
@@ -226,7 +244,7 @@ def test_a_currency_without_a_rate_is_refused_not_priced_as_dollars(
     client, keys = api
     r = client.post("/v1/payments/next-attempt", json={**BODY, "currency": "JYP"}, headers=_h(keys, "service"))
     assert r.status_code == 422 and "currency must be one with a rate in countries.csv" in r.json()["error"]["message"]
-    assert client.post("/v1/payments/next-attempt", json={**BODY, "currency": "jpy"},
+    assert client.post("/v1/payments/next-attempt", json={**BODY, "currency": "jpy", "amount": 1549},
                        headers=_h(keys, "service")).status_code == 200
     code, _, err = _run(capsys, "payments", "next-attempt", "--decline-code", "insufficient_funds", "--amount", "2000",
                         "--currency", "JYP")

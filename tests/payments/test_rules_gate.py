@@ -163,3 +163,32 @@ def test_a_log_with_a_float_advice_code_column_is_audited_and_a_non_code_refused
     rows.assign(merchant_advice_code=["X3", None]).to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(DataError, match=r"bad.csv, row 2, column 'merchant_advice_code': .*got 'X3'"):
         load_attempts(tmp_path / "bad.csv")
+
+
+def test_a_mastercard_card_takes_at_most_ten_attempts_in_any_24_hours() -> None:
+    """The learned policy retried a Mastercard "do not honor" hourly: 15 attempts in 14 hours, over the
+    10-in-24-hours excessive-attempts rule Mastercard's acquirers publish."""
+    rules = load_rules()
+    assert ("mastercard", 24.0, 10) in rules.brand_caps
+    nine_today = np.array([T0 - 9 + k for k in range(9)] + [np.nan] * 7)  # 9 attempts in the last 9 hours
+    for brand, expected in (("mastercard", "allowed"), ("visa", "allowed")):
+        charges = _one("do_not_honor", card_brand=brand, recent_attempts=nine_today[None, :])
+        assert _reason(charges, T0 + 1) == expected  # the 10th
+    ten_today = np.array([T0 - 10 + k for k in range(10)] + [np.nan] * 6)
+    mastercard = _one("do_not_honor", card_brand="mastercard", recent_attempts=ten_today[None, :])
+    assert _reason(mastercard, T0 + 1) == "brand_24h_cap"
+    assert _reason(mastercard, T0 + 15) == "allowed"  # the oldest of the ten is 24 hours back by then
+    visa = _one("do_not_honor", card_brand="visa", recent_attempts=ten_today[None, :])
+    assert _reason(visa, T0 + 1) == "allowed"  # Visa's limit is 15 in 30 days
+
+
+def test_the_audit_counts_a_mastercard_card_over_ten_in_a_day() -> None:
+    t = pd.Timestamp("2025-01-09 13:40")
+    rows = pd.DataFrame({
+        "attempt_id": [f"a{k}" for k in range(12)], "invoice_id": "i1", "card_id": "c1",
+        "attempted_at": [t + pd.Timedelta(hours=k) for k in range(12)], "outcome": "failed",
+        "decline_code": "do_not_honor", "merchant_advice_code": None, "card_brand": "mastercard",
+    })
+    found = audit_attempts(rows)
+    assert found["attempt_id"].tolist() == ["a10", "a11"] and set(found["rule"]) == {"brand_24h_cap"}
+    assert audit_attempts(rows.assign(card_brand="visa")).empty

@@ -78,6 +78,7 @@ class Countries:
     region: np.ndarray  # object
     currency: np.ndarray  # object
     usd_per_unit: np.ndarray
+    minor_unit: np.ndarray  # int: the currency's decimals (ISO 4217 exponent; JPY and KRW have none)
 
     def index(self, countries: np.ndarray) -> np.ndarray:
         """Row of each country in the table; unknown countries get the last row (UTC, 'OTHER', USD)."""
@@ -136,6 +137,7 @@ def load_countries() -> Countries:
             "region": "OTHER",
             "currency": "USD",
             "usd_per_unit": "1",
+            "minor_unit": "2",
         }
     )
     return Countries(
@@ -144,7 +146,15 @@ def load_countries() -> Countries:
         region=np.array([r["region"] for r in rows], dtype=object),
         currency=np.array([r["currency"] for r in rows], dtype=object),
         usd_per_unit=np.array([float(r["usd_per_unit"]) for r in rows]),
+        minor_unit=np.array([int(r["minor_unit"]) for r in rows], dtype=np.int64),
     )
+
+
+def in_minor_units(amount: np.ndarray, minor_unit: np.ndarray) -> np.ndarray:
+    """Amounts rounded to what their currency can charge: cents, or whole yen and won (a simulated
+    1,043.28 JPY could never be submitted)."""
+    scale = 10.0 ** np.asarray(minor_unit, dtype=np.float64)
+    return np.round(np.asarray(amount, dtype=np.float64) * scale) / scale
 
 
 def _day_table(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

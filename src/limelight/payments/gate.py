@@ -1,8 +1,8 @@
 """The rules gate: every attempt any policy proposes passes through here, and the gate has the last word.
 
 Rules (data in `rules/`): Visa category 1 never retried on the same card; categories 2-4 at most 15 attempts
-per card in any 30 days; category 3 (and Mastercard MAC 01/04) only once the card data changed; MAC 03 and
-21 never; MAC 02 and 24-30 not before their wait; no charge once the member cancelled; nothing outside the
+per card in any 30 days, and a Mastercard card at most 10 in any 24 hours; category 3 (and Mastercard MAC
+01/04) only once the card data changed; MAC 03 and 21 never; MAC 02 and 24-30 not before their wait; no charge once the member cancelled; nothing outside the
 dunning window; never two attempts on one invoice within the minimum gap. `audit_attempts` re-checks a
 whole log of attempts independently, so a simulator or policy bug shows up as a counted violation.
 """
@@ -30,6 +30,7 @@ REASONS: tuple[str, ...] = (
     "fix_data_first",
     "mac_wait",
     "reattempt_cap",
+    "brand_24h_cap",
 )
 _CODE = {name: i for i, name in enumerate(REASONS)}
 
@@ -87,6 +88,11 @@ class Gate:
         recent = charges.recent_attempts[:, None, :]
         in_window = np.sum(recent > (times[:, :, None] - window), axis=2)
         mark(in_window + 1 > r.max_attempts_in_window, "reattempt_cap")
+        for brand, hours, cap in r.brand_caps:  # Mastercard: at most 10 attempts in any 24 hours
+            mine = (charges.card_brand == brand)[:, None]
+            if mine.any():
+                in_day = np.sum(recent > (times[:, :, None] - hours), axis=2)
+                mark(mine & (in_day + 1 > cap), "brand_24h_cap")
         return reason == 0, reason
 
     def allowed(self, charges: FailedCharges, at: np.ndarray) -> np.ndarray:
@@ -123,7 +129,8 @@ def audit_attempts(
         )
     if attempts.empty:
         return pd.DataFrame({"attempt_id": [], "invoice_id": [], "rule": []})
-    df = attempts[list(need) + (["member_id"] if "member_id" in attempts.columns else [])].copy()
+    extra = [c for c in ("member_id", "card_brand") if c in attempts.columns]
+    df = attempts[list(need) + extra].copy()
     df["t"] = to_hours(df["attempted_at"].to_numpy())
     inv_code = pd.factorize(df["invoice_id"].to_numpy(dtype=object))[0]
     df = df.iloc[np.lexsort((df["t"].to_numpy(), inv_code))].reset_index(drop=True)
@@ -165,6 +172,13 @@ def audit_attempts(
     over[order] = count > r.max_attempts_in_window
     over &= has_prev  # a new renewal is a new transaction, not a reattempt (it still counts for later ones)
     checks.append(("reattempt_cap", over))
+    if "card_brand" in df.columns:
+        brand = df["card_brand"].astype(str).str.lower().to_numpy()[order]
+        for name, hours, cap in r.brand_caps:
+            lo = np.searchsorted(key, key - hours, side="right")
+            over = np.zeros(len(df), dtype=bool)
+            over[order] = (np.arange(len(key)) - lo + 1 > cap) & (brand == name)
+            checks.append(("brand_24h_cap", over & has_prev))
     if members is not None and "cancelled_at" in members.columns and "member_id" in df.columns:
         cancelled = pd.Series(
             to_hours(members["cancelled_at"].to_numpy()), index=members["member_id"].astype(str)

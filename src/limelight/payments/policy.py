@@ -45,6 +45,7 @@ __all__ = [
     "SmartRetryPolicy",
     "SuccessModel",
     "candidate_times",
+    "check_minor_units",
     "fixed_policy",
     "usd_amount",
 ]
@@ -68,7 +69,9 @@ FIXED_SCHEDULES: dict[str, tuple[float, ...]] = {
     "spread_14_in_21d": (1, 2, 3, 4, 6, 7, 9, 10, 12, 13, 15, 16, 18, 20),
     "daily_7_then_every_other_day": (1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 17, 19, 21),
 }
-# The strongest fixed schedule on the benchmark's validation seed (benchmarks/payments.py; see docs).
+# The strongest fixed schedule on the benchmark's validation seed in the standard-time rounds
+# (benchmarks/payments.py). With summer time, daily_7_then_every_other_day leads it by 0.1% — within a
+# seed's noise — so this stays; the benchmark compares against whichever validation picks (docs/payments.md).
 STRONGEST_FIXED = "spread_14_in_21d"
 STRONGEST_FIXED_ASKS_FIRST = True
 LOGGING_EPSILON = 0.3
@@ -108,6 +111,22 @@ def usd_per_unit(charges: FailedCharges) -> np.ndarray:
         raise InputError(f"currency must be one with a rate in countries.csv ({', '.join(sorted(rate))}), "
                          f"got '{unknown[0]}'")
     return np.array([rate[u] for u in uniq])[inverse]
+
+
+def check_minor_units(charges: FailedCharges) -> None:
+    """Refuse an amount its currency cannot charge (ISO 4217 exponent, `countries.csv` `minor_unit`):
+    1,043.28 JPY or 12.345 USD is a caller's mistake, not a price."""
+    countries = load_countries()
+    units = {str(c): int(u) for c, u in zip(countries.currency, countries.minor_unit)}
+    currency = np.char.upper(charges.currency.astype(str))
+    scale = 10.0 ** np.array([units.get(c, 2) for c in currency], dtype=np.float64)
+    scaled = np.asarray(charges.amount, dtype=np.float64) * scale
+    bad = np.flatnonzero(np.abs(scaled - np.round(scaled)) > 1e-6 * np.maximum(1.0, np.abs(scaled)))
+    if bad.size:
+        i = int(bad[0])
+        places = units.get(currency[i], 2)
+        what = "whole units (no minor unit)" if places == 0 else f"at most {places} decimals"
+        raise InputError(f"amount must be in {what} for {currency[i]}, got {charges.amount[i]:g}")
 
 
 def usd_amount(charges: FailedCharges) -> np.ndarray:

@@ -118,6 +118,7 @@ class NetworkRules:
     unknown_code_category: int
     dunning_window_days: float
     min_gap_hours: float
+    brand_caps: tuple[tuple[str, float, int], ...]  # (card brand, window hours, most attempts in it)
     sources: tuple[tuple[str, str], ...]  # (title, url)
 
     def category(self, decline_code: str | None) -> int:
@@ -225,6 +226,7 @@ def load_rules() -> NetworkRules:
     gate = load_toml("gate.toml")
     try:
         visa_cfg = gate["visa_excessive_reattempts"]
+        mc_cfg = gate["mastercard_excessive_attempts"]
         merchant = gate["merchant"]
         rules = NetworkRules(
             visa_category=visa,
@@ -238,7 +240,12 @@ def load_rules() -> NetworkRules:
             unknown_code_category=int(visa_cfg["unknown_code_category"]),
             dunning_window_days=float(merchant["dunning_window_days"]),
             min_gap_hours=float(merchant["min_gap_hours"]),
-            sources=tuple(sorted(sources | {(visa_cfg["source_title"], visa_cfg["source_url"])})),
+            brand_caps=tuple(
+                (str(b).lower(), float(mc_cfg["window_hours"]), int(mc_cfg["max_attempts_in_window"]))
+                for b in mc_cfg["brands"]
+            ),
+            sources=tuple(sorted(sources | {(visa_cfg["source_title"], visa_cfg["source_url"]),
+                                            (mc_cfg["source_title"], mc_cfg["source_url"])})),
         )
     except KeyError as exc:
         raise RuleError(f"rule file 'gate.toml' must define {exc.args[0]}, got nothing") from None

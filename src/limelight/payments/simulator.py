@@ -27,7 +27,14 @@ import numpy as np
 import pandas as pd
 
 from limelight.errors import InputError, RuleError, require_fields
-from limelight.payments.charges import RECENT_SLOTS, FailedCharges, from_hours, load_countries, to_hours
+from limelight.payments.charges import (
+    RECENT_SLOTS,
+    FailedCharges,
+    from_hours,
+    in_minor_units,
+    load_countries,
+    to_hours,
+)
 from limelight.payments.gate import Gate, audit_attempts
 from limelight.payments.policy import RetryPolicy, fixed_policy, usd_amount
 from limelight.payments.router import ProcessorRouter, load_router
@@ -166,6 +173,7 @@ class _Members:
     country: np.ndarray
     currency: np.ndarray
     usd_per_unit: np.ndarray
+    minor_unit: np.ndarray
     price_usd: np.ndarray
     schedule: np.ndarray
     phase: np.ndarray
@@ -261,6 +269,7 @@ def _make_members(
         country=country,
         currency=countries.currency[ci],
         usd_per_unit=countries.usd_per_unit[ci],
+        minor_unit=countries.minor_unit[ci],
         price_usd=price,
         schedule=_choice(rng, _by(params["pay_schedule_share"], SCHEDULES), n),
         phase=rng.integers(0, 2, n),
@@ -666,7 +675,7 @@ def _initial_attempts(
     m = engine.m
     n = len(midx)
     invoice = (pd.Series(m.member_id[midx], dtype=str) + "-" + month_tag).radd("inv-").to_numpy(dtype=object)
-    amount = np.round(m.price_usd[midx] / m.usd_per_unit[midx], 2)
+    amount = in_minor_units(m.price_usd[midx] / m.usd_per_unit[midx], m.minor_unit[midx])
     expiring = m.expires_at[midx] <= due
     updater = expiring & (rng.random(n) < float(params["account_updater_share"]))
     if updater.any():
@@ -829,7 +838,7 @@ def simulate_dunning(
     engine = _Engine(mem, pol, rng, params, load_router(), Gate(), log_, synthetic_cancels=True)
     midx = np.arange(n_invoices)
     invoice = np.array([f"inv-s{seed}-{i}" for i in range(n_invoices)], dtype=object)
-    amount = np.round(mem.price_usd / mem.usd_per_unit, 2)
+    amount = in_minor_units(mem.price_usd / mem.usd_per_unit, mem.minor_unit)
     default = np.full(n_invoices, engine.router.names[engine.router.default_index], dtype=object)
     engine._record(
         midx,
