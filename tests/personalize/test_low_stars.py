@@ -41,6 +41,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[PersonalizationEngi
         ("series_fan", "dark-s1e1", 1.0, _at(4.0), "stars"),  # one weak episode, then a great one
         ("series_fan", "dark-s1e3", 5.0, _at(2.0), "stars"),
         ("next_up", "dark-s1e2", 1.0, _at(1.0), "stars"),  # the series' latest word is low
+        ("series_fan", "dark", 1.0, _at(0.2), "thumbs"),  # a thumbs-up for the series they watch
     ]
     ratings = pd.DataFrame(rows, columns=["member_id", "title_id", "rating", "rated_at", "scale"])
     path: Path = tmp_path_factory.mktemp("low-stars") / "spine.duckdb"
@@ -90,3 +91,15 @@ def test_a_series_is_judged_by_its_latest_episode_rating(world: tuple[Personaliz
     dark = engine.catalog.index_of("dark")
     assert engine.view("series_fan").nameable[dark]  # a 1-star episode, then a 5-star one
     assert not engine.view("next_up").nameable[dark]
+
+
+def test_a_series_rated_as_a_whole_and_watched_is_watched_not_rated(
+    world: tuple[PersonalizationEngine, dict[str, str]],
+) -> None:
+    """The demo said "Because You Rated Falling Canyon" to a member with 82 viewings of its episodes."""
+    engine, _ = world
+    view = engine.view("series_fan")
+    dark = engine.catalog.index_of("dark")
+    assert view.rated is not None and not view.rated[dark] and view.seen[dark]
+    named = [r.reason for r in engine.recommend("series_fan", k=30) if "Dark" in r.reason]
+    assert not [r for r in named if "rated Dark" in r], named

@@ -297,7 +297,11 @@ class MemberHistory:
         p = Histories._watched(self.pieces)
         if "seconds" not in p:
             return np.zeros(0, np.int64)
-        return np.unique(p.loc[p["seconds"].isna(), "root_idx"].to_numpy(np.int64))
+        roots = p["root_idx"].to_numpy(np.int64)
+        only_rated = p["seconds"].isna().to_numpy()
+        # A series rated as a whole and watched episode by episode was played here: "watched", not "rated"
+        # (the demo's "Because You Rated Falling Canyon" headed the rows of a member with 82 viewings of it).
+        return np.setdiff1d(roots[only_rated], roots[~only_rated])
 
     def row(self, n_titles: int) -> sp.csr_matrix:
         data = np.ones(len(self.titles), dtype=np.float32)
