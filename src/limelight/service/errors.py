@@ -144,7 +144,7 @@ def _pattern_words() -> dict[str, str]:
     Imported when first needed: the routes import this module.
     """
     from limelight.payments.churn import MONTH_PATTERN
-    from limelight.service.config import EVENT_ID_PATTERN, ID_PATTERN
+    from limelight.service.config import EVENT_ID_PATTERN, ID_PATTERN, PERSON_ID_PATTERN
     from limelight.service.keys import KEY_ID_PATTERN
     from limelight.service.routes.admin import MODEL_NAME_PATTERN
     from limelight.service.routes.forecasts import _MONEY
@@ -153,6 +153,7 @@ def _pattern_words() -> dict[str, str]:
     return {
         ID_PATTERN: "an id of 1 to 128 letters, digits or _ . : @ - starting with a letter or digit",
         EVENT_ID_PATTERN: "an id of 1 to 128 letters, digits or _ . : @ / - starting with a letter or digit",
+        PERSON_ID_PATTERN: "a person id of 1 to 128 characters without / or \\ and no space at either end",
         KEY_ID_PATTERN: "a key id of 12 lower-case hex digits",
         MONTH_PATTERN: "a month written YYYY-MM, from 1900-01 to 2999-12",
         MODEL_NAME_PATTERN: "a model name such as auto or ease (lower-case letters, digits, _ or -)",

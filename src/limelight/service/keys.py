@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from limelight.errors import AuthError, ConflictError, InputError, NotFoundError
-from limelight.service.config import ID_PATTERN, ROLES
+from limelight.service.config import PERSON_ID_PATTERN, ROLES
 
 __all__ = ["KEY_ID_PATTERN", "MAX_KEY_DAYS", "MAX_RATE_PER_S", "ApiKey", "KeyRing", "create_key", "ensure_key_table", "list_keys", "revoke_key"]
 
@@ -89,7 +89,7 @@ def _has_key_table(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(found and found[0])
 
 
-_PERSON_ID = re.compile(ID_PATTERN)  # a person id as the spine stores it, like every id a client names
+_PERSON_ID = re.compile(PERSON_ID_PATTERN)  # a person id as the spine stores it: a name is one
 MAX_RATE_PER_S = 1e6
 MIN_RATE_PER_S = 0.001  # one request in about 17 minutes: below that a key is dead on arrival
 
@@ -113,7 +113,7 @@ def create_key(
         raise InputError(f"person_id is only for keys with role 'person', got role '{role}'")
     if person_id is not None and not _PERSON_ID.match(person_id):
         raise InputError(
-            f"person_id must be 1-128 letters, digits or _.:@/- starting with a letter or digit, got {person_id!r}"
+            f"person_id must be 1 to 128 characters without / or \\ and no space at either end, got {person_id!r}"
         )
     if rate_per_s is not None and not MIN_RATE_PER_S <= rate_per_s <= MAX_RATE_PER_S:
         raise InputError(f"rate_per_s must be a number from {MIN_RATE_PER_S:g} to {MAX_RATE_PER_S:g}, got {rate_per_s}")

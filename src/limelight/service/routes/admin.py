@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from limelight.errors import ConflictError, InputError, LimelightError
-from limelight.service.config import ID_PATTERN, ROLES
+from limelight.service.config import PERSON_ID_PATTERN, ROLES
 from limelight.service.deps import CurrentKey, StateDep, can_access, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
 from limelight.service.keys import (
@@ -42,7 +42,7 @@ class KeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     role: Role
-    person_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    person_id: str | None = Field(default=None, pattern=PERSON_ID_PATTERN)
     label: str | None = Field(default=None, max_length=200)
     rate_per_s: float | None = Field(default=None, ge=MIN_RATE_PER_S, le=MAX_RATE_PER_S)
     expires_in_days: float | None = Field(default=None, gt=0, le=MAX_KEY_DAYS,
