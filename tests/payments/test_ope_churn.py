@@ -70,6 +70,14 @@ def test_first_retry_estimates_on_fixed_schedule_logs(
     for name in ("ips", "snips", "dr", "dros"):
         e = result[name]
         assert e["ci_low"] <= e["value"] <= e["ci_high"] and -0.05 <= e["value"] <= 1.0, name
+    from limelight.payments.ope import MIN_MATCHED
+
+    # a thin log says so: the estimate is right arithmetic on too little evidence
+    assert (result["matched_decisions"] < MIN_MATCHED) == bool(result["warnings"])
+    invoices = dunning_logs["invoice_id"].drop_duplicates().head(300)
+    thin = evaluate_first_retry(dunning_logs[dunning_logs["invoice_id"].isin(invoices)],
+                                SmartRetryPolicy(retry_model), retry_model)
+    assert thin["matched_decisions"] < MIN_MATCHED and "fewer than 100" in thin["warnings"][0]
 
 
 def test_sequence_rollout_estimates_a_fixed_schedules_whole_dunning_recovery(

@@ -267,7 +267,10 @@ def evaluate(
             name, f"{e['value']:.4f}", f"[{e['ci_low']:.4f}, {e['ci_high']:.4f}]", f"{e['effective_n']:.0f}"
         )
     console.print(table)
-    console.print(f"logging policy measured: {result['logging_policy_value']:.4f}")
+    console.print(f"logging policy measured: {result['logging_policy_value']:.4f}; "
+                  f"{result['matched_decisions']:,} logged first retries match the new policy's choice")
+    for warning in result["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")
 
 
 @payments_app.command("churn")
