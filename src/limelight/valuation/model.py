@@ -170,6 +170,18 @@ class GradientBoostedForecaster(Forecaster):
         return pd.Series(gains, index=self.feature_names_).sort_values(ascending=False)
 
 
+# A title released in its window's last 30 days has little of it left: its hours are the most uncertain.
+LATE_RELEASE_DAYS = 30
+
+
+def interval_groups(kind: pd.Series, days_in_window: pd.Series) -> np.ndarray:
+    """The interval's calibration group of each title: "film|late", "show|early", … ("unknown" kind when
+    a report gave none)."""
+    k = kind.astype(object).where(kind.isin(["film", "show"]), "unknown").to_numpy(dtype=object)
+    late = np.where(pd.to_numeric(days_in_window, errors="coerce").to_numpy() <= LATE_RELEASE_DAYS, "late", "early")
+    return np.array([f"{a}|{b}" for a, b in zip(k, late, strict=True)], dtype=object)
+
+
 class ValuationModel:
     """Forecast, interval and comparables for candidate titles from a history of engagement reports.
 
@@ -215,13 +227,14 @@ class ValuationModel:
         conformal = SplitConformal(alpha=self.alpha)
         if len(windows) >= 2:
             # Rolling origin: for each later window, a forecaster trained only on the windows before it.
-            parts = []
+            parts, keys = [], []
             for k in range(1, len(windows)):
                 train = (titles["period_end"] < windows[k]).to_numpy()
                 later = (titles["period_end"] == windows[k]).to_numpy()
                 fold = self._new_forecaster().fit(titles[train], features[train], y[train])
                 parts.append(y[later] - fold.predict_log_hours(titles[later], features[later]))
-            residuals = np.concatenate(parts)
+                keys.append(interval_groups(titles[later]["kind"], features[later]["days_in_window"]))
+            residuals, groups = np.concatenate(parts), np.concatenate(keys)
             self.calibration_: dict[str, Any] = {
                 "method": "split conformal, rolling origin: each window scored by a model trained on earlier ones",
                 "calibrated_on_windows_ending": [str(pd.Timestamp(w).date()) for w in windows[1:]],
@@ -231,13 +244,16 @@ class ValuationModel:
             half = rng.random(len(titles)) < 0.5
             calibration_model = self._new_forecaster().fit(titles[half], features[half], y[half])
             residuals = y[~half] - calibration_model.predict_log_hours(titles[~half], features[~half])
+            groups = interval_groups(titles[~half]["kind"], features[~half]["days_in_window"])
             self.calibration_ = {
                 "method": "split conformal on a random half of the only window (no later slice available)",
                 "calibrated_on_windows_ending": [str(pd.Timestamp(windows[-1]).date())],
             }
-        conformal.fit(residuals)
+        conformal.fit(residuals, groups)
         self.calibration_["n"] = conformal.n_calibration_
         self.calibration_["half_width_log"] = conformal.half_width_
+        self.calibration_["group_half_width_log"] = dict(conformal.group_half_width_)
+        self.calibration_["group_n"] = dict(conformal.group_n_)
         self.conformal_ = conformal
         self.forecaster_ = self._new_forecaster().fit(titles, features, y)
         self.builder_ = builder
@@ -260,7 +276,9 @@ class ValuationModel:
         features = self.builder_.transform(candidates)
         assumed = self._assume_runtime(candidates, features)
         log_pred = self.forecaster_.predict_log_hours(candidates, features)
-        lower, upper = self.conformal_.interval(log_pred)
+        lower, upper = self.conformal_.interval(
+            log_pred, interval_groups(candidates["kind"], features["days_in_window"])
+        )
         hours = np.expm1(log_pred)
         runtime_hours = candidates["runtime_minutes"].to_numpy(dtype="float64") / 60.0
         out = pd.DataFrame(

@@ -146,7 +146,7 @@ def _record(row: pd.Series, comps: list[Comparable], model: ValuationModel) -> d
         "lower_views": _num(row["lower_views"]),
         "upper_views": _num(row["upper_views"]),
         "runtime_assumed": bool(row["runtime_assumed"]),
-        "interval": "80% split-conformal, calibrated on later windows than trained on",
+        "interval": "80% split-conformal, calibrated on later windows than trained on, per kind and release timing",
         "trained_on_windows_ending": sorted(
             {str(pd.Timestamp(e).date()) for e in model.history_titles_["period_end"].unique()}
         ),
