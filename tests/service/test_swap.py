@@ -76,6 +76,8 @@ def test_training_from_the_api_reports_progress_and_serves_the_new_version(clien
         time.sleep(0.1)
         status = client.get("/v1/models/training", headers=auth("analyst")).json()
     assert status["state"] == "done", status
+    # ISO 8601 like every other time in the API (epoch seconds before)
+    assert status["started_at"] <= status["finished_at"] and status["finished_at"][:2] == "20", status
     after = client.get("/v1/models", headers=auth("admin")).json()
     assert status["version"] > max(v["version"] for v in before["versions"])
     newest = next(v for v in after["versions"] if v["version"] == status["version"])

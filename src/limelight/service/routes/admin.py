@@ -88,7 +88,7 @@ class ModelVersionPublic(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int
     model_name: str
-    created_at: str
+    created_at: str = Field(description="When the version was published (ISO 8601, UTC).")
     current: bool
     data: dict[str, Any]
     metrics: dict[str, Any]
@@ -130,8 +130,16 @@ class TrainingPublic(BaseModel):
     model: str | None
     version: int | None
     message: str
-    started_at: float | None
-    finished_at: float | None
+    # ISO 8601 like every other time in the API (they were epoch seconds here alone)
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: dict[str, Any]) -> TrainingPublic:
+        def when(seconds: float | None) -> datetime | None:
+            return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+        return cls(**{**job, "started_at": when(job["started_at"]), "finished_at": when(job["finished_at"])})
 
 
 _KEYS = Depends(require_access("keys.manage"))
@@ -258,7 +266,7 @@ async def models_activate(body: ActivateRequest, state: StateDep, key: CurrentKe
     dependencies=[Depends(require_access("models.read"))],
 )
 async def training_status(state: StateDep) -> TrainingPublic:
-    return TrainingPublic(**state.training.to_dict())
+    return TrainingPublic.of(state.training.to_dict())
 
 
 @router.post(
@@ -284,7 +292,7 @@ def models_train(body: TrainRequest, state: StateDep) -> TrainingPublic:
         job.state, job.step, job.progress, job.model = "running", "starting", 0.0, body.model
         job.version, job.message, job.started_at, job.finished_at = None, "", time.time(), None
     threading.Thread(target=_train, args=(state, body), name="limelight-train", daemon=True).start()
-    return TrainingPublic(**state.training.to_dict())
+    return TrainingPublic.of(state.training.to_dict())
 
 
 def _train(state: ServiceState, body: TrainRequest) -> None:
