@@ -191,3 +191,15 @@ def test_member_commands_use_the_model_serve_would_load(tmp_path: Path, capsys: 
     code, out, err = _run(["home", member, "--db", str(db), "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["rows"] == served.home(member, max_rows=8, per_row=8).model_dump(mode="json")["rows"]
+    # the published version's files changed: the command passes it over as serve does, and says so
+    code, _, err = _run(["train", "--db", str(db), "--model", "itemknn", "--no-evaluate"], capsys)
+    assert code == 0, err
+    newest, _ = ModelRegistry(tmp_path / "spine.models").newest_usable()
+    assert newest is not None and newest.version == version.version + 1
+    for path in newest.model_path.rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"tampered")
+    code, out, err = _run(["recommend", member, "--db", str(db), "--k", "8", "--json"], capsys)
+    assert code == 0, err
+    assert [item["title_id"] for item in json.loads(out)] == listed  # the earlier version, popularity
+    assert "warning: model registry:" in err and f"model version {newest.version}" in err

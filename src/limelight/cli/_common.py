@@ -189,7 +189,11 @@ def serving_model(db: Path) -> tuple[Any, str | None]:
     registry = ModelRegistry(get_settings().registry_dir(db))
     if not registry.root.is_dir():
         return None, None
-    version, _ = registry.newest_usable()
+    version, problems = registry.newest_usable()
+    # A broken current version is passed over, as `serve` does; say so, or the page would silently come
+    # from an older model (the server reports the same in /health and GET /v1/models).
+    for problem in problems:
+        Console(stderr=True).print(f"[yellow]warning:[/] model registry: {problem}", highlight=False, soft_wrap=True)
     if version is None:
         return None, None
     from limelight.service.training import load_model
