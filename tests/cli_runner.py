@@ -63,3 +63,18 @@ def bad_file(name: str, body: str | bytes | None, encoding: str = "utf-8") -> Ca
         return path
 
     return make
+
+
+def empty_store_with_keys(path: Path, *roles: str) -> dict[str, str]:
+    """A store with the schema and nothing else, and one service key per role (what a first run holds)."""
+    import duckdb
+
+    from limelight.service.keys import create_key
+    from limelight.spine.store import Store
+
+    Store(path).close()
+    con = duckdb.connect(str(path))
+    try:
+        return {role: create_key(con, role, label=f"empty store {role}")[0] for role in roles}
+    finally:
+        con.close()

@@ -364,17 +364,11 @@ def test_at_risk_endpoint_lists_members_for_analysts_and_matches_the_cli(
 def test_at_risk_on_a_spine_without_payments_is_not_found(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from cli_runner import empty_store_with_keys
     from limelight.service import create_app
-    from limelight.service.keys import create_key
-    from limelight.spine.store import Store
 
     path = tmp_path / "empty.duckdb"
-    Store(path).close()
-    con = duckdb.connect(str(path))
-    try:
-        key, _ = create_key(con, "analyst", label="empty")
-    finally:
-        con.close()
+    key = empty_store_with_keys(path, "analyst")["analyst"]
     with TestClient(create_app(path, load_engine=False)) as client:
         r = client.get("/v1/payments/at-risk?month=2025-08", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 404 and "no payment_attempts" in r.json()["error"]["message"]

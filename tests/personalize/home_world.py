@@ -174,3 +174,16 @@ def build_store(path: Path, **kwargs: object) -> Store:
     store = Store(path)
     store.ingest([Rows(name, frame, origin=f"test:{name}") for name, frame in frames.items()])
     return store
+
+
+def mentions_on_page(engine: PersonalizationEngine, member: str, title_id: str) -> list[str]:
+    """Where a title shows on the member's page and in their recommendations: as an item, as a named
+    reason, or in a row's header ([] when nowhere)."""
+    page = engine.home(member, max_rows=20, per_row=40)
+    found = [f"item of {row.title}" for row in page.rows for item in row.items if item.title_id == title_id]
+    found += [f"reason in {row.title}" for row in page.rows for item in row.items if title_id in item.because]
+    found += [f"header {row.title}" for row in page.rows if engine.title(title_id).name in row.title]
+    listed = engine.recommend(member, k=100)
+    found += [f"recommended #{i}" for i, item in enumerate(listed) if item.title_id == title_id]
+    found += [f"reason for {item.title_id}" for item in listed if title_id in item.because]
+    return found

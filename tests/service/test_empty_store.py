@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from limelight.service.keys import create_key
-from limelight.spine.store import Store
+from cli_runner import empty_store_with_keys
 
 
 def test_an_empty_store_says_it_has_no_titles_not_that_a_model_failed(tmp_path: Path) -> None:
@@ -17,13 +14,8 @@ def test_an_empty_store_says_it_has_no_titles_not_that_a_model_failed(tmp_path: 
     from limelight.service import create_app
 
     path = tmp_path / "empty.duckdb"
-    Store(path).close()
-    con = duckdb.connect(str(path))
-    try:
-        service, _ = create_key(con, "service", label="test")
-        admin, _ = create_key(con, "admin", label="test")
-    finally:
-        con.close()
+    keys = empty_store_with_keys(path, "service", "admin")
+    service, admin = keys["service"], keys["admin"]
     with TestClient(create_app(path, watch_registry_s=0)) as client:
         r = client.get("/v1/titles/x/similar", headers={"Authorization": f"Bearer {service}"})
         assert r.status_code == 503, r.text
