@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cli_runner import empty_store_with_keys
 
 
@@ -23,3 +25,27 @@ def test_an_empty_store_says_it_has_no_titles_not_that_a_model_failed(tmp_path: 
         models = client.get("/v1/models", headers={"Authorization": f"Bearer {admin}"}).json()
         assert "version None" not in str(models), models
         assert "the default model (none published)" in str(models), models
+
+
+def test_a_refused_member_write_does_not_show_the_servers_file_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events said "the store cannot be written"; members named the server's file."""
+    from fastapi.testclient import TestClient
+
+    from limelight.errors import StorageError
+    from limelight.service import create_app
+    from limelight.spine.store import Store
+
+    path = tmp_path / "secret-place.duckdb"
+    keys = empty_store_with_keys(path, "ingest")
+
+    def full_disk(self: Store, rows: object, **kwargs: object) -> None:
+        raise StorageError(f"the store {self.path} cannot be written (File too large); nothing was changed")
+
+    monkeypatch.setattr(Store, "ingest", full_disk)
+    with TestClient(create_app(path, load_engine=False)) as client:
+        r = client.post("/v1/members", json={"member_id": "new-1", "country": "us"},
+                        headers={"Authorization": f"Bearer {keys['ingest']}"})
+    assert r.status_code == 503 and "File too large" in r.json()["error"]["message"]
+    assert "secret-place" not in r.text

@@ -111,7 +111,7 @@ def create_key(
         raise InputError("a key with role 'person' must name its person_id (--person-id)")
     if role != "person" and person_id:
         raise InputError(f"person_id is only for keys with role 'person', got role '{role}'")
-    if person_id is not None and not _PERSON_ID.match(person_id):
+    if person_id is not None and not _PERSON_ID.fullmatch(person_id):  # `$` of match() passes "Bob\n"
         raise InputError(
             f"person_id must be 1 to 128 characters without / or \\ and no space at either end, got {person_id!r}"
         )

@@ -109,6 +109,11 @@ class TrainingStatus:
         return dict(vars(self))
 
 
+
+def _member_value(value: object) -> str:
+    """A member field as compared between a repeat and the stored row: case-blind, none as ""."""
+    return "" if value is None or value != value else str(value).strip().upper()
+
 class ServiceState:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
@@ -372,9 +377,14 @@ class ServiceState:
 
     def store_member(self, fields: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Store one member (the spine's validation: one sentence naming the field). Returns whether it
-        is new (False: already stored, and no given field differs) and the member as stored — a repeat
-        that leaves fields out must not serve the member without them; `ConflictError` if a field differs."""
-        from limelight.errors import ConflictError
+        is new (False: already stored with exactly these values) and the member as stored.
+
+        A repeat must say what the stored member holds, every field (a field left out is "none"); any
+        difference is a `ConflictError` that names no stored value. It once quoted them ("stored with
+        country 'DE'"), so an ingest key — which may not read members — could read any member's country,
+        plan, sign-up date and maturity limit, one field at a time.
+        """
+        from limelight.errors import ConflictError, storage_error
         from limelight.spine.store import Rows
 
         member_id = str(fields["member_id"])
@@ -386,18 +396,22 @@ class ServiceState:
                 ).fetchall()
                 if held:
                     stored = dict(zip(("country", "plan", "signup_date", "maturity_limit"), held[0], strict=True))
-                    for name, value in stored.items():
-                        given = fields.get(name)
-                        if given is not None and str(given).upper() != str(value).upper():
-                            raise ConflictError(
-                                f"member '{member_id}' is stored with {name} '{value}', and this request says "
-                                f"'{given}'; a stored member is not changed here"
-                            )
+                    if any(_member_value(fields.get(name)) != _member_value(value) for name, value in stored.items()):
+                        raise ConflictError(
+                            f"member '{member_id}' is already stored with other values; a stored member is not "
+                            "changed here (a repeat gives every field as first sent)"
+                        )
                     return False, {"member_id": member_id, **stored}
                 writer = _CursorStore(cur, self.config.db_path)
                 writer.read_only = False
                 frame = pd.DataFrame([{**fields, "source": "api"}])
-                writer.ingest([Rows("members", frame, origin="POST /v1/members")])
+                try:
+                    writer.ingest([Rows("members", frame, origin="POST /v1/members")])
+                except Exception as exc:  # the caller is told "the store", never the server's file path
+                    refused = storage_error(exc, "the store")
+                    if refused is not None:
+                        raise refused from None
+                    raise
             finally:
                 cur.close()
         return True, fields

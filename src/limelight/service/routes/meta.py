@@ -102,9 +102,18 @@ async def me(key: CurrentKey, state: StateDep) -> Me:
         routers=list(state.routers),
         synthetic=state.synthetic,
         model_version=state.slot.version.version if state.slot.version else None,
-        data=dict(state.data_counts),
+        data=_data_for(key.role, state.data_counts),
         forecast_history=_forecast_history(state),
     )
+
+
+def _data_for(role: str, counts: dict[str, int]) -> dict[str, int]:
+    """Row counts for analysts and admins; for other roles only whether each table has rows (1 or 0):
+    the dashboard needs no more, and live counts told any key — a performer's, a sign-up form's — the
+    size of the member base and its viewing and payments as they happened."""
+    if role in ("analyst", "admin"):
+        return dict(counts)
+    return {name: int(n > 0) for name, n in counts.items()}
 
 
 def _forecast_history(state: ServiceState) -> Literal["store", "public"] | None:
