@@ -308,3 +308,69 @@ def test_store_interactions_are_one_row_per_pair_in_a_fixed_order(tmp_path: Path
     assert not first.duplicated(["member_id", "title_id"]).any()
     assert list(zip(first["member_id"], first["title_id"], strict=True)) == sorted(
         zip(first["member_id"], first["title_id"], strict=True))
+
+
+def test_a_quoted_id_is_its_own_id_not_merged_with_the_unquoted_one(tmp_path: Path) -> None:
+    """DuckDB's sniffer took "'" for the quote character: members '1' and 1 became one member."""
+    path = tmp_path / "sq.csv"
+    path.write_text("member_id,title_id\n'1',x\n1,y\n2,x\n2,z\n3,y\n")
+    frame = read_interactions(path)
+    assert frame["member_id"].tolist() == ["'1'", "1", "2", "2", "3"]
+    out = tmp_path / "o.csv"
+    result = recommend_file(path, out, k=3, model="popularity")
+    assert result.n_members == 4 and set(pd.read_csv(out, dtype=str)["member_id"]) == {"'1'", "1", "2", "3"}
+
+
+@pytest.mark.parametrize(("rows", "says"), [
+    ("1,a,inf\n", "row 2, column 'rating': rating must be a finite number, got 'inf'"),
+    ("1,a,1e39\n", "rating must be a finite number"),  # past float32's range
+])
+def test_a_non_finite_rating_is_refused_not_an_empty_output(tmp_path: Path, rows: str, says: str) -> None:
+    """One inf rating made every strength NaN: "wrote 0 rows", exit 0, and evaluate scored chance."""
+    path = tmp_path / "r.csv"
+    path.write_text("member_id,title_id,rating\n" + rows + "1,b,3\n2,a,4\n2,c,5\n3,b,2\n3,c,1\n")
+    with pytest.raises(DataError, match=says):
+        read_interactions(path)
+
+
+def test_a_far_timestamp_is_refused_not_wrapped(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("member_id,title_id,timestamp\n1,a,100\n1,b,1e20\n")
+    with pytest.raises(DataError, match=r"row 3, column 'timestamp': .*milliseconds\?"):
+        read_interactions(path)
+
+
+@pytest.mark.parametrize(("column", "values", "says"), [
+    ("member_id", [[1, 2], [3]], "member_id must hold text or whole numbers, got"),
+    ("member_id", [True, False], "member_id must hold text or whole numbers, got"),
+    ("timestamp", [True, False], "timestamp must hold epoch seconds"),
+])
+def test_parquet_columns_of_a_type_no_interaction_has_are_refused(
+    tmp_path: Path, column: str, values: list[Any], says: str
+) -> None:
+    frame = pd.DataFrame({"member_id": ["1", "2"], "title_id": ["a", "b"], column: values})
+    path = tmp_path / "bad.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(DataError, match=says):
+        read_interactions(path)
+
+
+def test_a_title_rated_twice_counts_once_at_its_latest_rating(tmp_path: Path) -> None:
+    """Summed, a 5 given twice was a strength of 11: the shipped lists were not the evaluated model's."""
+    base = "member_id,title_id,rating,timestamp\n" + "".join(
+        f"{m},{t},{(m + t) % 5 + 1},{100 + 10 * m + t}\n" for m in range(1, 30) for t in range(8) if (m * t) % 3
+    )
+    once, twice = tmp_path / "once.csv", tmp_path / "twice.csv"
+    once.write_text(base)
+    twice.write_text(base + "".join(line + "\n" for line in base.splitlines()[1:6]))
+    params = {"rating_weight": 0.4, "regularization": 5.0}
+    recommend_file(once, tmp_path / "a.csv", k=3, model="ease", params=params)
+    recommend_file(twice, tmp_path / "b.csv", k=3, model="ease", params=params)
+    assert pd.read_csv(tmp_path / "a.csv").equals(pd.read_csv(tmp_path / "b.csv"))
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
+    for name in ("dir.csv", "plaindir"):  # (a folder named .parquet is a Spark output, read as one table)
+        (tmp_path / name).mkdir()
+        with pytest.raises(DataError, match="is a folder, not a file"):
+            read_interactions(tmp_path / name)

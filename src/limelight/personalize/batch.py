@@ -54,6 +54,7 @@ REQUIRED = ("member_id", "title_id")
 OPTIONAL = ("rating", "timestamp")
 ENGINES = ("duckdb", "spark")
 EMPTY_FILE = "the file must have at least one interaction row, got none"
+MAX_EPOCH_SECONDS = 1e11  # year 5138: past it a "second" is a millisecond or a wrapped number
 TRAINERS = ("implicit", "mllib")
 
 
@@ -95,6 +96,8 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise NotFoundError(f"interactions file '{path}' does not exist")
+    if path.is_dir() and not path.name.lower().endswith((".parquet", ".pq")):  # Spark writes Parquet folders
+        raise DataError("is a folder, not a file: give the interactions file inside it", origin=str(path))
     kind = _kind(path)
     if kind == "parquet":
         from limelight.spine.loaders.tabular import refuse_unfinished_write
@@ -104,8 +107,13 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
     lines: np.ndarray | None = None
     try:
         if kind == "csv":
+            # The dialect is the standard one, not guessed: DuckDB's sniffer took "'" for the quote of a
+            # file whose first id was '1', and merged members '1' and 1 into one.
+            delim = "\t" if path.name.lower().endswith(".tsv") else ","
             frame = con.execute(
-                "SELECT * FROM read_csv(?, all_varchar = true, header = true, auto_detect = true)", [str(path)]
+                "SELECT * FROM read_csv(?, all_varchar = true, header = true, auto_detect = true, "
+                "delim = ?, quote = '\"', escape = '\"')",
+                [str(path), delim],
             ).df()
         else:
             frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
@@ -125,6 +133,8 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
         lines = np.arange(2 if kind == "csv" else 1, len(frame) + (2 if kind == "csv" else 1))
     frame = frame.reset_index(drop=True)
     _require_columns(list(frame.columns), path)
+    if kind == "parquet":
+        _check_parquet_types(frame, path)
     if frame.empty:
         raise DataError(EMPTY_FILE, origin=str(path))
     for column in REQUIRED:
@@ -143,10 +153,44 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
                 f"rating must be a number, got {frame['rating'].iloc[row]!r}", origin=str(path), row=int(lines[row]),
                 column="rating",
             )
-        frame["rating"] = ratings.astype(np.float32)  # an empty rating still an interaction: see rating_strength
+        as_float32 = ratings.to_numpy(np.float64, na_value=np.nan).astype(np.float32)
+        infinite = ratings.notna().to_numpy() & ~np.isfinite(as_float32)
+        if infinite.any():  # inf (or past float32's range) made every strength NaN: 0 rows written, exit 0
+            row = int(np.flatnonzero(infinite)[0])
+            raise DataError(
+                f"rating must be a finite number, got {frame['rating'].iloc[row]!r}", origin=str(path),
+                row=int(lines[row]), column="rating",
+            )
+        frame["rating"] = as_float32  # an empty rating still an interaction: see rating_strength
     if "timestamp" in frame.columns:
         frame["timestamp"] = _parse_times(frame["timestamp"], path, lines)
     return frame[[c for c in (*REQUIRED, *OPTIONAL) if c in frame.columns]]
+
+
+def _check_parquet_types(frame: pd.DataFrame, path: Path) -> None:
+    """Parquet columns of a type no interaction has: a list, struct or boolean id was written out as
+    Python text ("[1 2]", "True") and a boolean timestamp read as epoch 0 or 1."""
+    for column in (*REQUIRED, *OPTIONAL):
+        if column not in frame.columns:
+            continue
+        values = frame[column]
+        dtype = values.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            ok = False
+        elif column in REQUIRED:
+            ok = bool(pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_string_dtype(values) or (
+                pd.api.types.is_object_dtype(dtype) and values.map(lambda v: v is None or isinstance(v, str | int)).all()
+            ))
+        elif column == "rating":
+            ok = pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_string_dtype(values)
+        else:
+            ok = (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype)
+                  or pd.api.types.is_string_dtype(values))
+        if not ok:
+            shown = type(values.dropna().iloc[0]).__name__ if values.notna().any() else str(dtype)
+            want = "text or whole numbers" if column in REQUIRED else (
+                "numbers" if column == "rating" else "epoch seconds, a timestamp or ISO-8601 text")
+            raise DataError(f"{column} must hold {want}, got {shown} values", origin=str(path), column=column)
 
 
 def _require_columns(columns: list[str], path: Path) -> None:
@@ -205,6 +249,14 @@ def _parse_times(column: pd.Series, path: Path, lines: np.ndarray) -> pd.Series:
     if np.isnan(out).any():
         row = int(np.flatnonzero(np.isnan(out))[0])
         raise DataError("timestamp must not be empty", origin=str(path), row=int(lines[row]), column="timestamp")
+    far = ~(np.abs(out) <= MAX_EPOCH_SECONDS)  # 1e20 wrapped to INT64_MIN and changed which title was "last"
+    if far.any():
+        row = int(np.flatnonzero(far)[0])
+        raise DataError(
+            f"timestamp must be epoch seconds between -{MAX_EPOCH_SECONDS:.0e} and {MAX_EPOCH_SECONDS:.0e} "
+            f"(milliseconds? divide by 1,000), got {column.iloc[row]!r}",
+            origin=str(path), row=int(lines[row]), column="timestamp",
+        )
     return pd.Series(out, index=column.index)
 
 
@@ -238,8 +290,11 @@ def recommendations_frame(
             "score": recs.scores.ravel().astype(np.float32),
         }
     )
+    scores = frame["score"].to_numpy()
+    if np.isnan(scores).any():  # dropped with the −inf of seen titles, it emptied a whole file silently
+        raise DataError(f"the model scored {int(np.isnan(scores).sum()):,} titles as NaN; nothing was written")
     if exclude_seen:
-        frame = frame[np.isfinite(frame["score"].to_numpy())].reset_index(drop=True)
+        frame = frame[np.isfinite(scores)].reset_index(drop=True)
     return frame
 
 
@@ -331,6 +386,10 @@ def recommend_file(
     if "rating" in frame.columns:  # the strength EASE may read (rating_weight); every row still counts as watched
         frame["rating"] = rating_strength(frame["rating"])
         weight_col = "rating"
+        # A rating is a state, not an event: a title rated twice is its latest rating, as `evaluate` reads it
+        # (summed, a 5 given twice was a strength of 11 and the shipped lists were not the evaluated model's).
+        order = frame["timestamp"] if time_col else pd.Series(np.arange(len(frame)), index=frame.index)
+        frame = frame.loc[order.sort_values(kind="stable").index].drop_duplicates(list(REQUIRED), keep="last")
     interactions = Interactions.from_frame(frame, time_col=time_col, weight_col=weight_col)
     own_session = False
     if chosen_trainer == "mllib" and spark is None:
