@@ -333,6 +333,14 @@ def test_a_non_finite_rating_is_refused_not_an_empty_output(tmp_path: Path, rows
         read_interactions(path)
 
 
+@pytest.mark.parametrize("sep", ["\t", ";", "|"])
+def test_other_separators_are_still_detected(tmp_path: Path, sep: str) -> None:
+    path = tmp_path / ("r.txt" if sep == "\t" else "r.csv")
+    path.write_text(sep.join(["member_id", "title_id", "rating"]) + "\n" + sep.join(["1", "a", "4"]) + "\n"
+                    + sep.join(["2", "b", "3"]) + "\n")
+    assert read_interactions(path)["title_id"].tolist() == ["a", "b"]
+
+
 def test_a_far_timestamp_is_refused_not_wrapped(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("member_id,title_id,timestamp\n1,a,100\n1,b,1e20\n")

@@ -42,6 +42,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[PersonalizationEngi
         ("series_fan", "dark-s1e3", 5.0, _at(2.0), "stars"),
         ("next_up", "dark-s1e2", 1.0, _at(1.0), "stars"),  # the series' latest word is low
         ("series_fan", "dark", 1.0, _at(0.2), "thumbs"),  # a thumbs-up for the series they watch
+        ("m008", "dark-s1e1", 1.0, _at(4.0), "stars"),  # a weak episode, then 5 stars for the whole series
+        ("m008", "dark", 5.0, _at(1.0), "stars"),
     ]
     ratings = pd.DataFrame(rows, columns=["member_id", "title_id", "rating", "rated_at", "scale"])
     path: Path = tmp_path_factory.mktemp("low-stars") / "spine.duckdb"
@@ -85,6 +87,7 @@ def test_a_series_is_judged_by_its_latest_episode_rating(world: tuple[Personaliz
     engine, _ = world
     dark = engine.catalog.index_of("dark")
     assert engine.view("series_fan").nameable[dark]  # a 1-star episode, then a 5-star one
+    assert engine.view("m008").nameable[dark]  # a 1-star episode, then 5 stars for the series itself
     assert not engine.view("next_up").nameable[dark]
 
 

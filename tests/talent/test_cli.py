@@ -89,6 +89,15 @@ def test_statement_table_says_what_the_trigger_means_and_whether_the_gap_closes(
     assert code == 0, err
     text = " ".join(out.split())
     assert "SAG-AFTRA Health Plan 2025" in text and "would not close it even together ($187.50)" in text
+    # a period reaching past the as-of date counts nothing viewed after it (Hit Film's 8 hours are on
+    # 2024-02-10): the window is open and unreached as of 2024-02-05, whatever --to says
+    code, out, err = _run(
+        capsys, "talent", "statement", "--person", "p1", "--db", str(world_path), "--from", "2024-01-01",
+        "--to", "2024-12-31", "--as-of", "2024-02-05", "--json",
+    )
+    assert code == 0, err
+    film = next(line for line in json.loads(out)["lines"] if line["program_id"] == "f1")
+    assert film["hours"] == 0 and film["eligible"] is False and film["window_open"] is True
     from types import SimpleNamespace
 
     from limelight.cli.talent import _trigger_verdict

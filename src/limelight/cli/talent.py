@@ -273,7 +273,7 @@ def statement(
     inputs = read_residual_inputs(residuals) if residuals is not None else ResidualInputs()
     with Store(db, read_only=True) as store:
         lines = credit_lines(
-            store, inputs, as_of=max(today, period_end), person_id=person, use_published_examples=published_examples
+            store, inputs, as_of=today, person_id=person, use_published_examples=published_examples
         )
     st = person_statement(lines, person, period_start, period_end)
     if health_year is not None:

@@ -107,13 +107,13 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
     lines: np.ndarray | None = None
     try:
         if kind == "csv":
-            # The dialect is the standard one, not guessed: DuckDB's sniffer took "'" for the quote of a
-            # file whose first id was '1', and merged members '1' and 1 into one.
-            delim = "\t" if path.name.lower().endswith(".tsv") else ","
+            # The quote is the standard one, not guessed: DuckDB's sniffer took "'" for the quote of a
+            # file whose first id was '1', and merged members '1' and 1 into one. The separator is still
+            # detected (comma, tab, semicolon, pipe).
             frame = con.execute(
                 "SELECT * FROM read_csv(?, all_varchar = true, header = true, auto_detect = true, "
-                "delim = ?, quote = '\"', escape = '\"')",
-                [str(path), delim],
+                "quote = '\"', escape = '\"')",
+                [str(path)],
             ).df()
         else:
             frame = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()

@@ -97,7 +97,8 @@ GROUP BY r.member_id, r.title_id
 
 
 # Every thumbs rating (few), and each title's latest star rating where it could make a title unliked:
-# below `LIKED_STARS`, or of an episode (its series' latest verdict may be another episode's high one).
+# below `LIKED_STARS`, or of a series, season or episode (the series' latest verdict may be another of
+# its parts' high one: a 1-star episode, then 5 stars for the whole series, is liked).
 # Liked star ratings of films are not read: on MovieLens they are almost all of the ratings.
 _VERDICTS_SQL = f"""
 SELECT member_id, title_id, epoch(rated_at)::DOUBLE AS rated_at, rating, scale
@@ -108,6 +109,7 @@ FROM ratings r LEFT JOIN titles t USING (title_id)
 WHERE r.scale = 'stars'
 GROUP BY r.member_id, r.title_id
 HAVING arg_max(r.rating, r.rated_at) < {LIKED_STARS} OR any_value(t.parent_id) IS NOT NULL
+    OR any_value(t.kind) IN ('series', 'season')
 """
 
 

@@ -208,7 +208,7 @@ def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOu
         raise InputError("other_earnings counts toward the health plan: give health_year too")
     inputs = ResidualInputs(rows)
     try:
-        lines = credit_lines(store, inputs, as_of=max(today, end), person_id=person_id)
+        lines = credit_lines(store, inputs, as_of=today, person_id=person_id)  # nothing viewed after as_of counts
         st = person_statement(lines, person_id, start, end)
     except NotFoundError:
         # A person of the people table with nothing credited or measured yet has an empty statement, not
