@@ -115,7 +115,8 @@ HAVING arg_max(r.rating, r.rated_at) < {LIKED_STARS} OR any_value(t.parent_id) I
 
 def load_verdicts(store: Store) -> pd.DataFrame:
     """Ratings that can set a title aside: member_id, title_id, rated_at (epoch s), rating, scale —
-    every thumbs rating (-1 down, 1 up, 2 two up) and the latest star rating where it is below liked."""
+    every thumbs rating (-1 down, 1 up, 2 two up), and each title's latest star rating where it is below
+    liked or belongs to a series (whose latest word may come from any of its parts)."""
     if not store.count("ratings"):
         return pd.DataFrame({"member_id": [], "title_id": [], "rated_at": [], "rating": [], "scale": []})
     return store.query(_VERDICTS_SQL)
