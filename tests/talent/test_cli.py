@@ -107,6 +107,19 @@ def test_statement_table_says_what_the_trigger_means_and_whether_the_gap_closes(
     assert _trigger_verdict(SimpleNamespace(eligible=False, release_eligible=True, window_open=True)) == "not reached so far"
 
 
+def test_a_person_with_no_credits_gets_the_same_empty_statement_as_from_the_api(
+    capsys: pytest.CaptureFixture[str], world_path: Path
+) -> None:
+    """The CLI said "has no credits" (exit 2) where the API answered an empty statement."""
+    code, out, err = _run(capsys, "talent", "statement", "--person", "Nia Newcomer", "--db", str(world_path),
+                          "--health-year", "2025", "--other-earnings", "1000", "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["person_name"] == "Nia Newcomer" and body["lines"] == [] and body["health"]["shortfall"] == "26540.00"
+    code, _, err = _run(capsys, "talent", "statement", "--person", "nobody", "--db", str(world_path))
+    assert code == 2 and "nobody" in err
+
+
 def test_report_cli_writes_html_and_csv(capsys: pytest.CaptureFixture[str], shared_data: Path, tmp_path: Path) -> None:
     report = shared_data / "netflix" / "engagement" / "What_We_Watched_A_Netflix_Engagement_Report_2023Jul-Dec.xlsx"  # not parsed by the session fixture
     code, out, err = _run(  # both overrides given: the financials workbook is not read again

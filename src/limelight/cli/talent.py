@@ -263,7 +263,7 @@ def statement(
     """A person's statement: per credit and window, views, trigger, fixed residual, bonus share, pay per 1,000 views."""
     from limelight.spine.store import Store
     from limelight.talent.residuals import ResidualInputs, read_residual_inputs
-    from limelight.talent.statements import credit_lines, person_health, person_statement
+    from limelight.talent.statements import statement_from_store
 
     if other_earnings is not None and health_year is None:  # it only counts toward a plan year
         raise InputError("--other-earnings counts toward the health plan: give --health-year too")
@@ -272,12 +272,11 @@ def statement(
     period_end = _date(end, "--to") or today
     inputs = read_residual_inputs(residuals) if residuals is not None else ResidualInputs()
     with Store(db, read_only=True) as store:
-        lines = credit_lines(
-            store, inputs, as_of=today, person_id=person, use_published_examples=published_examples
+        st = statement_from_store(
+            store, person, period_start, period_end, as_of=today, residuals=inputs, health_year=health_year,
+            other_earnings=_decimal(other_earnings or "0", "other earnings") or 0,
+            use_published_examples=published_examples,
         )
-    st = person_statement(lines, person, period_start, period_end)
-    if health_year is not None:
-        st.health = person_health(lines, person, health_year, _decimal(other_earnings or "0", "other earnings") or 0)
     if json_output:
         print_json(st.as_json())
         return

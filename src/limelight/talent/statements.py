@@ -45,6 +45,7 @@ __all__ = [
     "health_base_period",
     "person_health",
     "person_statement",
+    "statement_from_store",
     "title_windows",
 ]
 
@@ -117,6 +118,15 @@ def _window_frame(
     return pd.DataFrame(rows)
 
 
+_LINE_COLUMNS = [
+    "person_id", "person_name", "role", "billing", "guild", "pack", "program_id", "title", "window", "window_start",
+    "window_end", "hours", "views", "domestic_subscribers", "subscribers_as_of", "subscribers_source", "metric",
+    "trigger_views", "eligible", "views_needed", "release_eligible", "program_fixed_residual", "fixed_residual_status",
+    "bonus", "share", "credit_fixed_residual", "pay", "pay_per_thousand_views", "potential_share", "window_open",
+    "note",
+]
+
+
 def credit_lines(
     store: Store,
     residuals: ResidualInputs | None = None,
@@ -151,13 +161,7 @@ def credit_lines(
     last = store.scalar("SELECT max(started_at) FROM viewing_events")
     through = min(as_of, pd.Timestamp(last).date()) if last is not None else as_of
     windows = _window_frame(store, through, window_days, wanted, as_of=as_of)
-    columns = [
-        "person_id", "person_name", "role", "billing", "guild", "pack", "program_id", "title", "window", "window_start",
-        "window_end", "hours", "views", "domestic_subscribers", "subscribers_as_of", "subscribers_source", "metric",
-        "trigger_views", "eligible", "views_needed", "release_eligible", "program_fixed_residual", "fixed_residual_status",
-        "bonus", "share", "credit_fixed_residual", "pay", "pay_per_thousand_views", "potential_share", "window_open",
-        "note",
-    ]
+    columns = _LINE_COLUMNS
     if windows.empty:
         return pd.DataFrame(columns=columns)
     countries = ("US", "CA")
@@ -448,6 +452,42 @@ def person_statement(
         sources.extend(p.cite(k) for k in p.sources)
     assumptions.append("a credit without billing counts as principal; pay is counted when its window closes")
     return Statement(person_id, name, start, end, mine, total_pay, total_bonus, supplied, assumptions, sources)
+
+
+def statement_from_store(
+    store: Store,
+    person_id: str,
+    start: date,
+    end: date,
+    *,
+    as_of: date,
+    residuals: ResidualInputs | None = None,
+    health_year: int | None = None,
+    other_earnings: Decimal | int | str = 0,
+    use_published_examples: bool = False,
+) -> Statement:
+    """A person's statement as of a date — what the CLI and the API both show. Nothing viewed after
+    `as_of` counts. A person of the people table with nothing credited or measured yet gets an empty
+    statement (their health status still computed from `other_earnings`), not an error: their dashboard
+    page was a red "has no credits"; an unknown person is still a `NotFoundError`."""
+    try:
+        lines = credit_lines(store, residuals, as_of=as_of, person_id=person_id,
+                             use_published_examples=use_published_examples)
+        st = person_statement(lines, person_id, start, end)
+    except NotFoundError:
+        name = store.scalar("SELECT name FROM people WHERE person_id = ?", [person_id])
+        if name is None:
+            raise
+        if end < start:
+            raise InputError(f"the period end ({end}) must not be before its start ({start})") from None
+        st = Statement(person_id, str(name), start, end, pd.DataFrame(columns=_LINE_COLUMNS), None, None, [], [], [])
+        if health_year is not None:
+            check_plan_year(health_year)
+            st.health = health_status(money(other_earnings), health_year)
+        return st
+    if health_year is not None:
+        st.health = person_health(lines, person_id, health_year, other_earnings)
+    return st
 
 
 def health_base_period(year: int) -> tuple[date, date]:

@@ -188,9 +188,9 @@ def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOu
     import numpy as np
     import pandas as pd
 
-    from limelight.errors import InputError, NotFoundError
+    from limelight.errors import InputError
     from limelight.talent.residuals import ResidualInputs, repeated_residuals
-    from limelight.talent.statements import credit_lines, person_health, person_statement
+    from limelight.talent.statements import statement_from_store
 
     today = req.as_of or datetime.now(UTC).date()
     start = req.start or date(today.year, 1, 1)
@@ -207,28 +207,8 @@ def _statement(store: Any, person_id: str, req: StatementRequest) -> StatementOu
     if req.other_earnings and req.health_year is None:  # they count only toward a plan year
         raise InputError("other_earnings counts toward the health plan: give health_year too")
     inputs = ResidualInputs(rows)
-    try:
-        lines = credit_lines(store, inputs, as_of=today, person_id=person_id)  # nothing viewed after as_of counts
-        st = person_statement(lines, person_id, start, end)
-    except NotFoundError:
-        # A person of the people table with nothing credited or measured yet has an empty statement, not
-        # an error: their dashboard page showed a red "has no credits" (a 404 meant for unknown people).
-        name = store.scalar("SELECT name FROM people WHERE person_id = ?", [person_id])
-        if name is None:
-            raise
-        from limelight.talent.bonus import ROUNDING
-
-        empty = StatementOut(person_id=person_id, person_name=str(name), period={"start": start, "end": end},
-                             total_pay=None, total_bonus=None, lines=[], supplied_figures=[], assumptions=[],
-                             sources=[], rounding=ROUNDING)
-        if req.health_year is not None:
-            from limelight.talent.health import health_status
-
-            status = health_status(req.other_earnings or 0, req.health_year)
-            empty.health = HealthOut.model_validate(status.as_json())
-        return empty
-    if req.health_year is not None:
-        st.health = person_health(lines, person_id, req.health_year, req.other_earnings)
+    st = statement_from_store(store, person_id, start, end, as_of=today, residuals=inputs,  # nothing after as_of
+                              health_year=req.health_year, other_earnings=req.other_earnings)
     body = st.as_json()
     body["lines"] = [{k: _clean(v) for k, v in line.items()} for line in body["lines"]]
     return StatementOut.model_validate(body)
