@@ -450,7 +450,10 @@ def person_statement(
                 if getattr(fig, "status", None) in ("assumption", "interpretation"):
                     assumptions.append(f"{p.name}, {fname} ({fig.status}): {fig.value}. {fig.note}".strip())
         sources.extend(p.cite(k) for k in p.sources)
-    assumptions.append("a credit without billing counts as principal; pay is counted when its window closes")
+    assumptions.append(
+        "a credit without billing counts as principal; a line belongs to the period its window starts in, and "
+        "toward the health plan its pay counts when the window closes"
+    )
     return Statement(person_id, name, start, end, mine, total_pay, total_bonus, supplied, assumptions, sources)
 
 
