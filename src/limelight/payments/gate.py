@@ -83,16 +83,17 @@ class Gate:
         fix_first = np.isin(cat, list(r.fix_data_first_categories)) | mac_update[:, None]
         mark(same_card & fix_first, "fix_data_first")
         mark(same_card & (times < failed + mac_wait[:, None]), "mac_wait")
-        # Attempts on the card in the trailing window, the proposed one included.
-        window = r.window_days * 24.0
         recent = charges.recent_attempts[:, None, :]
-        in_window = np.sum(recent > (times[:, :, None] - window), axis=2)
-        mark(in_window + 1 > r.max_attempts_in_window, "reattempt_cap")
+
+        def with_proposed(hours: float) -> np.ndarray:
+            """Attempts on the card in the trailing `hours`, the proposed one included."""
+            return np.sum(recent > (times[:, :, None] - hours), axis=2) + 1
+
+        mark(with_proposed(r.window_days * 24.0) > r.max_attempts_in_window, "reattempt_cap")
         for brand, hours, cap in r.brand_caps:  # Mastercard: at most 10 attempts in any 24 hours
             mine = (charges.card_brand == brand)[:, None]
             if mine.any():
-                in_day = np.sum(recent > (times[:, :, None] - hours), axis=2)
-                mark(mine & (in_day + 1 > cap), "brand_24h_cap")
+                mark(mine & (with_proposed(hours) > cap), "brand_24h_cap")
         return reason == 0, reason
 
     def allowed(self, charges: FailedCharges, at: np.ndarray) -> np.ndarray:
@@ -166,19 +167,19 @@ def audit_attempts(
     order = np.lexsort((t, card))
     card_codes = card[order].astype(np.float64)
     key = card_codes * 1e7 + t[order]
-    lo = np.searchsorted(key, key - r.window_days * 24.0, side="right")
-    count = np.arange(len(key)) - lo + 1
-    over = np.zeros(len(df), dtype=bool)
-    over[order] = count > r.max_attempts_in_window
-    over &= has_prev  # a new renewal is a new transaction, not a reattempt (it still counts for later ones)
-    checks.append(("reattempt_cap", over))
+
+    def over_cap(hours: float, cap: int, where: np.ndarray | bool = True) -> np.ndarray:
+        """Attempts beyond `cap` in (t - hours, t] on their card; a new renewal is a new transaction, not
+        a reattempt (it still counts for later ones)."""
+        over = np.zeros(len(df), dtype=bool)
+        over[order] = (np.arange(len(key)) - np.searchsorted(key, key - hours, side="right") + 1 > cap) & where
+        return over & has_prev
+
+    checks.append(("reattempt_cap", over_cap(r.window_days * 24.0, r.max_attempts_in_window)))
     if "card_brand" in df.columns:
         brand = df["card_brand"].astype(str).str.lower().to_numpy()[order]
         for name, hours, cap in r.brand_caps:
-            lo = np.searchsorted(key, key - hours, side="right")
-            over = np.zeros(len(df), dtype=bool)
-            over[order] = (np.arange(len(key)) - lo + 1 > cap) & (brand == name)
-            checks.append(("brand_24h_cap", over & has_prev))
+            checks.append(("brand_24h_cap", over_cap(hours, cap, brand == name)))
     if members is not None and "cancelled_at" in members.columns and "member_id" in df.columns:
         cancelled = pd.Series(
             to_hours(members["cancelled_at"].to_numpy()), index=members["member_id"].astype(str)
