@@ -110,14 +110,14 @@ def load_attempts(path: str | Path, *, option: str = "--logs", require: tuple[st
         raise_first(bad, frame, "outcome", "outcome must be succeeded or failed, got '{value}'", path.name)
     frame["outcome"] = outcome.astype(object)
     if "merchant_advice_code" in frame.columns:
-        from limelight.payments.rules import is_mac, normalise_mac
+        from limelight.payments.rules import is_mac, lookup_unique, normalise_mac
 
-        codes = frame["merchant_advice_code"].astype(object)
-        bad = ~np.fromiter((is_mac(v) for v in codes), dtype=bool, count=len(codes))
+        codes = frame["merchant_advice_code"].to_numpy(dtype=object)  # each distinct value read once
+        bad = ~lookup_unique(codes, is_mac, bool)
         if bad.any():
             message = "merchant_advice_code must be one or two digits such as 03 or 24, got '{value}'"
             raise_first(bad, frame, "merchant_advice_code", message, path.name)
-        frame["merchant_advice_code"] = [normalise_mac(v) for v in codes]  # 3.0 from a float column is 03
+        frame["merchant_advice_code"] = lookup_unique(codes, normalise_mac, object)  # 3.0 from a float column is 03
     if "propensity" in frame.columns:
         propensity = _numbers(path, frame, "propensity")
         bad = ((propensity < 0) | (propensity > 1)).to_numpy()
