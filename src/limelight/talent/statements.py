@@ -409,8 +409,7 @@ def person_statement(
     lines: pd.DataFrame, person_id: str, start: date, end: date, packs: dict[str, AgreementPack] | None = None
 ) -> Statement:
     """One person's lines whose window starts in [start, end], with totals and what was supplied."""
-    if end < start:
-        raise InputError(f"the period end ({end}) must not be before its start ({start})")
+    _check_period(start, end)
     packs = packs or load_packs()
     mine = lines[lines["person_id"] == person_id]
     if mine.empty:
@@ -473,6 +472,7 @@ def statement_from_store(
     `as_of` counts. A person of the people table with nothing credited or measured yet gets an empty
     statement (their health status still computed from `other_earnings`), not an error: their dashboard
     page was a red "has no credits"; an unknown person is still a `NotFoundError`."""
+    _check_period(start, end)  # before any work, and for the empty statement too
     try:
         lines = credit_lines(store, residuals, as_of=as_of, person_id=person_id,
                              use_published_examples=use_published_examples)
@@ -481,8 +481,6 @@ def statement_from_store(
         name = store.scalar("SELECT name FROM people WHERE person_id = ?", [person_id])
         if name is None:
             raise
-        if end < start:
-            raise InputError(f"the period end ({end}) must not be before its start ({start})") from None
         st = Statement(person_id, str(name), start, end, pd.DataFrame(columns=_LINE_COLUMNS), None, None, [], [], [])
         if health_year is not None:
             check_plan_year(health_year)
@@ -491,6 +489,11 @@ def statement_from_store(
     if health_year is not None:
         st.health = person_health(lines, person_id, health_year, other_earnings)
     return st
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise InputError(f"the period end ({end}) must not be before its start ({start})")
 
 
 def health_base_period(year: int) -> tuple[date, date]:
@@ -514,7 +517,7 @@ def person_health(
             "no performer (SAG-AFTRA) credits here: only the other covered earnings given count. Writers are "
             "covered by the WGA Health Fund and directors by the DGA plans, whose rules are not computed here"
         )
-    if not mine.empty:
+    else:
         ends = (pd.to_datetime(mine["window_end"]) - pd.Timedelta(days=1)).dt.date
         mine = mine[(ends >= start) & (ends <= end)]
     earned = sum((p for p in mine["pay"] if p is not None), Decimal("0.00"))
