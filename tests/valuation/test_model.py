@@ -13,6 +13,8 @@ from limelight.valuation.model import (
     GradientBoostedForecaster,
     KindMedianForecaster,
     PreviousSeasonForecaster,
+    SelfTuningForecaster,
+    validation_folds,
 )
 
 
@@ -95,3 +97,67 @@ class TestGradientBoosted(ForecasterContract):
         a = self._fit(split).predict_log_hours(split["titles"], split["features"])  # type: ignore[arg-type]
         b = self._fit(split).predict_log_hours(split["titles"], split["features"])  # type: ignore[arg-type]
         assert np.array_equal(a, b)
+
+
+SMALL_GRID = (
+    {"num_leaves": 7, "n_estimators": 30, "min_child_samples": 20},
+    {"num_leaves": 7, "n_estimators": 60, "min_child_samples": 20},
+    {"num_leaves": 15, "n_estimators": 60, "min_child_samples": 40, "objective": "huber"},
+)
+
+
+class TestSelfTuning(ForecasterContract):
+    def make(self) -> Forecaster:
+        return SelfTuningForecaster(grid=SMALL_GRID, n_seeds=1)
+
+    def test_chooses_the_grid_point_with_the_lowest_validation_error(self, split: dict[str, object]) -> None:
+        titles, features, y, test = split["titles"], split["features"], split["y"], split["test"]
+        model = self._fit(split)
+        assert isinstance(model, SelfTuningForecaster)
+        t, f, yy = titles[~test].reset_index(drop=True), features[~test].reset_index(drop=True), y[~test]  # type: ignore[index,operator,union-attr]
+        errors = []
+        for params in SMALL_GRID:  # each point fitted on its own, as a user would
+            fold_errors = []
+            for train, validate in validation_folds(t, 7):
+                gbm = GradientBoostedForecaster(**params, n_seeds=1, seed=7).fit(t[train], f[train], yy[train])
+                fold_errors.append(np.mean((gbm.predict_log_hours(t[validate], f[validate]) - yy[validate]) ** 2))
+            errors.append(np.mean(fold_errors))
+        assert model.chosen_params_ == SMALL_GRID[int(np.argmin(errors))]
+        assert model.validation_rmse_ == pytest.approx(np.sqrt(min(errors)))
+
+    def test_validation_never_scores_a_window_with_a_model_that_saw_it_or_a_later_one(
+        self, split: dict[str, object]
+    ) -> None:
+        titles = split["titles"]
+        ends = titles["period_end"].to_numpy()  # type: ignore[index]
+        folds = validation_folds(titles, 7)  # type: ignore[arg-type]
+        assert len(folds) == len(np.unique(ends)) - 1
+        for train, validate in folds:
+            assert ends[train].max() < ends[validate].min()
+
+    def test_one_window_is_cut_into_five_folds(self, split: dict[str, object]) -> None:
+        titles = split["titles"].drop(columns="period_end")  # type: ignore[union-attr]
+        folds = validation_folds(titles, 7)
+        assert len(folds) == 5
+        assert np.array_equal(np.sum([v for _, v in folds], axis=0), np.ones(len(titles)))
+
+    def test_too_few_titles_keep_the_defaults(self, split: dict[str, object]) -> None:
+        titles, features, y = split["titles"], split["features"], split["y"]
+        model = self.make().fit(titles[:30], features[:30], y[:30])  # type: ignore[index]
+        assert model.chosen_params_ == {} and model.validation_rmse_ is None  # type: ignore[attr-defined]
+
+
+def test_cut_short_trees_score_as_a_model_fitted_with_fewer_rounds(split: dict[str, object]) -> None:
+    """The tuner scores 200 and 400 rounds from one fit; that must be what 200 rounds alone would give."""
+    titles, features, y = split["titles"], split["features"], split["y"]
+    long = GradientBoostedForecaster(n_estimators=60, n_seeds=1).fit(titles, features, y)  # type: ignore[arg-type]
+    short = GradientBoostedForecaster(n_estimators=30, n_seeds=1).fit(titles, features, y)  # type: ignore[arg-type]
+    assert np.allclose(long._predict(titles, features, rounds=30), short.predict_log_hours(titles, features))  # type: ignore[arg-type]
+
+
+def test_the_default_model_tunes_itself_and_says_what_it_chose(world_reports: pd.DataFrame) -> None:
+    from limelight.valuation.model import TUNING_GRID, ValuationModel
+
+    model = ValuationModel().fit(world_reports)
+    assert isinstance(model.forecaster_, SelfTuningForecaster)
+    assert model.calibration_["forecaster_params"] in TUNING_GRID
