@@ -59,6 +59,18 @@ def test_every_id_points_at_something_that_exists(world: dict[str, pd.DataFrame]
     assert {"film", "episode", "game"} <= watched_kinds
 
 
+def test_seasons_come_in_order_a_year_apart_and_few_lie_after_today(world: dict[str, pd.DataFrame]) -> None:
+    titles = world["titles"]
+    seasons = titles[titles["kind"] == "season"].sort_values(["parent_id", "season_number"])
+    released = pd.to_datetime(seasons["release_date"])
+    gap = released.groupby(seasons["parent_id"].to_numpy()).diff().dt.days.dropna()
+    assert len(gap) > 10 and gap.between(300, 430).all()  # season n+1 300-430 days after season n
+    series = titles[titles["kind"] == "series"].set_index("title_id")
+    first = released.groupby(seasons["parent_id"].to_numpy()).min()
+    assert (pd.to_datetime(series.loc[first.index, "release_date"]) == first).all()
+    assert (released > pd.Timestamp("2026-11-01")).mean() < 0.08  # the ~4% 'New on' titles, not a third
+
+
 def test_a_title_is_only_watched_after_release_where_available_and_within_the_profile_limit(
     world: dict[str, pd.DataFrame],
 ) -> None:

@@ -141,11 +141,14 @@ def build_catalog(size: WorldSize, rng: np.random.Generator) -> Catalog:
     n_season_total = int(n_seasons.sum())
     season_series = np.repeat(np.arange(n_s), n_seasons)
     season_number = np.arange(n_season_total) - season_start[season_series] + 1
-    first_release = release[n_f : n_f + n_s]
-    # Newer seasons of older series: count back from the first release so the newest lands near it.
-    season_release = first_release[season_series] + (season_number - 1) * rng.integers(
-        300, 430, n_season_total
-    )
+    # The drawn date is the newest season's; earlier seasons come 300-430 days apart before it, so a
+    # long-running series is old library with a recent season, seasons are in order, and only the ~4%
+    # drawn as upcoming lie after TODAY. The series' own release date is its first season's.
+    gaps = rng.integers(300, 430, n_season_total)
+    after = np.cumsum(gaps)
+    last_of_series = (season_start + n_seasons - 1)[season_series]
+    season_release = release[n_f : n_f + n_s][season_series] - (after[last_of_series] - after)
+    release[n_f : n_f + n_s] = season_release[season_start]
     n_episodes = rng.choice(np.array([6, 8, 10, 13]), n_season_total, p=[0.25, 0.35, 0.3, 0.1]).astype(
         np.int64
     )
