@@ -139,6 +139,34 @@ def test_the_catalog_members_and_subscribers_cover_the_service(world: dict[str, 
     assert (world["titles"]["source"] == "demo").all() and (members["source"] == "demo").all()
 
 
+def test_every_month_start_counts_the_members_of_that_midnight(world: dict[str, pd.DataFrame]) -> None:
+    from limelight.spine.world.subscribers import build_subscribers
+
+    members = world["members"]
+    subs = build_subscribers(members)
+    globe = subs[subs["region"] == "global"].set_index("as_of")["paid_memberships"]
+    assert min(globe.index) <= pd.Timestamp("2023-07-01").date()  # the first success-bonus base
+    signup = pd.to_datetime(members["signup_date"])
+    cancelled = pd.to_datetime(members["cancelled_at"])
+    for day in list(globe.index)[::7]:
+        at = pd.Timestamp(day)
+        assert globe[day] == ((signup <= at) & ~(cancelled <= at)).sum(), day
+    # A member who cancels at 10:00 on a month's first day was a member at its midnight.
+    one = members.iloc[:1].assign(signup_date=pd.Timestamp("2024-01-15"), cancelled_at=pd.Timestamp("2024-05-01 10:00"))
+    counted = build_subscribers(one).query("region == 'global'").set_index("as_of")["paid_memberships"]
+    assert counted[pd.Timestamp("2024-05-01").date()] == 1 and counted[pd.Timestamp("2024-06-01").date()] == 0
+
+
+def test_nobody_watches_or_rates_after_cancelling_or_after_today() -> None:
+    world = build_world(200_000, seed=7, payments=False)  # big enough for binges that cross a cancellation
+    end = pd.to_datetime(world["members"].set_index("member_id")["cancelled_at"]).fillna(pd.Timestamp(TODAY))
+    for table, column in (("viewing_events", "started_at"), ("ratings", "rated_at")):
+        rows = world[table]
+        assert (pd.to_datetime(rows[column]).to_numpy() <= end.loc[rows["member_id"].astype(str)].to_numpy()).all(), table
+        if table == "viewing_events":
+            assert (pd.to_datetime(rows[column]).to_numpy() < end.loc[rows["member_id"].astype(str)].to_numpy()).all()
+
+
 def test_payment_attempts_come_from_the_simulator_with_the_spine_columns(
     world: dict[str, pd.DataFrame],
 ) -> None:

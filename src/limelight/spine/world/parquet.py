@@ -51,7 +51,7 @@ def write_world_parquet(
     size = world_size(events)
     fs, _, (root,) = fsspec.get_fs_token_paths(str(folder))
     if fs.exists(root) and fs.ls(root):  # a world over another would mix their part files (and layouts)
-        raise InputError(f"--out {folder} is not empty: give a new or empty folder for the world")
+        raise InputError(f"the world's folder {folder} is not empty: give a new or empty folder")
     fs.makedirs(root, exist_ok=True)
     counts: dict[str, int] = {}
     part_number: dict[str, int] = {}

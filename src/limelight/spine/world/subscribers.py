@@ -9,20 +9,26 @@ import pandas as pd
 
 from limelight.spine.world.common import _CODES, _REGION, SOURCE, TODAY, _days
 
+# From 2023-07-01: the 2023 agreements' success bonus applies to releases from 2024-01-01 and measures
+# them against domestic subscribers at the July 1 on or before release, so the first base needed is
+# July 2023's (TODAY is 2026-11-01).
+MONTHS_BACK = 40
 
-def build_subscribers(members: pd.DataFrame, months_back: int = 36) -> pd.DataFrame:
-    """Paid memberships at each month's first day, per country, per region and globally.
+
+def build_subscribers(members: pd.DataFrame, months_back: int = MONTHS_BACK) -> pd.DataFrame:
+    """Paid memberships at each month's first day (00:00), per country, per region and globally.
 
     A member counts from their signup date until their cancellation, so the counts are the member
-    base itself, not a separate invention.
+    base itself, not a separate invention. A member who cancels during a month's first day still
+    counted at its start.
     """
     signup = _days(pd.to_datetime(members["signup_date"]).to_numpy().astype("datetime64[D]"))
     cancelled = pd.to_datetime(members["cancelled_at"])
-    cancel = np.where(
-        cancelled.notna(),
-        _days(cancelled.fillna(pd.Timestamp(TODAY)).to_numpy().astype("datetime64[D]")),
-        np.iinfo(np.int64).max,
-    )
+    # The first midnight at or after the cancellation: counted on every month start before it.
+    cancel_day = np.ceil(
+        (cancelled.fillna(pd.Timestamp(TODAY)) - pd.Timestamp(0)) / pd.Timedelta(days=1)
+    ).to_numpy(dtype="float64").astype(np.int64)
+    cancel = np.where(cancelled.notna(), cancel_day, np.iinfo(np.int64).max)
     first_of_month = pd.date_range(end=pd.Timestamp(TODAY), periods=months_back + 1, freq="MS")
     days = _days(first_of_month.to_numpy().astype("datetime64[D]"))
     country = members["country"].to_numpy().astype(str)

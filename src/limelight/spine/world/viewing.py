@@ -207,14 +207,22 @@ def _sessions(
     session_origin = np.repeat(elapsed_before[np.cumsum(run) - run], run) if m else elapsed_before
     started = start[session] + (elapsed_before - session_origin).astype(np.int64)
 
+    # A binge that runs past the member's cancellation (or past TODAY) stops there: nobody watches on
+    # a lapsed membership or in the future.
+    within = started < members.active_to[member[session]]
+    session, offset, s_kind, ep_index, seconds, started = (
+        a[within] for a in (session, offset, s_kind, ep_index, seconds, started)
+    )
+    m = session.size
+
     title_code = np.where(s_kind == 1, catalog.episode_code[ep_index], catalog.b_code[title[session]])
     main_device = members.device[member[session]]
     device = np.where(rng.random(m) < 0.7, main_device, _cdf_pick(rng, _DEVICE_SHARE, m))
     device = np.where((s_kind == 2) & (device == 0), 1, device)  # games: mostly phones
-    session_end = np.repeat(
-        (start + (elapsed[np.cumsum(run) - 1] - elapsed_before[np.cumsum(run) - run])), run
-    )
-    finished_session = ~abandoned & (np.where(is_series, first_ep + run >= eps_in_season, True) | (run >= 3))
+    ends = start + (elapsed[np.cumsum(run) - 1] - elapsed_before[np.cumsum(run) - run])
+    session_end = np.minimum(ends, members.active_to[member])[session]
+    cut = np.bincount(session, minlength=n) < run  # stopped at the cancellation: not a finished binge
+    finished_session = ~abandoned & ~cut & (np.where(is_series, first_ep + run >= eps_in_season, True) | (run >= 3))
     return {
         "member": member[session],
         "title_code": title_code,
