@@ -169,6 +169,25 @@ def world_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.spark
+@pytest.mark.spark
+def test_two_ratings_at_the_same_instant_keep_the_higher_on_both_engines(spark: object, tmp_path: Path) -> None:
+    """Two episodes of a series rated 1 and 2 at one instant: DuckDB kept 1.0 and Spark 2.0 (argmax's tie)."""
+    db = _hand_made(tmp_path / "tie.duckdb")
+    with Store(db) as store:
+        store.ingest([Rows("ratings", pd.DataFrame({
+            "member_id": ["a", "a", "a", "a"], "title_id": ["s1.1.1", "s1.1.2", "s1.1.2", "s1.1.1"],
+            "rating": [1.0, 2.0, 5.0, 4.0],
+            "rated_at": pd.to_datetime(["2026-03-01", "2026-03-01", "2026-01-01", "2026-01-01"]),
+            "scale": "stars"}), "r2")])
+        store.export_parquet(tmp_path / "tie")
+    engines = {"duckdb": connect("duckdb", db=db),
+               "spark": connect("spark", parquet_dir=tmp_path / "tie", spark=spark, tables=("titles", "ratings"))}  # type: ignore[arg-type]
+    for name, backend in engines.items():
+        got = interactions(backend, source="ratings").to_pandas().set_index(["member_id", "title_id"])
+        assert got.loc[("a", "s1"), "weight"] == 2.0, name
+        assert pd.Timestamp(got.loc[("a", "s1"), "last_at"]) == pd.Timestamp("2026-03-01"), name
+
+
 def test_every_pipeline_gives_the_same_rows_on_spark_as_on_duckdb(spark: object, world_parquet: Path) -> None:
     duck = connect("duckdb", parquet_dir=world_parquet)
     needed = ("titles", "viewing_events", "ratings")

@@ -105,7 +105,8 @@ def interactions(
     (seconds viewed / runtime; 1 when the title has no runtime, as games do), summed per member
     and title and capped at `cap`; or, with `weight="count"`, the number of events.
     `last_at` is the latest `started_at`.
-    From ratings (`source="ratings"`): the member's latest rating of the title and its time.
+    From ratings (`source="ratings"`): the member's latest rating of the title and its time (of two
+    at the same instant, the higher).
     `source="auto"` uses events when there are any, else ratings. `ordered=False` skips the
     final sort (a global sort is a costly shuffle on Spark when the rows go straight to Parquet).
     """
@@ -141,10 +142,14 @@ def interactions(
         ratings = _table(backend, "ratings")
         r = ratings.left_join(units.select("title_id", "unit_id"), "title_id")
         r = r.mutate(unit_id=r.unit_id.fill_null(r.title_id))
-        out = r.group_by([r.member_id, r.unit_id]).aggregate(
-            weight=r.rating.argmax(r.rated_at).cast("float64"),
-            last_at=r.rated_at.max(),
+        # The latest rating of each (member, unit); two at the same instant (two episodes of a series
+        # rated together) → the higher, on every engine (argmax left the tie to the engine's row order).
+        latest = ibis.row_number().over(
+            group_by=[r.member_id, r.unit_id], order_by=[r.rated_at.desc(), r.rating.desc()]
         )
+        r = r.mutate(_latest=latest)
+        r = r.filter(r._latest == 0)
+        out = r.select(r.member_id, r.unit_id, weight=r.rating.cast("float64"), last_at=r.rated_at)
     else:
         events = _table(backend, "viewing_events")
         e = events.left_join(units, "title_id")
