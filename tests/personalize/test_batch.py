@@ -322,8 +322,9 @@ def test_a_quoted_id_is_its_own_id_not_merged_with_the_unquoted_one(tmp_path: Pa
 
 
 @pytest.mark.parametrize(("rows", "says"), [
-    ("1,a,inf\n", "row 2, column 'rating': rating must be a finite number, got 'inf'"),
+    ("1,a,inf\n", "row 2, column 'rating': rating must be a finite number between -1e\\+09 and 1e\\+09, got 'inf'"),
     ("1,a,1e39\n", "rating must be a finite number"),  # past float32's range
+    ("1,a,-3e38\n1,d,3e38\n", "row 2, column 'rating': .* got '-3e38'"),  # in float32's range; the shift overflowed
 ])
 def test_a_non_finite_rating_is_refused_not_an_empty_output(tmp_path: Path, rows: str, says: str) -> None:
     """One inf rating made every strength NaN: "wrote 0 rows", exit 0, and evaluate scored chance."""
@@ -382,3 +383,15 @@ def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
         with pytest.raises(DataError, match="is a folder, not a file"):
             read_interactions(tmp_path / name)
+
+
+def test_a_limelight_error_raised_in_a_spark_worker_comes_back_as_itself() -> None:
+    from limelight.personalize.batch import _worker_error
+
+    java = RuntimeError("An exception was thrown from the Python worker.\n  File \"batch.py\", line 297\n"
+                        "limelight.errors.DataError: the model scored 3 titles as NaN; nothing was written\n"
+                        "\tat org.apache.spark.api.python.BasePythonRunner")
+    got = _worker_error(java)
+    assert isinstance(got, DataError) and str(got) == "the model scored 3 titles as NaN; nothing was written"
+    other = RuntimeError("java.lang.OutOfMemoryError")
+    assert _worker_error(other) is other

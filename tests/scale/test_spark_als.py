@@ -237,3 +237,35 @@ def test_the_spark_path_reads_a_file_as_the_in_process_path_does(tmp_path: Path,
                        trainer="mllib" if engine == "spark" else None)
         lists[engine] = pd.read_csv(out)
     assert set(lists["spark"]["member_id"]) == set(lists["duckdb"]["member_id"])  # the same members
+
+
+@pytest.mark.parametrize(("ids", "shown"), [([[1, 2], [3]], "array<bigint>"), ([True, False], "boolean"),
+                                            ([1.0, 2.5], "double")])
+def test_a_parquet_id_spark_cannot_name_is_refused_as_the_in_process_reader_refuses_it(
+    tmp_path: Path, spark: Any, ids: list[Any], shown: str
+) -> None:
+    """`--model als --engine spark` on Parquet skipped the type checks: a list id was written out as "[1, 2]"."""
+    from limelight.errors import DataError
+    from limelight.personalize.batch import recommend_file
+
+    path = tmp_path / "odd.parquet"
+    pd.DataFrame({"member_id": ids, "title_id": ["t1", "t2"]}).to_parquet(path, index=False)
+    with pytest.raises(DataError, match=f"member_id must hold text or whole numbers, got {shown} values"):
+        recommend_file(path, tmp_path / "o.csv", model="als", engine="spark", spark=spark)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_an_empty_result_on_spark_keeps_its_column_types(tmp_path: Path, spark: Any) -> None:
+    """Every member had seen every title: Spark wrote member_id and title_id as null-typed Parquet columns."""
+    import pyarrow.parquet as pq
+
+    from limelight.personalize.batch import recommend_file
+
+    path = tmp_path / "allseen.csv"
+    path.write_text("member_id,title_id\nA,T1\nA,T2\nB,T1\nB,T2\n")
+    for engine in ("duckdb", "spark"):
+        out = tmp_path / f"{engine}.parquet"
+        recommend_file(path, out, model="ease", engine=engine, spark=spark if engine == "spark" else None)
+        schema = pq.read_schema(out)
+        assert pq.read_table(out).num_rows == 0
+        assert str(schema.field("member_id").type) == "string" and str(schema.field("title_id").type) == "string", engine

@@ -16,6 +16,7 @@ the top-K rows come back), so its size is bounded by the cluster, not by this ma
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ REQUIRED = ("member_id", "title_id")
 OPTIONAL = ("rating", "timestamp")
 ENGINES = ("duckdb", "spark")
 EMPTY_FILE = "the file must have at least one interaction row, got none"
+MAX_RATING = 1e9
 MAX_EPOCH_SECONDS = 1e11  # year 5138: past it a "second" is a millisecond or a wrapped number
 TRAINERS = ("implicit", "mllib")
 
@@ -153,15 +155,17 @@ def read_interactions(path: str | Path) -> pd.DataFrame:
                 f"rating must be a number, got {frame['rating'].iloc[row]!r}", origin=str(path), row=int(lines[row]),
                 column="rating",
             )
-        as_float32 = ratings.to_numpy(np.float64, na_value=np.nan).astype(np.float32)
-        infinite = ratings.notna().to_numpy() & ~np.isfinite(as_float32)
-        if infinite.any():  # inf (or past float32's range) made every strength NaN: 0 rows written, exit 0
-            row = int(np.flatnonzero(infinite)[0])
+        as_float64 = ratings.to_numpy(np.float64, na_value=np.nan)
+        # inf made every strength NaN (0 rows written, exit 0); ±3e38 passed as float32 but overflowed
+        # when shifted into strengths. No scale of stars, thumbs or play counts comes near 1e9.
+        outside = ratings.notna().to_numpy() & ~(np.abs(as_float64) <= MAX_RATING)
+        if outside.any():
+            row = int(np.flatnonzero(outside)[0])
             raise DataError(
-                f"rating must be a finite number, got {frame['rating'].iloc[row]!r}", origin=str(path),
-                row=int(lines[row]), column="rating",
+                f"rating must be a finite number between -{MAX_RATING:.0e} and {MAX_RATING:.0e}, "
+                f"got {frame['rating'].iloc[row]!r}", origin=str(path), row=int(lines[row]), column="rating",
             )
-        frame["rating"] = as_float32  # an empty rating still an interaction: see rating_strength
+        frame["rating"] = as_float64.astype(np.float32)  # an empty rating still an interaction: see rating_strength
     if "timestamp" in frame.columns:
         frame["timestamp"] = _parse_times(frame["timestamp"], path, lines)
     return frame[[c for c in (*REQUIRED, *OPTIONAL) if c in frame.columns]]
@@ -191,6 +195,18 @@ def _check_parquet_types(frame: pd.DataFrame, path: Path) -> None:
             want = "text or whole numbers" if column in REQUIRED else (
                 "numbers" if column == "rating" else "epoch seconds, a timestamp or ISO-8601 text")
             raise DataError(f"{column} must hold {want}, got {shown} values", origin=str(path), column=column)
+
+
+def _check_spark_id_types(schema: Any, path: Path) -> None:
+    """`_check_parquet_types` for ids read by Spark: a list, struct, boolean or fractional id was
+    written out as its text ("[1, 2]", "true", "2.5") where the in-process reader refuses it."""
+    from pyspark.sql.types import IntegralType, StringType
+
+    for column in REQUIRED:
+        kind = schema[column].dataType
+        if not isinstance(kind, StringType | IntegralType):
+            raise DataError(f"{column} must hold text or whole numbers, got {kind.simpleString()} values",
+                            origin=str(path), column=column)
 
 
 def _require_columns(columns: list[str], path: Path) -> None:
@@ -454,6 +470,7 @@ def _recommend_all_on_spark(path: Path, out: Path, estimator: Recommender, k: in
         started = time.perf_counter()
         raw = standard_columns(read_parquet(path, spark))
         _require_columns(list(raw.columns), path)
+        _check_spark_id_types(raw.schema, path)
         missing = {c: F.sum((F.col(c).isNull() | (F.trim(F.col(c).cast("string")) == "")).cast("long")) for c in REQUIRED}
         row = raw.agg(F.count(F.lit(1)).alias("rows"), *[v.alias(c) for c, v in missing.items()]).first()
         counts = row.asDict() if row is not None else {}
@@ -533,10 +550,30 @@ def _score_on_spark(model: Recommender, pairs: Any, k: int, spark: Any) -> pd.Da
         spark, own_session = _local_spark()
     try:
         frame = score_all(model, pairs, k, spark=spark).toPandas()
+    except Exception as exc:  # a limelight error raised in a Spark worker comes back as Java's text
+        raise _worker_error(exc) from exc
     finally:
         if own_session:
             spark.stop()
+    if frame.empty:  # no rows: give the columns their types, or Parquet stores them as null-typed
+        frame = frame.astype({"member_id": "string", "title_id": "string", "rank": "int64", "score": "float32"})
     return frame.sort_values(["member_id", "rank"], kind="stable").reset_index(drop=True)
+
+
+_WORKER_ERROR = re.compile(r"limelight\.errors\.(\w+): (.+)")
+
+
+def _worker_error(exc: Exception) -> Exception:
+    """The limelight error a Spark worker raised (its class and sentence), or `exc` itself."""
+    import limelight.errors as errors
+
+    found = _WORKER_ERROR.findall(str(exc))
+    if found:
+        name, message = found[-1]
+        kind = getattr(errors, name, None)
+        if isinstance(kind, type) and issubclass(kind, errors.LimelightError):
+            return kind(message.strip())
+    return exc
 
 
 def _local_spark() -> tuple[Any, bool]:
