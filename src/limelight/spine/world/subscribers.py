@@ -25,9 +25,8 @@ def build_subscribers(members: pd.DataFrame, months_back: int = MONTHS_BACK) -> 
     signup = _days(pd.to_datetime(members["signup_date"]).to_numpy().astype("datetime64[D]"))
     cancelled = pd.to_datetime(members["cancelled_at"])
     # The first midnight at or after the cancellation: counted on every month start before it.
-    cancel_day = np.ceil(
-        (cancelled.fillna(pd.Timestamp(TODAY)) - pd.Timestamp(0)) / pd.Timedelta(days=1)
-    ).to_numpy(dtype="float64").astype(np.int64)
+    elapsed = (cancelled.fillna(pd.Timestamp(TODAY)) - pd.Timestamp(0)) / pd.Timedelta(days=1)
+    cancel_day = np.ceil(elapsed.to_numpy(dtype="float64")).astype(np.int64)
     cancel = np.where(cancelled.notna(), cancel_day, np.iinfo(np.int64).max)
     first_of_month = pd.date_range(end=pd.Timestamp(TODAY), periods=months_back + 1, freq="MS")
     days = _days(first_of_month.to_numpy().astype("datetime64[D]"))
