@@ -125,3 +125,24 @@ def test_a_film_of_the_same_name_is_no_franchise_and_no_language_group_is_a_lang
     assert not [c for c in found[0] if "franchise" in c.reason], found[0]
     assert not [c for c in found[1] if "Impossible" in c.title]  # a Korean film, not Tom Cruise's franchise
     assert not [c for cs in found for c in cs if "latin_other" in c.reason]
+
+
+def test_a_companion_piece_is_not_an_installment_of_its_franchise(real_reports: pd.DataFrame) -> None:
+    """"Squid Game: Fireplace", an hour of crackling logs, was forecast from Squid Game's seasons (14.7M
+    hours; it drew 0.3M) and took them as comparables. The words are in data/companion_formats.csv."""
+    from limelight.valuation._titles import linked_franchise, parse_titles
+    from limelight.valuation.features import FeatureBuilder, first_window_titles
+
+    names = pd.Series(["Squid Game: Fireplace", "Squid Game: Season 2", "My Little Pony: A New Generation: Sing-Along",
+                       "Squid Game: The Challenge", "Fireplace for Your Home: Season 2"])
+    linked = linked_franchise(parse_titles(names), pd.Series(["show", "show", "film", "show", "show"]))
+    assert linked.tolist() == ["", "squid game", "", "squid game", "fireplace for your home"]
+    candidates = normalize_candidates(pd.DataFrame([
+        {"title": "Squid Game: Fireplace", "kind": "show", "release_date": "2024-12-13", "runtime_minutes": 60},
+        {"title": "Squid Game: Season 2", "kind": "show", "release_date": "2024-12-26", "runtime_minutes": 430},
+    ]))
+    history = real_reports[pd.to_datetime(real_reports["period_end"]) < pd.Timestamp("2024-07-01")]
+    features = FeatureBuilder(history).transform(candidates)
+    assert features["franchise_titles"].tolist()[0] == 0 and features["franchise_titles"].tolist()[1] > 0
+    found = find_comparables(candidates, first_window_titles(history), k=5, reports=history)
+    assert not [c for c in found[0] if "Squid Game" in c.title], found[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,14 +143,33 @@ def parse_titles(names: pd.Series, *, keys_only: bool = False) -> pd.DataFrame:
     return out
 
 
+_COMPANIONS = Path(__file__).with_name("data") / "companion_formats.csv"
+
+
+@lru_cache(maxsize=1)
+def _companion_pattern() -> re.Pattern[str]:
+    """The words after a franchise that make a title a companion piece (`data/companion_formats.csv`)."""
+    words = pd.read_csv(_COMPANIONS)["words"].astype(str).str.strip()
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words if w) + r")\b")
+
+
 def linked_franchise(parts: pd.DataFrame, kind: pd.Series) -> pd.Series:
     """The franchise a title may draw history from: none for a film whose name carries no installment
     (no number, no ": subtitle", no season) — a sequel says so, a same-name film is another film. The
     2024 "Spellbound" was linked to the 2011 Korean "Spellbound // 오싹한 연애", "Maria" (2024) to the
-    2019 Filipino "Maria". Earlier films keep their franchise, so "Extraction 2" still finds "Extraction"."""
+    2019 Filipino "Maria". Earlier films keep their franchise, so "Extraction 2" still finds "Extraction".
+
+    Nor for a companion piece named after its franchise (`data/companion_formats.csv`): "Squid Game:
+    Fireplace", an hour of crackling logs, was forecast from Squid Game's seasons at 14.7M hours (it
+    drew 0.3M) and took them as its comparables."""
     film = kind.reset_index(drop=True).set_axis(parts.index).eq("film")
     unmarked = parts["franchise"].eq(parts["title_key"])
-    return parts["franchise"].where(~(film & unmarked), "")
+    rest = pd.Series(
+        [key[len(f):] if key.startswith(f) else key for key, f in zip(parts["title_key"], parts["franchise"], strict=True)],
+        index=parts.index, dtype="object",
+    )
+    companion = rest.str.contains(_companion_pattern())
+    return parts["franchise"].where(~(film & unmarked) & ~companion, "")
 
 
 def is_missing(value: object) -> bool:
