@@ -32,6 +32,9 @@ def api(world_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
              "title_name": "Hit", "kind": "film", "release_date": "2024-03-01", "runtime_minutes": 120.0, "hours_viewed": 60},
             {"source": "r.xlsx", "sheet": "Film", "row_number": 8, "period_start": "2024-01-01", "period_end": "2024-06-30",
              "title_name": "Old", "kind": "film", "release_date": "2023-03-01", "runtime_minutes": 90.0, "hours_viewed": 900},
+            # released before the subscribers table's first count (2023-06-30): no July-1 base, trigger unknown
+            {"source": "r0.xlsx", "sheet": "Film", "row_number": 7, "period_start": "2023-01-01", "period_end": "2023-06-30",
+             "title_name": "Early", "kind": "film", "release_date": "2023-03-01", "runtime_minutes": 90.0, "hours_viewed": 90},
         ]
     )
     with Store(path) as store:
@@ -166,10 +169,14 @@ def test_estimates_from_the_spine_state_their_assumptions(api: tuple[Any, dict[s
     assert r.status_code == 200, r.text
     body = r.json()
     assert any("50.0%" in a for a in body["assumptions"])
-    assert [row["title_name"] for row in body["rows"]] == ["Hit"]  # "Old" has no first-90-day estimate
-    hit = body["rows"][0]
+    assert [row["title_name"] for row in body["rows"]] == ["Hit", "Early"]  # "Old" has no first-90-day estimate
+    hit, early = body["rows"]
     # 60 hours × 50% domestic × 70% in the first 90 days ÷ 2 h = 10.5 views of 10 UCAN subscribers
     assert hit["views_90"] == pytest.approx(10.5) and hit["likely_crossed"] and hit["bonus_applies"]
+    # no base for July 1 2022: unknown comes back null (this was a 500), and a 2023 release is a known no
+    assert early["views_90"] == pytest.approx(21.0) and early["domestic_subscribers"] is None
+    assert early["likely_crossed"] is None and early["views_needed"] is None and early["metric"] is None
+    assert early["release_eligible"] is False and early["bonus_applies"] is False
     assert client.get("/v1/talent/estimates", headers=_h(keys, "p1")).status_code == 403
 
 

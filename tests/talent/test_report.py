@@ -162,3 +162,67 @@ def test_the_live_action_avatar_cast_is_not_the_animated_one(full_report: Report
     on_it = credits[credits["title_name"] == "Avatar The Last Airbender: Season 1"]
     assert on_it.empty  # before: Zach Tyler, Mae Whitman and the other voice actors, each with a share
     assert full_report.summary()["catalog_year_mismatch"] > 100
+
+
+def _no_base_world() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A March 2024 hit and a 2023 film, with subscriber counts only from 2023-11-01 (the demo world's):
+    neither has a July-1 base, so neither trigger can be decided."""
+    engagement = pd.DataFrame(
+        [("Hit", "2024-01-01", "2024-06-30", "2024-03-08", 110.0, 263_700_000),
+         ("Old", "2023-01-01", "2023-06-30", "2023-03-01", 90.0, 1_000_000),
+         ("Known", "2024-07-01", "2024-12-31", "2024-08-01", 60.0, 10)],
+        columns=["title_name", "period_start", "period_end", "release_date", "runtime_minutes", "hours_viewed"],
+    )
+    subscribers = pd.DataFrame(
+        [("UCAN", "2023-11-01", 80_000_000), ("global", "2023-11-01", 250_000_000)],
+        columns=["region", "as_of", "paid_memberships"],
+    )
+    return engagement, subscribers
+
+
+def _no(value: object) -> bool:
+    """A known no (not NA, which is falsy-looking but unknown)."""
+    return not pd.isna(value) and not value
+
+
+def test_an_unknown_base_leaves_the_trigger_and_the_money_unknown_not_zero() -> None:
+    """Damsel on a spine whose subscriber counts start 2023-11-01 (32.97M views, base unknown) showed
+    "bonus applies: no" and a SAG-AFTRA bonus of 0.00."""
+    engagement, subscribers = _no_base_world()
+    titles = estimate_titles(engagement, subscribers, ReportAssumptions(fixed_residual=Decimal("10000")))
+    hit, old, known = (_row(titles, n, p) for n, p in (("Hit", "2024-01-01"), ("Old", "2023-01-01"), ("Known", "2024-07-01")))
+    assert hit["views_90"] > 0 and pd.isna(hit["domestic_subscribers"]) and hit["release_eligible"]
+    assert pd.isna(hit["likely_crossed"]) and pd.isna(hit["bonus_applies"]) and pd.isna(hit["views_needed"])
+    assert hit["sag_bonus"] is None and hit["sag_performers_share"] is None and hit["wga_bonus"] is None
+    # released before 2024: the bonus cannot apply, whatever the base — a known no and a known 0.00
+    assert _no(old["release_eligible"]) and _no(old["bonus_applies"]) and old["sag_bonus"] == Decimal("0.00")
+    assert _no(known["likely_crossed"]) and _no(known["bonus_applies"]) and known["sag_bonus"] == Decimal("0.00")
+
+
+def test_estimate_rows_give_null_for_what_is_unknown() -> None:
+    """`GET /v1/talent/estimates` was a 500 (int() of NA in views_needed) on such a spine."""
+    from limelight.talent.report import estimate_rows
+
+    engagement, subscribers = _no_base_world()
+    rows = {r["title_name"]: r for r in estimate_rows(estimate_titles(engagement, subscribers, ReportAssumptions()), 10)}
+    hit = rows["Hit"]
+    assert hit["views_90"] > 0 and hit["release_eligible"] is True
+    for key in ("domestic_subscribers", "metric", "likely_crossed", "views_needed", "bonus_applies"):
+        assert hit[key] is None, key
+    assert rows["Old"]["bonus_applies"] is False and rows["Known"]["likely_crossed"] is False
+
+
+def test_the_report_says_unknown_and_counts_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engagement, subscribers = _no_base_world()
+    result = write_report(engagement, subscribers, tmp_path, ReportAssumptions(fixed_residual=Decimal("10000")))
+    summary = result.summary()
+    assert summary["likely_crossed"] == 0 and summary["likely_crossed_unknown"] == 2
+    assert summary["likely_crossed_eligible"] == 0 and summary["bonus_applies_unknown"] == 1
+    csv = pd.read_csv(tmp_path / "titles.csv").set_index("title_name")
+    assert pd.isna(csv.loc["Hit", "bonus_applies"]) and pd.isna(csv.loc["Hit", "sag_bonus"])
+    assert csv.loc["Old", "sag_bonus"] == 0
+    page = (tmp_path / "period-2024-01-2024-06.html").read_text()
+    assert "nan" not in page and "unknown" in page
+    assert "domestic subscribers unknown" in page and "the trigger is unknown for <strong>1</strong>" in page
+    index = (tmp_path / "index.html").read_text()
+    assert "unknown" in index

@@ -232,8 +232,8 @@ def _write_and_render(
     table = Table(title=f"success-bonus estimate → {out}")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key in ("report_rows", "measurable", "likely_crossed", "likely_crossed_eligible", "catalog_matched",
-                "catalog_year_mismatch", "credits"):
+    for key in ("report_rows", "measurable", "likely_crossed", "likely_crossed_unknown", "likely_crossed_eligible",
+                "bonus_applies_unknown", "catalog_matched", "catalog_year_mismatch", "credits"):
         table.add_row(key.replace("_", " "), f"{summary[key]:,}")
     console.print(table)
     for line in summary["assumptions"]:

@@ -216,8 +216,12 @@ def estimate_titles(
     df["likely_crossed"] = pd.array(np.where(measurable, df["metric"] >= trig, pd.NA), dtype="boolean")  # type: ignore[call-overload]
     need = np.ceil(np.maximum(df["trigger_views"] - df["views_90"], 0.0))
     df["views_needed"] = pd.array(np.where(measurable, need, np.nan), dtype="Float64").astype("Int64")
-    df["release_eligible"] = df["release_date"] >= pd.Timestamp(rule.released_from)
-    df["bonus_applies"] = (df["likely_crossed"].fillna(False) & df["release_eligible"]).astype(bool)
+    released = df["release_date"].notna().to_numpy()
+    eligible = (df["release_date"] >= pd.Timestamp(rule.released_from)).to_numpy()
+    df["release_eligible"] = pd.array(np.where(released, eligible, pd.NA), dtype="boolean")  # type: ignore[call-overload]
+    # Kleene logic: a trigger not known (no base for the July 1) leaves the bonus unknown, but a release
+    # before the cutoff is a known no whatever the base — never a "no" for what is not known.
+    df["bonus_applies"] = df["likely_crossed"] & df["release_eligible"]
 
     df["fixed_residual"] = None
     df["sag_bonus"] = None
@@ -236,13 +240,19 @@ def estimate_titles(
         wga_bonus = money(fixed * wga.bonus_rate.decimal())
         dga_bonus = money(fixed * dga.bonus_rate.decimal())  # since the DGA's 2024 modification
         zero = Decimal("0.00")
-        applies = df["bonus_applies"].to_numpy()
+        applies = df["bonus_applies"].fillna(False).to_numpy(dtype=bool)
+        unknown = df["bonus_applies"].isna().to_numpy()
         df["fixed_residual"] = fixed
-        df["sag_bonus"] = np.where(applies, sag_bonus, zero)
-        df["sag_performers_share"] = np.where(applies, sag_perf, zero)
-        df["sag_fund_share"] = np.where(applies, sag_bonus - sag_perf, zero)
-        df["wga_bonus"] = np.where(applies, wga_bonus, zero)
-        df["dga_bonus"] = np.where(applies, dga_bonus, zero)
+
+        def amounts(paid: Decimal) -> np.ndarray:
+            """The amount where the bonus applies, 0.00 where it does not, None where that is unknown."""
+            return np.where(unknown, None, np.where(applies, paid, zero))  # type: ignore[call-overload,no-any-return]
+
+        df["sag_bonus"] = amounts(sag_bonus)
+        df["sag_performers_share"] = amounts(sag_perf)
+        df["sag_fund_share"] = amounts(sag_bonus - sag_perf)
+        df["wga_bonus"] = amounts(wga_bonus)
+        df["dga_bonus"] = amounts(dga_bonus)
     return df
 
 
@@ -358,15 +368,20 @@ def credit_rows(titles: pd.DataFrame, catalog: pd.DataFrame, assumptions: Report
             "release_eligible", "bonus_applies", "sag_performers_share"]
     matched = titles.loc[titles["catalog_matched"], cols].reset_index(names="report_row")
     credits = catalog_credits(catalog, assumptions.principal_cast).merge(matched, on="show_id", how="left")
-    credits["bonus_applies"] = credits["bonus_applies"].fillna(False).astype(bool)
+    on_report = credits["report_row"].notna().to_numpy()
+    # A credit on no report row gets no bonus from the reports; on a row whose verdict is unknown, unknown.
+    applies = credits["bonus_applies"].astype("boolean")
+    credits["bonus_applies"] = applies.where(on_report | applies.notna(), False)
     credits["share"] = None
     credits["pay_per_thousand_views"] = None
     if assumptions.fixed_residual is not None:
         zero = Decimal("0.00")
-        is_perf = (credits["role"] == "performer").to_numpy() & credits["report_row"].notna().to_numpy()
+        # 0.00 where known: the bonus does not apply, or the performer is not principal (no share either way)
+        known = credits["bonus_applies"].notna().to_numpy() | (credits["billing"] != "principal").to_numpy()
+        is_perf = (credits["role"] == "performer").to_numpy() & on_report & known
         shares = np.where(is_perf, zero, None).astype(object)  # type: ignore[call-overload]
         per_k = np.where(is_perf & (credits["views_90"] > 0).to_numpy(), zero, None).astype(object)  # type: ignore[call-overload]
-        paid = credits[(credits["billing"] == "principal") & credits["bonus_applies"]]
+        paid = credits[(credits["billing"] == "principal") & credits["bonus_applies"].fillna(False)]
         for _, group in paid.groupby("report_row", sort=False):
             pool = group["sag_performers_share"].iloc[0]
             views = float(group["views_90"].iloc[0])
@@ -395,7 +410,9 @@ class ReportResult:
             ],
             "measurable": int(t["views_90"].notna().sum()),
             "likely_crossed": int(t["likely_crossed"].fillna(False).sum()),
-            "likely_crossed_eligible": int(t["bonus_applies"].sum()),
+            "likely_crossed_unknown": _trigger_unknown(t),
+            "likely_crossed_eligible": int(t["bonus_applies"].fillna(False).sum()),
+            "bonus_applies_unknown": _bonus_unknown(t),
             "catalog_matched": int(t["catalog_matched"].sum()) if "catalog_matched" in t else 0,
             "catalog_year_mismatch": int(t["catalog_year_mismatch"].sum()) if "catalog_year_mismatch" in t else 0,
             "credits": len(self.credits),
@@ -403,6 +420,16 @@ class ReportResult:
             "assumptions": self.assumptions.lines(),
             "files": [str(f) for f in self.files],
         }
+
+
+def _trigger_unknown(titles: pd.DataFrame) -> int:
+    """Rows with a views estimate whose trigger cannot be decided (no domestic base for their July 1)."""
+    return int((titles["views_90"].notna() & titles["likely_crossed"].isna()).sum())
+
+
+def _bonus_unknown(titles: pd.DataFrame) -> int:
+    """Rows with a views estimate whose bonus verdict is unknown (base unknown, released on/after the cutoff)."""
+    return int((titles["views_90"].notna() & titles["bonus_applies"].isna()).sum())
 
 
 _CSV_TITLE_COLUMNS = [
@@ -498,7 +525,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem;color:#1b1b1b}
 table{border-collapse:collapse;font-size:.85rem}td,th{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:right}
 td.t,th.t{text-align:left}.assume{background:#fff7e0;border:1px solid #e0c060;padding:.5rem 1rem;margin:1rem 0}
-.yes{color:#0a6b0a;font-weight:600}.no{color:#888}"""
+.yes{color:#0a6b0a;font-weight:600}.no{color:#888}.unknown{color:#8a5a00;font-style:italic}"""
 
 
 def _e(v: Any) -> str:
@@ -528,6 +555,21 @@ def _fmt_int(v: Any) -> str:
         return ""
 
 
+def _verdict(value: Any) -> str:
+    """yes / no, or "unknown" where the verdict cannot be decided (never a blank read as no)."""
+    if value is None or value is pd.NA:
+        return "<span class='unknown'>unknown</span>"
+    return "<span class='yes'>yes</span>" if value else "<span class='no'>no</span>"
+
+
+def _money_cell(amount: Any, fixed_residual: Any) -> str:
+    """Blank when no fixed residual was supplied (the page says money is not estimated); "unknown" when
+    one was but the bonus verdict is unknown."""
+    if fixed_residual is None:
+        return ""
+    return "unknown" if amount is None else _e(amount)
+
+
 def _rows_table(part: pd.DataFrame) -> str:
     head = (
         "<tr><th class='t'>title</th><th>released</th><th>hours (global)</th><th>est. domestic views, first 90 days</th>"
@@ -537,23 +579,23 @@ def _rows_table(part: pd.DataFrame) -> str:
     body = []
     r: Any
     for r in part.itertuples(index=False):
-        crossed = r.likely_crossed
-        mark = "" if crossed is pd.NA or crossed is None else ("<span class='yes'>yes</span>" if crossed else "<span class='no'>no</span>")
+        mark = _verdict(r.likely_crossed)
         metric = "" if pd.isna(r.metric) else f"{r.metric:.1%}"
         rel = "" if pd.isna(r.release_date) else f"{r.release_date:%Y-%m-%d}"
         cast = _e(r.cast)[:160] if isinstance(r.cast, str) else ""
         body.append(
             f"<tr><td class='t'>{_e(r.title_name)}</td><td>{rel}</td><td>{_fmt_int(r.hours_viewed)}</td>"
             f"<td>{_fmt_int(r.views_90)}</td><td>{_fmt_int(r.trigger_views)}</td><td>{metric}</td><td>{mark}</td>"
-            f"<td>{_fmt_int(r.views_needed)}</td><td>{'yes' if r.bonus_applies else 'no'}</td>"
-            f"<td>{_e(r.sag_performers_share)}</td><td class='t'>{_e(r.director)}</td><td class='t'>{cast}</td></tr>"
+            f"<td>{_fmt_int(r.views_needed)}</td><td>{_verdict(r.bonus_applies)}</td>"
+            f"<td>{_money_cell(r.sag_performers_share, r.fixed_residual)}</td><td class='t'>{_e(r.director)}</td><td class='t'>{cast}</td></tr>"
         )
     return f"<table>{head}{''.join(body)}</table>"
 
 
 def _period_page(part: pd.DataFrame, a: Any, b: Any, stated: list[str], top: int) -> str:
-    measured = part[part["views_90"].notna()].sort_values("metric", ascending=False)
+    measured = part[part["views_90"].notna()].sort_values(["metric", "views_90"], ascending=False)  # unknown bases: most views first
     crossed = int(measured["likely_crossed"].fillna(False).sum())
+    unknown = _trigger_unknown(measured)
     used = (
         measured[["july1", "domestic_share", "domestic_subscribers", "subscribers_as_of"]]
         .drop_duplicates()
@@ -565,16 +607,19 @@ def _period_page(part: pd.DataFrame, a: Any, b: Any, stated: list[str], top: int
         if pd.isna(r.july1):
             continue
         published = "" if pd.isna(r.subscribers_as_of) else f" (published as of {pd.Timestamp(r.subscribers_as_of):%Y-%m-%d})"
-        items.append(
-            f"<li>July 1 {pd.Timestamp(r.july1):%Y}: domestic share {r.domestic_share:.1%}, "
-            f"domestic subscribers {r.domestic_subscribers:,.0f}{published}</li>"
+        subscribers = (
+            "domestic subscribers unknown (no published count on or before that July 1)"
+            if pd.isna(r.domestic_subscribers) else f"domestic subscribers {r.domestic_subscribers:,.0f}{published}"
         )
+        items.append(f"<li>July 1 {pd.Timestamp(r.july1):%Y}: domestic share {r.domestic_share:.1%}, {subscribers}</li>")
     values = "".join(items)
     body = (
         (f"<p>Values used on this page:</p><ul>{values}</ul>" if values else "")
         + f"<p>{len(part):,} titles in the report; {len(measured):,} released in the half-year with a runtime "
-        f"(first-90-day estimate possible); <strong>{crossed:,}</strong> likely crossed the 20% trigger. "
-        f"The {min(top, len(measured))} highest shares of the domestic base are shown; titles.csv has every row.</p>"
+        f"(first-90-day estimate possible); <strong>{crossed:,}</strong> likely crossed the 20% trigger"
+        + (f"; the trigger is unknown for <strong>{unknown:,}</strong> (no domestic subscriber count for their July 1). "
+           if unknown else ". ")
+        + f"The {min(top, len(measured))} highest shares of the domestic base are shown; titles.csv has every row.</p>"
         + _rows_table(measured.head(top))
         + "<p><a href='index.html'>all half-years</a></p>"
     )
@@ -586,16 +631,17 @@ def _index_page(pages: list[tuple[str, Any, Any, pd.DataFrame]], titles: pd.Data
     for name, a, b, part in pages:
         measured = int(part["views_90"].notna().sum())
         crossed = int(part["likely_crossed"].fillna(False).sum())
-        applies = int(part["bonus_applies"].sum())
+        applies = int(part["bonus_applies"].fillna(False).sum())
         rows.append(
             f"<tr><td class='t'><a href='{_e(name)}'>{a:%Y-%m-%d} to {b:%Y-%m-%d}</a></td><td>{len(part):,}</td>"
-            f"<td>{measured:,}</td><td>{crossed:,}</td><td>{applies:,}</td></tr>"
+            f"<td>{measured:,}</td><td>{crossed:,}</td><td>{_trigger_unknown(part):,}</td><td>{applies:,}</td></tr>"
         )
     matched = int(titles["catalog_matched"].sum()) if "catalog_matched" in titles else 0
     mismatched = int(titles["catalog_year_mismatch"].sum()) if "catalog_year_mismatch" in titles else 0
     body = (
         "<table><tr><th class='t'>half-year</th><th>titles</th><th>first-90-day estimate possible</th>"
-        "<th>likely crossed</th><th>released on/after 2024-01-01 and likely crossed</th></tr>"
+        "<th>likely crossed</th><th>trigger unknown (no domestic base)</th>"
+        "<th>released on/after 2024-01-01 and likely crossed</th></tr>"
         + "".join(rows)
         + "</table>"
         + f"<p>{matched:,} report rows matched a title in the catalog (cast and director joined); "
@@ -617,7 +663,7 @@ def estimate_rows(titles: pd.DataFrame, limit: int, period_start: date | None = 
     rows = titles[titles["views_90"].notna()]
     if period_start is not None:
         rows = rows[rows["period_start"] == pd.Timestamp(period_start)]
-    rows = rows.sort_values("metric", ascending=False).head(limit)
+    rows = rows.sort_values(["metric", "views_90"], ascending=False).head(limit)
     out = []
     for r in rows.to_dict(orient="records"):
         out.append(
@@ -631,15 +677,21 @@ def estimate_rows(titles: pd.DataFrame, limit: int, period_start: date | None = 
                 "domestic_share": float(r["domestic_share"]),
                 "first90_share": float(r["first90_share"]),
                 "views_90": float(r["views_90"]),
-                "domestic_subscribers": float(r["domestic_subscribers"]),
-                "metric": float(r["metric"]),
-                "likely_crossed": bool(r["likely_crossed"]),
-                "views_needed": int(r["views_needed"]),
-                "release_eligible": bool(r["release_eligible"]),
-                "bonus_applies": bool(r["bonus_applies"]),
+                # No base for the July 1 (a spine whose counts start later): these are unknown, null.
+                "domestic_subscribers": _known(r["domestic_subscribers"], float),
+                "metric": _known(r["metric"], float),
+                "likely_crossed": _known(r["likely_crossed"], bool),
+                "views_needed": _known(r["views_needed"], int),
+                "release_eligible": _known(r["release_eligible"], bool),
+                "bonus_applies": _known(r["bonus_applies"], bool),
             }
         )
     return out
+
+
+def _known(value: Any, kind: Any) -> Any:
+    """`kind(value)`, or None for NA/NaN/None (unknown)."""
+    return None if value is None or pd.isna(value) else kind(value)
 
 
 def report_as_of(titles: pd.DataFrame) -> date | None:

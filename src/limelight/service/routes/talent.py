@@ -301,12 +301,12 @@ class EstimateRow(BaseModel):
     domestic_share: float
     first90_share: float
     views_90: float
-    domestic_subscribers: float
-    metric: float
-    likely_crossed: bool
-    views_needed: int
-    release_eligible: bool
-    bonus_applies: bool
+    domestic_subscribers: float | None = Field(description="None: no published count on or before the July 1.")
+    metric: float | None
+    likely_crossed: bool | None = Field(description="None: unknown (no domestic base), never read as no.")
+    views_needed: int | None
+    release_eligible: bool | None
+    bonus_applies: bool | None = Field(description="None: unknown; false only where it is known not to apply.")
 
 
 class EstimatesOut(BaseModel):
