@@ -195,3 +195,21 @@ def test_dates_centuries_away_are_refused_not_computed(
     client, keys = api
     r = client.get(path, params=params, headers=_h(keys, "admin"))
     assert r.status_code == 422 and r.json()["error"]["message"].startswith(f"{named} must lie between"), r.text
+
+
+def test_a_statement_line_with_an_unknown_base_is_a_valid_answer(world_path: Path, tmp_path: Path) -> None:
+    """The line model required a whole subscriber count; an unknown base (0 before) is now null."""
+    from datetime import date
+
+    from limelight.service.routes.talent import StatementOut
+    from limelight.spine.store import Store
+    from limelight.talent.statements import statement_from_store
+
+    copy = tmp_path / "late.duckdb"
+    shutil.copy(world_path, copy)
+    with Store(copy) as store:
+        store.con.execute("UPDATE subscribers SET as_of = DATE '2023-11-01'")
+        st = statement_from_store(store, "p1", date(2024, 1, 1), date(2024, 12, 31), as_of=date(2024, 12, 31))
+    out = StatementOut.model_validate(st.as_json())
+    film = next(line for line in out.lines if line.program_id == "f1")
+    assert film.domestic_subscribers is None and film.release_eligible and film.eligible is None

@@ -276,3 +276,27 @@ def test_per_credit_residuals_alone_say_the_programs_is_missing(world_store: Sto
     line = _line(credit_lines(world_store, inputs, as_of=AS_OF), "p1", "f1")
     assert line["pay"] == Decimal("5000.00") and line["bonus"] is None
     assert "only per-credit fixed residuals supplied" in line["note"] and "not supplied (not public)" not in line["note"]
+
+
+def _late_counts(world_path: Path, tmp_path: Path) -> Path:
+    """The tiny world with its subscriber counts first published 2023-11-01 (as the demo world's are):
+    no base for July 1 2023, which 2024's first-half releases use."""
+    import shutil
+
+    copy = tmp_path / "late.duckdb"
+    shutil.copy(world_path, copy)
+    with Store(copy) as store:
+        store.con.execute("UPDATE subscribers SET as_of = DATE '2023-11-01'")
+    return copy
+
+
+def test_a_2024_release_without_a_base_is_release_eligible_and_its_base_unknown(world_path: Path, tmp_path: Path) -> None:
+    """F00091 (released 2024-04-08, no domestic count for July 1 2023) said release_eligible false: the
+    release date alone decides that, and the missing base is unknown, not 0 subscribers."""
+    with Store(_late_counts(world_path, tmp_path), read_only=True) as store:
+        lines = credit_lines(store, as_of=AS_OF)
+    film = _line(lines, "p1", "f1")
+    assert film["release_eligible"] and film["eligible"] is None and film["domestic_subscribers"] is None
+    assert "no domestic subscriber count" in film["note"] and "no domestic count on or before 2023-07-01" in film["subscribers_source"]
+    old = _line(lines, "p1", "f0")  # released 2023-06-01: not eligible, whatever the base
+    assert not old["release_eligible"] and old["domestic_subscribers"] is None

@@ -195,7 +195,10 @@ def credit_lines(
             out.extend(
                 _lines_for(pack, guild, w, group, runtime, subs_count, subs_as_of, subs_source, residuals, use_published_examples)
             )
-    return pd.DataFrame(out, columns=columns)
+    frame = pd.DataFrame(out, columns=columns)
+    # whole counts or None (unknown): pandas would make the column floats with NaN
+    frame["domestic_subscribers"] = pd.Series([line["domestic_subscribers"] for line in out], dtype=object)
+    return frame
 
 
 def title_windows(
@@ -267,18 +270,24 @@ def _lines_for(
 ) -> list[dict[str, Any]]:
     hours = float(w.hours or 0.0)
     views = hours * 60.0 / runtime if runtime else None
+    rule = pack.success_bonus if pack else None
+    # The release date alone decides this; a missing base or runtime leaves the trigger unknown, not it.
+    release_ok = rule is not None and w.release_date >= rule.released_from
     base = {
         "guild": guild, "pack": pack.id if pack else None, "program_id": w.program_id, "title": w.program_name,
         "window": w.window, "window_start": w.start, "window_end": w.end, "hours": hours, "views": views,
-        "domestic_subscribers": subs_count, "subscribers_as_of": subs_as_of, "subscribers_source": subs_source,
-        "metric": None, "trigger_views": None, "eligible": None, "views_needed": None, "release_eligible": False,
+        # 0 is how views.domestic_subscribers says "no count for that July 1": unknown, not zero people
+        "domestic_subscribers": subs_count if subs_count > 0 else None, "subscribers_as_of": subs_as_of,
+        "subscribers_source": subs_source,
+        "metric": None, "trigger_views": None, "eligible": None, "views_needed": None, "release_eligible": release_ok,
         "program_fixed_residual": None, "fixed_residual_status": None, "bonus": None, "note": "",
     }
-    rule = pack.success_bonus if pack else None
     notes = []
     if w.open:
         notes.append(f"window open until {w.end - timedelta(days=1)}: views so far")
     base["window_open"] = bool(w.open)
+    if rule is not None and not release_ok:
+        notes.append(f"released before {rule.released_from}: the bonus does not apply")
     if rule is None:
         notes.append(f"{pack.name if pack else guild}: no viewership bonus in the public terms")
     elif runtime is None:
@@ -301,15 +310,12 @@ def _lines_for(
             pack, domestic_seconds=int(w.seconds or 0), runtime_minutes=runtime, domestic_subscribers=subs_count,
             fixed_residual=None if fixed is None else fixed.amount,
         )
-        release_ok = w.release_date >= rule.released_from
         base.update(
             metric=float(result.metric), trigger_views=float(result.trigger), eligible=bool(result.eligible),
             views_needed=result.views_needed, release_eligible=release_ok,
             program_fixed_residual=None if fixed is None else fixed.amount,
             fixed_residual_status=None if fixed is None else fixed.status,
         )
-        if not release_ok:
-            notes.append(f"released before {rule.released_from}: the bonus does not apply")
         if fixed is None and residuals.credits_only(pack, w.program_id):
             # the bonus is a share of the program's fixed residual; this credit's own is paid, not the base
             notes.append("only per-credit fixed residuals supplied: the bonus is reckoned on the program's "

@@ -40,7 +40,7 @@ class StatementLine(BaseModel):
     window_end: date
     hours: float
     views: float | None
-    domestic_subscribers: int
+    domestic_subscribers: int | None = Field(description="None: no domestic count for the applicable July 1 (unknown).")
     subscribers_as_of: date
     subscribers_source: str
     metric: float | None
