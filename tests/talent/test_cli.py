@@ -207,3 +207,25 @@ def test_packs_lists_every_rule_pack_with_its_sources(capsys: pytest.CaptureFixt
     assert body[health_pack().id]["thresholds"]
     code, text, _ = _run(capsys, "talent", "packs")
     assert code == 0 and all(f"{pid}:" in text for pid in body)
+
+
+def test_statement_totals_say_at_least_and_health_says_undecided_when_pay_is_unknown(
+    capsys: pytest.CaptureFixture[str], world_path: Path, tmp_path: Path
+) -> None:
+    """One program's residual among several printed "total pay $0.00 (bonus shares $0)"; with no residual
+    the plan showed a shortfall of 27,540 as if certain."""
+    res = tmp_path / "res.csv"
+    res.write_text("guild,title_id,amount\nsag-aftra,s1s1,500\n")
+    args = ("talent", "statement", "--person", "p1", "--db", str(world_path), "--from", "2024-01-01",
+            "--to", "2024-12-31", "--as-of", "2024-12-31")
+    code, out, err = _run(capsys, *args, "--residuals", str(res))
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "total pay at least $0.00 (bonus shares at least $0.00)" in text and "lines unknown" in text
+    code, out, err = _run(capsys, *args, "--health-year", "2025")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "cannot be decided from known earnings" in text and "shortfall $27,540" not in text
+    code, out, err = _run(capsys, *args, "--residuals", str(res), "--json")
+    body = json.loads(out)
+    assert body["total_pay_is_lower_bound"] is True and body["unknown_pay_lines"] >= 1

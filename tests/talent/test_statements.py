@@ -100,7 +100,8 @@ def test_statement_for_unknown_person_or_reversed_period_is_refused(world_store:
 
 
 def test_health_counts_bonus_shares_and_names_the_title_that_would_close_the_gap(world_store: Store) -> None:
-    inputs = ResidualInputs.from_mapping("sag-aftra", {"f1": "1000.01", "s1s1": "500"})
+    # every program p1 worked on, so each line's pay is known (Old Film's: a 2023 release, 0.00)
+    inputs = ResidualInputs.from_mapping("sag-aftra", {"f1": "1000.01", "s1s1": "500", "f0": "800"})
     mid_window = date(2024, 4, 15)  # Big Show: Season 1's first 90 days run to 2024-05-29
     lines = credit_lines(world_store, inputs, as_of=mid_window)
     assert health_base_period(2025) == (date(2023, 10, 1), date(2024, 9, 30))
@@ -266,7 +267,8 @@ def test_a_statement_counts_no_viewing_after_its_as_of_date_and_marks_open_windo
 def test_a_writer_is_told_the_performers_plan_is_not_theirs(world_store: Store) -> None:
     status = person_health(credit_lines(world_store, as_of=AS_OF), "w1", 2025, other_earnings="30000")
     assert status.plan == "SAG-AFTRA Health Plan" and any("WGA Health Fund" in n for n in status.notes)
-    assert not person_health(credit_lines(world_store, as_of=AS_OF), "p1", 2025).notes
+    performer = person_health(credit_lines(world_store, as_of=AS_OF), "p1", 2025).notes
+    assert not any("WGA Health Fund" in n for n in performer)  # (its note: pay unknown, undecided)
 
 
 def test_per_credit_residuals_alone_say_the_programs_is_missing(world_store: Store) -> None:
@@ -300,3 +302,31 @@ def test_a_2024_release_without_a_base_is_release_eligible_and_its_base_unknown(
     assert "no domestic subscriber count" in film["note"] and "no domestic count on or before 2023-07-01" in film["subscribers_source"]
     old = _line(lines, "p1", "f0")  # released 2023-06-01: not eligible, whatever the base
     assert not old["release_eligible"] and old["domestic_subscribers"] is None
+
+
+def test_a_total_over_lines_of_unknown_pay_is_a_lower_bound_and_says_how_many(world_store: Store) -> None:
+    """A residual for one program of many: 2 lines known, the rest unknown, and the total read
+    "$0.00"-like as if complete. It is "at least" the known sum, with the count of unknown lines."""
+    inputs = ResidualInputs.from_mapping("sag-aftra", {"s1s1": "500"})  # Big Show only: Hit Film unknown
+    st = person_statement(credit_lines(world_store, inputs, as_of=AS_OF), "p1", date(2024, 1, 1), date(2024, 12, 31))
+    unknown = int(st.lines["pay"].isna().sum())
+    assert st.total_pay == Decimal("0.00") and unknown >= 1 and st.unknown_pay_lines == unknown
+    body = st.as_json()
+    assert body["total_pay"] == "0.00" and body["total_pay_is_lower_bound"] is True
+    assert body["unknown_pay_lines"] == unknown and body["unknown_bonus_lines"] == int(st.lines["share"].isna().sum())
+    every = ResidualInputs.from_mapping("sag-aftra", {"s1s1": "500", "f1": "1000.01", "f0": "800"})
+    full = person_statement(credit_lines(world_store, every, as_of=AS_OF), "p1", date(2024, 1, 1), date(2024, 12, 31))
+    assert full.unknown_pay_lines == 0 and full.as_json()["total_pay_is_lower_bound"] is False
+
+
+def test_health_with_unknown_pay_in_the_base_period_is_undecided_not_short(world_store: Store) -> None:
+    """With no residuals the plan showed earnings 0.00 and a shortfall of 27,540 as if certain."""
+    status = person_health(credit_lines(world_store, as_of=AS_OF), "p1", 2025)
+    assert status.eligible is None and status.shortfall is None and status.unknown_earnings_lines >= 1
+    assert status.shortfall_at_most == Decimal("27540.00") and status.threshold == Decimal("27540.00")
+    assert any("cannot be decided from known earnings" in n for n in status.notes)
+    body = status.as_json()
+    assert body["eligible"] is None and body["shortfall"] is None and body["shortfall_at_most"] == "27540.00"
+    # known earnings that reach the threshold decide it, whatever the unknown lines hold (pay is never negative)
+    rich = person_health(credit_lines(world_store, as_of=AS_OF), "p1", 2025, other_earnings="30000")
+    assert rich.eligible is True and rich.shortfall == 0

@@ -305,6 +305,21 @@ def _trigger_verdict(r: Any) -> str:
     return verdict
 
 
+def _totals_line(st: Any) -> str:
+    """Total pay as far as it is known: exact, "at least" (with the count of lines left out), or unknown."""
+    lines = len(st.lines)
+    if st.total_pay is None:
+        return ("total pay unknown: no fixed residual supplied (the tier tables are not public; use --residuals)"
+                if lines else "no lines in this period")
+    bonus = "unknown" if st.total_bonus is None else f"${st.total_bonus:,.2f}"
+    if not st.unknown_pay_lines:
+        return f"total pay ${st.total_pay:,.2f} (bonus shares {bonus}); {st.rounding}"
+    if st.total_bonus is not None and st.unknown_bonus_lines:
+        bonus = f"at least {bonus}"
+    return (f"total pay at least ${st.total_pay:,.2f} (bonus shares {bonus}); {st.unknown_pay_lines:,} of {lines:,} "
+            f"lines unknown (no fixed residual supplied, or the trigger cannot be measured); {st.rounding}")
+
+
 def _render_statement(st: Any) -> None:
     table = Table(title=f"{st.person_name} ({st.person_id}): {st.period_start} to {st.period_end}")
     for col in ("title", "window", "role", "views", "share of base", "trigger", "views needed", "bonus share", "pay / 1k views"):
@@ -320,10 +335,7 @@ def _render_statement(st: Any) -> None:
             "—" if r.pay_per_thousand_views is None else f"${r.pay_per_thousand_views:,}",
         )
     console.print(table)
-    if st.total_pay is None:
-        console.print("total pay unknown: no fixed residual supplied (the tier tables are not public; use --residuals)")
-    else:
-        console.print(f"total pay ${st.total_pay:,} (bonus shares ${st.total_bonus or 0:,}); {st.rounding}")
+    console.print(_totals_line(st))
     for s in st.supplied:
         console.print(f"[yellow]supplied:[/] {s}")
     for a in st.assumptions:
@@ -332,8 +344,11 @@ def _render_statement(st: Any) -> None:
         h = st.health
         if h.threshold is None:
             console.print(f"{h.plan} {h.year}: unknown ({h.source})")
+        elif h.eligible is None:  # known earnings short, lines of unknown pay: no verdict (see its note)
+            console.print(f"{h.plan} {h.year}: cannot be decided from known earnings — ${h.earnings:,.2f} known of "
+                          f"${h.threshold:,.2f}; {h.unknown_earnings_lines:,} line(s) of unknown pay in the base period")
         else:
-            console.print(f"{h.plan} {h.year}: ${h.earnings:,} of ${h.threshold:,}, shortfall ${h.shortfall:,}")
+            console.print(f"{h.plan} {h.year}: ${h.earnings:,.2f} of ${h.threshold:,.2f}, shortfall ${h.shortfall:,.2f}")
             together = sum((c.potential for c in h.closing), Decimal(0))
             verb = "would close it" if h.closes else f"would not close it even together (${together:,})"
             for c in h.closing:

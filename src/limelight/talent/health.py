@@ -39,13 +39,18 @@ class HealthStatus:
     closing: list[ClosingTitle] = field(default_factory=list)
     plan: str = "SAG-AFTRA Health Plan"
     notes: list[str] = field(default_factory=list)
+    # Lines of unknown pay in the base period: `earnings` is then what is known, a lower bound. When it
+    # falls short, `eligible` and `shortfall` are None and the known gap is `shortfall_at_most`.
+    unknown_earnings_lines: int = 0
+    shortfall_at_most: Decimal | None = None
 
     @property
     def closes(self) -> bool | None:
         """Whether the closing titles' bonuses together reach the shortfall (None: nothing to close)."""
-        if not self.closing or self.shortfall is None:
+        gap = self.shortfall if self.shortfall is not None else self.shortfall_at_most
+        if not self.closing or gap is None:
             return None
-        return sum((c.potential for c in self.closing), Decimal(0)) >= self.shortfall
+        return sum((c.potential for c in self.closing), Decimal(0)) >= gap
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +60,8 @@ class HealthStatus:
             "threshold": None if self.threshold is None else str(self.threshold),
             "eligible": self.eligible,
             "shortfall": None if self.shortfall is None else str(self.shortfall),
+            "shortfall_at_most": None if self.shortfall_at_most is None else str(self.shortfall_at_most),
+            "unknown_earnings_lines": self.unknown_earnings_lines,
             "status": self.status,
             "source": self.source,
             "closing_titles": [

@@ -368,7 +368,7 @@ class Statement:
     period_start: date
     period_end: date
     lines: pd.DataFrame
-    total_pay: Decimal | None  # None when no line's pay is known (no fixed residual supplied)
+    total_pay: Decimal | None  # None when no line's pay is known; the known sum (a lower bound) otherwise
     total_bonus: Decimal | None
     supplied: list[str]
     assumptions: list[str]
@@ -376,6 +376,9 @@ class Statement:
     rounding: str = ROUNDING
     health: HealthStatus | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Lines whose pay (bonus share) is unknown: the totals leave them out, so they are at least the sum.
+    unknown_pay_lines: int = 0
+    unknown_bonus_lines: int = 0
 
     def as_json(self) -> dict[str, Any]:
         lines = self.lines.drop(columns=[c for c in self.lines.columns if c.startswith("_")], errors="ignore")
@@ -388,6 +391,10 @@ class Statement:
             "period": {"start": self.period_start.isoformat(), "end": self.period_end.isoformat()},
             "total_pay": None if self.total_pay is None else str(self.total_pay),
             "total_bonus": None if self.total_bonus is None else str(self.total_bonus),
+            "total_pay_is_lower_bound": self.total_pay is not None and self.unknown_pay_lines > 0,
+            "total_bonus_is_lower_bound": self.total_bonus is not None and self.unknown_bonus_lines > 0,
+            "unknown_pay_lines": self.unknown_pay_lines,
+            "unknown_bonus_lines": self.unknown_bonus_lines,
             "lines": records,
             "supplied_figures": self.supplied,
             "assumptions": self.assumptions,
@@ -459,7 +466,10 @@ def person_statement(
         "a credit without billing counts as principal; a line belongs to the period its window starts in, and "
         "toward the health plan its pay counts when the window closes"
     )
-    return Statement(person_id, name, start, end, mine, total_pay, total_bonus, supplied, assumptions, sources)
+    return Statement(
+        person_id, name, start, end, mine, total_pay, total_bonus, supplied, assumptions, sources,
+        unknown_pay_lines=len(mine) - len(pays), unknown_bonus_lines=len(mine) - len(bonuses),
+    )
 
 
 def statement_from_store(
@@ -527,9 +537,22 @@ def person_health(
         ends = (pd.to_datetime(mine["window_end"]) - pd.Timedelta(days=1)).dt.date
         mine = mine[(ends >= start) & (ends <= end)]
     earned = sum((p for p in mine["pay"] if p is not None), Decimal("0.00"))
+    unknown = int(sum(p is None for p in mine["pay"]))
     status = health_status(money(other_earnings) + earned, year)
-    if status.shortfall is None or status.shortfall <= 0:
-        return replace(status, notes=notes)
+    if status.shortfall is None or status.shortfall <= 0:  # unknown pay is never negative: reaching it decides
+        return replace(status, notes=notes, unknown_earnings_lines=unknown)
+    if unknown:
+        # Known earnings fall short, but lines of unknown pay may close the gap: no verdict, no certain shortfall.
+        notes.append(
+            f"{unknown} SAG-AFTRA line{'s' if unknown != 1 else ''} closing in the base period "
+            f"{'have' if unknown != 1 else 'has'} unknown pay (no fixed residual supplied, or the trigger cannot "
+            f"be measured): eligibility cannot be decided from known earnings (${status.earnings:,} of "
+            f"${status.threshold:,}; short by at most ${status.shortfall:,})"
+        )
+        status = replace(status, eligible=None, shortfall=None, shortfall_at_most=status.shortfall,
+                         unknown_earnings_lines=unknown)
+    gap = status.shortfall if status.shortfall is not None else status.shortfall_at_most
+    assert gap is not None
     rows: list[Any] = list(mine.itertuples(index=False))
     # Only a window still open can gain views: one that closed below the trigger never pays (the 2024
     # spring window of a season "would close" a 2025 gap on a statement made in December 2024).
@@ -538,5 +561,5 @@ def person_health(
         for r in rows
         if r.potential_share is not None and r.eligible is False and r.views_needed is not None and r.window_open
     ]
-    closing = closing_titles(status.shortfall, candidates)
+    closing = closing_titles(gap, candidates)
     return replace(status, closing=closing, notes=notes)

@@ -65,7 +65,11 @@ class HealthOut(BaseModel):
     earnings: str
     threshold: str | None
     eligible: bool | None
-    shortfall: str | None
+    shortfall: str | None = Field(description="None when unknown: no published threshold, or unknown pay in the base period.")
+    shortfall_at_most: str | None = Field(
+        None, description="With unknown pay in the base period and known earnings short: the gap they leave."
+    )
+    unknown_earnings_lines: int = Field(0, description="Performer lines in the base period whose pay is unknown.")
     status: str
     source: str
     closing_titles: list[dict[str, Any]] = Field(
@@ -81,8 +85,14 @@ class StatementOut(BaseModel):
     person_id: str
     person_name: str
     period: dict[str, date]
-    total_pay: str | None = Field(description="None when no pay is known (no fixed residual supplied).")
+    total_pay: str | None = Field(
+        description="None when no pay is known; else the sum of the known lines — a lower bound when unknown_pay_lines > 0."
+    )
     total_bonus: str | None
+    total_pay_is_lower_bound: bool = False
+    total_bonus_is_lower_bound: bool = False
+    unknown_pay_lines: int = Field(0, description="Lines whose pay is unknown (left out of total_pay).")
+    unknown_bonus_lines: int = Field(0, description="Lines whose bonus share is unknown (left out of total_bonus).")
     lines: list[StatementLine]
     supplied_figures: list[str]
     assumptions: list[str]

@@ -177,7 +177,7 @@ async function pageTalent() {
       return;
     }
     html += `<div class="panel"><h3>Statement of ${esc(s.person_name)}</h3>
-      <p>Total bonus: <b>${esc(s.total_bonus ?? "unknown")}</b> · total pay: <b>${esc(s.total_pay ?? "unknown (no residual supplied)")}</b></p>
+      <p>Total bonus: <b>${esc(s.total_bonus === null ? "unknown" : (s.total_bonus_is_lower_bound ? "at least " : "") + s.total_bonus)}</b> · total pay: <b>${esc(s.total_pay === null ? "unknown (no residual supplied)" : s.total_pay_is_lower_bound ? `at least ${s.total_pay}; ${s.unknown_pay_lines} lines unknown` : s.total_pay)}</b></p>
       <table id="statement"><tr><th>title</th><th>role</th><th>window</th><th>views</th><th>bonus applies</th><th>views needed</th><th>note</th></tr>${s.lines.map((l) =>
         `<tr><td>${esc(l.title)}</td><td>${esc(l.role)}</td><td>${esc(l.window)}</td><td>${fmt(l.views)}</td><td>${esc(bonusVerdict(l))}</td><td>${l.release_eligible ? fmt(l.views_needed) : "—"}</td><td>${esc(l.note)}</td></tr>`).join("")}</table></div>`;
   } else {
