@@ -229,3 +229,24 @@ def test_statement_totals_say_at_least_and_health_says_undecided_when_pay_is_unk
     code, out, err = _run(capsys, *args, "--residuals", str(res), "--json")
     body = json.loads(out)
     assert body["total_pay_is_lower_bound"] is True and body["unknown_pay_lines"] >= 1
+
+
+def test_names_and_titles_with_brackets_print_as_written(
+    capsys: pytest.CaptureFixture[str], world_path: Path, tmp_path: Path
+) -> None:
+    """A person named with "[/]" crashed the table with a Rich MarkupError (exit 1); a title "[red]x" showed as "x"."""
+    import shutil
+
+    from limelight.spine.store import Store
+
+    db = tmp_path / "brackets.duckdb"
+    shutil.copy(world_path, db)
+    with Store(db) as store:
+        store.con.execute("UPDATE people SET name = 'Ada [/] Lead' WHERE person_id = 'p1'")
+        store.con.execute("UPDATE titles SET name = '[red]x' WHERE title_id = 'f1'")
+    res = tmp_path / "res.csv"
+    res.write_text("guild,title_id,amount\nsag-aftra,s1s1,500\n")
+    code, out, err = _run(capsys, "talent", "statement", "--person", "p1", "--db", str(db), "--from", "2024-01-01",
+                          "--to", "2024-12-31", "--as-of", "2024-04-15", "--residuals", str(res), "--health-year", "2025")
+    assert code == 0, err
+    assert "Ada [/] Lead" in out and "[red]x" in out

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from limelight.cli._common import (
@@ -100,7 +101,7 @@ def bonus(
         label = f"{result.recipients} share" if key == "performers_share" and result.recipients else key.replace("_", " ")
         table.add_row(label, "—" if value is None else f"{value:,}" if isinstance(value, float) else str(value))
     console.print(table)
-    console.print(f"[dim]{result.rounding}. Sources: {'; '.join(payload['sources'])}[/]")
+    console.print(f"[dim]{escape(result.rounding)}. Sources: {escape('; '.join(payload['sources']))}[/]")
 
 
 @talent_app.command("health")
@@ -119,11 +120,11 @@ def health(
         print_json(status.as_json())
         return
     if status.threshold is None:
-        console.print(f"[yellow]unknown[/]: {status.source}")
+        console.print(f"[yellow]unknown[/]: {escape(status.source)}")
         return
     verdict = "[green]eligible[/]" if status.eligible else f"[red]short by ${status.shortfall:,}[/]"
     console.print(f"{year}: ${status.earnings:,} of ${status.threshold:,} → {verdict}")
-    console.print(f"[dim]Source: {status.source}[/]")
+    console.print(f"[dim]Source: {escape(status.source)}[/]")
 
 
 @talent_app.command("report")
@@ -237,7 +238,7 @@ def _write_and_render(
         table.add_row(key.replace("_", " "), f"{summary[key]:,}")
     console.print(table)
     for line in summary["assumptions"]:
-        console.print(f"[dim]assumption: {line}[/]")
+        console.print(f"[dim]assumption: {escape(line)}[/]")
 
 
 @talent_app.command("statement")
@@ -321,12 +322,13 @@ def _totals_line(st: Any) -> str:
 
 
 def _render_statement(st: Any) -> None:
-    table = Table(title=f"{st.person_name} ({st.person_id}): {st.period_start} to {st.period_end}")
+    # Names, titles and notes are data: escaped, or "[/]" in a name is a MarkupError and "[red]x" prints "x".
+    table = Table(title=escape(f"{st.person_name} ({st.person_id}): {st.period_start} to {st.period_end}"))
     for col in ("title", "window", "role", "views", "share of base", "trigger", "views needed", "bonus share", "pay / 1k views"):
         table.add_column(col, justify="left" if col in ("title", "window", "role") else "right")
     for r in st.lines.itertuples(index=False):
         table.add_row(
-            str(r.title), str(r.window), str(r.role),
+            escape(str(r.title)), escape(str(r.window)), escape(str(r.role)),
             "—" if r.views is None else f"{r.views:,.0f}",
             "—" if r.metric is None or r.metric != r.metric else f"{r.metric:.1%}",
             _trigger_verdict(r),
@@ -335,15 +337,15 @@ def _render_statement(st: Any) -> None:
             "—" if r.pay_per_thousand_views is None else f"${r.pay_per_thousand_views:,}",
         )
     console.print(table)
-    console.print(_totals_line(st))
+    console.print(_totals_line(st), markup=False)
     for s in st.supplied:
-        console.print(f"[yellow]supplied:[/] {s}")
+        console.print(f"[yellow]supplied:[/] {escape(s)}")
     for a in st.assumptions:
-        console.print(f"[dim]assumption: {a}[/]")
+        console.print(f"[dim]assumption: {escape(a)}[/]")
     if st.health is not None:
         h = st.health
         if h.threshold is None:
-            console.print(f"{h.plan} {h.year}: unknown ({h.source})")
+            console.print(f"{h.plan} {h.year}: unknown ({h.source})", markup=False)
         elif h.eligible is None:  # known earnings short, lines of unknown pay: no verdict (see its note)
             console.print(f"{h.plan} {h.year}: cannot be decided from known earnings — ${h.earnings:,.2f} known of "
                           f"${h.threshold:,.2f}; {h.unknown_earnings_lines:,} line(s) of unknown pay in the base period")
@@ -352,11 +354,12 @@ def _render_statement(st: Any) -> None:
             together = sum((c.potential for c in h.closing), Decimal(0))
             verb = "would close it" if h.closes else f"would not close it even together (${together:,})"
             for c in h.closing:
-                console.print(f"  {c.title} ({c.window}, still open): +${c.potential:,} at {c.views_needed:,} more views")
+                console.print(f"  {c.title} ({c.window}, still open): +${c.potential:,} at {c.views_needed:,} more views",
+                              markup=False)
             if h.closing:
                 console.print(f"  … {verb}")
         for note in h.notes:
-            console.print(f"[dim]note: {note}[/]")
+            console.print(f"[dim]note: {escape(note)}[/]")
 
 
 @talent_app.command("whatif")
@@ -423,9 +426,9 @@ def packs(json_output: JsonOption = False) -> None:
         print_json(payload)
         return
     for pid, info in payload.items():
-        console.print(f"[bold]{pid}[/]: {info['name']}")
+        console.print(f"[bold]{escape(pid)}[/]: {escape(info['name'])}")
         for s in info["sources"]:
-            console.print(f"  [dim]{s}[/]")
+            console.print(f"  [dim]{escape(s)}[/]")
 
 
 def register(app: typer.Typer) -> None:
