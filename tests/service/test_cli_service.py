@@ -203,3 +203,17 @@ def test_member_commands_use_the_model_serve_would_load(tmp_path: Path, capsys: 
     assert code == 0, err
     assert [item["title_id"] for item in json.loads(out)] == listed  # the earlier version, popularity
     assert "warning: model registry:" in err and f"model version {newest.version}" in err
+
+
+def test_a_key_label_with_brackets_lists_as_written(small_db: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """User data in CLI tables is escaped: a label "[/]" was a Rich MarkupError and "[red]ops" printed "ops"."""
+    from limelight.cli._common import console
+
+    monkeypatch.setattr(console, "width", 400)  # every column whole
+    for label in ("ops [/] team", "[red]ops"):
+        code, _, err = _run(["keys", "create", "--role", "analyst", "--db", str(small_db), "--label", label, "--json"], capsys)
+        assert code == 0, err
+    code, out, err = _run(["keys", "list", "--db", str(small_db)], capsys)
+    text = "".join(out.split())
+    assert code == 0, err
+    assert "ops[/]team" in text and "[red]ops" in text

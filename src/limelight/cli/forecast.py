@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from limelight.cli._common import (
@@ -250,7 +251,7 @@ def forecast(
 
 def _render(result: dict[str, Any]) -> None:
     console.print(
-        f"[bold]{result['title']}[/] ({result['kind']}), released {result['release_date']}, "
+        f"[bold]{escape(str(result['title']))}[/] ({escape(str(result['kind']))}), released {result['release_date']}, "
         f"{result['days_in_window']} days in the window ending {result['window_end']}"
     )
     table = Table(title="First-window forecast (80% interval)")
@@ -272,7 +273,8 @@ def _render(result: dict[str, Any]) -> None:
     for col in ("title", "window", "hours", "views", "why"):
         comps.add_column(col)
     for c in result["comparables"]:
-        comps.add_row(c["title"], c["window"], _fmt(c["hours_viewed"]), _fmt(c["views"]), c["reason"])
+        comps.add_row(escape(str(c["title"])), escape(str(c["window"])), _fmt(c["hours_viewed"]), _fmt(c["views"]),
+                      escape(str(c["reason"])))
     console.print(comps)
     decisions = result.get("decisions") or {}
     if "cost_per_view" in decisions:
@@ -292,7 +294,7 @@ def _render(result: dict[str, Any]) -> None:
         )
         if decisions.get("value_per_hour_source"):
             console.print(
-                f"[dim]value per hour: {decisions['value_per_hour_source']} (an average, not a marginal value)[/]"
+                f"[dim]value per hour: {escape(str(decisions['value_per_hour_source']))} (an average, not a marginal value)[/]"
             )
 
 
@@ -354,7 +356,7 @@ def backtest(
         print_json(payload)
         return
     if late:
-        console.print(f"[yellow]left out (not published before the period):[/] {', '.join(late)}")
+        console.print(f"[yellow]left out (not published before the period):[/] {escape(', '.join(late))}")
     console.print(f"wrote {result.n_candidates} forecasts to {out}")
     if not result.metrics:
         return
@@ -454,7 +456,7 @@ def slate(
             *[
                 _fmt(row[c])
                 if c.endswith(("_hours", "_views"))
-                else ("—" if pd.isna(row[c]) else str(row[c]))
+                else ("—" if pd.isna(row[c]) else escape(str(row[c])))
                 for c in cols
             ]
         )

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from limelight.cli._common import DEFAULT_DB, DbOption, JsonOption, console, print_json, serving_model
@@ -60,15 +61,15 @@ def home(
         print_json(page.model_dump(mode="json"))
         return
     note = " [yellow](demo world: synthetic data)[/]" if page.synthetic else ""
-    console.print(f"[bold]Home page for {page.member_id}[/]{note}")
+    console.print(f"[bold]Home page for {escape(page.member_id)}[/]{note}")
     for row in page.rows:
-        table = Table(title=row.title, title_justify="left", show_header=True, expand=False)
+        table = Table(title=escape(row.title), title_justify="left", show_header=True, expand=False)
         table.add_column("#", justify="right")
         table.add_column("title")
         table.add_column("kind")
         table.add_column("why")
         for pos, item in enumerate(row.items, start=1):
-            table.add_row(str(pos), item.name, item.kind, item.reason)
+            table.add_row(str(pos), escape(item.name), escape(item.kind), escape(item.reason))
         console.print(table)
 
 
@@ -86,11 +87,11 @@ def explain(
     if json_output:
         print_json(found.model_dump(mode="json"))
         return
-    console.print(f"[bold]{found.name}[/] for {found.member_id}: {found.sentence}")
+    console.print(f"[bold]{escape(found.name)}[/] for {escape(found.member_id)}: {escape(found.sentence)}")
     for t in found.because_titles:
-        console.print(f"  title      {t.name} ({t.title_id})  {t.weight:+.4f}")
+        console.print(f"  title      {t.name} ({t.title_id})  {t.weight:+.4f}", markup=False)
     for a in found.because_attributes:
-        console.print(f"  attribute  {a.kind}: {a.value}  {a.weight:.3f}")
+        console.print(f"  attribute  {a.kind}: {a.value}  {a.weight:.3f}", markup=False)
     console.print(f"  share of the score from viewing patterns: {found.collaborative_share:.0%}")
 
 
@@ -109,13 +110,13 @@ def similar(
     if json_output:
         print_json([i.model_dump(mode="json") for i in items])
         return
-    table = Table(title=f"More like {engine.title(title).name}", title_justify="left")
+    table = Table(title=escape(f"More like {engine.title(title).name}"), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("title")
     table.add_column("genres")
     table.add_column("score", justify="right")
     for pos, item in enumerate(items, start=1):
-        table.add_row(str(pos), item.name, ", ".join(item.genres), f"{item.score:.3f}")
+        table.add_row(str(pos), escape(item.name), escape(", ".join(item.genres)), f"{item.score:.3f}")
     console.print(table)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from limelight.cli._common import (
@@ -317,7 +318,7 @@ def churn(
     for col in ("member_id", "risk"):
         table.add_column(col)
     for r in report["at_risk"]:
-        table.add_row(str(r["member_id"]), f"{r['risk']:.3f}")
+        table.add_row(escape(str(r["member_id"])), f"{r['risk']:.3f}")
     console.print(table)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from limelight.cli._common import (
@@ -100,7 +101,7 @@ def recommend(
         print_json(summary)
         return
     console.print(
-        f"wrote {result.n_rows:,} rows ({result.n_members:,} members × up to {k}) to [bold]{result.out}[/] "
+        f"wrote {result.n_rows:,} rows ({result.n_members:,} members × up to {k}) to [bold]{escape(str(result.out))}[/] "
         f"with {result.model}{f' trained by {result.trainer}' if result.trainer else ''} "
         f"(fit {result.fit_seconds:.1f} s, scoring {result.recommend_seconds:.1f} s)"
     )
@@ -137,11 +138,11 @@ def _recommend_member(
     if json_output:
         print_json([vars(item) if hasattr(item, "__dict__") else item for item in items])
         return
-    table = Table(title=f"For member {member}")
+    table = Table(title=escape(f"For member {member}"))
     for column in ("#", "title", "score", "why"):
         table.add_column(column)
     for rank, item in enumerate(items, start=1):
-        table.add_row(str(rank), f"{item.name} ({item.title_id})", f"{item.score:.3f}", item.reason)
+        table.add_row(str(rank), escape(f"{item.name} ({item.title_id})"), f"{item.score:.3f}", escape(item.reason))
     console.print(table)
 
 

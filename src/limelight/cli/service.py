@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from limelight.cli._common import (
@@ -109,7 +110,7 @@ def serve(
     connect(db, when_locked="stop the process holding it (another 'limelight serve', or a command still "
             "running) first, or serve another store").close()
     check_listen(host, port)
-    console.print(f"limelight serving [bold]{db}[/] at http://{host}:{port}/  (API docs at /docs)")
+    console.print(f"limelight serving [bold]{escape(str(db))}[/] at http://{host}:{port}/  (API docs at /docs)")
     run(
         db,
         host=host,
@@ -180,7 +181,7 @@ def keys_create(
         return
     console.print(
         f"created key [bold]{record.key_id}[/] with role [bold]{record.role}[/]"
-        + (f" for person {record.person_id}" if record.person_id else "")
+        + (f" for person {escape(record.person_id)}" if record.person_id else "")
     )
     console.print("store it now; it is not shown again:")
     typer.echo(secret)
@@ -221,8 +222,8 @@ def keys_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
         table.add_row(
             k.key_id,
             k.role,
-            k.person_id or "",
-            k.label or "",
+            escape(k.person_id or ""),
+            escape(k.label or ""),
             f"{k.rate_per_s:g}" if k.rate_per_s else "",
             str(k.created_at)[:19],
             str(k.revoked_at)[:19] if k.revoked_at else "",
@@ -283,7 +284,7 @@ def train(
            else f"; not serving it: 'limelight models activate {version.version}' when it should be")
     )
     if version.notes:
-        console.print(f"  {version.notes}")
+        console.print(f"  {version.notes}", markup=False)
     for protocol, values in version.metrics.items():
         console.print(f"  {protocol}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
 
@@ -314,7 +315,7 @@ def models_list(
         table.add_row(
             "*" if current and current.version == v.version else "",
             str(v.version),
-            v.model_name,
+            escape(v.model_name),
             v.created_at,
             str(v.data.get("members", "")),
             str(v.data.get("titles", "")),
