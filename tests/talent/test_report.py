@@ -226,3 +226,19 @@ def test_the_report_says_unknown_and_counts_it(tmp_path) -> None:  # type: ignor
     assert "domestic subscribers unknown" in page and "the trigger is unknown for <strong>1</strong>" in page
     index = (tmp_path / "index.html").read_text()
     assert "unknown" in index
+
+
+def test_html_tables_have_column_headers_money_in_dollars_and_cast_cut_before_escaping(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The cast cell was escaped, then cut at 160 characters: "Bo &am</td>"; money read "15000.01"."""
+    from limelight.talent.report import _rows_table
+
+    engagement, subscribers = _no_base_world()
+    subscribers = subscribers.assign(as_of="2022-06-30")  # a base for every row
+    result = write_report(engagement, subscribers, tmp_path, ReportAssumptions(fixed_residual=Decimal("20000.02")))
+    page = (tmp_path / "period-2024-01-2024-06.html").read_text()
+    assert "<thead><tr><th scope='col' class='t'>title</th>" in page and "<tbody>" in page
+    assert "$15,000.02" in page  # 75% of 20,000.02, half-up
+    assert "<thead>" in (tmp_path / "index.html").read_text()
+    row = result.titles[result.titles["title_name"] == "Hit"].assign(cast="A" * 158 + " & Co, Cy", director=None)
+    cell = _rows_table(row).split("<td class='t'>")[-1]
+    assert cell.startswith("A" * 158) and cell.endswith(" &amp;…</td></tr></tbody></table>")

@@ -567,14 +567,36 @@ def _money_cell(amount: Any, fixed_residual: Any) -> str:
     one was but the bonus verdict is unknown."""
     if fixed_residual is None:
         return ""
-    return "unknown" if amount is None else _e(amount)
+    return "unknown" if amount is None else _e(_usd(amount))
+
+
+def _usd(amount: Any) -> str:
+    """Money as the pages say it everywhere: "$15,000.01" (cents always, thousands separated)."""
+    return f"${Decimal(str(amount)):,.2f}"
+
+
+_CAST_CHARS = 160
+
+
+def _cut(text: Any, limit: int = _CAST_CHARS) -> str:
+    """Cut the plain text, then escape it (cutting escaped text broke entities: "Bo &am"); "…" when cut."""
+    if not isinstance(text, str):
+        return ""
+    return _e(text if len(text) <= limit else text[:limit].rstrip() + "…")
+
+
+def _head(*columns: tuple[str, bool]) -> str:
+    """A header row in <thead>, each cell scope="col" (left-aligned text columns carry class t)."""
+    left_class = " class='t'"
+    cells = "".join(f"<th scope='col'{left_class if left else ''}>{_e(name)}</th>" for name, left in columns)
+    return f"<thead><tr>{cells}</tr></thead>"
 
 
 def _rows_table(part: pd.DataFrame) -> str:
-    head = (
-        "<tr><th class='t'>title</th><th>released</th><th>hours (global)</th><th>est. domestic views, first 90 days</th>"
-        "<th>trigger (views)</th><th>share of base</th><th>likely crossed</th><th>views still needed</th>"
-        "<th>bonus applies</th><th>performers' share</th><th class='t'>director</th><th class='t'>cast</th></tr>"
+    head = _head(
+        ("title", True), ("released", False), ("hours (global)", False), ("est. domestic views, first 90 days", False),
+        ("trigger (views)", False), ("share of base", False), ("likely crossed", False), ("views still needed", False),
+        ("bonus applies", False), ("performers' share (USD)", False), ("director", True), ("cast", True),
     )
     body = []
     r: Any
@@ -582,14 +604,14 @@ def _rows_table(part: pd.DataFrame) -> str:
         mark = _verdict(r.likely_crossed)
         metric = "" if pd.isna(r.metric) else f"{r.metric:.1%}"
         rel = "" if pd.isna(r.release_date) else f"{r.release_date:%Y-%m-%d}"
-        cast = _e(r.cast)[:160] if isinstance(r.cast, str) else ""
+        cast = _cut(r.cast)
         body.append(
             f"<tr><td class='t'>{_e(r.title_name)}</td><td>{rel}</td><td>{_fmt_int(r.hours_viewed)}</td>"
             f"<td>{_fmt_int(r.views_90)}</td><td>{_fmt_int(r.trigger_views)}</td><td>{metric}</td><td>{mark}</td>"
             f"<td>{_fmt_int(r.views_needed)}</td><td>{_verdict(r.bonus_applies)}</td>"
             f"<td>{_money_cell(r.sag_performers_share, r.fixed_residual)}</td><td class='t'>{_e(r.director)}</td><td class='t'>{cast}</td></tr>"
         )
-    return f"<table>{head}{''.join(body)}</table>"
+    return f"<table>{head}<tbody>{''.join(body)}</tbody></table>"
 
 
 def _period_page(part: pd.DataFrame, a: Any, b: Any, stated: list[str], top: int) -> str:
@@ -639,11 +661,11 @@ def _index_page(pages: list[tuple[str, Any, Any, pd.DataFrame]], titles: pd.Data
     matched = int(titles["catalog_matched"].sum()) if "catalog_matched" in titles else 0
     mismatched = int(titles["catalog_year_mismatch"].sum()) if "catalog_year_mismatch" in titles else 0
     body = (
-        "<table><tr><th class='t'>half-year</th><th>titles</th><th>first-90-day estimate possible</th>"
-        "<th>likely crossed</th><th>trigger unknown (no domestic base)</th>"
-        "<th>released on/after 2024-01-01 and likely crossed</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        "<table>"
+        + _head(("half-year", True), ("titles", False), ("first-90-day estimate possible", False),
+                ("likely crossed", False), ("trigger unknown (no domestic base)", False),
+                ("released on/after 2024-01-01 and likely crossed", False))
+        + "<tbody>" + "".join(rows) + "</tbody></table>"
         + f"<p>{matched:,} report rows matched a title in the catalog (cast and director joined); "
         f"{mismatched:,} matched only a catalog title of another year by name (another title: left unmatched); "
         f"{len(credits):,} credit rows (every catalog credit; one per matched report row). Files: titles.csv, credits.csv, assumptions.csv.</p>"
