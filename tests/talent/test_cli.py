@@ -167,6 +167,11 @@ def test_report_cli_reads_the_spines_engagement_rows(capsys: pytest.CaptureFixtu
         (("talent", "bonus", "--guild", "wga", "--domestic-hours", "10", "--runtime-minutes", "60",
           "--domestic-subscribers", "5", "--fixed-residual", "100.005"), "fixed residual must be in whole cents, got '100.005'"),
         (("talent", "health", "--earnings", "27539.995", "--year", "2025"), "earnings must be in whole cents"),
+        # the API's limit (MAX_SUPPLIED_AMOUNT): the CLI took a trillion-dollar residual
+        (("talent", "report", "--db", "x.duckdb", "--fixed-residual", "1e12", "--out", "o"),
+         "fixed residual must be at most 1,000,000,000, got '1e12'"),
+        (("talent", "bonus", "--guild", "wga", "--domestic-hours", "10", "--runtime-minutes", "60",
+          "--domestic-subscribers", "5", "--fixed-residual", "1000000000.01"), "fixed residual must be at most 1,000,000,000"),
         (("talent", "whatif", "--guild", "sag-aftra", "--domestic-hours", "1000000", "--runtime-minutes", "100",
           "--domestic-subscribers", "80000000", "--fixed-residual", "100", "--viewing-share", "0.1",
           "--fee-per-subscriber", "0.05", "--recipients", "100000000"), "recipients must be between 1 and 10,000, got 100000000"),

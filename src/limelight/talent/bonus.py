@@ -22,6 +22,7 @@ from limelight.talent.views import views, views_of_seconds
 __all__ = [
     "CENT",
     "MAX_AMOUNT",
+    "MAX_SUPPLIED_AMOUNT",
     "ROUNDING",
     "BonusResult",
     "money",
@@ -35,6 +36,9 @@ CENT = Decimal("0.01")
 # earnings figure is near it, and it keeps every figure derived from one (× rates, ÷ views, rounded to
 # the cent or 0.0001) inside Decimal's 28 digits, where 1e400 would not fit.
 MAX_AMOUNT = Decimal("1e15")
+# The most a user may supply as a fixed residual or covered earnings, in the CLI as in the API: a billion
+# dollars is far above any residual, and one limit means one answer to the same figure.
+MAX_SUPPLIED_AMOUNT = Decimal("1e9")
 ROUNDING = (
     "amounts are rounded half-up to the cent; the fund receives the bonus minus the recipients' share; "
     "among recipients, leftover cents go one each to the largest remainders, ties to the earliest credit"

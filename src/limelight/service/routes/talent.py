@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from limelight.service.deps import OwnPerson, StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
+from limelight.talent.bonus import MAX_SUPPLIED_AMOUNT
 from limelight.talent.views import MAX_HOURS, MAX_RUNTIME_MINUTES, MIN_RUNTIME_MINUTES
 
 __all__ = ["router"]
@@ -111,7 +112,7 @@ class ResidualIn(BaseModel):
     def _lower(cls, value: str) -> str:
         return value.lower()
     person_id: str | None = Field(default=None, max_length=128)
-    amount: Decimal = Field(ge=0, le=Decimal("1e9"), decimal_places=2)
+    amount: Decimal = Field(ge=0, le=MAX_SUPPLIED_AMOUNT, decimal_places=2)
     rates_as_of: date | None = None
 
 
@@ -122,7 +123,7 @@ class StatementRequest(BaseModel):
     as_of: date | None = None
     fixed_residuals: list[ResidualIn] = Field(default_factory=list, max_length=10_000)
     health_year: int | None = Field(default=None, ge=1900, le=2200)
-    other_earnings: Decimal = Field(default=Decimal(0), ge=0, le=Decimal("1e9"), decimal_places=2)
+    other_earnings: Decimal = Field(default=Decimal(0), ge=0, le=MAX_SUPPLIED_AMOUNT, decimal_places=2)
 
 
 class BonusOut(BaseModel):
@@ -370,7 +371,7 @@ def bonus(
         Query(ge=MIN_RUNTIME_MINUTES, le=MAX_RUNTIME_MINUTES, description="At least one minute: shorter runtimes overflow views."),
     ],
     domestic_subscribers: Annotated[int, Query(ge=1, le=10**10)],
-    fixed_residual: Annotated[Decimal | None, Query(ge=0, le=Decimal("1e9"), decimal_places=2)] = None,
+    fixed_residual: Annotated[Decimal | None, Query(ge=0, le=MAX_SUPPLIED_AMOUNT, decimal_places=2)] = None,
 ) -> BonusOut:
     from limelight.talent.bonus import success_bonus
     from limelight.talent.rules import agreement_for
@@ -389,7 +390,7 @@ def bonus(
     summary="SAG-AFTRA Health Plan: threshold, eligible, shortfall",
 )
 def health(
-    earnings: Annotated[Decimal, Query(ge=0, le=Decimal("1e9"), decimal_places=2)],
+    earnings: Annotated[Decimal, Query(ge=0, le=MAX_SUPPLIED_AMOUNT, decimal_places=2)],
     year: Annotated[int, Query(ge=1900, le=2200)],
 ) -> HealthOut:
     from limelight.talent.health import health_status
