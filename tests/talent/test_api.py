@@ -134,6 +134,9 @@ def test_unknown_person_is_404_for_admin(api: tuple[Any, dict[str, str]]) -> Non
     client, keys = api
     r = client.get("/v1/talent/people/nobody/statement", params=PARAMS, headers=_h(keys, "admin"))
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    # not "has no credits", which is what a real person without credits is (200, an empty statement)
+    message = r.json()["error"]["message"]
+    assert message.startswith("no person 'nobody'") and "no credits" not in message
 
 
 def test_title_windows_are_for_analysts_and_admins(api: tuple[Any, dict[str, str]]) -> None:

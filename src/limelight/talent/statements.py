@@ -495,8 +495,10 @@ def statement_from_store(
         st = person_statement(lines, person_id, start, end)
     except NotFoundError:
         name = store.scalar("SELECT name FROM people WHERE person_id = ?", [person_id])
-        if name is None:
-            raise
+        if name is None:  # "has no credits" read as a person who exists: say there is no such person
+            raise NotFoundError(
+                f"no person '{person_id}' in the store (ids are the people table's person_id)"
+            ) from None
         st = Statement(person_id, str(name), start, end, pd.DataFrame(columns=_LINE_COLUMNS), None, None, [], [], [])
         if health_year is not None:
             check_plan_year(health_year)
