@@ -67,6 +67,11 @@ class TestCoWatchEASEMixedAndPruned(RecommenderContract):
         return CoWatchEASE(regularization=5.0, window_minutes=30.0, plain_weight=0.5, min_support=2, rating_weight=0.2)
 
 
+class TestCoWatchDLAE(RecommenderContract):
+    def make_model(self) -> Recommender:
+        return CoWatchEASE(regularization=5.0, window_minutes=120.0, plain_weight=0.0, dropout=0.5, min_support=2)
+
+
 class TestRP3Beta(RecommenderContract):
     def make_model(self) -> Recommender:
         return RP3Beta(alpha=1.0, beta=0.3, k=10)
@@ -228,6 +233,24 @@ def test_ease_with_a_diagonal_penalty_and_min_support_matches_its_closed_form() 
     expected[np.ix_(kept, kept)] = np.eye(kept.size) - precision / np.diag(precision)
     model = EASE(regularization=7.0, diagonal_penalty=0.5, min_support=3).fit(interactions)
     np.testing.assert_allclose(model.weights_, expected, atol=1e-4)
+
+
+def test_ease_with_dropout_is_dlae_whose_off_diagonal_is_the_denoising_closed_form() -> None:
+    """DLAE (Steck 2020): B = (G + Λ)⁻¹G, Λ = λI + d/(1−d)·diag(G), no zero-diagonal constraint."""
+    interactions = clustered_interactions(n_members=30, per_member=4)
+    x = (interactions.matrix > 0).astype(np.float64).toarray()
+    gram = x.T @ x
+    dropout, lam = 0.4, 6.0
+    penalty = np.diag(lam + dropout / (1 - dropout) * np.diag(gram))
+    expected = np.linalg.solve(gram + penalty, gram)
+    np.fill_diagonal(expected, 0.0)  # a title never recommends itself; unseen titles' scores are unchanged
+    model = EASE(regularization=lam, dropout=dropout).fit(interactions)
+    np.testing.assert_allclose(model.weights_, expected, atol=1e-4)
+    # and it is not EASE with the same penalty: the columns are scaled by Λ, not by 1/diag(P)
+    ease = EASE(regularization=lam, diagonal_penalty=dropout / (1 - dropout)).fit(interactions)
+    assert not np.allclose(ease.weights_, model.weights_, atol=1e-3)
+    with pytest.raises(InputError, match="dropout"):
+        EASE(dropout=1.0).fit(interactions)
 
 
 def test_rp3beta_weights_are_the_popularity_penalised_three_step_walk() -> None:

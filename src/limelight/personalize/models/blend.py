@@ -435,6 +435,12 @@ def search_space(
           "diagonal_penalty": [0.0, 0.1, 0.3, 1.0]}),
         *([("cowatch", {"regularization": 100.0, "window_minutes": 6.0, "plain_weight": 0.0, "min_support": min_support},
             {"regularization": [25.0, 50.0, 100.0, 200.0, 400.0, 800.0],
+             "window_minutes": [1.0, 3.0, 6.0, 15.0, 60.0, 240.0]}),
+           # the same family as DLAE (free diagonal, dropout): it competes with the EASE form for the
+           # family's place in the blend rather than crowding another family out
+           ("cowatch", {"regularization": 200.0, "window_minutes": 6.0, "plain_weight": 0.0, "dropout": 0.5,
+                        "min_support": min_support},
+            {"dropout": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], "regularization": [25.0, 50.0, 100.0, 200.0, 400.0, 800.0],
              "window_minutes": [1.0, 3.0, 6.0, 15.0, 60.0, 240.0]})] if has_time else []),
         ("als", {"factors": 128, "regularization": 0.01, "unobserved_weight": 0.3, "iterations": 15},
          {"regularization": [0.001, 0.003, 0.01, 0.03, 0.1], "unobserved_weight": [0.03, 0.1, 0.3, 1.0],

@@ -132,8 +132,9 @@ class CoWatchEASE(EASE):
         min_support: int = 1,
         rating_weight: float = 0.0,
         diagonal_penalty: float = 0.0,
+        dropout: float = 0.0,
     ) -> None:
-        super().__init__(regularization, diagonal_penalty, min_support, rating_weight)
+        super().__init__(regularization, diagonal_penalty, min_support, rating_weight, dropout)
         self.window_minutes = window_minutes
         self.plain_weight = plain_weight
 
