@@ -12,7 +12,7 @@ import pytest
 
 from cli_runner import bad_file, run_cli
 from limelight.errors import InputError
-from limelight.talent.bonus import money
+from limelight.talent.bonus import MAX_SUPPLIED_AMOUNT, money
 from limelight.talent.residuals import read_residual_inputs
 from limelight.talent.views import views
 
@@ -31,6 +31,7 @@ WHATIF = (
     "--domestic-subscribers", "80000000", "--fixed-residual", "100", "--viewing-share", "0.1",
 )  # fmt: skip
 BELOW = "must be an amount below 1,000,000,000,000,000"
+AT_MOST = "must be at most 1,000,000,000"  # MAX_SUPPLIED_AMOUNT: every fixed residual and earnings figure
 
 
 @pytest.mark.parametrize(
@@ -38,11 +39,11 @@ BELOW = "must be an amount below 1,000,000,000,000,000"
     [
         (
             (*BONUS, "--runtime-minutes", "100", "--fixed-residual", "1e400"),
-            f"fixed residual {BELOW}, got '1e400'",
+            f"fixed residual {AT_MOST}, got '1e400'",
         ),
         (
             (*BONUS, "--runtime-minutes", "100", "--fixed-residual", "1e30"),
-            f"fixed residual {BELOW}, got '1e30'",
+            f"fixed residual {AT_MOST}, got '1e30'",
         ),
         (
             (*BONUS, "--runtime-minutes", "100", "--fixed-residual", "nan"),
@@ -52,7 +53,7 @@ BELOW = "must be an amount below 1,000,000,000,000,000"
             (*BONUS, "--runtime-minutes", "nan", "--fixed-residual", "100"),
             "runtime minutes must be a positive number, got nan",
         ),
-        (("talent", "health", "--earnings", "1e400", "--year", "2025"), f"earnings {BELOW}, got '1e400'"),
+        (("talent", "health", "--earnings", "1e400", "--year", "2025"), f"earnings {AT_MOST}, got '1e400'"),
         (
             (*WHATIF, "--revenue-per-subscriber", "1e400", "--revenue-share", "0.02"),
             f"revenue per subscriber {BELOW}",
@@ -102,11 +103,19 @@ HEADER = "guild,title_id,amount\n"
         (_write(HEADER + "sag-aftra,t1,5,7\n"), "residuals.csv, row 2: has 4 fields where the header has 3"),
         (
             _write(HEADER + "wga,t0,1\nsag-aftra,t1,1e400\n"),
-            "residuals.csv, row 3, column 'amount': amount must be below",
+            f"residuals.csv, row 3, column 'amount': amount {AT_MOST}, got '1e400'",
         ),
         (
             _write(HEADER + "wga,t0,1\nsag-aftra,t1,inf\n"),
-            "residuals.csv, row 3, column 'amount': amount must be below",
+            f"residuals.csv, row 3, column 'amount': amount {AT_MOST}, got 'inf'",
+        ),
+        (  # the CLI options and the API refuse a trillion-dollar residual: the file did not (it took up to 1e15)
+            _write(HEADER + "wga,t0,1000000000\nsag-aftra,t1,1e12\n"),
+            f"residuals.csv, row 3, column 'amount': amount {AT_MOST}, got '1e12'",
+        ),
+        (
+            _write(HEADER + "sag-aftra,t1,1000000000.01\n"),
+            f"residuals.csv, row 2, column 'amount': amount {AT_MOST}, got '1000000000.01'",
         ),
         (
             _write(HEADER + "wga,t0,1\nsag-aftra,t1,nan\n"),
@@ -143,6 +152,24 @@ def test_statement_residuals_file_is_refused_in_one_sentence(
     )
     assert code == 2, err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_residuals_file_takes_the_limit_itself(tmp_path: Path) -> None:
+    path = tmp_path / "residuals.csv"
+    path.write_text(HEADER + f"sag-aftra,t1,{MAX_SUPPLIED_AMOUNT:f}\n")
+    assert read_residual_inputs(path).rows["amount"].tolist() == ["1000000000"]
+
+
+def test_a_forecast_fixed_residual_has_the_same_limit() -> None:
+    """The valuation's guild bonuses ran a 1e12 fixed residual through the talent engine that the talent
+    CLI and API refuse."""
+    from limelight.valuation.decisions import guild_bonuses
+
+    with pytest.raises(InputError, match=f"fixed residual {AT_MOST}, got '1e12'"):
+        guild_bonuses(
+            title="x", release_date="2024-03-01", window_end="2024-05-30", runtime_minutes=100.0,
+            hours=(1.0, 2.0, 3.0), fixed_residual="1e12", domestic_share=0.3, domestic_subscribers=76_000_000,
+        )
 
 
 def test_residuals_file_keeps_its_amounts_exactly(tmp_path: Path) -> None:

@@ -45,9 +45,8 @@ def _decimal(value: str | None, name: str, *, cents: bool = True) -> Decimal | N
         return None
     from limelight.talent.bonus import MAX_SUPPLIED_AMOUNT
 
-    amount = to_money(value, name)
-    if cents and amount > MAX_SUPPLIED_AMOUNT:  # the API's limit: the same figure gets the same answer
-        raise InputError(f"{name} must be at most {MAX_SUPPLIED_AMOUNT:,.0f}, got '{value}'")
+    # the API's limit: the same figure gets the same answer (1e400 too, not a second, larger limit)
+    amount = to_money(value, name, at_most=MAX_SUPPLIED_AMOUNT if cents else None)
     if cents and amount != amount.quantize(Decimal("0.01")):
         raise InputError(f"{name} must be in whole cents, got '{value}'")
     return amount

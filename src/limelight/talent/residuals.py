@@ -20,7 +20,7 @@ import pandas as pd
 
 from limelight.errors import DataError, InputError
 from limelight.spine.loaders._common import raise_first, require_columns
-from limelight.talent.bonus import MAX_AMOUNT, money
+from limelight.talent.bonus import MAX_SUPPLIED_AMOUNT, money
 from limelight.talent.rules import GUILDS, AgreementPack
 
 __all__ = [
@@ -173,7 +173,7 @@ def read_residual_inputs(path: str | Path) -> ResidualInputs:
     """Read a CSV of fixed residuals (columns guild, title_id, amount; optional person_id, rates_as_of).
 
     Each bad cell is refused naming the file, its row and column: a guild the packs do not cover, an
-    amount that is not a finite number of at least 0 and below MAX_AMOUNT, a rates_as_of that is not a date.
+    amount that is not a finite number from 0 to MAX_SUPPLIED_AMOUNT, a rates_as_of that is not a date.
     """
     path = Path(path)
     origin = path.name
@@ -201,9 +201,11 @@ def read_residual_inputs(path: str | Path) -> ResidualInputs:
     bad = amount < 0
     if bad.any():
         fail(bad, "amount", "amount must be at least 0, got '{value}'")
-    bad = amount >= float(MAX_AMOUNT)  # also 'inf' and 1e400, which floats read as inf
+    # The CLI options' and the API's limit: the same residual gets the same answer in a file. Also 'inf'
+    # and 1e400 (floats read them as inf); an amount a float rounds down to the limit has part cents.
+    bad = amount > float(MAX_SUPPLIED_AMOUNT)
     if bad.any():
-        fail(bad, "amount", f"amount must be below {MAX_AMOUNT:,.0f}, got '{{value}}'")
+        fail(bad, "amount", f"amount must be at most {MAX_SUPPLIED_AMOUNT:,.0f}, got '{{value}}'")
     # Whole cents, as the CLI options and the API take money: 12.345 was rounded to 12.35 here and
     # refused there, and a rounded amount can tip a health-plan total over its threshold.
     bad = np.array([_part_cents(v) for v in frame["amount"]], dtype=bool)

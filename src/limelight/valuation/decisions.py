@@ -23,7 +23,7 @@ import pandas as pd
 from limelight.errors import DataError, InputError
 
 # the ceiling on any amount a user types (fees, values, residuals): one for valuation and talent pay
-from limelight.talent.bonus import MAX_AMOUNT
+from limelight.talent.bonus import MAX_AMOUNT, MAX_SUPPLIED_AMOUNT
 
 __all__ = [
     "CostPerView",
@@ -40,14 +40,17 @@ CENT = Decimal("0.01")
 MILLI = Decimal("0.0001")
 
 
-def to_money(value: Decimal | int | float | str, field: str = "amount") -> Decimal:
-    """A non-negative Decimal from user input, or an InputError naming the field."""
+def to_money(value: Decimal | int | float | str, field: str = "amount", *, at_most: Decimal | None = None) -> Decimal:
+    """A non-negative Decimal from user input, or an InputError naming the field. `at_most`: a tighter
+    limit (talent pay's MAX_SUPPLIED_AMOUNT), said as the only limit — 1e400 is refused with it too."""
     try:
         amount = Decimal(str(value).replace(",", "").replace("$", "").strip())
     except (InvalidOperation, ValueError):
         raise InputError(f"{field} must be an amount like 2500000 or 2,500,000.00, got {value!r}") from None
     if not amount.is_finite() or amount < 0:
         raise InputError(f"{field} must be a non-negative amount, got {value!r}")
+    if at_most is not None and amount > at_most:
+        raise InputError(f"{field} must be at most {at_most:,.0f}, got {value!r}")
     if amount >= MAX_AMOUNT:
         raise InputError(f"{field} must be an amount below {MAX_AMOUNT:,.0f}, got {value!r}")
     return amount
@@ -231,7 +234,8 @@ def guild_bonuses(
     assumptions = ReportAssumptions(
         domestic_share=domestic_share,
         domestic_subscribers=int(domestic_subscribers),
-        fixed_residual=to_money(fixed_residual, "fixed residual"),
+        # a fixed residual is talent pay: the talent CLI's and API's limit
+        fixed_residual=to_money(fixed_residual, "fixed residual", at_most=MAX_SUPPLIED_AMOUNT),
     )
     estimated = estimate_titles(rows, None, assumptions)
     totals = [
