@@ -216,9 +216,13 @@ def test_only_sag_aftra_pay_counts_toward_the_health_plan(world_store: Store) ->
 
 
 def test_statement_totals_are_unknown_when_nothing_was_supplied(world_store: Store) -> None:
-    st = person_statement(credit_lines(world_store, as_of=AS_OF), "p1", date(2024, 1, 1), date(2024, 12, 31))
+    lines = credit_lines(world_store, as_of=AS_OF)
+    st = person_statement(lines, "p2", date(2024, 1, 1), date(2024, 12, 31))
     assert st.total_pay is None and st.total_bonus is None and st.supplied == []
     assert st.as_json()["total_pay"] is None
+    # p1 also has a 2023 film: its line is a known 0.00, so the total is a lower bound over the other two
+    st = person_statement(lines, "p1", date(2024, 1, 1), date(2024, 12, 31))
+    assert st.total_pay == Decimal("0.00") and st.unknown_pay_lines == 2 and st.as_json()["total_pay_is_lower_bound"]
 
 
 def test_title_windows_match_the_credit_lines_without_any_credit(world_store: Store) -> None:
@@ -330,3 +334,32 @@ def test_health_with_unknown_pay_in_the_base_period_is_undecided_not_short(world
     # known earnings that reach the threshold decide it, whatever the unknown lines hold (pay is never negative)
     rich = person_health(credit_lines(world_store, as_of=AS_OF), "p1", 2025, other_earnings="30000")
     assert rich.eligible is True and rich.shortfall == 0
+
+
+def test_a_title_released_before_the_bonus_pays_a_known_zero_share_without_any_residual(world_store: Store) -> None:
+    """Old Film (2023) with no residual supplied had share and pay None and counted as unknown, although
+    the bonus does not apply to it: its share is 0.00 whatever the base or the fixed residual. Pay on a
+    line is the bonus share plus this credit's own fixed residual where supplied (as on every line)."""
+    lines = credit_lines(world_store, as_of=AS_OF)
+    for year in (1, 2):  # year 1: no July-1 base (trigger unknown); year 2: the base is known
+        old = _line(lines, "p1", "f0", year=year)
+        assert not old["release_eligible"]
+        assert old["bonus"] == Decimal("0.00") and old["share"] == Decimal("0.00") and old["pay"] == Decimal("0.00")
+        assert "bonus unknown" not in old["note"] and "the bonus does not apply" in old["note"]
+    assert _line(lines, "p1", "f1")["pay"] is None  # a 2024 release without a residual is still unknown
+    own = ResidualInputs(pd.DataFrame([{"guild": "sag-aftra", "title_id": "f0", "person_id": "p1", "amount": "75.50",
+                                        "rates_as_of": None}]))
+    assert _line(credit_lines(world_store, own, as_of=AS_OF), "p1", "f0")["pay"] == Decimal("75.50")
+
+
+def test_lines_of_a_title_released_before_the_bonus_leave_totals_and_health_decided(world_store: Store) -> None:
+    """Residuals for both 2024 programs: the 2023 film's lines made the total "at least" and the health
+    plan undecided, for a bonus known to be 0."""
+    inputs = ResidualInputs.from_mapping("sag-aftra", {"s1s1": "500", "f1": "1000.01"})
+    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    st = person_statement(lines, "p1", date(2023, 1, 1), date(2024, 12, 31))
+    assert (st.lines["program_id"] == "f0").sum() == 2
+    assert st.unknown_pay_lines == 0 and st.unknown_bonus_lines == 0
+    assert st.as_json()["total_pay_is_lower_bound"] is False
+    status = person_health(lines, "p1", 2025)
+    assert status.unknown_earnings_lines == 0 and status.eligible is False and status.shortfall is not None

@@ -316,7 +316,9 @@ def _lines_for(
             program_fixed_residual=None if fixed is None else fixed.amount,
             fixed_residual_status=None if fixed is None else fixed.status,
         )
-        if fixed is None and residuals.credits_only(pack, w.program_id):
+        if fixed is None and not release_ok:
+            pass  # the bonus does not apply, so no fixed residual sizes it: nothing unknown to say
+        elif fixed is None and residuals.credits_only(pack, w.program_id):
             # the bonus is a share of the program's fixed residual; this credit's own is paid, not the base
             notes.append("only per-credit fixed residuals supplied: the bonus is reckoned on the program's "
                          "fixed residual (a row without person_id), so it is unknown")
@@ -338,6 +340,12 @@ def _lines_for(
                 # What each recipient would receive if the window crossed the trigger (health plan, what-if).
                 potential = money(result.cap * rule.recipients_share.decimal()) if release_ok and result.cap else Decimal(0)
                 base["_potential"] = dict(zip(ids, split_cents(potential, weights)))
+    if rule is not None and not release_ok:
+        # Released before the cutoff: every credit's bonus share is a known 0.00, whatever the base, the
+        # runtime or the program's fixed residual (which only sizes a bonus that applies). Unknown, it made
+        # totals "at least" and the health plan undecided over money known to be nothing.
+        base["bonus"] = Decimal("0.00")
+        base["_shares"] = {c.person_id: Decimal("0.00") for c in group}
     lines = []
     shares = base.pop("_shares", {})
     potential = base.pop("_potential", {})
