@@ -242,3 +242,23 @@ def test_html_tables_have_column_headers_money_in_dollars_and_cast_cut_before_es
     row = result.titles[result.titles["title_name"] == "Hit"].assign(cast="A" * 158 + " & Co, Cy", director=None)
     cell = _rows_table(row).split("<td class='t'>")[-1]
     assert cell.startswith("A" * 158) and cell.endswith(" &amp;…</td></tr></tbody></table>")
+
+
+def test_html_says_unknown_for_the_trigger_share_and_views_needed_without_a_base(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The trigger, share-of-base and views-needed cells were blank for a title with no July-1 base, while
+    the verdict cells said "unknown"; the CSV keeps them empty (null)."""
+    import re
+
+    engagement, subscribers = _no_base_world()
+    result = write_report(engagement, subscribers, tmp_path, ReportAssumptions())
+    page = (tmp_path / "period-2024-01-2024-06.html").read_text()
+    row = next(r for r in page.split("<tr>") if r.startswith("<td class='t'>Hit</td>"))
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    unknown = "<span class='unknown'>unknown</span>"
+    # title, released, hours, views, trigger, share of base, likely crossed, views needed, bonus applies, ...
+    assert cells[3] != "" and cells[4] == cells[5] == cells[6] == cells[7] == cells[8] == unknown, cells
+    csv = pd.read_csv(tmp_path / "titles.csv").set_index("title_name")
+    assert pd.isna(csv.loc["Hit", "trigger_views"]) and pd.isna(csv.loc["Hit", "metric"])
+    assert pd.isna(csv.loc["Hit", "views_needed"])
+    known = result.titles[result.titles["title_name"] == "Known"]
+    assert unknown not in (tmp_path / "period-2024-07-2024-12.html").read_text() and len(known) == 1

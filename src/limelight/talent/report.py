@@ -555,10 +555,19 @@ def _fmt_int(v: Any) -> str:
         return ""
 
 
+_UNKNOWN = "<span class='unknown'>unknown</span>"
+
+
+def _or_unknown(text: str) -> str:
+    """A figure's cell, or "unknown" where it is missing (the base of its July 1 is unknown): a blank next
+    to "unknown" verdicts read as a figure left out, not one that cannot be known."""
+    return text if text else _UNKNOWN
+
+
 def _verdict(value: Any) -> str:
     """yes / no, or "unknown" where the verdict cannot be decided (never a blank read as no)."""
     if value is None or value is pd.NA:
-        return "<span class='unknown'>unknown</span>"
+        return _UNKNOWN
     return "<span class='yes'>yes</span>" if value else "<span class='no'>no</span>"
 
 
@@ -607,8 +616,8 @@ def _rows_table(part: pd.DataFrame) -> str:
         cast = _cut(r.cast)
         body.append(
             f"<tr><td class='t'>{_e(r.title_name)}</td><td>{rel}</td><td>{_fmt_int(r.hours_viewed)}</td>"
-            f"<td>{_fmt_int(r.views_90)}</td><td>{_fmt_int(r.trigger_views)}</td><td>{metric}</td><td>{mark}</td>"
-            f"<td>{_fmt_int(r.views_needed)}</td><td>{_verdict(r.bonus_applies)}</td>"
+            f"<td>{_fmt_int(r.views_90)}</td><td>{_or_unknown(_fmt_int(r.trigger_views))}</td><td>{_or_unknown(metric)}</td>"
+            f"<td>{mark}</td><td>{_or_unknown(_fmt_int(r.views_needed))}</td><td>{_verdict(r.bonus_applies)}</td>"
             f"<td>{_money_cell(r.sag_performers_share, r.fixed_residual)}</td><td class='t'>{_e(r.director)}</td><td class='t'>{cast}</td></tr>"
         )
     return f"<table>{head}<tbody>{''.join(body)}</tbody></table>"
