@@ -150,6 +150,24 @@ def test_title_windows_are_for_analysts_and_admins(api: tuple[Any, dict[str, str
     assert client.get("/v1/talent/titles/windows", headers=_h(keys, "p1")).status_code == 403
 
 
+def test_title_windows_with_an_unknown_base_are_listed_with_nulls_not_left_out(api: tuple[Any, dict[str, str]]) -> None:
+    """Old Film's first window (July 1 2022 applies; the table's first count is 2023-06-30) was silently
+    missing from the list: a window with views and no base read as no window at all."""
+    client, keys = api
+    r = client.get("/v1/talent/titles/windows", params={"as_of": "2024-12-31"}, headers=_h(keys, "analyst"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    rows = {(w["program_id"], w["window"]): w for w in body}
+    old = rows[("f0", "first 90 days")]
+    assert old["views"] == pytest.approx(3.0) and old["release_eligible"] is False
+    for key in ("domestic_subscribers", "metric", "eligible", "views_needed"):
+        assert old[key] is None, key
+    # the measured windows come first, highest share of the base first; the unknown ones after them
+    metrics = [w["metric"] for w in body]
+    known = [m for m in metrics if m is not None]
+    assert metrics[: len(known)] == sorted(known, reverse=True) and None in metrics
+
+
 def test_bonus_and_health_calculators(api: tuple[Any, dict[str, str]]) -> None:
     client, keys = api
     q = {"guild": "sag-aftra", "domestic_hours": 15_200_000, "runtime_minutes": 60, "domestic_subscribers": 76_000_000, "fixed_residual": "100"}

@@ -153,10 +153,12 @@ class TitleWindow(BaseModel):
     window_start: date
     window_end: date
     hours: float
-    views: float | None
-    domestic_subscribers: int
-    metric: float | None
-    eligible: bool | None
+    views: float | None = Field(description="None: the runtime is unknown, so views cannot be counted.")
+    domestic_subscribers: int | None = Field(
+        description="None: no domestic subscriber count on or before the applicable July 1 (unknown, not 0)."
+    )
+    metric: float | None = Field(description="Views ÷ domestic subscribers; None when either is unknown.")
+    eligible: bool | None = Field(description="Reached the trigger; None: unknown (never read as no).")
     views_needed: int | None
     release_eligible: bool
     guilds: list[str]
@@ -287,18 +289,21 @@ def title_windows(
     out: list[TitleWindow] = []
     r: Any
     for r in frame.itertuples(index=False) if not frame.empty else ():
-        if _clean(r.metric) is None:
-            continue  # no runtime or no subscriber base: nothing to measure
+        # A window without a runtime or a base is listed with nulls: left out, it read as no window at all.
+        subscribers = _clean(r.domestic_subscribers)
         out.append(
             TitleWindow(
                 program_id=str(r.program_id), title=str(r.program_name), window=str(r.window), window_start=r.start,
                 window_end=r.end, hours=float(r.hours), views=_clean(r.views),
-                domestic_subscribers=int(r.domestic_subscribers), metric=_clean(r.metric), eligible=_clean(r.eligible),
+                # 0 is how views.domestic_subscribers says "no count for that July 1"
+                domestic_subscribers=int(subscribers) if subscribers else None, metric=_clean(r.metric),
+                eligible=_clean(r.eligible),
                 views_needed=None if _clean(r.views_needed) is None else int(r.views_needed),
                 release_eligible=bool(r.release_eligible), guilds=guilds,
             )
         )
-    out.sort(key=lambda w: (-(w.metric or 0.0), w.program_id, w.window_start))
+    # measured windows first, highest share first; those of unknown metric after them
+    out.sort(key=lambda w: (w.metric is None, -(w.metric or 0.0), w.program_id, w.window_start))
     return out[:limit]
 
 

@@ -160,10 +160,11 @@ async function pageTitle(titleId) {
   }
 }
 
-// "yes" only when the views crossed the trigger *and* the title's release is one the bonus covers
+// "yes" only when the views crossed the trigger *and* the title's release is one the bonus covers; a release
+// before the bonus is a known no even where the trigger is unknown (no base: such windows are listed now)
 function bonusVerdict(w) {
-  if (w.eligible === null || w.eligible === undefined) return "—";
   if (!w.release_eligible) return w.eligible ? "no: crossed, but released before the bonus took effect" : "no: released before the bonus took effect";
+  if (w.eligible === null || w.eligible === undefined) return "—";
   return w.eligible ? "yes" : "no";
 }
 
