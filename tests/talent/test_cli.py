@@ -236,6 +236,25 @@ def test_statement_totals_say_at_least_and_health_says_undecided_when_pay_is_unk
     assert body["total_pay_is_lower_bound"] is True and body["unknown_pay_lines"] >= 1
 
 
+def test_a_statement_of_nothing_but_unknown_lines_prints_no_dollar_zero(
+    capsys: pytest.CaptureFixture[str], world_path: Path
+) -> None:
+    """p2 (Hit Film, Big Show; no residuals): the health line read "$0.00 known of $27,540.00" and its note
+    "($0.00 of $27,540.00 ...)", a figure for earnings of which none is known."""
+    code, out, err = _run(capsys, "talent", "statement", "--person", "p2", "--db", str(world_path), "--from",
+                          "2023-01-01", "--to", "2024-12-31", "--as-of", "2024-12-31", "--health-year", "2025")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "$0.00" not in text, text
+    assert "total pay unknown" in text and "cannot be decided from known earnings — no earnings known (threshold $27,540.00)" in text
+    assert "no earnings known toward $27,540.00; short by at most $27,540.00" in text
+    # known earnings still print as before
+    code, out, err = _run(capsys, "talent", "statement", "--person", "p2", "--db", str(world_path), "--from",
+                          "2023-01-01", "--to", "2024-12-31", "--as-of", "2024-12-31", "--health-year", "2025",
+                          "--other-earnings", "100")
+    assert code == 0 and "$100.00 known of $27,540.00" in " ".join(out.split()), err
+
+
 def test_names_and_titles_with_brackets_print_as_written(
     capsys: pytest.CaptureFixture[str], world_path: Path, tmp_path: Path
 ) -> None:

@@ -350,8 +350,11 @@ def _render_statement(st: Any) -> None:
         if h.threshold is None:
             console.print(f"{h.plan} {h.year}: unknown ({h.source})", markup=False)
         elif h.eligible is None:  # known earnings short, lines of unknown pay: no verdict (see its note)
-            console.print(f"{h.plan} {h.year}: cannot be decided from known earnings — ${h.earnings:,.2f} known of "
-                          f"${h.threshold:,.2f}; {h.unknown_earnings_lines:,} line(s) of unknown pay in the base period")
+            # "$0.00 known" where no earnings are known read as a known nothing
+            known = (f"${h.earnings:,.2f} known of ${h.threshold:,.2f}" if h.earnings
+                     else f"no earnings known (threshold ${h.threshold:,.2f})")
+            console.print(f"{h.plan} {h.year}: cannot be decided from known earnings — {known}; "
+                          f"{h.unknown_earnings_lines:,} line(s) of unknown pay in the base period")
         else:
             console.print(f"{h.plan} {h.year}: ${h.earnings:,.2f} of ${h.threshold:,.2f}, shortfall ${h.shortfall:,.2f}")
             together = sum((c.potential for c in h.closing), Decimal(0))

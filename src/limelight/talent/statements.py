@@ -556,8 +556,8 @@ def person_health(
         notes.append(
             f"{unknown} SAG-AFTRA line{'s' if unknown != 1 else ''} closing in the base period "
             f"{'have' if unknown != 1 else 'has'} unknown pay (no fixed residual supplied, or the trigger cannot "
-            f"be measured): eligibility cannot be decided from known earnings (${status.earnings:,} of "
-            f"${status.threshold:,}; short by at most ${status.shortfall:,})"
+            f"be measured): eligibility cannot be decided from known earnings ({_known_earnings(status)}; "
+            f"short by at most ${status.shortfall:,})"
         )
         status = replace(status, eligible=None, shortfall=None, shortfall_at_most=status.shortfall,
                          unknown_earnings_lines=unknown)
@@ -573,3 +573,10 @@ def person_health(
     ]
     closing = closing_titles(gap, candidates)
     return replace(status, closing=closing, notes=notes)
+
+
+def _known_earnings(status: HealthStatus) -> str:
+    """The known earnings in words: "$0.00 of $27,540.00" where nothing is known read as a known nothing."""
+    if not status.earnings:
+        return f"no earnings known toward ${status.threshold:,}"
+    return f"${status.earnings:,} of ${status.threshold:,}"
