@@ -131,3 +131,19 @@ def test_explanations_say_played_for_games_and_keep_two_titles_one_list(engine: 
     genre = AttributeContribution(kind="genre", value="Horror", phrase="liked horror", weight=1.0)
     assert compose_sentence(titles=["A", "B"], attributes=[genre]) == "Because you watched A and B, and liked horror"
     assert compose_sentence(titles=["A"], attributes=[genre]) == "Because you watched A and liked horror"
+
+
+def test_a_game_and_a_film_named_together_are_played_and_watched(engine: PersonalizationEngine) -> None:
+    """"Because you watched Gentle Orbit and The Burning Voyage" — Gentle Orbit is a game (newcomer audit)."""
+    assert compose_sentence(titles=["Gentle Orbit", "The Burning Voyage"], attributes=[],
+                            verb=["played", "watched"]) == "Because you played Gentle Orbit and watched The Burning Voyage"
+    assert compose_sentence(titles=["A", "B"], attributes=[], verb=["rated", "rated"]) == "Because you rated A and B"
+    for member in ("m000", "m001", "m002", "m003"):
+        for row in engine.home(member, max_rows=20).rows:
+            for item in row.items:
+                why = engine.explain(member, item.title_id)
+                named = why.because_titles[:2]
+                if len(named) == 2 and why.sentence.startswith("Because you") and not why.sentence.startswith("Because you rated"):
+                    kinds = [engine.title(t.title_id).kind == "game" for t in named]
+                    if kinds[0] != kinds[1]:  # one game, one not: each gets its own verb
+                        assert "played" in why.sentence and "watched" in why.sentence, why.sentence

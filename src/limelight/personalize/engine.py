@@ -725,7 +725,7 @@ class PersonalizationEngine:
             popular_in=popular_in,
             new_on_service=bool(self.is_new[idx]),
             progress=progress,
-            verb=self._verb([j for j, _ in contributions[:2]], view),
+            verb=[self._verb([j], view) for j, _ in contributions[:2]],
         )
         score = None
         hit = np.flatnonzero(view.candidates == idx)

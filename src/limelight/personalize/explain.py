@@ -89,15 +89,23 @@ def compose_sentence(
     popular_in: str | None = None,
     new_on_service: bool = False,
     progress: str | None = None,
-    verb: str = "watched",
+    verb: str | list[str] = "watched",
 ) -> str:
-    """One sentence, strongest evidence first: progress, then titles (+ a genre), then metadata, then popularity."""
+    """One sentence, strongest evidence first: progress, then titles (+ a genre), then metadata, then popularity.
+
+    `verb` is one for all titles, or one per title: "Because you played Gentle Orbit and watched The
+    Burning Voyage" (a game and a film), not "watched" both."""
     if progress:
         return progress
     genre = next((a for a in attributes if a.kind == "genre"), None)
     person = next((a for a in attributes if a.kind in ("performer", "director")), None)
     if titles:
-        sentence = f"Because you {verb} {join_names(titles[:2])}"
+        shown = titles[:2]
+        verbs = [verb] * len(shown) if isinstance(verb, str) else list(verb[: len(shown)])
+        if len(set(verbs)) == 1:
+            sentence = f"Because you {verbs[0]} {join_names(shown)}"
+        else:
+            sentence = "Because you " + " and ".join(f"{v} {name}" for v, name in zip(verbs, shown, strict=True))
         if genre is not None:  # "A and B, and liked thrillers": the comma keeps the titles one list
             sentence += f"{',' if len(titles) > 1 else ''} and {genre.phrase}"
         return sentence
