@@ -123,6 +123,9 @@ def test_forecast_refuses_options_that_would_do_nothing_and_dates_in_another_ord
     base = ["forecast", "--title", "X", "--kind", "film", "--release-date", "2025-03-01"]
     refused([*base, "--fixed-residual", "1000"], capsys, "the fixed residual is used with a talent cost")
     refused([*base, "--value-per-hour", "0.5"], capsys, "the value per hour is used with a talent cost")
+    # the supplied-amount limit, at parsing and naming the option (it came after the fit, as a Decimal repr)
+    refused([*base, "--talent-cost", "5e6", "--value-per-hour", "0.2", "--fixed-residual", "2e9"], capsys,
+            "--fixed-residual must be at most 1,000,000,000, got '2e9'")
     refused(["forecast", "--title", "X", "--kind", "film", "--release-date", "03/01/2025"], capsys,
             "--release-date must be a date YYYY-MM-DD, got '03/01/2025'")
 

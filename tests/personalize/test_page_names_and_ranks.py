@@ -147,3 +147,8 @@ def test_a_game_and_a_film_named_together_are_played_and_watched(engine: Persona
                     kinds = [engine.title(t.title_id).kind == "game" for t in named]
                     if kinds[0] != kinds[1]:  # one game, one not: each gets its own verb
                         assert "played" in why.sentence and "watched" in why.sentence, why.sentence
+
+
+def test_a_short_verb_list_does_not_crash_a_sentence() -> None:
+    assert compose_sentence(titles=["A", "B"], attributes=[], verb=["played"]) == "Because you played A and B"
+    assert compose_sentence(titles=["A"], attributes=[], verb=[]) == "Because you watched A"

@@ -104,6 +104,17 @@ def test_interactions_count_weight_and_a_higher_cap_keep_the_episode_total(hand_
     assert uncapped.set_index(["member_id", "title_id"]).loc[("a", "f1"), "weight"] == pytest.approx(1.0)
 
 
+def test_two_ratings_at_the_same_instant_keep_the_higher_on_duckdb(tmp_path: Path) -> None:
+    """The tie-break without Java (the Spark half is in the parity test below)."""
+    db = _hand_made(tmp_path / "tie.duckdb")
+    with Store(db) as store:
+        store.ingest([Rows("ratings", pd.DataFrame({
+            "member_id": ["a", "a"], "title_id": ["s1.1.2", "s1.1.1"], "rating": [2.0, 1.0],
+            "rated_at": pd.to_datetime(["2026-03-01", "2026-03-01"]), "scale": "stars"}), "r2")])
+    got = interactions(connect("duckdb", db=db), source="ratings").to_pandas().set_index(["member_id", "title_id"])
+    assert got.loc[("a", "s1"), "weight"] == 2.0
+
+
 def test_interactions_from_ratings_keep_the_latest_rating(hand_db: Path) -> None:
     got = interactions(connect("duckdb", db=hand_db), source="ratings").to_pandas()
     by_key = got.set_index(["member_id", "title_id"])
@@ -169,7 +180,6 @@ def world_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.spark
-@pytest.mark.spark
 def test_two_ratings_at_the_same_instant_keep_the_higher_on_both_engines(spark: object, tmp_path: Path) -> None:
     """Two episodes of a series rated 1 and 2 at one instant: DuckDB kept 1.0 and Spark 2.0 (argmax's tie)."""
     db = _hand_made(tmp_path / "tie.duckdb")
@@ -188,6 +198,7 @@ def test_two_ratings_at_the_same_instant_keep_the_higher_on_both_engines(spark: 
         assert pd.Timestamp(got.loc[("a", "s1"), "last_at"]) == pd.Timestamp("2026-03-01"), name
 
 
+@pytest.mark.spark
 def test_every_pipeline_gives_the_same_rows_on_spark_as_on_duckdb(spark: object, world_parquet: Path) -> None:
     duck = connect("duckdb", parquet_dir=world_parquet)
     needed = ("titles", "viewing_events", "ratings")

@@ -280,8 +280,27 @@ def test_per_credit_residuals_alone_say_the_programs_is_missing(world_store: Sto
     inputs = ResidualInputs(pd.DataFrame({"guild": ["sag-aftra"], "title_id": ["f1"], "person_id": ["p1"],
                                           "amount": ["5000"], "rates_as_of": [None]}))
     line = _line(credit_lines(world_store, inputs, as_of=AS_OF), "p1", "f1")
-    assert line["pay"] == Decimal("5000.00") and line["bonus"] is None
+    assert line["pay"] is None and line["bonus"] is None  # the bonus share is unknown, so the pay is
+    assert line["credit_fixed_residual"] == Decimal("5000.00")
     assert "only per-credit fixed residuals supplied" in line["note"] and "not supplied (not public)" not in line["note"]
+
+
+def test_a_credits_own_residual_beside_an_unknown_bonus_share_is_a_lower_bound_not_the_pay(world_store: Store) -> None:
+    """Code review: per-credit residuals only, and Hit Film over its trigger: the pay was the residual alone,
+    the total exact ("bonus shares $0.00") and the health plan short by 440 — over a bonus nobody knew."""
+    from limelight.cli.talent import _totals_line
+
+    inputs = ResidualInputs(pd.DataFrame({"guild": ["sag-aftra", "sag-aftra"], "title_id": ["f1", "s1s1"],
+                                          "person_id": ["p1", "p1"], "amount": ["5000", "100"],
+                                          "rates_as_of": [None, None]}))
+    lines = credit_lines(world_store, inputs, as_of=AS_OF)
+    st = person_statement(lines, "p1", date(2024, 1, 1), date(2024, 12, 31))
+    body = st.as_json()
+    assert body["total_pay_is_lower_bound"] is True and st.unknown_pay_lines >= 1
+    assert st.total_pay is not None and st.total_pay >= Decimal("5000.00")  # the residuals supplied still count
+    assert "at least" in _totals_line(st) and "bonus shares $0.00" not in _totals_line(st)
+    status = person_health(lines, "p1", 2025, other_earnings="22000")
+    assert status.eligible is None and status.shortfall is None  # the unknown bonus could close the gap
 
 
 def _late_counts(world_path: Path, tmp_path: Path) -> Path:

@@ -31,6 +31,7 @@ from limelight.cli._common import (
     whole_count,
 )
 from limelight.errors import InputError
+from limelight.talent.bonus import MAX_SUPPLIED_AMOUNT
 
 __all__ = ["register"]
 
@@ -230,7 +231,7 @@ def forecast(
         fee=to_money(fee, "--fee") if fee else None,
         talent_cost=to_money(talent_cost, "--talent-cost") if talent_cost else None,
         value_per_hour=per_hour,
-        fixed_residual=to_money(fixed_residual, "--fixed-residual") if fixed_residual else None,
+        fixed_residual=to_money(fixed_residual, "--fixed-residual", at_most=MAX_SUPPLIED_AMOUNT) if fixed_residual else None,
         domestic_share=domestic_share,
         domestic_subscribers=domestic_subscribers,
     )

@@ -316,10 +316,10 @@ def _totals_line(st: Any) -> str:
         return ("total pay unknown: no fixed residual supplied (the tier tables are not public; use --residuals)"
                 if lines else "no lines in this period")
     bonus = "unknown" if st.total_bonus is None else f"${st.total_bonus:,.2f}"
+    if st.total_bonus is not None and st.unknown_bonus_lines:  # a partial sum, whatever the pay's state
+        bonus = f"at least {bonus}"
     if not st.unknown_pay_lines:
         return f"total pay ${st.total_pay:,.2f} (bonus shares {bonus}); {st.rounding}"
-    if st.total_bonus is not None and st.unknown_bonus_lines:
-        bonus = f"at least {bonus}"
     return (f"total pay at least ${st.total_pay:,.2f} (bonus shares {bonus}); {st.unknown_pay_lines:,} of {lines:,} "
             f"lines unknown (no fixed residual supplied, or the trigger cannot be measured); {st.rounding}")
 
@@ -357,13 +357,15 @@ def _render_statement(st: Any) -> None:
                           f"{h.unknown_earnings_lines:,} line(s) of unknown pay in the base period")
         else:
             console.print(f"{h.plan} {h.year}: ${h.earnings:,.2f} of ${h.threshold:,.2f}, shortfall ${h.shortfall:,.2f}")
+        if h.threshold is not None and h.closing:  # decided short, or undecided: the open windows that could help
             together = sum((c.potential for c in h.closing), Decimal(0))
             verb = "would close it" if h.closes else f"would not close it even together (${together:,})"
+            if h.eligible is None:
+                verb = "could help close what the known earnings leave"
             for c in h.closing:
                 console.print(f"  {c.title} ({c.window}, still open): +${c.potential:,} at {c.views_needed:,} more views",
                               markup=False)
-            if h.closing:
-                console.print(f"  … {verb}")
+            console.print(f"  … {verb}")
         for note in h.notes:
             console.print(f"[dim]note: {escape(note)}[/]")
 

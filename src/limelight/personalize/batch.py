@@ -551,12 +551,15 @@ def _score_on_spark(model: Recommender, pairs: Any, k: int, spark: Any) -> pd.Da
     try:
         frame = score_all(model, pairs, k, spark=spark).toPandas()
     except Exception as exc:  # a limelight error raised in a Spark worker comes back as Java's text
-        raise _worker_error(exc) from exc
+        mapped = _worker_error(exc)
+        if mapped is exc:
+            raise
+        raise mapped from exc
     finally:
         if own_session:
             spark.stop()
     if frame.empty:  # no rows: give the columns their types, or Parquet stores them as null-typed
-        frame = frame.astype({"member_id": "string", "title_id": "string", "rank": "int64", "score": "float32"})
+        frame = frame.astype({"member_id": "string", "title_id": "string", "rank": "int32", "score": "float32"})
     return frame.sort_values(["member_id", "rank"], kind="stable").reset_index(drop=True)
 
 

@@ -101,7 +101,8 @@ def compose_sentence(
     person = next((a for a in attributes if a.kind in ("performer", "director")), None)
     if titles:
         shown = titles[:2]
-        verbs = [verb] * len(shown) if isinstance(verb, str) else list(verb[: len(shown)])
+        given = [verb] if isinstance(verb, str) else list(verb)
+        verbs = [given[min(i, len(given) - 1)] if given else "watched" for i in range(len(shown))]
         if len(set(verbs)) == 1:
             sentence = f"Because you {verbs[0]} {join_names(shown)}"
         else:

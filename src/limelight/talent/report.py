@@ -576,7 +576,7 @@ def _money_cell(amount: Any, fixed_residual: Any) -> str:
     one was but the bonus verdict is unknown."""
     if fixed_residual is None:
         return ""
-    return "unknown" if amount is None else _e(_usd(amount))
+    return _UNKNOWN if amount is None else _e(_usd(amount))
 
 
 def _usd(amount: Any) -> str:

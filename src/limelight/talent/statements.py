@@ -359,7 +359,10 @@ def _lines_for(
         line["share"] = share
         line["credit_fixed_residual"] = None if credit_fixed is None else credit_fixed.amount
         pay = None
-        if share is not None or credit_fixed is not None:
+        # A bonus the pack pays whose share is unknown leaves the pay unknown, even with this credit's own
+        # residual supplied (that part still counts toward the known lower bound: `known_pay`).
+        bonus_unknown = share is None and rule is not None
+        if not bonus_unknown and (share is not None or credit_fixed is not None):
             pay = money((share or Decimal(0)) + (credit_fixed.amount if credit_fixed else Decimal(0)))
         line["pay"] = pay
         line["pay_per_thousand_views"] = money(pay * 1000 / Decimal(str(views))) if pay is not None and views else None
@@ -438,9 +441,8 @@ def person_statement(
     name = str(mine["person_name"].iloc[0])
     starts = pd.to_datetime(mine["window_start"]).dt.date
     mine = mine[(starts >= start) & (starts <= end)].reset_index(drop=True)
-    pays = [p for p in mine["pay"] if p is not None]
+    total_pay, unknown_pay = known_pay(mine)
     bonuses = [s for s in mine["share"] if s is not None]
-    total_pay = money(sum(pays, Decimal(0))) if pays else None
     total_bonus = money(sum(bonuses, Decimal(0))) if bonuses else None
     rows: list[Any] = list(mine.itertuples(index=False))
     supplied = sorted(
@@ -476,8 +478,21 @@ def person_statement(
     )
     return Statement(
         person_id, name, start, end, mine, total_pay, total_bonus, supplied, assumptions, sources,
-        unknown_pay_lines=len(mine) - len(pays), unknown_bonus_lines=len(mine) - len(bonuses),
+        unknown_pay_lines=unknown_pay, unknown_bonus_lines=len(mine) - len(bonuses),
     )
+
+
+def known_pay(lines: pd.DataFrame) -> tuple[Decimal | None, int]:
+    """The pay of `lines` as far as it is known, and how many lines' pay is not: each line's pay, or for a
+    line of unknown pay its own supplied fixed residual (a part known, the bonus share not). None when no
+    money on any line is known — never 0.00 for money nobody supplied."""
+    parts = [
+        pay if pay is not None else own
+        for pay, own in zip(lines["pay"], lines["credit_fixed_residual"], strict=True)
+        if pay is not None or own is not None
+    ]
+    unknown = int(sum(pay is None for pay in lines["pay"]))
+    return (money(sum(parts, Decimal(0))) if parts else None), unknown
 
 
 def statement_from_store(
@@ -546,8 +561,8 @@ def person_health(
     else:
         ends = (pd.to_datetime(mine["window_end"]) - pd.Timedelta(days=1)).dt.date
         mine = mine[(ends >= start) & (ends <= end)]
-    earned = sum((p for p in mine["pay"] if p is not None), Decimal("0.00"))
-    unknown = int(sum(p is None for p in mine["pay"]))
+    known, unknown = known_pay(mine)
+    earned = known if known is not None else Decimal("0.00")
     status = health_status(money(other_earnings) + earned, year)
     if status.shortfall is None or status.shortfall <= 0:  # unknown pay is never negative: reaching it decides
         return replace(status, notes=notes, unknown_earnings_lines=unknown)

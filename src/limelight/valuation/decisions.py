@@ -46,13 +46,13 @@ def to_money(value: Decimal | int | float | str, field: str = "amount", *, at_mo
     try:
         amount = Decimal(str(value).replace(",", "").replace("$", "").strip())
     except (InvalidOperation, ValueError):
-        raise InputError(f"{field} must be an amount like 2500000 or 2,500,000.00, got {value!r}") from None
+        raise InputError(f"{field} must be an amount like 2500000 or 2,500,000.00, got {str(value)!r}") from None
     if not amount.is_finite() or amount < 0:
-        raise InputError(f"{field} must be a non-negative amount, got {value!r}")
+        raise InputError(f"{field} must be a non-negative amount, got {str(value)!r}")
     if at_most is not None and amount > at_most:
-        raise InputError(f"{field} must be at most {at_most:,.0f}, got {value!r}")
+        raise InputError(f"{field} must be at most {at_most:,.0f}, got {str(value)!r}")
     if amount >= MAX_AMOUNT:
-        raise InputError(f"{field} must be an amount below {MAX_AMOUNT:,.0f}, got {value!r}")
+        raise InputError(f"{field} must be an amount below {MAX_AMOUNT:,.0f}, got {str(value)!r}")
     return amount
 
 

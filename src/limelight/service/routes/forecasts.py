@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from limelight.errors import NotFoundError
 from limelight.service.deps import StoreDep, require_access
 from limelight.service.errors import ERROR_RESPONSES, ErrorBody
+from limelight.talent.bonus import MAX_SUPPLIED_AMOUNT
 from limelight.valuation.features import (
     EARLIEST_RELEASE,
     LATEST_RELEASE,
@@ -193,7 +194,9 @@ def create_forecast(body: ForecastRequest, request: Request, store: StoreDep) ->
         fee=to_money(body.fee, "fee") if body.fee else None,
         talent_cost=to_money(body.talent_cost, "talent_cost") if body.talent_cost else None,
         value_per_hour=per_hour,
-        fixed_residual=to_money(body.fixed_residual, "fixed_residual") if body.fixed_residual else None,
+        fixed_residual=(
+            to_money(body.fixed_residual, "fixed_residual", at_most=MAX_SUPPLIED_AMOUNT) if body.fixed_residual else None
+        ),
         domestic_share=body.domestic_share,
         domestic_subscribers=body.domestic_subscribers,
     )
