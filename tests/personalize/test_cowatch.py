@@ -117,3 +117,33 @@ def test_rating_weighted_co_watch_reads_ratings_as_strengths_and_survives_a_save
     history = rated.matrix[:5]
     loaded = Recommender.load(weighted.save(tmp_path / "cowatch"))
     np.testing.assert_allclose(loaded.score(history), weighted.score(history), rtol=1e-6)
+
+
+def test_fits_inside_reuse_grams_share_one_gram_per_window_and_match_fits_outside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Auto's search fits co-watch at many λ and dropout values per window: the close pairs are found once."""
+    from limelight.personalize.models import cowatch
+
+    data = _sittings()
+    calls: list[float] = []
+    real = cowatch.cowatch_gram
+
+    def counted(times: sp.csr_matrix, window: float, strengths: sp.csr_matrix | None = None) -> np.ndarray:
+        calls.append(window)
+        return real(times, window, strengths)
+
+    monkeypatch.setattr(cowatch, "cowatch_gram", counted)
+    settings = [{"regularization": 1.0}, {"regularization": 5.0}, {"regularization": 5.0, "dropout": 0.3},
+                {"regularization": 1.0, "window_minutes": 60.0}, {"regularization": 2.0}]
+    outside = [CoWatchEASE(plain_weight=0.0, **s).fit(data).weights_ for s in settings]
+    assert len(calls) == len(settings)
+    calls.clear()
+    with cowatch.reuse_grams():
+        inside = [CoWatchEASE(plain_weight=0.0, **s).fit(data).weights_ for s in settings]
+    assert sorted(calls) == [6.0 * 60, 60.0 * 60]  # one per window; EASE's in-place inverse spoiled no copy
+    for a, b in zip(outside, inside, strict=True):
+        np.testing.assert_array_equal(a, b)
+    calls.clear()
+    CoWatchEASE(plain_weight=0.0).fit(data)  # after the block, nothing is kept
+    assert len(calls) == 1 and getattr(cowatch._reuse, "grams", None) is None

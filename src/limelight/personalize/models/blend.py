@@ -247,6 +247,14 @@ class Auto(Blend):
             raise InputError(f"validation must be auto or one of {', '.join(MODES)}, got {self.validation!r}")
 
     def fit(self, interactions: Interactions) -> Self:
+        from limelight.personalize.models.cowatch import reuse_grams
+
+        # co-watch's Gram matrix depends on the data and the window, not on λ or dropout: the search
+        # computes it once per window and fold instead of once per trial
+        with reuse_grams():
+            return self._fit(interactions)
+
+    def _fit(self, interactions: Interactions) -> Self:
         from limelight.personalize.models import make_model
         from limelight.personalize.models._validation import (
             ValidationSplit,
