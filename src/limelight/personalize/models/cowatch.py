@@ -75,7 +75,7 @@ def _digest(matrix: sp.csr_matrix | None) -> bytes:
     if matrix is None:
         return b""
     h = hashlib.blake2b(digest_size=16)
-    h.update(np.asarray(matrix.shape, np.int64).tobytes())
+    h.update(np.asarray(matrix.shape, np.int64).tobytes() + str(matrix.dtype).encode())
     for part in (matrix.indptr, matrix.indices, matrix.data):
         h.update(np.ascontiguousarray(part).tobytes())
     return h.digest()
