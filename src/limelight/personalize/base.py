@@ -30,6 +30,7 @@ __all__ = [
     "Recommender",
     "binarize",
     "check_number",
+    "latest_per_pair",
     "rating_moments",
     "rating_strength",
     "weight_by_rating",
@@ -69,6 +70,12 @@ def rating_strength(ratings: pd.Series | np.ndarray) -> np.ndarray:
         return np.ones(values.size, np.float32)
     low = np.nanmin(values)
     return np.nan_to_num(values - low + 1.0, nan=1.0).astype(np.float32)
+
+
+def latest_per_pair(frame: pd.DataFrame, time: pd.Series) -> pd.DataFrame:
+    """One row per (member_id, title_id): the latest by `time` (a tie: the later row), in time order.
+    A rating is a state, not an event: a title rated twice is its latest rating."""
+    return frame.loc[time.sort_values(kind="stable").index].drop_duplicates(["member_id", "title_id"], keep="last")
 
 
 def weight_by_rating(matrix: sp.csr_matrix, mean: float, spread: float, weight: float) -> sp.csr_matrix:

@@ -32,6 +32,7 @@ from limelight.personalize.base import (
     Recommender,
     binarize,
     check_number,
+    latest_per_pair,
     rating_strength,
     top_k_rows,
 )
@@ -405,7 +406,7 @@ def recommend_file(
         # A rating is a state, not an event: a title rated twice is its latest rating, as `evaluate` reads it
         # (summed, a 5 given twice was a strength of 11 and the shipped lists were not the evaluated model's).
         order = frame["timestamp"] if time_col else pd.Series(np.arange(len(frame)), index=frame.index)
-        frame = frame.loc[order.sort_values(kind="stable").index].drop_duplicates(list(REQUIRED), keep="last")
+        frame = latest_per_pair(frame, order)
     interactions = Interactions.from_frame(frame, time_col=time_col, weight_col=weight_col)
     own_session = False
     if chosen_trainer == "mllib" and spark is None:

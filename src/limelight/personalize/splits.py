@@ -17,7 +17,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from limelight.errors import InputError, require_fields
-from limelight.personalize.base import Interactions, _epoch_seconds, check_number, rating_strength
+from limelight.personalize.base import (
+    Interactions,
+    _epoch_seconds,
+    check_number,
+    latest_per_pair,
+    rating_strength,
+)
 
 __all__ = [
     "PROTOCOLS",
@@ -76,8 +82,7 @@ def canonical_frame(
         out["has_time"] = False
     has_rating = rating_col is not None and rating_col in frame.columns
     out["rating"] = rating_strength(frame[rating_col]) if has_rating else np.float32(1.0)
-    out = out.sort_values("timestamp", kind="stable").drop_duplicates(["member_id", "title_id"], keep="last")
-    return out.reset_index(drop=True)
+    return latest_per_pair(out, out["timestamp"]).reset_index(drop=True)
 
 
 def _build(protocol: str, train: pd.DataFrame, test: pd.DataFrame, history: pd.DataFrame | None = None) -> Split:
