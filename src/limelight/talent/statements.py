@@ -316,14 +316,15 @@ def _lines_for(
             program_fixed_residual=None if fixed is None else fixed.amount,
             fixed_residual_status=None if fixed is None else fixed.status,
         )
-        if fixed is None and not release_ok:
-            pass  # the bonus does not apply, so no fixed residual sizes it: nothing unknown to say
-        elif fixed is None and residuals.credits_only(pack, w.program_id):
-            # the bonus is a share of the program's fixed residual; this credit's own is paid, not the base
-            notes.append("only per-credit fixed residuals supplied: the bonus is reckoned on the program's "
-                         "fixed residual (a row without person_id), so it is unknown")
-        elif fixed is None:
-            notes.append("fixed residual not supplied (not public): bonus unknown")
+        # Without the program's fixed residual the bonus is unknown — unless it does not apply at all
+        # (released before the cutoff), when no residual sizes it and nothing is unknown.
+        if fixed is None and release_ok:
+            if residuals.credits_only(pack, w.program_id):
+                # the bonus is a share of the program's fixed residual; this credit's own is paid, not the base
+                notes.append("only per-credit fixed residuals supplied: the bonus is reckoned on the program's "
+                             "fixed residual (a row without person_id), so it is unknown")
+            else:
+                notes.append("fixed residual not supplied (not public): bonus unknown")
         recipients = [c for c in group if (c.billing or "principal") in rule.billing]
         if result.bonus is not None and result.performers_share is not None:
             pool = result.performers_share if release_ok else Decimal("0.00")
