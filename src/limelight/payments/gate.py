@@ -2,8 +2,8 @@
 
 Rules (data in `rules/`): Visa category 1 never retried on the same card; categories 2-4 at most 15 attempts
 per card in any 30 days, and a Mastercard card at most 10 in any 24 hours; category 3 (and Mastercard MAC
-01/04) only once the card data changed; MAC 03 and 21 never; MAC 02 and 24-30 not before their wait; no charge once the member cancelled; nothing outside the
-dunning window; never two attempts on one invoice within the minimum gap. `audit_attempts` re-checks a
+01/04) only once the card data changed; MAC 03 and 21 never; MAC 02 and 24-30 not before their wait; no
+charge once the member cancelled; nothing outside the dunning window; never two attempts on one invoice within the minimum gap. `audit_attempts` re-checks a
 whole log of attempts independently, so a simulator or policy bug shows up as a counted violation.
 """
 

@@ -52,6 +52,7 @@ _Z = 1.959963984540054
 # right, but it says little).
 MIN_MATCHED = 100
 
+
 @dataclass(frozen=True)
 class Estimate:
     value: float

@@ -109,10 +109,10 @@ class TrainingStatus:
         return dict(vars(self))
 
 
-
 def _member_value(value: object) -> str:
     """A member field as compared between a repeat and the stored row: case-blind, none as ""."""
     return "" if value is None or value != value else str(value).strip().upper()
+
 
 class ServiceState:
     def __init__(self, config: ServiceConfig) -> None:
